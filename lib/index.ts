@@ -1,0 +1,9 @@
+// Public entry point of optimal-transport: re-exports the namespaces; nothing else lives here.
+export { Tensor, type NestedArray } from './tensor/tensor.js';
+export { tensor, zeros, ones, full, rand, randn, type TensorOptions } from './tensor/create.js';
+export { manualSeed, Generator } from './tensor/random.js';
+export type { DType, Device, FloatArray } from './tensor/dtype.js';
+export { unif } from './utils/unif.js';
+export { tic, toc, toq } from './utils/timing.js';
+export { backend, type BackendInfo } from './utils/backend.js';
+export { OTError, type OTErrorCode } from './utils/errors.js';

@@ -1,0 +1,96 @@
+// Tensor creation: from nested arrays or typed arrays, and zeros/ones/full/rand/randn (seeded).
+import { checkOptions, fail } from '../utils/validate.js';
+import { allocate, checkDevice, checkDType, dtypeOf, numel, type Device, type DType, type FloatArray } from './dtype.js';
+import { generatorFor } from './random.js';
+import { fromNested, Tensor, type NestedArray } from './tensor.js';
+
+export interface TensorOptions {
+  /** Scalar type; default float64 for JS numbers, the array's own type for typed arrays. */
+  dtype?: DType;
+  requiresGrad?: boolean;
+  device?: Device;
+  /** Shape for flat typed-array data (default: 1-d). */
+  shape?: readonly number[];
+}
+
+/**
+ * Creates a tensor.
+ * @example
+ * const x = ot.tensor([[0, 1], [2, 3]], { dtype: 'float32', requiresGrad: true });
+ */
+export function tensor(data: NestedArray | FloatArray | Tensor, opts: TensorOptions = {}): Tensor {
+  checkOptions('tensor', opts, ['dtype', 'requiresGrad', 'device', 'shape']);
+  if (opts.dtype !== undefined) checkDType('tensor', opts.dtype);
+  const device = checkDevice('tensor', opts.device ?? 'cpu');
+  let t: Tensor;
+  if (data instanceof Tensor) {
+    t = new Tensor(copyTyped(data.data, opts.dtype ?? data.dtype), opts.shape ?? data.shape);
+  } else if (data instanceof Float32Array || data instanceof Float64Array) {
+    t = new Tensor(copyTyped(data, opts.dtype ?? dtypeOf(data)), opts.shape ?? [data.length]);
+  } else if (ArrayBuffer.isView(data)) {
+    return fail('ERR_OT_DTYPE', 'tensor: typed-array data must be a Float32Array or Float64Array');
+  } else {
+    if (opts.shape !== undefined) fail('ERR_OT_ARG', 'tensor: shape is only accepted with typed-array data');
+    t = fromNested(data, opts.dtype ?? 'float64');
+  }
+  if (device !== 'cpu') t = t.to(device);
+  if (opts.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+function copyTyped(src: FloatArray, dtype: DType): FloatArray {
+  const out = allocate(dtype, src.length);
+  out.set(src);
+  return out;
+}
+
+export interface FillOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+  device?: Device;
+}
+export interface RandomOptions extends FillOptions {
+  /** Seed for a private, reproducible stream; without it the global stream (ot.manualSeed) is used. */
+  seed?: number;
+}
+
+function checkShape(fn: string, shape: readonly number[]): void {
+  if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
+    fail('ERR_OT_SHAPE', `${fn}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+function filled(fn: string, shape: readonly number[], opts: RandomOptions, allowed: string[], f: (i: number) => number): Tensor {
+  checkOptions(fn, opts, allowed);
+  checkShape(fn, shape);
+  const dtype = checkDType(fn, opts.dtype ?? 'float64');
+  const data = allocate(dtype, numel(shape));
+  for (let i = 0; i < data.length; i++) data[i] = f(i);
+  return tensor(data, { shape, requiresGrad: opts.requiresGrad, device: opts.device });
+}
+
+const FILL_KEYS = ['dtype', 'requiresGrad', 'device'];
+const RANDOM_KEYS = [...FILL_KEYS, 'seed'];
+
+/** @example ot.zeros([3, 2]) */
+export function zeros(shape: readonly number[], opts: FillOptions = {}): Tensor {
+  return filled('zeros', shape, opts, FILL_KEYS, () => 0);
+}
+/** @example ot.ones([4]) */
+export function ones(shape: readonly number[], opts: FillOptions = {}): Tensor {
+  return filled('ones', shape, opts, FILL_KEYS, () => 1);
+}
+/** @example ot.full([2, 2], 0.5) */
+export function full(shape: readonly number[], value: number, opts: FillOptions = {}): Tensor {
+  return filled('full', shape, opts, FILL_KEYS, () => value);
+}
+/** Uniform values in [0, 1). @example ot.rand([300, 5], { seed: 0, dtype: 'float32' }) */
+export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const g = generatorFor(opts.seed);
+  return filled('rand', shape, opts, RANDOM_KEYS, () => g.random());
+}
+/** Standard normal values. @example ot.randn([100], { seed: 1, requiresGrad: true }) */
+export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const g = generatorFor(opts.seed);
+  return filled('randn', shape, opts, RANDOM_KEYS, () => g.normal());
+}

@@ -1,0 +1,39 @@
+// Scalar types and devices of tensors, and the typed-array storage that backs them on the CPU.
+import { fail } from '../utils/validate.js';
+
+export type DType = 'float32' | 'float64';
+export type Device = 'cpu' | 'cuda';
+export type FloatArray = Float32Array | Float64Array;
+
+export function allocate(dtype: DType, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+export function dtypeOf(arr: FloatArray): DType {
+  return arr instanceof Float32Array ? 'float32' : 'float64';
+}
+
+/** torch's promotion between floating types: float64 wins. */
+export function promote(a: DType, b: DType): DType {
+  return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
+}
+
+export function checkDType(fn: string, v: unknown): DType {
+  if (v !== 'float32' && v !== 'float64') fail('ERR_OT_DTYPE', `${fn}: dtype must be 'float32' or 'float64', got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function checkDevice(fn: string, v: unknown): Device {
+  if (v !== 'cpu' && v !== 'cuda') fail('ERR_OT_DEVICE', `${fn}: device must be 'cpu' or 'cuda', got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}

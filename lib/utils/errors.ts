@@ -1,0 +1,26 @@
+// OTError: the one error type the library throws or rejects with, carrying a stable `code`.
+
+/** Stable error codes (see README "Errors"). */
+export type OTErrorCode =
+  | 'ERR_OT_SHAPE'
+  | 'ERR_OT_VALUE'
+  | 'ERR_OT_ARG'
+  | 'ERR_OT_DTYPE'
+  | 'ERR_OT_DEVICE'
+  | 'ERR_OT_OOM'
+  | 'ERR_OT_ABORTED';
+
+/**
+ * Error thrown (or rejected) for bad input, aborted calls and native failures.
+ * @example
+ * try { ot.solve(M, a, b, { reg: -1 }); } catch (e) { if (e instanceof ot.OTError) console.log(e.code); }
+ */
+export class OTError extends Error {
+  /** Machine-readable reason, one of {@link OTErrorCode}. */
+  readonly code: OTErrorCode;
+  constructor(message: string, code: OTErrorCode) {
+    super(message);
+    this.name = 'OTError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,150 @@
+// Shared N-API plumbing: OTError construction, argument unwrapping, and the Job runner that gives
+// every heavy entry point a sync form and an AsyncWorker/Promise form over the same execute().
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ot::napi {
+
+// A JS-bound failure: `code` is one of DESIGN.md's ERR_OT_* codes.
+struct ArgError {
+  std::string code;
+  std::string message;
+};
+
+// Builds an OTError (the class registered by lib/native.ts), or a plain Error with .code before that.
+Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message);
+// Called once by lib/native.ts with the OTError class so native errors are real OTErrors.
+Napi::Value setErrorClass(const Napi::CallbackInfo& info);
+[[noreturn]] void throwError(Napi::Env env, const std::string& code, const std::string& message);
+// Maps a kernel status that is a failure to an error code + message; Ok/MaxIter are not failures.
+bool statusIsFailure(Status s);
+ArgError statusError(Status s, const std::string& where);
+
+// A borrowed view of a JS Float32Array/Float64Array (the JS object is kept alive by a reference).
+struct ArrayView {
+  void* data = nullptr;
+  size_t length = 0;
+  bool isFloat64 = true;
+  template <typename T>
+  T* as() const { return static_cast<T*>(data); }
+};
+
+// Unwrap argument `index` as a float typed array named `name` (throws OTError otherwise).
+ArrayView floatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+// Same, for an optional argument (undefined/null → empty view with data == nullptr).
+ArrayView optionalFloatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo, int64_t hi);
+std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+// Optional Int32Array cancel flag (shared memory) at `index`.
+CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index);
+// Checks every entry is finite; reports the argument name on failure.
+template <typename T>
+bool allFinite(const T* p, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
+void requireFinite(Napi::Env env, const ArrayView& v, const char* fn, const char* name);
+void requireLength(Napi::Env env, const ArrayView& v, size_t expected, const char* fn, const char* name);
+
+// New typed array of `n` entries in the given precision.
+Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64);
+// Copies a kernel-owned buffer out into a fresh JS typed array.
+template <typename T>
+Napi::TypedArray toJS(Napi::Env env, const std::vector<T>& v) {
+  auto arr = newFloatArray(env, v.size(), sizeof(T) == 8);
+  if (!v.empty()) std::memcpy(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset(), v.data(), v.size() * sizeof(T));
+  return arr;
+}
+
+// Keeps the JS arrays a job borrows alive while it runs off the main thread.
+class Keeper {
+ public:
+  void keep(const Napi::Value& v) {
+    if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+  void keepArgs(const Napi::CallbackInfo& info) {
+    for (size_t i = 0; i < info.Length(); ++i) keep(info[i]);
+  }
+
+ private:
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+// Job contract: struct J { Keeper keeper; static J parse(const Napi::CallbackInfo&); // may throw OTError
+//                          Status execute();                // pure C++, no N-API, no JS exceptions
+//                          Napi::Value result(Napi::Env); }; // called on the main thread
+template <class Job>
+Napi::Value runSync(const Napi::CallbackInfo& info) {
+  Job job = Job::parse(info);
+  Status s = job.execute();
+  if (statusIsFailure(s)) {
+    ArgError e = statusError(s, Job::name());
+    throwError(info.Env(), e.code, e.message);
+  }
+  return job.result(info.Env());
+}
+
+template <class Job>
+class JobWorker : public Napi::AsyncWorker {
+ public:
+  JobWorker(Napi::Env env, Job&& job)
+      : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override { status_ = job_.execute(); }  // worker thread: no N-API, no throws
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (statusIsFailure(status_)) {
+      ArgError e = statusError(status_, Job::name());
+      deferred_.Reject(makeError(env, e.code, e.message).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(job_.result(env));
+    } catch (const Napi::Error& err) {
+      deferred_.Reject(err.Value());
+    }
+  }
+
+ private:
+  Job job_;
+  Status status_ = Status::Ok;
+  Napi::Promise::Deferred deferred_;
+};
+
+template <class Job>
+Napi::Value runAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto deferred = Napi::Promise::Deferred::New(env);
+  try {
+    Job job = Job::parse(info);
+    job.keeper.keepArgs(info);
+    auto* worker = new JobWorker<Job>(env, std::move(job));
+    Napi::Promise p = worker->promise();
+    worker->Queue();
+    return p;
+  } catch (const Napi::Error& err) {
+    deferred.Reject(err.Value());
+    return deferred.Promise();
+  }
+}
+
+// Registration: each napi/<area>.cc defines a static Registrar that adds its exports.
+using InitFn = void (*)(Napi::Env, Napi::Object);
+struct Registrar {
+  explicit Registrar(InitFn fn);
+};
+std::vector<InitFn>& registry();
+
+}  // namespace ot::napi
