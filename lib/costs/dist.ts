@@ -1,0 +1,162 @@
+// Cost matrices between two sets of samples (POT: ot.dist / ot.utils.dist), differentiable w.r.t.
+// both inputs; the forward and backward passes run in native/cpu/dist.cc.
+import type { GradFn } from '../tensor/autograd.js';
+import { allocate, type FloatArray } from '../tensor/dtype.js';
+import { fromNested, Tensor } from '../tensor/tensor.js';
+import { checkFinite, checkOneOf, checkOptions, fail } from '../utils/validate.js';
+import { withCancelFlag } from './cancel.js';
+import { nativeCosts, type NativeMetric } from './native-costs.js';
+
+/** Metrics of ot.dist: POT's backend-generic ones plus scipy's chebyshev. */
+export type DistMetric = NativeMetric;
+export const DIST_METRICS: readonly DistMetric[] = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
+
+export interface DistOptions {
+  /** Default 'sqeuclidean' (POT's default). */
+  metric?: DistMetric;
+  /** Minkowski exponent, finite and >= 1 (default 2); ignored by the other metrics. */
+  p?: number;
+}
+export interface DistAsyncOptions extends DistOptions {
+  /** Aborting rejects the promise with ERR_OT_ABORTED and stops the kernel early. */
+  signal?: AbortSignal;
+}
+
+/** Samples as rows: a 2-d Tensor [n, d] or nested arrays (converted to float64). */
+export type DistInput = Tensor | number[][];
+
+interface Problem {
+  x: Tensor;
+  y: Tensor;
+  /** y is x (POT's `X is Y`): the diagonal is exactly 0. */
+  same: boolean;
+  metric: DistMetric;
+  p: number;
+  n: number;
+  m: number;
+  d: number;
+}
+
+function asMatrix(fn: string, name: string, v: unknown): Tensor {
+  let t: Tensor;
+  if (v instanceof Tensor) t = v;
+  else if (Array.isArray(v)) t = fromNested(v as number[][], 'float64');
+  else return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor or a number[][], got ${v === null ? 'null' : typeof v}`);
+  if (t.ndim !== 2) fail('ERR_OT_SHAPE', `${fn}: ${name} must be 2-d [samples, features], got shape [${t.shape.join(', ')}]`);
+  if (t.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${t.device}', but dist runs on the CPU in this build`);
+  return t;
+}
+
+function isOptionsObject(v: unknown): v is DistAsyncOptions {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
+}
+
+function firstZeroRow(t: Tensor): number {
+  const [rows, d] = t.shape as [number, number];
+  for (let i = 0; i < rows; i++) {
+    let k = 0;
+    while (k < d && t.data[i * d + k] === 0) k++;
+    if (k === d) return i;
+  }
+  return -1;
+}
+
+function resolve(fn: string, xIn: unknown, yIn: unknown, opts: DistAsyncOptions | undefined, allowed: readonly string[]): Problem {
+  checkOptions(fn, opts, allowed);
+  const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DIST_METRICS);
+  const p = opts?.p ?? 2;
+  if (typeof p !== 'number' || !Number.isFinite(p) || p < 1) fail('ERR_OT_VALUE', `${fn}: p must be a finite number >= 1, got ${String(p)}`);
+  let x = asMatrix(fn, 'x', xIn);
+  const same = yIn === undefined || yIn === null || yIn === xIn;
+  let y = same ? x : asMatrix(fn, 'y', yIn);
+  const [n, d] = x.shape as [number, number];
+  const [m, dy] = y.shape as [number, number];
+  if (dy !== d) fail('ERR_OT_SHAPE', `${fn}: x has ${d} features (columns) but y has ${dy}`);
+  checkFinite(fn, 'x', x.data);
+  if (!same) checkFinite(fn, 'y', y.data);
+  if (metric === 'cosine') {
+    for (const [name, t] of [['x', x], ['y', y]] as const) {
+      const i = firstZeroRow(t);
+      if (i >= 0) fail('ERR_OT_VALUE', `${fn}: the cosine distance needs non-zero rows, but row ${i} of ${name} is all zeros`);
+    }
+  }
+  // torch promotion: a float32 input meets a float64 one as float64 (the cast stays differentiable).
+  if (x.dtype !== y.dtype) {
+    if (x.dtype === 'float32') x = x.to('float64');
+    else y = y.to('float64');
+  }
+  return { x, y, same, metric, p, n, m, d };
+}
+
+function head(pb: Problem, x: FloatArray, y: FloatArray) {
+  return [x, y, pb.n, pb.m, pb.d, pb.metric, pb.p, pb.same] as const;
+}
+
+/** Wraps a computed matrix as the op's output, recording the native backward when an input needs it. */
+function output(pb: Problem, M: FloatArray): Tensor {
+  const { x, y } = pb;
+  if (!x.requiresGrad && !y.requiresGrad) return new Tensor(M, [pb.n, pb.m]);
+  // Snapshots: the backward must see the inputs of this forward even if their storage is later
+  // updated in place (e.g. by an optimiser step).
+  const xs = x.data.slice();
+  const ys = pb.same ? xs : y.data.slice();
+  const gradFn: GradFn = {
+    name: `dist(${pb.metric})`,
+    inputs: [x, y],
+    backward: (g: Tensor) => {
+      const G = g.dtype === x.dtype ? g.data : toDtype(g.data, M);
+      const [gx, gy] = nativeCosts.distBackward(...head(pb, xs, ys), M, G, x.requiresGrad, y.requiresGrad);
+      return [gx && new Tensor(gx, [pb.n, pb.d]), gy && new Tensor(gy, [pb.m, pb.d])];
+    },
+  };
+  return Tensor.fromOp(M, [pb.n, pb.m], gradFn);
+}
+
+function toDtype(src: FloatArray, like: FloatArray): FloatArray {
+  const out = allocate(like instanceof Float32Array ? 'float32' : 'float64', src.length);
+  out.set(src);
+  return out;
+}
+
+function splitArgs(yOrOpts: unknown, opts: unknown): [unknown, DistAsyncOptions | undefined] {
+  if (opts === undefined && isOptionsObject(yOrOpts)) return [undefined, yOrOpts];
+  return [yOrOpts, opts as DistAsyncOptions | undefined];
+}
+
+/**
+ * Cost matrix M[i, j] = metric(x_i, y_j) between the rows of x [n, d] and y [m, d] (y defaults to x),
+ * in the promoted dtype of x and y. Differentiable w.r.t. x and y for every metric; where a distance
+ * is 0 the euclidean / minkowski / chebyshev gradients are 0.
+ *
+ * Metrics: 'sqeuclidean' (default) Σ(x-y)², 'euclidean', 'cityblock' Σ|x-y|, 'minkowski'
+ * (Σ|x-y|^p)^(1/p), 'chebyshev' max|x-y|, 'cosine' 1 - <x,y>/(|x||y|) (rows must be non-zero).
+ * Unlike POT's torch path, squared distances are summed from differences, so they are never negative.
+ * @example
+ * const xs = ot.rand([300, 2], { seed: 0 });
+ * const xt = ot.rand([200, 2], { seed: 1, requiresGrad: true });
+ * const M = ot.dist(xs, xt);                       // [300, 200] squared euclidean
+ * const C = ot.dist(xs, { metric: 'cityblock' });  // [300, 300], y = x
+ * M.sum().backward(); // xt.grad
+ */
+export function dist(x: DistInput, y?: DistInput | null, opts?: DistOptions): Tensor;
+export function dist(x: DistInput, opts?: DistOptions): Tensor;
+export function dist(x: DistInput, yOrOpts?: DistInput | DistOptions | null, opts?: DistOptions): Tensor {
+  const [y, o] = splitArgs(yOrOpts, opts);
+  const pb = resolve('dist', x, y, o, ['metric', 'p']);
+  return output(pb, nativeCosts.distForward(...head(pb, pb.x.data, pb.y.data)));
+}
+
+/**
+ * {@link dist} computed off the event loop; the result (and its gradient) is the same.
+ * @example
+ * const ac = new AbortController();
+ * const M = await ot.distAsync(xs, xt, { metric: 'euclidean', signal: ac.signal });
+ */
+export function distAsync(x: DistInput, y?: DistInput | null, opts?: DistAsyncOptions): Promise<Tensor>;
+export function distAsync(x: DistInput, opts?: DistAsyncOptions): Promise<Tensor>;
+export async function distAsync(x: DistInput, yOrOpts?: DistInput | DistAsyncOptions | null, opts?: DistAsyncOptions): Promise<Tensor> {
+  const [y, o] = splitArgs(yOrOpts, opts);
+  const pb = resolve('distAsync', x, y, o, ['metric', 'p', 'signal']);
+  const M = await withCancelFlag('distAsync', o?.signal, (flag) => nativeCosts.distForwardAsync(...head(pb, pb.x.data, pb.y.data), flag));
+  return output(pb, M);
+}
