@@ -7,3 +7,4 @@ export { unif } from './utils/unif.js';
 export { tic, toc, toq } from './utils/timing.js';
 export { backend, type BackendInfo } from './utils/backend.js';
 export { OTError, type OTErrorCode } from './utils/errors.js';
+export { dist, distAsync, type DistMetric, type DistOptions, type DistAsyncOptions, type DistInput } from './costs/index.js';
