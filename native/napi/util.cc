@@ -100,9 +100,12 @@ std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* 
 CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index) {
   CancelFlag c;
   if (index < info.Length() && info[index].IsTypedArray()) {
-    auto ta = info[index].As<Napi::TypedArray>();
-    if (ta.TypedArrayType() == napi_int32_array && ta.ElementLength() >= 1)
-      c.flag = reinterpret_cast<const volatile int*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+    // The C API, because Napi::ArrayBuffer rejects the SharedArrayBuffer behind the flag.
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    napi_status s = napi_get_typedarray_info(info.Env(), info[index], &type, &length, &data, nullptr, nullptr);
+    if (s == napi_ok && type == napi_int32_array && length >= 1) c.flag = static_cast<const volatile int*>(data);
   }
   return c;
 }
