@@ -1,0 +1,247 @@
+// Dual losses and primal plans of regularised OT (POT: ot.stochastic.loss_dual_entropic,
+// plan_dual_entropic, loss_dual_quadratic, plan_dual_quadratic). The loss and all its gradients come
+// from one fused native pass over the n×m pairs (native/cpu/dual.cc); nothing n×m is stored.
+import type { GradFn } from '../tensor/autograd.js';
+import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
+import { fromNested, Tensor } from '../tensor/tensor.js';
+import { checkFinite, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
+import { withCancelFlag } from '../costs/cancel.js';
+import { nativeDual, WANT, type DualHead, type DualKind, type DualLossOut, type DualMetric } from './native-dual.js';
+
+export type { DualMetric } from './native-dual.js';
+export const DUAL_METRICS: readonly DualMetric[] = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
+
+export interface DualOptions {
+  /** Regularisation strength, > 0 (default 1). */
+  reg?: number;
+  /** Source sample weights [n], >= 0 (default uniform 1/n). */
+  ws?: Tensor | number[] | null;
+  /** Target sample weights [m], >= 0 (default uniform 1/m). */
+  wt?: Tensor | number[] | null;
+  /** Ground cost between samples, as in ot.dist (default 'sqeuclidean'). */
+  metric?: DualMetric;
+  /** Minkowski exponent, finite and >= 1 (default 2); ignored by the other metrics. */
+  p?: number;
+}
+export interface DualAsyncOptions extends DualOptions {
+  /** Aborting rejects the promise with ERR_OT_ABORTED and stops the kernel early. */
+  signal?: AbortSignal;
+}
+
+/** Potentials: a 1-d Tensor or numbers (float64). */
+export type PotentialInput = Tensor | number[];
+/** Samples as rows: a 2-d Tensor [n, d] or nested arrays (float64). */
+export type SamplesInput = Tensor | number[][];
+
+const KEYS = ['reg', 'ws', 'wt', 'metric', 'p'] as const;
+const ASYNC_KEYS = [...KEYS, 'signal'] as const;
+
+interface Problem {
+  u: Tensor;
+  v: Tensor;
+  xs: Tensor;
+  xt: Tensor;
+  ws: Tensor | null;
+  wt: Tensor | null;
+  n: number;
+  m: number;
+  d: number;
+  dtype: DType;
+  head: DualHead;
+}
+
+function asTensor(fn: string, name: string, v: unknown, ndim: 1 | 2): Tensor {
+  let t: Tensor;
+  if (v instanceof Tensor) t = v;
+  else if (Array.isArray(v)) t = fromNested(v as number[], 'float64');
+  else return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor or a ${ndim === 1 ? 'number[]' : 'number[][]'}, got ${v === null ? 'null' : typeof v}`);
+  if (t.ndim !== ndim) {
+    fail('ERR_OT_SHAPE', `${fn}: ${name} must be ${ndim}-d${ndim === 2 ? ' [samples, features]' : ''}, got shape [${t.shape.join(', ')}]`);
+  }
+  if (t.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${t.device}', but the dual losses run on the CPU in this build`);
+  checkFinite(fn, name, t.data);
+  return t;
+}
+
+function weights(fn: string, name: string, w: unknown, size: number, of: string): Tensor | null {
+  if (w === undefined || w === null) return null;
+  const t = asTensor(fn, name, w, 1);
+  if (t.shape[0] !== size) fail('ERR_OT_SHAPE', `${fn}: ${name} has ${t.shape[0]} entries but ${of} has ${size} rows`);
+  checkNonNegative(fn, name, t.data);
+  return t;
+}
+
+function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unknown, xti: unknown, opts: DualAsyncOptions | undefined,
+  allowed: readonly string[]): Problem {
+  checkOptions(fn, opts, allowed);
+  const reg = checkPositive(fn, 'reg', opts?.reg ?? 1);
+  const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DUAL_METRICS);
+  const p = opts?.p ?? 2;
+  if (typeof p !== 'number' || !Number.isFinite(p) || p < 1) fail('ERR_OT_VALUE', `${fn}: p must be a finite number >= 1, got ${String(p)}`);
+  let u = asTensor(fn, 'u', ui, 1);
+  let v = asTensor(fn, 'v', vi, 1);
+  let xs = asTensor(fn, 'xs', xsi, 2);
+  let xt = xti === xsi ? xs : asTensor(fn, 'xt', xti, 2);
+  const [n, d] = xs.shape as [number, number];
+  const [m, dt] = xt.shape as [number, number];
+  if (u.shape[0] !== n) fail('ERR_OT_SHAPE', `${fn}: u has ${u.shape[0]} entries but xs has ${n} rows`);
+  if (v.shape[0] !== m) fail('ERR_OT_SHAPE', `${fn}: v has ${v.shape[0]} entries but xt has ${m} rows`);
+  if (dt !== d) fail('ERR_OT_SHAPE', `${fn}: xs has ${d} features (columns) but xt has ${dt}`);
+  if (n === 0 || m === 0 || d === 0) fail('ERR_OT_SHAPE', `${fn}: xs [${n}, ${d}] and xt [${m}, ${dt}] must not be empty`);
+  let ws = weights(fn, 'ws', opts?.ws, n, 'xs');
+  let wt = weights(fn, 'wt', opts?.wt, m, 'xt');
+  if (metric === 'cosine') {
+    for (const [name, t] of [['xs', xs], ['xt', xt]] as const) {
+      const i = firstZeroRow(t);
+      if (i >= 0) fail('ERR_OT_VALUE', `${fn}: the cosine distance needs non-zero rows, but row ${i} of ${name} is all zeros`);
+    }
+  }
+  // torch promotion: float32 inputs meet float64 ones as float64 (the casts stay differentiable).
+  const all = [u, v, xs, xt, ws, wt];
+  const dtype: DType = all.some((t) => t !== null && t.dtype === 'float64') ? 'float64' : 'float32';
+  if (all.some((t) => t !== null && t.dtype !== dtype)) {
+    const same = xt === xs;
+    [u, v, xs] = [u.to(dtype), v.to(dtype), xs.to(dtype)];
+    xt = same ? xs : xt.to(dtype);
+    ws = ws && ws.to(dtype);
+    wt = wt && wt.to(dtype);
+  }
+  const head: DualHead = [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, d, kind, metric, p, reg];
+  return { u, v, xs, xt, ws, wt, n, m, d, dtype, head };
+}
+
+function firstZeroRow(t: Tensor): number {
+  const [rows, d] = t.shape as [number, number];
+  for (let i = 0; i < rows; i++) {
+    let k = 0;
+    while (k < d && t.data[i * d + k] === 0) k++;
+    if (k === d) return i;
+  }
+  return -1;
+}
+
+/** Which gradients the kernel must produce: those of the inputs that require grad. */
+function wantMask(pb: Problem): number {
+  let w = 0;
+  if (pb.u.requiresGrad) w |= WANT.u;
+  if (pb.v.requiresGrad) w |= WANT.v;
+  if (pb.xs.requiresGrad) w |= WANT.xs;
+  if (pb.xt.requiresGrad) w |= WANT.xt;
+  if (pb.ws?.requiresGrad) w |= WANT.ws;
+  if (pb.wt?.requiresGrad) w |= WANT.wt;
+  return w;
+}
+
+/** g·seed as a tensor of `shape` (the seed itself when g is 1: nothing mutates gradient buffers). */
+function scaled(seed: FloatArray | undefined, s: number, shape: readonly number[]): Tensor | null {
+  if (seed === undefined) return null;
+  if (s === 1) return new Tensor(seed, shape);
+  const out = allocate(seed instanceof Float32Array ? 'float32' : 'float64', seed.length);
+  for (let i = 0; i < seed.length; i++) out[i] = s * seed[i]!;
+  return new Tensor(out, shape);
+}
+
+/** Wraps the kernel's loss as a scalar whose backward only scales the precomputed gradients. */
+function lossOutput(name: string, pb: Problem, out: DualLossOut): Tensor {
+  const data = allocate(pb.dtype, 1);
+  data[0] = out.loss;
+  const { u, v, xs, xt, ws, wt } = pb;
+  const gradFn: GradFn = {
+    name,
+    inputs: [u, v, xs, xt, ws, wt],
+    backward: (g: Tensor) => {
+      const s = g.data[0]!;
+      return [
+        scaled(out.du, s, u.shape), scaled(out.dv, s, v.shape), scaled(out.dxs, s, xs.shape),
+        scaled(out.dxt, s, xt.shape), ws && scaled(out.dws, s, ws.shape), wt && scaled(out.dwt, s, wt.shape),
+      ];
+    },
+  };
+  return Tensor.fromOp(data, [], gradFn);
+}
+
+function lossSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
+  const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  return lossOutput(fn, pb, nativeDual.dualLoss(...pb.head, wantMask(pb)));
+}
+
+async function lossAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
+  opts?: DualAsyncOptions): Promise<Tensor> {
+  const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
+  const out = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...pb.head, wantMask(pb), flag));
+  return lossOutput(fn, pb, out);
+}
+
+function planSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
+  const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  return new Tensor(nativeDual.dualPlan(...pb.head), [pb.n, pb.m]);
+}
+
+async function planAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
+  opts?: DualAsyncOptions): Promise<Tensor> {
+  const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
+  const G = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualPlanAsync(...pb.head, flag));
+  return new Tensor(G, [pb.n, pb.m]);
+}
+
+/**
+ * Dual objective of entropic OT (Seguy et al. 2018, eq. 6–7), to be maximised over u, v:
+ * <u, ws> + <v, wt> − reg Σ_ij ws_i wt_j exp((u_i + v_j − M_ij)/reg) with M = dist(xs, xt, metric).
+ * A scalar Tensor, differentiable w.r.t. u, v, xs, xt, ws and wt.
+ * @example
+ * const u = ot.randn([100], { seed: 1, requiresGrad: true });
+ * const v = ot.randn([100], { seed: 2, requiresGrad: true });
+ * const loss = ot.stochastic.lossDualEntropic(u, v, xs, xt, { reg: 0.5 }).neg();
+ * loss.backward(); // u.grad, v.grad
+ */
+export function lossDualEntropic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
+  return lossSync('lossDualEntropic', 'entropic', u, v, xs, xt, opts);
+}
+
+/**
+ * Dual objective of quadratically regularised OT (Seguy et al. 2018, eq. 6–7):
+ * <u, ws> + <v, wt> − 1/(4 reg) Σ_ij ws_i wt_j max(u_i + v_j − M_ij, 0)². Differentiable like
+ * {@link lossDualEntropic}.
+ * @example
+ * const loss = ot.stochastic.lossDualQuadratic(u, v, xs, xt, { reg: 0.01 }).neg();
+ */
+export function lossDualQuadratic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
+  return lossSync('lossDualQuadratic', 'quadratic', u, v, xs, xt, opts);
+}
+
+/**
+ * Primal plan [n, m] recovered from entropic dual potentials (eq. 8):
+ * G_ij = ws_i wt_j exp((u_i + v_j − M_ij)/reg). Not differentiable (a detached tensor).
+ * @example
+ * const G = ot.stochastic.planDualEntropic(u.detach(), v.detach(), xs, xt, { reg: 0.5 });
+ */
+export function planDualEntropic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
+  return planSync('planDualEntropic', 'entropic', u, v, xs, xt, opts);
+}
+
+/**
+ * Primal plan [n, m] recovered from quadratic dual potentials (eq. 8):
+ * G_ij = ws_i wt_j max(u_i + v_j − M_ij, 0)/(2 reg). Not differentiable (a detached tensor).
+ * @example
+ * const G = ot.stochastic.planDualQuadratic(u.detach(), v.detach(), xs, xt, { reg: 0.01 });
+ */
+export function planDualQuadratic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
+  return planSync('planDualQuadratic', 'quadratic', u, v, xs, xt, opts);
+}
+
+/** {@link lossDualEntropic} off the event loop. @example const l = await ot.stochastic.lossDualEntropicAsync(u, v, xs, xt, { reg: 0.5 }); */
+export function lossDualEntropicAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
+  return lossAsync('lossDualEntropicAsync', 'entropic', u, v, xs, xt, opts);
+}
+/** {@link lossDualQuadratic} off the event loop. @example const l = await ot.stochastic.lossDualQuadraticAsync(u, v, xs, xt, { reg: 0.01 }); */
+export function lossDualQuadraticAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
+  return lossAsync('lossDualQuadraticAsync', 'quadratic', u, v, xs, xt, opts);
+}
+/** {@link planDualEntropic} off the event loop. @example const G = await ot.stochastic.planDualEntropicAsync(u, v, xs, xt, { reg: 0.5 }); */
+export function planDualEntropicAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
+  return planAsync('planDualEntropicAsync', 'entropic', u, v, xs, xt, opts);
+}
+/** {@link planDualQuadratic} off the event loop. @example const G = await ot.stochastic.planDualQuadraticAsync(u, v, xs, xt, { reg: 0.01 }); */
+export function planDualQuadraticAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
+  return planAsync('planDualQuadraticAsync', 'quadratic', u, v, xs, xt, opts);
+}

@@ -1,0 +1,50 @@
+// Fused dual-OT kernels (POT: ot.stochastic.loss_dual_{entropic,quadratic}, plan_dual_*): one pass over
+// the n×m pairs computes each cost inline, the loss term and its partial derivatives, never storing
+// M or the plan; only dualPlan writes an n×m array.
+#pragma once
+#include <cstddef>
+
+#include "common/status.h"
+
+namespace ot::dual {
+
+enum class Kind { Entropic, Quadratic };
+enum class Metric { SqEuclidean, Euclidean, Cityblock, Minkowski, Chebyshev, Cosine };
+
+// Inputs (row-major): u [n], v [m], xs [n×d], xt [m×d]; ws/wt may be null (uniform 1/n, 1/m).
+template <typename T>
+struct Problem {
+  const T* u = nullptr;
+  const T* v = nullptr;
+  const T* xs = nullptr;
+  const T* xt = nullptr;
+  const T* ws = nullptr;
+  const T* wt = nullptr;
+  size_t n = 0, m = 0, d = 0;
+  Kind kind = Kind::Entropic;
+  Metric metric = Metric::SqEuclidean;
+  double reg = 1.0;
+  double p = 2.0;  // Minkowski exponent
+};
+
+// Gradient outputs of the loss; a null pointer means "not wanted" (its accumulation is skipped).
+template <typename T>
+struct Grads {
+  T* du = nullptr;   // [n]
+  T* dv = nullptr;   // [m]
+  T* dxs = nullptr;  // [n×d]
+  T* dxt = nullptr;  // [m×d]
+  T* dws = nullptr;  // [n]
+  T* dwt = nullptr;  // [m]
+};
+
+// loss = <u, ws> + <v, wt> + Σ_ij ws_i wt_j F(u_i + v_j - M_ij), and every wanted gradient, in one pass.
+// threads = 0 picks the team size from the work.
+template <typename T>
+Status lossAndGrad(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFlag cancel, int threads = 0);
+
+// The primal plan G [n×m] = ws_i wt_j H(u_i + v_j - M_ij) (equation (8) of Seguy et al. 2018).
+template <typename T>
+Status plan(const Problem<T>& pb, T* G, CancelFlag cancel, int threads = 0);
+
+}  // namespace ot::dual

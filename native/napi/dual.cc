@@ -1,0 +1,222 @@
+// N-API bindings of the fused dual-OT kernels (cpu/dual.h): dualLoss / dualLossAsync (loss + the
+// gradients asked for by a bit mask) and dualPlan / dualPlanAsync (the n×m primal plan).
+#include <string>
+#include <vector>
+
+#include "cpu/dual.h"
+#include "napi/util.h"
+
+namespace ot::napi {
+namespace {
+
+// Bits of the `want` mask: which gradients the loss call must produce.
+constexpr int kWantU = 1, kWantV = 2, kWantXs = 4, kWantXt = 8, kWantWs = 16, kWantWt = 32;
+
+dual::Kind parseKind(Napi::Env env, const std::string& s, const char* fn) {
+  if (s == "entropic") return dual::Kind::Entropic;
+  if (s == "quadratic") return dual::Kind::Quadratic;
+  throwError(env, "ERR_OT_ARG", std::string(fn) + ": kind must be 'entropic' or 'quadratic', got '" + s + "'");
+}
+
+dual::Metric parseMetric(Napi::Env env, const std::string& s, const char* fn) {
+  if (s == "sqeuclidean") return dual::Metric::SqEuclidean;
+  if (s == "euclidean") return dual::Metric::Euclidean;
+  if (s == "cityblock") return dual::Metric::Cityblock;
+  if (s == "minkowski") return dual::Metric::Minkowski;
+  if (s == "chebyshev") return dual::Metric::Chebyshev;
+  if (s == "cosine") return dual::Metric::Cosine;
+  throwError(env, "ERR_OT_ARG",
+             std::string(fn) + ": metric must be one of sqeuclidean, euclidean, cityblock, minkowski, chebyshev, cosine; got '" + s + "'");
+}
+
+template <typename T>
+bool hasZeroRow(const T* x, size_t rows, size_t d) {
+  for (size_t r = 0; r < rows; ++r) {
+    bool zero = true;
+    for (size_t k = 0; k < d && zero; ++k) zero = x[r * d + k] == T(0);
+    if (zero) return true;
+  }
+  return false;
+}
+
+template <typename T>
+bool anyNegative(const T* x, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (x[i] < T(0)) return true;
+  return false;
+}
+
+// Arguments shared by both entry points:
+// (u, v, xs, xt, ws|null, wt|null, d, kind, metric, p, reg, ...)
+struct DualArgs {
+  ArrayView u, v, xs, xt, ws, wt;
+  size_t n = 0, m = 0, d = 0;
+  dual::Kind kind = dual::Kind::Entropic;
+  dual::Metric metric = dual::Metric::SqEuclidean;
+  double p = 2, reg = 1;
+
+  static DualArgs parse(const Napi::CallbackInfo& info, const char* fn) {
+    Napi::Env env = info.Env();
+    DualArgs a;
+    a.u = floatArray(info, 0, fn, "u");
+    a.v = floatArray(info, 1, fn, "v");
+    a.xs = floatArray(info, 2, fn, "xs");
+    a.xt = floatArray(info, 3, fn, "xt");
+    a.ws = optionalFloatArray(info, 4, fn, "ws");
+    a.wt = optionalFloatArray(info, 5, fn, "wt");
+    a.d = static_cast<size_t>(intArg(info, 6, fn, "d", 1, int64_t{1} << 31));
+    a.kind = parseKind(env, stringArg(info, 7, fn, "kind"), fn);
+    a.metric = parseMetric(env, stringArg(info, 8, fn, "metric"), fn);
+    a.p = numberArg(info, 9, fn, "p");
+    a.reg = numberArg(info, 10, fn, "reg");
+    a.n = a.u.length;
+    a.m = a.v.length;
+    const bool f64 = a.u.isFloat64;
+    for (const ArrayView* x : {&a.v, &a.xs, &a.xt, &a.ws, &a.wt})
+      if (x->data && x->isFloat64 != f64)
+        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": u, v, xs, xt, ws and wt must share one dtype");
+    if (a.n == 0 || a.m == 0) throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": u and v must not be empty");
+    requireLength(env, a.xs, a.n * a.d, fn, "xs");
+    requireLength(env, a.xt, a.m * a.d, fn, "xt");
+    if (a.ws.data) requireLength(env, a.ws, a.n, fn, "ws");
+    if (a.wt.data) requireLength(env, a.wt, a.m, fn, "wt");
+    if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
+    if (a.metric == dual::Metric::Minkowski && !(a.p > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be > 0");
+    requireFinite(env, a.u, fn, "u");
+    requireFinite(env, a.v, fn, "v");
+    requireFinite(env, a.xs, fn, "xs");
+    requireFinite(env, a.xt, fn, "xt");
+    for (auto [w, name] : {std::pair{&a.ws, "ws"}, std::pair{&a.wt, "wt"}}) {
+      if (!w->data) continue;
+      requireFinite(env, *w, fn, name);
+      bool neg = f64 ? anyNegative(w->as<double>(), w->length) : anyNegative(w->as<float>(), w->length);
+      if (neg) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0");
+    }
+    if (a.metric == dual::Metric::Cosine) {
+      bool zs = f64 ? hasZeroRow(a.xs.as<double>(), a.n, a.d) : hasZeroRow(a.xs.as<float>(), a.n, a.d);
+      bool zt = f64 ? hasZeroRow(a.xt.as<double>(), a.m, a.d) : hasZeroRow(a.xt.as<float>(), a.m, a.d);
+      if (zs || zt)
+        throwError(env, "ERR_OT_VALUE", std::string(fn) + ": the cosine metric needs non-zero rows in " + (zs ? "xs" : "xt"));
+    }
+    return a;
+  }
+
+  template <typename T>
+  dual::Problem<T> problem() const {
+    dual::Problem<T> pb;
+    pb.u = u.as<T>();
+    pb.v = v.as<T>();
+    pb.xs = xs.as<T>();
+    pb.xt = xt.as<T>();
+    pb.ws = ws.data ? ws.as<T>() : nullptr;
+    pb.wt = wt.data ? wt.as<T>() : nullptr;
+    pb.n = n;
+    pb.m = m;
+    pb.d = d;
+    pb.kind = kind;
+    pb.metric = metric;
+    pb.reg = reg;
+    pb.p = p;
+    return pb;
+  }
+};
+
+// Gradient buffers in the problem's precision (only the wanted ones are sized).
+template <typename T>
+struct GradBuffers {
+  std::vector<T> du, dv, dxs, dxt, dws, dwt;
+  dual::Grads<T> alloc(const DualArgs& a, int want) {
+    if (want & kWantU) du.resize(a.n);
+    if (want & kWantV) dv.resize(a.m);
+    if (want & kWantXs) dxs.resize(a.n * a.d);
+    if (want & kWantXt) dxt.resize(a.m * a.d);
+    if (want & kWantWs) dws.resize(a.n);
+    if (want & kWantWt) dwt.resize(a.m);
+    auto ptr = [](std::vector<T>& x) { return x.empty() ? nullptr : x.data(); };
+    return {ptr(du), ptr(dv), ptr(dxs), ptr(dxt), ptr(dws), ptr(dwt)};
+  }
+  void put(Napi::Env env, Napi::Object o) const {
+    auto set = [&](const char* key, const std::vector<T>& x) {
+      if (!x.empty()) o.Set(key, toJS(env, x));
+    };
+    set("du", du);
+    set("dv", dv);
+    set("dxs", dxs);
+    set("dxt", dxt);
+    set("dws", dws);
+    set("dwt", dwt);
+  }
+};
+
+// dualLoss(u, v, xs, xt, ws, wt, d, kind, metric, p, reg, want, cancel?) → { loss, du?, dv?, dxs?, dxt?, dws?, dwt? }
+struct DualLossJob {
+  Keeper keeper;
+  DualArgs args;
+  int want = 0;
+  CancelFlag cancel;
+  double loss = 0;
+  GradBuffers<double> g64;
+  GradBuffers<float> g32;
+
+  static const char* name() { return "lossDual"; }
+  static DualLossJob parse(const Napi::CallbackInfo& info) {
+    DualLossJob job;
+    job.args = DualArgs::parse(info, name());
+    job.want = static_cast<int>(intArg(info, 11, name(), "want", 0, 63));
+    job.cancel = cancelArg(info, 12);
+    return job;
+  }
+  Status execute() {
+    try {
+      if (args.u.isFloat64) return dual::lossAndGrad<double>(args.problem<double>(), &loss, g64.alloc(args, want), cancel);
+      return dual::lossAndGrad<float>(args.problem<float>(), &loss, g32.alloc(args, want), cancel);
+    } catch (const std::bad_alloc&) {
+      return Status::OutOfMemory;
+    }
+  }
+  Napi::Value result(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("loss", Napi::Number::New(env, loss));
+    if (args.u.isFloat64) g64.put(env, o);
+    else g32.put(env, o);
+    return o;
+  }
+};
+
+// dualPlan(u, v, xs, xt, ws, wt, d, kind, metric, p, reg, cancel?) → Float32Array|Float64Array [n·m]
+// The output array is created on the main thread in parse() and filled in place by the kernel.
+struct DualPlanJob {
+  Keeper keeper;
+  DualArgs args;
+  CancelFlag cancel;
+  Napi::ObjectReference out;
+  void* outData = nullptr;
+
+  static const char* name() { return "planDual"; }
+  static DualPlanJob parse(const Napi::CallbackInfo& info) {
+    DualPlanJob job;
+    job.args = DualArgs::parse(info, name());
+    job.cancel = cancelArg(info, 11);
+    Napi::TypedArray arr = newFloatArray(info.Env(), job.args.n * job.args.m, job.args.u.isFloat64);
+    job.outData = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    job.out = Napi::Persistent(static_cast<Napi::Object>(arr));
+    return job;
+  }
+  Status execute() {
+    if (args.u.isFloat64) return dual::plan<double>(args.problem<double>(), static_cast<double*>(outData), cancel);
+    return dual::plan<float>(args.problem<float>(), static_cast<float*>(outData), cancel);
+  }
+  Napi::Value result(Napi::Env) { return out.Value(); }
+};
+
+void initDual(Napi::Env env, Napi::Object exports) {
+  exports.Set("dualLoss", Napi::Function::New(env, runSync<DualLossJob>));
+  exports.Set("dualLossAsync", Napi::Function::New(env, runAsync<DualLossJob>));
+  exports.Set("dualPlan", Napi::Function::New(env, runSync<DualPlanJob>));
+  exports.Set("dualPlanAsync", Napi::Function::New(env, runAsync<DualPlanJob>));
+}
+
+ot::napi::Registrar reg(initDual);
+
+}  // namespace
+}  // namespace ot::napi
