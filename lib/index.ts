@@ -9,3 +9,5 @@ export { backend, type BackendInfo } from './utils/backend.js';
 export { OTError, type OTErrorCode } from './utils/errors.js';
 export { dist, distAsync, type DistMetric, type DistOptions, type DistAsyncOptions, type DistInput } from './costs/index.js';
 export * as stochastic from './stochastic/index.js';
+export * as optim from './optim/index.js';
+export * as datasets from './datasets/index.js';

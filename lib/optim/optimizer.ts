@@ -1,0 +1,60 @@
+// Base of the optimisers (torch.optim.Optimizer): the checked parameter list, zeroGrad, and the
+// per-parameter loop that hands each gradient to the update rule.
+import { Tensor } from '../tensor/tensor.js';
+import type { FloatArray } from '../tensor/dtype.js';
+import { fail } from '../utils/validate.js';
+
+export abstract class Optimizer {
+  /** The tensors this optimiser updates in place (their `.data`). */
+  readonly params: readonly Tensor[];
+
+  protected constructor(fn: string, params: readonly Tensor[]) {
+    if (!Array.isArray(params) || params.length === 0) fail('ERR_OT_ARG', `${fn}: params must be a non-empty array of Tensors`);
+    const seen = new Set<Tensor>();
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) fail('ERR_OT_ARG', `${fn}: params[${i}] is not a Tensor`);
+      if (!p.isLeaf) fail('ERR_OT_ARG', `${fn}: params[${i}] is not a leaf tensor (optimise the tensor you created, not a result)`);
+      if (p.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: params[${i}] is on '${p.device}'; optimisers update CPU tensors`);
+      if (seen.has(p)) fail('ERR_OT_ARG', `${fn}: params[${i}] appears more than once`);
+      seen.add(p);
+    });
+    this.params = Object.freeze([...params]);
+  }
+
+  /** Applies one update to every parameter that has a gradient (those with grad === null are skipped). */
+  step(): void {
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!;
+      if (p.grad === null) continue;
+      this.update(k, p.data, p.grad.data);
+    }
+  }
+
+  /**
+   * Clears the gradients: to null by default (torch's set_to_none=True), or to zeros.
+   * @example opt.zeroGrad();
+   */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.params) {
+      if (p.grad === null) continue;
+      if (setToNone) p.grad = null;
+      else p.grad.data.fill(0);
+    }
+  }
+
+  /** The update rule for parameter k (values x, gradient g), in place on x. */
+  protected abstract update(k: number, x: FloatArray, g: FloatArray): void;
+}
+
+/** A hyper-parameter that must be a finite number in [lo, hi) (or [lo, hi] when closed). */
+export function checkRange(fn: string, name: string, v: unknown, lo: number, hi: number, closed = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (closed ? v > hi : v >= hi)) {
+    fail('ERR_OT_VALUE', `${fn}: ${name} must be a finite number in [${lo}, ${hi}${closed ? ']' : ')'}, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function checkFlag(fn: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') fail('ERR_OT_ARG', `${fn}: ${name} must be a boolean, got ${typeof v}`);
+  return v;
+}

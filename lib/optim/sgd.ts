@@ -1,0 +1,74 @@
+// Stochastic gradient descent (torch.optim.SGD): momentum with dampening, Nesterov, weight decay and
+// maximize, in torch's order of operations.
+import type { Tensor } from '../tensor/tensor.js';
+import { allocate, dtypeOf, type FloatArray } from '../tensor/dtype.js';
+import { checkOptions, fail } from '../utils/validate.js';
+import { checkFlag, checkRange, Optimizer } from './optimizer.js';
+
+export interface SGDOptions {
+  /** Learning rate (default 1e-3). */
+  lr?: number;
+  /** Momentum factor (default 0: plain gradient steps). */
+  momentum?: number;
+  /** Dampening of the momentum (default 0). */
+  dampening?: number;
+  /** L2 penalty added to the gradient as weightDecay·param (default 0). */
+  weightDecay?: number;
+  /** Nesterov momentum; needs momentum > 0 and dampening 0 (default false). */
+  nesterov?: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize?: boolean;
+}
+
+/**
+ * SGD optimiser with torch's semantics; parameters are updated in place. The momentum buffer starts
+ * as a copy of the first gradient (torch), so dampening only applies from the second step on.
+ * @example
+ * const opt = new ot.optim.SGD([u, v], { lr: 0.1, momentum: 0.9, nesterov: true });
+ * loss.backward(); opt.step(); opt.zeroGrad();
+ */
+export class SGD extends Optimizer {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  readonly maximize: boolean;
+  private readonly buffers: (FloatArray | null)[];
+
+  constructor(params: readonly Tensor[], opts: SGDOptions = {}) {
+    super('SGD', params);
+    checkOptions('SGD', opts, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize']);
+    this.lr = checkRange('SGD', 'lr', opts.lr ?? 1e-3, 0, Infinity);
+    this.momentum = checkRange('SGD', 'momentum', opts.momentum ?? 0, 0, Infinity);
+    this.dampening = checkRange('SGD', 'dampening', opts.dampening ?? 0, -Infinity, Infinity);
+    this.weightDecay = checkRange('SGD', 'weightDecay', opts.weightDecay ?? 0, 0, Infinity);
+    this.nesterov = checkFlag('SGD', 'nesterov', opts.nesterov ?? false);
+    this.maximize = checkFlag('SGD', 'maximize', opts.maximize ?? false);
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      fail('ERR_OT_VALUE', 'SGD: nesterov momentum requires momentum > 0 and dampening = 0');
+    }
+    this.buffers = this.params.map(() => null);
+  }
+
+  protected update(k: number, x: FloatArray, g: FloatArray): void {
+    const { lr, momentum, dampening, weightDecay: wd, nesterov } = this;
+    const sign = this.maximize ? -1 : 1;
+    let buf = this.buffers[k] ?? null;
+    const fresh = buf === null;
+    if (momentum !== 0 && buf === null) {
+      buf = allocate(dtypeOf(x), x.length);
+      this.buffers[k] = buf;
+    }
+    for (let i = 0; i < x.length; i++) {
+      let d = sign * g[i]!;
+      if (wd !== 0) d = d + wd * x[i]!;
+      if (buf) {
+        const b = fresh ? d : buf[i]! * momentum + (1 - dampening) * d;
+        buf[i] = b;
+        d = nesterov ? d + momentum * b : b;
+      }
+      x[i] = x[i]! + -lr * d;
+    }
+  }
+}
