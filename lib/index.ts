@@ -8,6 +8,7 @@ export { tic, toc, toq } from './utils/timing.js';
 export { backend, type BackendInfo } from './utils/backend.js';
 export { OTError, type OTErrorCode } from './utils/errors.js';
 export { dist, distAsync, type DistMetric, type DistOptions, type DistAsyncOptions, type DistInput } from './costs/index.js';
+export * as plot from './plot/index.js';
 export * as stochastic from './stochastic/index.js';
 export * as optim from './optim/index.js';
 export * as datasets from './datasets/index.js';
