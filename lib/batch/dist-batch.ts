@@ -1,0 +1,101 @@
+// Batched cost matrices (POT: ot.batch.dist_batch): M[b] = metric(X[b], Y[b]) for B sample sets,
+// differentiable w.r.t. X and Y; the kernels run in native/cpu/batch_dist.cc.
+import { withCancelFlag } from '../costs/cancel.js';
+import type { FloatArray } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkFiniteNumber, checkNonNegative, checkOneOf, checkOptions, fail } from '../utils/validate.js';
+import { batchTensor } from './args.js';
+import { nativeBatch } from './native-batch.js';
+
+/** The metrics POT's dist_batch accepts; 'kl' is M_ij = KL(y_j ‖ x_i) on non-negative features. */
+export type BatchMetric = 'sqeuclidean' | 'euclidean' | 'minkowski' | 'kl';
+const METRICS: readonly BatchMetric[] = ['sqeuclidean', 'euclidean', 'minkowski', 'kl'];
+
+export interface DistBatchOptions {
+  /** Default 'sqeuclidean' (POT's); case-insensitive. */
+  metric?: BatchMetric;
+  /** Minkowski exponent, >= 1 (default 2). */
+  p?: number;
+}
+export interface DistBatchAsyncOptions extends DistBatchOptions {
+  /** Aborting rejects the promise with ERR_OT_ABORTED. */
+  signal?: AbortSignal;
+}
+
+interface Resolved {
+  X: Tensor;
+  Y: Tensor;
+  same: boolean;
+  B: number;
+  n: number;
+  m: number;
+  d: number;
+  metric: BatchMetric;
+  p: number;
+}
+
+function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptions, keys: readonly string[]): Resolved {
+  checkOptions(fn, opts, keys);
+  let X = batchTensor(fn, 'X', Xv, 3, '[B, n, d]');
+  const same = Yv === undefined || Yv === null;
+  let Y = same ? X : batchTensor(fn, 'Y', Yv, 3, '[B, m, d]');
+  const [B, n, d] = X.shape as [number, number, number];
+  const m = Y.shape[1]!;
+  if (Y.shape[0] !== B) fail('ERR_OT_SHAPE', `${fn}: X has ${B} problems but Y has ${Y.shape[0]}`);
+  if (Y.shape[2] !== d) fail('ERR_OT_SHAPE', `${fn}: X has ${d} features but Y has ${Y.shape[2]}`);
+  if (X.dtype !== Y.dtype) {
+    X = X.to('float64');
+    Y = Y.to('float64');
+  }
+  const mv = opts.metric ?? 'sqeuclidean';
+  const metric = checkOneOf(fn, 'metric', typeof mv === 'string' ? mv.toLowerCase() : mv, METRICS);
+  const p = checkFiniteNumber(fn, 'p', opts.p ?? 2);
+  if (metric === 'minkowski' && p < 1) fail('ERR_OT_VALUE', `${fn}: p must be >= 1 for the minkowski metric, got ${p}`);
+  if (metric === 'kl') {
+    checkNonNegative(fn, 'X', X.data);
+    if (!same) checkNonNegative(fn, 'Y', Y.data);
+  }
+  return { X, Y, same, B, n, m, d, metric, p };
+}
+
+function nativeArgs(r: Resolved) {
+  return [r.X.data, r.same ? null : r.Y.data, r.B, r.n, r.m, r.d, r.metric, r.p] as const;
+}
+
+function wrap(r: Resolved, M: FloatArray): Tensor {
+  return Tensor.fromOp(M, [r.B, r.n, r.m], {
+    name: 'distBatch',
+    inputs: [r.X, r.Y],
+    backward: (G) => {
+      // With Y = X the inputs are [X, X]: the autograd tape adds both slots' parts into X.
+      const g = nativeBatch.distBatchBackward(r.X.data, r.same ? null : r.Y.data, M, G.data, r.B, r.n, r.m, r.d, r.metric, r.p,
+        r.X.requiresGrad, r.Y.requiresGrad);
+      const gX = g.gX ? new Tensor(g.gX, r.X.shape) : null;
+      const gY = g.gY ? new Tensor(g.gY, r.Y.shape) : null;
+      return [gX, gY];
+    },
+  });
+}
+
+/**
+ * Cost matrices of B problems at once (POT: ot.batch.dist_batch). Without Y, M[b] = metric(X[b], X[b]).
+ * @example
+ * const X = ot.rand([16, 50, 3], { seed: 0 }), Y = ot.rand([16, 60, 3], { seed: 1 });
+ * const M = ot.batch.distBatch(X, Y, { metric: 'euclidean' });  // [16, 50, 60]
+ */
+export function distBatch(X: Tensor, Y?: Tensor | null, opts: DistBatchOptions = {}): Tensor {
+  const r = resolve('distBatch', X, Y, opts, ['metric', 'p']);
+  return wrap(r, nativeBatch.distBatch(...nativeArgs(r)));
+}
+
+/**
+ * {@link distBatch} off the event loop; `signal` aborts it.
+ * @example
+ * const M = await ot.batch.distBatchAsync(X, Y, { metric: 'sqeuclidean' });
+ */
+export async function distBatchAsync(X: Tensor, Y?: Tensor | null, opts: DistBatchAsyncOptions = {}): Promise<Tensor> {
+  const fn = 'distBatchAsync';
+  const r = resolve(fn, X, Y, opts, ['metric', 'p', 'signal']);
+  const M = await withCancelFlag(fn, opts.signal, (flag) => nativeBatch.distBatchAsync(...nativeArgs(r), flag));
+  return wrap(r, M);
+}

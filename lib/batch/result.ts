@@ -1,0 +1,45 @@
+// BatchResult: what ot.batch.solveBatch returns (POT: the OTResult of ot.batch.solve_batch).
+import type { Tensor } from '../tensor/tensor.js';
+
+/** How one problem ended: below tol, out of iterations, or non-finite values. */
+export type BatchStatus = 'converged' | 'max_iter' | 'diverged';
+
+export const STATUS_NAMES: readonly BatchStatus[] = ['converged', 'max_iter', 'diverged'];
+
+/** Result of {@link solveBatch}: one entry per problem along the leading dimension B. */
+export class BatchResult {
+  /** value [B] — <M_b, plan_b> + reg·R(plan_b), R = Σ T log T (entropy) or KL(T ‖ a bᵀ) (POT: res.value). */
+  readonly value: Tensor;
+  /** valueLinear [B] — <M_b, plan_b>, the transport cost without the regulariser (POT: res.value_linear). */
+  readonly valueLinear: Tensor;
+  /** plan [B, n, m] — the entropic transport plans. */
+  readonly plan: Tensor;
+  /**
+   * POT's potentials: [log u [B, n], log v [B, m]] for the 'log_sinkhorn' solver, and the scalings
+   * [f [B, n], g [B, m]] (plan = diag(f) exp(-M/reg) diag(g)) for 'sinkhorn'.
+   */
+  readonly potentials: readonly [Tensor, Tensor];
+  /** 'diverged' if any problem diverged, else 'max_iter' if any did not reach tol, else 'converged'. */
+  readonly status: BatchStatus;
+  /** The status of each problem. */
+  readonly statusPerProblem: readonly BatchStatus[];
+  /** POT's n_iter: the index of the last iteration run (iterations − 1), the same for the whole batch under stopRule 'batch'. */
+  readonly nIter: number;
+  /** n_iter of each problem (they differ only under stopRule 'problem'). */
+  readonly nIterPerProblem: Int32Array;
+
+  constructor(fields: {
+    value: Tensor; valueLinear: Tensor; plan: Tensor; potentials: readonly [Tensor, Tensor];
+    statusPerProblem: readonly BatchStatus[]; nIter: number; nIterPerProblem: Int32Array;
+  }) {
+    this.value = fields.value;
+    this.valueLinear = fields.valueLinear;
+    this.plan = fields.plan;
+    this.potentials = Object.freeze([...fields.potentials]) as readonly [Tensor, Tensor];
+    this.statusPerProblem = Object.freeze([...fields.statusPerProblem]);
+    this.status = this.statusPerProblem.includes('diverged') ? 'diverged'
+      : this.statusPerProblem.includes('max_iter') ? 'max_iter' : 'converged';
+    this.nIter = fields.nIter;
+    this.nIterPerProblem = fields.nIterPerProblem;
+  }
+}

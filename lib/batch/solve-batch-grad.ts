@@ -1,0 +1,166 @@
+// Gradient wiring of solveBatch's outputs for each grad mode (POT: the `grad` argument of
+// ot.batch.solve_batch). 'autodiff' / 'last_step' hang every output off one node with inputs [M, a, b]
+// whose backward is the native adjoint; 'envelope' sets value's gradient at convergence.
+import { allocate, type FloatArray } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
+import type { ResolvedBatch } from './solve-batch.js';
+
+export interface BatchOutputs {
+  value: Tensor;
+  valueLinear: Tensor;
+  plan: Tensor;
+  pot0: Tensor;
+  pot1: Tensor;
+}
+
+const EPS = 1e-16; // POT: log(T + 1e-16)
+
+export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchOutputs {
+  const { B, n, m } = r;
+  const nm = B * n * m;
+  const sol = out.sol;
+  const plain = (data: FloatArray, shape: number[]): Tensor => new Tensor(data, shape);
+  const planData = sol.subarray(0, nm);
+  const pot0Data = sol.subarray(nm, nm + B * n);
+  const pot1Data = sol.subarray(nm + B * n);
+  const valueData = out.values.subarray(0, B);
+  const linData = out.values.subarray(B);
+  const inputs = [r.M, r.a, r.b];
+  const needsGrad = inputs.some((t) => t?.requiresGrad);
+
+  if (r.grad === 'detach' || !needsGrad) {
+    return {
+      value: plain(valueData, [B]), valueLinear: plain(linData, [B]), plan: plain(planData, [B, n, m]),
+      pot0: plain(pot0Data, [B, n]), pot1: plain(pot1Data, [B, m]),
+    };
+  }
+  if (r.grad === 'envelope') {
+    return {
+      value: Tensor.fromOp(valueData, [B], { name: 'solveBatch.value', inputs, backward: (g) => envelopeGrads(r, g, planData, pot0Data, pot1Data) }),
+      valueLinear: Tensor.fromOp(linData, [B], { name: 'solveBatch.valueLinear', inputs: [r.M], backward: (g) => [scaleRows(g, planData, [B, n, m])] }),
+      plan: plain(planData, [B, n, m]), pot0: plain(pot0Data, [B, n]), pot1: plain(pot1Data, [B, m]),
+    };
+  }
+  const trace = out.trace;
+  if (!trace) throw new Error('solveBatch: the native solve recorded no trace for the gradient');
+  // One node for (plan | pot0 | pot1): its backward runs the adjoint once for all three.
+  const S = Tensor.fromOp(sol, [sol.length], {
+    name: 'solveBatch',
+    inputs,
+    backward: (gS) => {
+      const g = gS.data;
+      const res = nativeBatch.solveBatchBackward(
+        trace, r.M.data, r.aData, r.bData, g.subarray(0, nm), g.subarray(nm, nm + B * n), g.subarray(nm + B * n),
+        r.a?.requiresGrad ?? false, r.b?.requiresGrad ?? false,
+      );
+      return [
+        new Tensor(res.gM, [B, n, m]),
+        res.ga ? new Tensor(res.ga, [B, n]) : null,
+        res.gb ? new Tensor(res.gb, [B, m]) : null,
+      ];
+    },
+  });
+  const plan = slice(S, 0, [B, n, m]);
+  return {
+    plan,
+    pot0: slice(S, nm, [B, n]),
+    pot1: slice(S, nm + B * n, [B, m]),
+    value: Tensor.fromOp(valueData, [B], {
+      name: 'solveBatch.value', inputs: [r.M, r.a, r.b, plan], backward: (g) => valueGrads(r, g, planData),
+    }),
+    valueLinear: Tensor.fromOp(linData, [B], {
+      name: 'solveBatch.valueLinear', inputs: [r.M, plan],
+      backward: (g) => [scaleRows(g, planData, [B, n, m]), scaleRows(g, r.M.data, [B, n, m])],
+    }),
+  };
+}
+
+/** A view of S's values [offset, offset + numel(shape)) whose gradient scatters back into S. */
+function slice(S: Tensor, offset: number, shape: number[]): Tensor {
+  const len = shape.reduce((p, s) => p * s, 1);
+  return Tensor.fromOp(S.data.subarray(offset, offset + len), shape, {
+    name: 'solveBatch.slice',
+    inputs: [S],
+    backward: (g) => {
+      const full = allocate(S.dtype, S.numel);
+      full.set(g.data, offset);
+      return [new Tensor(full, S.shape)];
+    },
+  });
+}
+
+/** out[b, ...] = g[b] * x[b, ...] for a per-problem gradient g [B]; x has `shape` and x's dtype. */
+function scaleRows(g: Tensor, x: FloatArray, shape: readonly number[]): Tensor {
+  const B = shape[0]!;
+  const per = x.length / B;
+  const out = allocate(x instanceof Float64Array ? 'float64' : 'float32', x.length);
+  for (let b = 0; b < B; b++) {
+    const gb = g.data[b]!;
+    for (let k = b * per; k < (b + 1) * per; k++) out[k] = gb * x[k]!;
+  }
+  return new Tensor(out, shape);
+}
+
+/** ot.solve's envelope: d value/dM = plan, d/da = reg (log u − mean log u), d/db = reg (log v − mean log v). */
+function envelopeGrads(r: ResolvedBatch, g: Tensor, plan: FloatArray, pot0: FloatArray, pot1: FloatArray): (Tensor | null)[] {
+  const { B, n, m } = r;
+  const gM = r.M.requiresGrad ? scaleRows(g, plan, [B, n, m]) : null;
+  const centred = (pot: FloatArray, len: number): Tensor => {
+    const out = allocate(r.dtype, B * len);
+    for (let b = 0; b < B; b++) {
+      let mean = 0;
+      const lg = (k: number): number => (r.solver === 'log_sinkhorn' ? pot[k]! : Math.log(pot[k]!));
+      for (let k = b * len; k < (b + 1) * len; k++) mean += lg(k);
+      mean /= len;
+      for (let k = b * len; k < (b + 1) * len; k++) out[k] = g.data[b]! * r.reg * (lg(k) - mean);
+    }
+    return new Tensor(out, [B, len]);
+  };
+  return [gM, r.a?.requiresGrad ? centred(pot0, n) : null, r.b?.requiresGrad ? centred(pot1, m) : null];
+}
+
+/**
+ * value = Σ M T + reg Σ T log(T + eps) (entropy) or reg Σ T log(T / (a bᵀ) + eps) (KL): its direct partials
+ * for inputs [M, a, b, plan]; the plan's part then flows through the adjoint.
+ */
+function valueGrads(r: ResolvedBatch, g: Tensor, T: FloatArray): (Tensor | null)[] {
+  const { B, n, m, reg } = r;
+  const M = r.M.data;
+  const kl = r.regType === 'kl';
+  const gM = r.M.requiresGrad ? allocate(r.dtype, B * n * m) : null;
+  const gT = allocate(r.dtype, B * n * m);
+  const ga = kl && r.a?.requiresGrad ? allocate(r.dtype, B * n) : null;
+  const gb = kl && r.b?.requiresGrad ? allocate(r.dtype, B * m) : null;
+  for (let b = 0; b < B; b++) {
+    const gv = g.data[b]!;
+    for (let i = 0; i < n; i++) {
+      const ai = r.aData[b * n + i]!;
+      for (let j = 0; j < m; j++) {
+        const k = (b * n + i) * m + j;
+        const t = T[k]!;
+        if (gM) gM[k] = gv * t;
+        let dR: number;
+        if (!kl) {
+          dR = Math.log(t + EPS) + t / (t + EPS);
+        } else if (t > 0) {
+          const bj = r.bData[b * m + j]!;
+          const q = t / (ai * bj);
+          dR = Math.log(q + EPS) + q / (q + EPS);
+          const w = (gv * reg * t * q) / (q + EPS);
+          if (ga) ga[b * n + i] -= w / ai;
+          if (gb) gb[b * m + j] -= w / bj;
+        } else {
+          dR = Math.log(EPS);
+        }
+        gT[k] = gv * (M[k]! + reg * dR);
+      }
+    }
+  }
+  return [
+    gM && new Tensor(gM, [B, n, m]),
+    ga && new Tensor(ga, [B, n]),
+    gb && new Tensor(gb, [B, m]),
+    new Tensor(gT, [B, n, m]),
+  ];
+}

@@ -1,0 +1,146 @@
+// Batched entropic OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once by the native
+// kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values.
+import { withCancelFlag } from '../costs/cancel.js';
+import type { DType, FloatArray } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
+import { batchTensor, batchWeights, checkMasses, uniformWeights } from './args.js';
+import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
+import { BatchResult, STATUS_NAMES, type BatchStatus } from './result.js';
+import { batchOutputs } from './solve-batch-grad.js';
+
+export type BatchSolver = 'log_sinkhorn' | 'sinkhorn';
+export type BatchGrad = 'envelope' | 'autodiff' | 'last_step' | 'detach';
+export type BatchStopRule = 'batch' | 'problem';
+
+export interface SolveBatchOptions {
+  /** Entropic regularisation, > 0 (required). */
+  reg: number;
+  /** Source weights [B, n] (default uniform 1/n). */
+  a?: Tensor;
+  /** Target weights [B, m] (default uniform 1/m); each problem needs sum(a) = sum(b). */
+  b?: Tensor;
+  /** Iteration cap (default 1000, POT's). */
+  maxIter?: number;
+  /** Stop when the largest row-marginal error ‖T1 − a‖₂ of the batch is below tol, checked every 10 iterations (default 1e-5). */
+  tol?: number;
+  /** 'log_sinkhorn' (default, stable) or 'sinkhorn' (scaling domain, faster, can over/underflow for small reg). */
+  solver?: BatchSolver;
+  /** 'entropy' (default, POT's): value adds reg·Σ T log T; 'KL': reg·KL(T ‖ a bᵀ). Case-insensitive. */
+  regType?: 'entropy' | 'KL' | 'kl';
+  /**
+   * 'envelope' (default, POT's): value differentiable, d/dM = plan, d/da = reg·(log u − mean), d/db likewise.
+   * 'autodiff': value, valueLinear, plan and potentials differentiable through every iteration (native adjoint).
+   * 'last_step' (as POT's batch solver): M's gradient from one extra update after the loop (the loop and the
+   * plan's direct K term detached), a's and b's through every iteration. 'detach': no gradients.
+   */
+  grad?: BatchGrad;
+  /**
+   * 'batch' (default, POT's): every problem iterates until the whole batch is below tol.
+   * 'problem': each problem stops at its own first checkpoint below tol — fewer iterations, each problem still meets tol.
+   */
+  stopRule?: BatchStopRule;
+}
+
+export interface SolveBatchAsyncOptions extends SolveBatchOptions {
+  /** Aborting rejects the promise with ERR_OT_ABORTED within a few iterations. */
+  signal?: AbortSignal;
+}
+
+/** Everything a solve needs, validated and defaulted. */
+export interface ResolvedBatch {
+  M: Tensor;
+  a: Tensor | null;
+  b: Tensor | null;
+  aData: FloatArray;
+  bData: FloatArray;
+  dtype: DType;
+  B: number;
+  n: number;
+  m: number;
+  reg: number;
+  maxIter: number;
+  tol: number;
+  solver: BatchSolver;
+  regType: 'entropy' | 'kl';
+  grad: BatchGrad;
+  stopRule: BatchStopRule;
+  record: 'none' | 'all' | 'last';
+}
+
+const KEYS = ['reg', 'a', 'b', 'maxIter', 'tol', 'solver', 'regType', 'grad', 'stopRule'] as const;
+const GRADS: readonly BatchGrad[] = ['envelope', 'autodiff', 'last_step', 'detach'];
+
+function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefined, keys: readonly string[]): ResolvedBatch {
+  if (opts === undefined || opts === null || typeof opts !== 'object') {
+    fail('ERR_OT_ARG', `${fn}: options { reg } are required`);
+  }
+  checkOptions(fn, opts, keys);
+  const M = batchTensor(fn, 'M', Mv);
+  const [B, n, m] = M.shape as [number, number, number];
+  const dtype = M.dtype;
+  const reg = checkPositive(fn, 'reg', opts.reg);
+  const maxIter = checkInteger(fn, 'maxIter', opts.maxIter ?? 1000, 1, 2 ** 31 - 1);
+  const tol = checkFiniteNumber(fn, 'tol', opts.tol ?? 1e-5);
+  if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
+  const solver = checkOneOf(fn, 'solver', opts.solver ?? 'log_sinkhorn', ['log_sinkhorn', 'sinkhorn'] as const);
+  const rt = opts.regType ?? 'entropy';
+  const regType = checkOneOf(fn, 'regType', typeof rt === 'string' ? rt.toLowerCase() : rt, ['entropy', 'kl'] as const);
+  const grad = checkOneOf(fn, 'grad', opts.grad ?? 'envelope', GRADS);
+  const stopRule = checkOneOf(fn, 'stopRule', opts.stopRule ?? 'batch', ['batch', 'problem'] as const);
+  const a = batchWeights(fn, 'a', opts.a, B, n, 'n', dtype);
+  const b = batchWeights(fn, 'b', opts.b, B, m, 'm', dtype);
+  const aData = a ? a.data : uniformWeights(dtype, B, n);
+  const bData = b ? b.data : uniformWeights(dtype, B, m);
+  checkMasses(fn, aData, bData, B, n, m, dtype);
+  const needsGrad = M.requiresGrad || (a?.requiresGrad ?? false) || (b?.requiresGrad ?? false);
+  const record = !needsGrad ? 'none' : grad === 'autodiff' ? 'all' : grad === 'last_step' ? 'last' : 'none';
+  return { M, a, b, aData, bData, dtype, B, n, m, reg, maxIter, tol, solver, regType, grad, stopRule, record };
+}
+
+function nativeArgs(r: ResolvedBatch) {
+  return [r.M.data, r.aData, r.bData, r.B, r.n, r.m, r.reg, r.maxIter, r.tol, r.solver, r.regType, r.stopRule, r.record] as const;
+}
+
+function assemble(fn: string, r: ResolvedBatch, out: NativeSolveBatchOut): BatchResult {
+  const statusPerProblem: BatchStatus[] = Array.from(out.status, (s) => STATUS_NAMES[s] ?? 'diverged');
+  const stalled = statusPerProblem.filter((s) => s === 'max_iter').length;
+  const diverged = statusPerProblem.filter((s) => s === 'diverged').length;
+  if (diverged > 0) {
+    process.emitWarning(`${fn}: ${diverged} of ${r.B} problems diverged (non-finite values; try solver 'log_sinkhorn' or a larger reg)`, 'OTWarning');
+  } else if (stalled > 0) {
+    process.emitWarning(`${fn}: ${stalled} of ${r.B} problems did not reach tol=${r.tol} within maxIter=${r.maxIter} iterations`, 'OTWarning');
+  }
+  const o = batchOutputs(r, out);
+  return new BatchResult({
+    value: o.value, valueLinear: o.valueLinear, plan: o.plan, potentials: [o.pot0, o.pot1],
+    statusPerProblem, nIter: out.nIter, nIterPerProblem: out.iters,
+  });
+}
+
+/**
+ * Solves B entropic OT problems at once (POT: ot.batch.solve_batch), threaded over problems.
+ * @example
+ * const X = ot.rand([8, 30, 2], { seed: 0 }), Y = ot.rand([8, 40, 2], { seed: 1 });
+ * const M = ot.batch.distBatch(X, Y);
+ * const res = ot.batch.solveBatch(M, { reg: 0.1 });
+ * res.value.shape;  // [8]
+ * res.plan.shape;   // [8, 30, 40]
+ */
+export function solveBatch(M: Tensor, opts: SolveBatchOptions): BatchResult {
+  const r = resolve('solveBatch', M, opts, KEYS);
+  return assemble('solveBatch', r, nativeBatch.solveBatch(...nativeArgs(r)));
+}
+
+/**
+ * {@link solveBatch} off the event loop; `signal` aborts it (rejects with ERR_OT_ABORTED).
+ * @example
+ * const ac = new AbortController();
+ * const res = await ot.batch.solveBatchAsync(M, { reg: 0.05, signal: ac.signal });
+ */
+export async function solveBatchAsync(M: Tensor, opts: SolveBatchAsyncOptions): Promise<BatchResult> {
+  const fn = 'solveBatchAsync';
+  const r = resolve(fn, M, opts, [...KEYS, 'signal']);
+  const out = await withCancelFlag(fn, opts.signal, (flag) => nativeBatch.solveBatchAsync(...nativeArgs(r), flag));
+  return assemble(fn, r, out);
+}

@@ -1,0 +1,282 @@
+// Forward batched Sinkhorn (POT: ot.batch.solve_batch): whole problems per thread, POT's stopping rule
+// (marginal error checked after iterations 0, 10, 20, ...; the batch stops when its largest error is
+// below tol) reproduced without lock-step: problems run ahead to their own first converged checkpoint,
+// then the ones behind catch up to the batch's, so each problem does exactly POT's iterations.
+#include "cpu/batch_sinkhorn.h"
+
+#include <atomic>
+#include <cmath>
+#include <new>
+
+#include "common/parallel.h"
+#include "cpu/batch_sinkhorn_ops.h"
+
+namespace ot::cpu {
+namespace {
+
+using batch::Workspace;
+constexpr int64_t kCheckEvery = 10;  // POT: `if n_iters % 10 == 0`
+
+template <typename T>
+class ForwardSolver {
+ public:
+  ForwardSolver(const T* M, const T* a, const T* b, const BatchSinkhornParams& p, BatchSinkhornOut<T>& out,
+                CancelFlag cancel)
+      : M_(M), a_(a), b_(b), p_(p), out_(out), cancel_(cancel), done_(p.B, 0), okAt_(p.B, -1), dead_(p.B, 0) {}
+
+  Status run() {
+    const size_t B = p_.B, n = p_.n, m = p_.m;
+    // POT starts from u = v = 0 (log solver) or f = g = 1 (scaling solver).
+    const T start = logDomain() ? T(0) : T(1);
+    for (size_t k = 0; k < B * n; ++k) out_.pot0[k] = start;
+    for (size_t k = 0; k < B * m; ++k) out_.pot1[k] = start;
+    if (out_.trace) {
+      out_.trace->B = B, out_.trace->n = n, out_.trace->m = m;
+      out_.trace->steps.assign(B, {});
+    }
+    if (p_.record != BatchRecord::None)
+      for (size_t pb = 0; pb < B; ++pb) out_.trace->steps[pb].assign(m, start);
+
+    std::vector<size_t> pending(B);
+    for (size_t pb = 0; pb < B; ++pb) pending[pb] = pb;
+    int64_t target = 0;
+    while (!pending.empty()) {
+      forEach(pending, [&](Workspace<T>& w, size_t pb) { advance(w, pb, target); });
+      if (failed_ != Status::Ok) return failed_.load();
+      if (p_.stop == BatchStop::Problem) break;
+      // The batch can stop no earlier than the latest first-converged checkpoint; a problem that never
+      // converges (or diverged: POT's NaN error never passes `err < tol`) keeps everyone to max_iter.
+      int64_t next = target;
+      for (size_t pb = 0; pb < B; ++pb) next = std::max(next, (dead_[pb] || okAt_[pb] < 0) ? p_.maxIter - 1 : okAt_[pb]);
+      pending.clear();
+      for (size_t pb = 0; pb < B; ++pb)
+        if (!dead_[pb] && done_[pb] < p_.maxIter && okAt_[pb] != next) pending.push_back(pb);
+      target = next;
+    }
+    out_.nIter = 0;
+    for (size_t pb = 0; pb < B; ++pb) out_.nIter = std::max(out_.nIter, done_[pb] - 1);
+    if (p_.stop == BatchStop::Batch)
+      for (size_t pb = 0; pb < B; ++pb)
+        if (dead_[pb]) out_.nIter = p_.maxIter - 1;
+
+    std::vector<size_t> all(B);
+    for (size_t pb = 0; pb < B; ++pb) all[pb] = pb;
+    forEach(all, [&](Workspace<T>& w, size_t pb) { finish(w, pb); });
+    if (failed_ != Status::Ok) return failed_.load();
+    Status overall = Status::Ok;
+    for (size_t pb = 0; pb < B; ++pb) {
+      Status s = static_cast<Status>(out_.status[pb]);
+      if (s == Status::Diverged) overall = Status::Diverged;
+      else if (s == Status::MaxIter && overall == Status::Ok) overall = Status::MaxIter;
+    }
+    return overall;
+  }
+
+ private:
+  bool logDomain() const { return p_.solver == BatchSolver::LogSinkhorn; }
+  T* pot0(size_t pb) const { return out_.pot0 + pb * p_.n; }
+  T* pot1(size_t pb) const { return out_.pot1 + pb * p_.m; }
+
+  // Runs body(workspace, problem) over `list` on a team; each thread takes whole problems.
+  template <class Body>
+  void forEach(const std::vector<size_t>& list, Body body) {
+    std::atomic<size_t> next{0};
+    double work = static_cast<double>(list.size()) * p_.n * p_.m * 40.0;
+    int nt = std::min<int>(teamSizeFor(work), static_cast<int>(std::max<size_t>(list.size(), 1)));
+    runTeam(nt, [&](int, int) {
+      try {
+        Workspace<T> w(p_.n, p_.m, false);
+        for (size_t k = next.fetch_add(1); k < list.size(); k = next.fetch_add(1)) {
+          if (failed_ != Status::Ok) return;
+          body(w, list[k]);
+        }
+      } catch (const std::bad_alloc&) {
+        fail(Status::OutOfMemory);
+      }
+    });
+  }
+
+  void fail(Status s) {
+    Status ok = Status::Ok;
+    failed_.compare_exchange_strong(ok, s);
+  }
+
+  void load(Workspace<T>& w, size_t pb) {
+    const size_t n = p_.n, m = p_.m;
+    batch::loadKernel(M_ + pb * n * m, static_cast<T>(p_.reg), !logDomain(), n, m, w.K.data(), w.Kt.data());
+    if (logDomain()) {
+      for (size_t i = 0; i < n; ++i) w.la[i] = std::log(a_[pb * n + i]);
+      for (size_t j = 0; j < m; ++j) w.lb[j] = std::log(b_[pb * m + j]);
+    }
+  }
+
+  // One Sinkhorn iteration (u then v update), appended to the trace when recording.
+  void iterate(Workspace<T>& w, size_t pb, bool record) {
+    const size_t n = p_.n, m = p_.m;
+    T* u = pot0(pb);
+    T* v = pot1(pb);
+    T* rec = nullptr;
+    if (record) {
+      auto& steps = out_.trace->steps[pb];
+      size_t at = steps.size();
+      steps.resize(at + n + m);
+      rec = steps.data() + at;
+    }
+    T* t = w.tmp.data();
+    if (logDomain()) {
+      batch::columnLse(w.Kt.data(), v, m, n, w.mx.data(), w.acc.data(), t);  // u = log a - LSE_j(K + v)
+      for (size_t i = 0; i < n; ++i) u[i] = w.la[i] - t[i];
+      if (rec) for (size_t i = 0; i < n; ++i) rec[i] = -t[i];
+      batch::columnLse(w.K.data(), u, n, m, w.mx.data(), w.acc.data(), t);   // v = log b - LSE_i(K + u)
+      for (size_t j = 0; j < m; ++j) v[j] = w.lb[j] - t[j];
+      if (rec) for (size_t j = 0; j < m; ++j) rec[n + j] = -t[j];
+    } else {
+      const T* a = a_ + pb * n;
+      const T* b = b_ + pb * m;
+      batch::columnDot(w.Kt.data(), v, m, n, t);  // f = a / (K g)
+      for (size_t i = 0; i < n; ++i) u[i] = a[i] / t[i];
+      batch::columnDot(w.K.data(), u, n, m, t);   // g = b / (K^T f)
+      for (size_t j = 0; j < m; ++j) v[j] = b[j] / t[j];
+      if (rec) {
+        std::copy(u, u + n, rec);
+        std::copy(v, v + m, rec + n);
+      }
+    }
+  }
+
+  // POT's check: || sum_j T_ij - a_i ||_2 for the current iterate.
+  double marginalError(Workspace<T>& w, size_t pb) {
+    const size_t n = p_.n, m = p_.m;
+    T* rs = w.acc.data();
+    if (logDomain()) {
+      batch::columnExpSum(w.Kt.data(), pot0(pb), pot1(pb), m, n, rs);
+    } else {
+      batch::columnDot(w.Kt.data(), pot1(pb), m, n, rs);
+      for (size_t i = 0; i < n; ++i) rs[i] *= pot0(pb)[i];
+    }
+    double e = 0;
+    for (size_t i = 0; i < n; ++i) {
+      double d = static_cast<double>(rs[i]) - static_cast<double>(a_[pb * n + i]);
+      e += d * d;
+    }
+    return std::sqrt(e);
+  }
+
+  // Iterates problem pb until its first checkpoint at or after `target` with error below tol (okAt),
+  // max_iter, a non-finite error (dead) or cancellation. Checkpoints before `target` cannot end the
+  // batch, so they are not evaluated.
+  void advance(Workspace<T>& w, size_t pb, int64_t target) {
+    okAt_[pb] = -1;
+    load(w, pb);
+    const bool record = p_.record != BatchRecord::None;
+    while (done_[pb] < p_.maxIter) {
+      iterate(w, pb, record);
+      const int64_t it = done_[pb]++;
+      if (it % kCheckEvery != 0) continue;
+      if (cancel_.raised()) return fail(Status::Aborted);
+      if (it < target) continue;
+      double err = marginalError(w, pb);
+      if (!std::isfinite(err)) {
+        dead_[pb] = 1;
+        return;
+      }
+      if (err < p_.tol) {
+        okAt_[pb] = it;
+        return;
+      }
+    }
+  }
+
+  // POT's grad='last_step' update (when asked), then plan, values and the problem's status.
+  void finish(Workspace<T>& w, size_t pb) {
+    const size_t n = p_.n, m = p_.m;
+    load(w, pb);
+    if (p_.record == BatchRecord::LastStep && !dead_[pb]) iterate(w, pb, true);
+    const T* Mp = M_ + pb * n * m;
+    const T* a = a_ + pb * n;
+    const T* b = b_ + pb * m;
+    const T* u = pot0(pb);
+    const T* v = pot1(pb);
+    T* plan = out_.plan + pb * n * m;
+    const T eps = T(1e-16);  // POT: log(T + 1e-16)
+    const bool kl = p_.regType == BatchRegType::KL;
+    double* accLin = w.dsum.data();
+    double* accReg = accLin + m;
+    for (size_t j = 0; j < m; ++j) accLin[j] = accReg[j] = 0;
+    double err2 = 0;
+    for (size_t i = 0; i < n; ++i) {
+      planRow(w.K.data() + i * m, u[i], v, plan + i * m);
+      rowTerms(Mp + i * m, plan + i * m, a[i], b, kl, eps, accLin, accReg);
+      double rs = 0;
+      for (size_t j = 0; j < m; ++j) rs += plan[i * m + j];
+      err2 += (rs - a[i]) * (rs - a[i]);
+    }
+    double lin = 0, r = 0;
+    for (size_t j = 0; j < m; ++j) lin += accLin[j], r += accReg[j];
+    out_.valueLinear[pb] = static_cast<T>(lin);
+    out_.value[pb] = static_cast<T>(lin + p_.reg * r);
+    out_.iters[pb] = static_cast<int32_t>(done_[pb] - 1);
+
+    bool finite = std::isfinite(lin) && std::isfinite(r);
+    for (size_t i = 0; i < n && finite; ++i) finite = std::isfinite(u[i]) || a[i] == 0;
+    for (size_t j = 0; j < m && finite; ++j) finite = std::isfinite(v[j]) || b[j] == 0;
+    Status s = Status::MaxIter;
+    if (dead_[pb] || !finite) s = Status::Diverged;
+    else if (okAt_[pb] >= 0 || std::sqrt(err2) < p_.tol) s = Status::Ok;
+    out_.status[pb] = static_cast<int32_t>(s);
+  }
+
+  // T_ij = exp(K_ij + u + v_j) (POT: exp(K + u[:, :, None] + v[:, None, :])) or K_ij f g_j.
+  OT_WIDE_VECTORS void planRow(const T* __restrict K, T u, const T* __restrict v, T* __restrict out) const {
+    const size_t m = p_.m;
+    if (logDomain()) {
+      for (size_t j = 0; j < m; ++j) out[j] = fastExp(K[j] + u + v[j]);
+    } else {
+      for (size_t j = 0; j < m; ++j) out[j] = K[j] * u * v[j];
+    }
+  }
+
+  // Accumulates M_ij T_ij and the regulariser term: T log(T + eps) (entropy) or T log(T/(a_i b_j) + eps)
+  // (KL; an empty entry counts 0, where POT's 0/0 would give NaN).
+  OT_WIDE_VECTORS void rowTerms(const T* __restrict Mrow, const T* __restrict t, T ai, const T* __restrict b, bool kl,
+                                T eps, double* __restrict accLin, double* __restrict accReg) const {
+    const size_t m = p_.m;
+    for (size_t j = 0; j < m; ++j) accLin[j] += static_cast<double>(Mrow[j] * t[j]);
+    if (kl) {
+      for (size_t j = 0; j < m; ++j) {
+        T e = t[j] * fastLog(t[j] / (ai * b[j]) + eps);
+        accReg[j] += static_cast<double>(t[j] > T(0) ? e : T(0));
+      }
+    } else {
+      for (size_t j = 0; j < m; ++j) accReg[j] += static_cast<double>(t[j] * fastLog(t[j] + eps));
+    }
+  }
+
+  const T* M_;
+  const T* a_;
+  const T* b_;
+  const BatchSinkhornParams& p_;
+  BatchSinkhornOut<T>& out_;
+  CancelFlag cancel_;
+  std::vector<int64_t> done_, okAt_;
+  std::vector<uint8_t> dead_;
+  std::atomic<Status> failed_{Status::Ok};
+};
+
+}  // namespace
+
+template <typename T>
+Status batchSinkhorn(const T* M, const T* a, const T* b, const BatchSinkhornParams& p, BatchSinkhornOut<T>& out,
+                     CancelFlag cancel) {
+  if (p.B == 0 || p.n == 0 || p.m == 0 || !(p.reg > 0) || p.maxIter < 1) return Status::BadArgument;
+  if (p.record != BatchRecord::None && out.trace == nullptr) return Status::BadArgument;
+  ForwardSolver<T> solver(M, a, b, p, out, cancel);
+  return solver.run();
+}
+
+template Status batchSinkhorn<float>(const float*, const float*, const float*, const BatchSinkhornParams&,
+                                     BatchSinkhornOut<float>&, CancelFlag);
+template Status batchSinkhorn<double>(const double*, const double*, const double*, const BatchSinkhornParams&,
+                                      BatchSinkhornOut<double>&, CancelFlag);
+
+}  // namespace ot::cpu

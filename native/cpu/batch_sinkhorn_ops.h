@@ -1,0 +1,127 @@
+// Per-problem building blocks of the batched Sinkhorn solver and its adjoint: the kernel matrix in both
+// layouts and the column-wise log-sum-exp / mat-vec passes. Every pass walks rows and vectorises across
+// columns, so no loop needs a horizontal (reassociated) reduction.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "cpu/batch_exp.h"
+
+namespace ot::cpu::batch {
+
+// One thread's scratch for one problem at a time: K [n,m] and Kt [m,n] stay in L1/L2 while iterating.
+template <typename T>
+struct Workspace {
+  size_t n, m;
+  std::vector<T> K, Kt, gK, gKt;
+  std::vector<T> mx, acc, tmp, la, lb;
+  std::vector<double> dsum;
+  Workspace(size_t n_, size_t m_, bool withGrad)
+      : n(n_), m(m_), K(n_ * m_), Kt(n_ * m_), mx(std::max(n_, m_)), acc(std::max(n_, m_)),
+        tmp(std::max(n_, m_)), la(n_), lb(m_), dsum(2 * m_) {
+    if (withGrad) {
+      gK.assign(n_ * m_, T(0));
+      gKt.assign(n_ * m_, T(0));
+    }
+  }
+};
+
+// K = -M/reg (POT's log solver) or exp(-M/reg) (scaling solver), in both layouts.
+template <typename T>
+OT_WIDE_VECTORS void loadKernel(const T* __restrict M, T reg, bool scaling, size_t n, size_t m, T* __restrict K,
+                                T* __restrict Kt) {
+  for (size_t k = 0; k < n * m; ++k) K[k] = -M[k] / reg;
+  if (scaling)
+    for (size_t k = 0; k < n * m; ++k) K[k] = fastExp(K[k]);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < m; ++j) Kt[j * n + i] = K[i * m + j];
+}
+
+// out[c] = log sum_r exp(A[r,c] + w[r]) for A [rows, cols], with the max shift of torch's logsumexp.
+template <typename T>
+OT_WIDE_VECTORS void columnLse(const T* __restrict A, const T* __restrict w, size_t rows, size_t cols, T* __restrict mx,
+                               T* __restrict s, T* __restrict out) {
+  const T ninf = -std::numeric_limits<T>::infinity();
+  for (size_t c = 0; c < cols; ++c) {
+    mx[c] = ninf;
+    s[c] = T(0);
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = A + r * cols;
+    const T wr = w[r];
+    for (size_t c = 0; c < cols; ++c) {
+      T x = row[c] + wr;
+      mx[c] = x > mx[c] ? x : mx[c];
+    }
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = A + r * cols;
+    const T wr = w[r];
+    for (size_t c = 0; c < cols; ++c) s[c] += fastExp(row[c] + wr - mx[c]);
+  }
+  for (size_t c = 0; c < cols; ++c) out[c] = mx[c] + fastLog(s[c]);
+}
+
+// out[c] = sum_r A[r,c] * w[r].
+template <typename T>
+OT_WIDE_VECTORS void columnDot(const T* __restrict A, const T* __restrict w, size_t rows, size_t cols, T* __restrict out) {
+  for (size_t c = 0; c < cols; ++c) out[c] = T(0);
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = A + r * cols;
+    const T wr = w[r];
+    for (size_t c = 0; c < cols; ++c) out[c] += row[c] * wr;
+  }
+}
+
+// out[c] = sum_r exp(A[r,c] + x[c] + w[r]): the marginal of exp(K + u + v) along r (POT's check).
+template <typename T>
+OT_WIDE_VECTORS void columnExpSum(const T* __restrict A, const T* __restrict x, const T* __restrict w, size_t rows,
+                                  size_t cols, T* __restrict out) {
+  for (size_t c = 0; c < cols; ++c) out[c] = T(0);
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = A + r * cols;
+    const T wr = w[r];
+    for (size_t c = 0; c < cols; ++c) out[c] += fastExp(row[c] + x[c] + wr);
+  }
+}
+
+// Adjoint of an LSE update taken in the layout where the reduction runs down the rows: with softmax
+// weights P[r,c] = exp(A[r,c] + x[c] + e[r]) (e = -LSE of row r's update), accumulates
+// gA[r,c] -= g[r] P[r,c] (when KGrad) and gx[c] -= sum_r g[r] P[r,c].
+template <bool KGrad, typename T>
+OT_WIDE_VECTORS void lseBackward(const T* __restrict A, const T* __restrict x, const T* __restrict e,
+                                 const T* __restrict g, size_t rows, size_t cols, T* __restrict gA, T* __restrict gx) {
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = A + r * cols;
+    T* grow = gA + r * cols;
+    const T gr = g[r], er = e[r];
+    if (gr == T(0)) continue;
+    for (size_t c = 0; c < cols; ++c) {
+      T p = gr * fastExp(row[c] + x[c] + er);
+      if constexpr (KGrad) grow[c] -= p;
+      gx[c] -= p;
+    }
+  }
+}
+
+// Adjoint of out[r] = sum_c A[r,c] x[c] given g[r] = d/d out[r]: gA[r,c] += g[r] x[c] (when KGrad),
+// gx[c] += sum_r A[r,c] g[r].
+template <bool KGrad, typename T>
+OT_WIDE_VECTORS void dotBackward(const T* __restrict A, const T* __restrict x, const T* __restrict g, size_t rows,
+                                 size_t cols, T* __restrict gA, T* __restrict gx) {
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = A + r * cols;
+    T* grow = gA + r * cols;
+    const T gr = g[r];
+    if (gr == T(0)) continue;
+    for (size_t c = 0; c < cols; ++c) {
+      if constexpr (KGrad) grow[c] += gr * x[c];
+      gx[c] += row[c] * gr;
+    }
+  }
+}
+
+}  // namespace ot::cpu::batch

@@ -1,0 +1,413 @@
+// N-API bindings of the batched area (POT: ot.batch): solveBatch (+ the adjoint behind grad='autodiff' /
+// 'last_step') and distBatch (+ its backward), each with a sync and an AsyncWorker/Promise form.
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "cpu/batch_dist.h"
+#include "cpu/batch_sinkhorn.h"
+#include "napi/util.h"
+
+namespace ot::napi {
+namespace {
+
+using cpu::BatchRecord;
+using cpu::BatchSinkhornParams;
+
+size_t dimArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
+  return static_cast<size_t>(intArg(info, i, fn, name, 1, int64_t(1) << 40));
+}
+
+// Weights: optional typed array of B*len non-negative finite entries in M's precision; null → uniform.
+struct Weights {
+  ArrayView view;
+  std::vector<float> f32;
+  std::vector<double> f64;
+  template <typename T>
+  const T* data() const {
+    if (view.data) return view.as<T>();
+    if constexpr (sizeof(T) == 8) return f64.data();
+    else return f32.data();
+  }
+};
+
+template <typename T>
+double sumOf(const T* p, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+
+Weights weightsArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, size_t B, size_t len,
+                   bool f64) {
+  Napi::Env env = info.Env();
+  Weights w;
+  w.view = optionalFloatArray(info, index, fn, name);
+  if (!w.view.data) {
+    if (f64) w.f64.assign(B * len, 1.0 / static_cast<double>(len));
+    else w.f32.assign(B * len, 1.0f / static_cast<float>(len));
+    return w;
+  }
+  if (w.view.isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must have M's dtype");
+  requireLength(env, w.view, B * len, fn, name);
+  requireFinite(env, w.view, fn, name);
+  for (size_t k = 0; k < w.view.length; ++k) {
+    double v = f64 ? w.view.as<double>()[k] : w.view.as<float>()[k];
+    if (v < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0 (entry " + std::to_string(k) + ")");
+  }
+  return w;
+}
+
+// Masses of a[b] and b[b] must agree (balanced OT) and be positive.
+void checkMasses(Napi::Env env, const char* fn, const Weights& a, const Weights& b, size_t B, size_t n, size_t m, bool f64) {
+  const double rel = f64 ? 1e-6 : 1e-4;
+  for (size_t k = 0; k < B; ++k) {
+    double sa = f64 ? sumOf(a.data<double>() + k * n, n) : sumOf(a.data<float>() + k * n, n);
+    double sb = f64 ? sumOf(b.data<double>() + k * m, m) : sumOf(b.data<float>() + k * m, m);
+    if (!(sa > 0) || !(sb > 0))
+      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": a and b must have positive mass (problem " + std::to_string(k) + ")");
+    if (std::fabs(sa - sb) > rel * std::max(sa, sb))
+      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": a and b must have the same mass, but problem " + std::to_string(k) +
+                                          " has sum(a) = " + std::to_string(sa) + " and sum(b) = " + std::to_string(sb));
+  }
+}
+
+// The recorded iterations, owned by a JS External so the tape's closure keeps them alive until GC.
+struct TraceHolder {
+  BatchSinkhornParams params;
+  bool f64 = true;
+  std::unique_ptr<cpu::BatchTrace<float>> f32Trace;
+  std::unique_ptr<cpu::BatchTrace<double>> f64Trace;
+  int64_t bytes = 0;
+};
+
+struct SolveBatchJob {
+  Keeper keeper;
+  static const char* name() { return "solveBatch"; }
+  BatchSinkhornParams params;
+  ArrayView M;
+  Weights a, b;
+  CancelFlag cancel;
+  Napi::ObjectReference solRef, valRef, statusRef, itersRef;
+  void* sol = nullptr;  // [plan | pot0 | pot1]
+  void* val = nullptr;  // [value | valueLinear]
+  int32_t* status = nullptr;
+  int32_t* iters = nullptr;
+  int64_t nIter = 0;
+  std::unique_ptr<TraceHolder> trace;
+
+  static SolveBatchJob parse(const Napi::CallbackInfo& info) {
+    const char* fn = name();
+    Napi::Env env = info.Env();
+    SolveBatchJob job;
+    auto& p = job.params;
+    job.M = floatArray(info, 0, fn, "M");
+    p.B = dimArg(info, 3, fn, "B");
+    p.n = dimArg(info, 4, fn, "n");
+    p.m = dimArg(info, 5, fn, "m");
+    requireLength(env, job.M, p.B * p.n * p.m, fn, "M");
+    requireFinite(env, job.M, fn, "M");
+    const bool f64 = job.M.isFloat64;
+    job.a = weightsArg(info, 1, fn, "a", p.B, p.n, f64);
+    job.b = weightsArg(info, 2, fn, "b", p.B, p.m, f64);
+    checkMasses(env, fn, job.a, job.b, p.B, p.n, p.m, f64);
+    p.reg = numberArg(info, 6, fn, "reg");
+    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
+    p.maxIter = intArg(info, 7, fn, "maxIter", 1, 2147483647);
+    p.tol = numberArg(info, 8, fn, "tol");
+    if (p.tol < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0");
+    std::string solver = stringArg(info, 9, fn, "solver");
+    if (solver == "log_sinkhorn") p.solver = cpu::BatchSolver::LogSinkhorn;
+    else if (solver == "sinkhorn") p.solver = cpu::BatchSolver::Sinkhorn;
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": solver must be 'log_sinkhorn' or 'sinkhorn'");
+    std::string reg = stringArg(info, 10, fn, "regType");
+    if (reg == "entropy") p.regType = cpu::BatchRegType::Entropy;
+    else if (reg == "kl") p.regType = cpu::BatchRegType::KL;
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": regType must be 'entropy' or 'kl'");
+    std::string stop = stringArg(info, 11, fn, "stopRule");
+    if (stop == "batch") p.stop = cpu::BatchStop::Batch;
+    else if (stop == "problem") p.stop = cpu::BatchStop::Problem;
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": stopRule must be 'batch' or 'problem'");
+    std::string rec = stringArg(info, 12, fn, "record");
+    if (rec == "none") p.record = BatchRecord::None;
+    else if (rec == "all") p.record = BatchRecord::AllSteps;
+    else if (rec == "last") p.record = BatchRecord::LastStep;
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": record must be 'none', 'all' or 'last'");
+    job.cancel = cancelArg(info, 13);
+
+    auto solArr = newFloatArray(env, p.B * (p.n * p.m + p.n + p.m), f64);
+    auto valArr = newFloatArray(env, 2 * p.B, f64);
+    auto stArr = Napi::Int32Array::New(env, p.B);
+    auto itArr = Napi::Int32Array::New(env, p.B);
+    job.sol = static_cast<uint8_t*>(solArr.ArrayBuffer().Data()) + solArr.ByteOffset();
+    job.val = static_cast<uint8_t*>(valArr.ArrayBuffer().Data()) + valArr.ByteOffset();
+    job.status = stArr.Data();
+    job.iters = itArr.Data();
+    job.solRef = Napi::Persistent(static_cast<Napi::Object>(solArr));
+    job.valRef = Napi::Persistent(static_cast<Napi::Object>(valArr));
+    job.statusRef = Napi::Persistent(static_cast<Napi::Object>(stArr));
+    job.itersRef = Napi::Persistent(static_cast<Napi::Object>(itArr));
+    if (p.record != BatchRecord::None) {
+      job.trace = std::make_unique<TraceHolder>();
+      job.trace->params = p;
+      job.trace->f64 = f64;
+      if (f64) job.trace->f64Trace = std::make_unique<cpu::BatchTrace<double>>();
+      else job.trace->f32Trace = std::make_unique<cpu::BatchTrace<float>>();
+    }
+    return job;
+  }
+
+  template <typename T>
+  Status run(cpu::BatchTrace<T>* tr) {
+    const size_t B = params.B, n = params.n, m = params.m;
+    T* s = static_cast<T*>(sol);
+    cpu::BatchSinkhornOut<T> out;
+    out.plan = s;
+    out.pot0 = s + B * n * m;
+    out.pot1 = out.pot0 + B * n;
+    out.value = static_cast<T*>(val);
+    out.valueLinear = out.value + B;
+    out.status = status;
+    out.iters = iters;
+    out.trace = tr;
+    Status st = cpu::batchSinkhorn<T>(M.as<T>(), a.data<T>(), b.data<T>(), params, out, cancel);
+    nIter = out.nIter;
+    return st;
+  }
+
+  Status execute() {
+    if (M.isFloat64) return run<double>(trace ? trace->f64Trace.get() : nullptr);
+    return run<float>(trace ? trace->f32Trace.get() : nullptr);
+  }
+
+  Napi::Value result(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("sol", solRef.Value());
+    o.Set("values", valRef.Value());
+    o.Set("status", statusRef.Value());
+    o.Set("iters", itersRef.Value());
+    o.Set("nIter", Napi::Number::New(env, static_cast<double>(nIter)));
+    if (trace) {
+      trace->bytes = static_cast<int64_t>(trace->f64 ? trace->f64Trace->bytes() : trace->f32Trace->bytes());
+      Napi::MemoryManagement::AdjustExternalMemory(env, trace->bytes);
+      auto ext = Napi::External<TraceHolder>::New(env, trace.release(), [](Napi::Env e, TraceHolder* h) {
+        Napi::MemoryManagement::AdjustExternalMemory(e, -h->bytes);
+        delete h;
+      });
+      o.Set("trace", ext);
+    }
+    return o;
+  }
+};
+
+// Gradients of (plan, pot0, pot1) back to (M, a, b) through a recorded solve.
+struct SolveBatchBackwardJob {
+  Keeper keeper;
+  static const char* name() { return "solveBatchBackward"; }
+  Napi::Reference<Napi::External<TraceHolder>> traceRef;
+  TraceHolder* trace = nullptr;
+  ArrayView M, gPlan, gPot0, gPot1;
+  Weights a, b;
+  bool wantA = false, wantB = false;
+  CancelFlag cancel;
+  Napi::ObjectReference gMRef, gaRef, gbRef;
+  void* gM = nullptr;
+  void* ga = nullptr;
+  void* gb = nullptr;
+
+  static SolveBatchBackwardJob parse(const Napi::CallbackInfo& info) {
+    const char* fn = name();
+    Napi::Env env = info.Env();
+    SolveBatchBackwardJob job;
+    if (info.Length() < 1 || !info[0].IsExternal()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": trace must be a solve trace");
+    auto ext = info[0].As<Napi::External<TraceHolder>>();
+    job.trace = ext.Data();
+    job.traceRef = Napi::Persistent(ext);
+    const auto& p = job.trace->params;
+    const bool f64 = job.trace->f64;
+    job.M = floatArray(info, 1, fn, "M");
+    if (job.M.isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": M must have the solve's dtype");
+    requireLength(env, job.M, p.B * p.n * p.m, fn, "M");
+    job.a = weightsArg(info, 2, fn, "a", p.B, p.n, f64);
+    job.b = weightsArg(info, 3, fn, "b", p.B, p.m, f64);
+    const char* names[3] = {"gPlan", "gPot0", "gPot1"};
+    const size_t lens[3] = {p.B * p.n * p.m, p.B * p.n, p.B * p.m};
+    ArrayView* views[3] = {&job.gPlan, &job.gPot0, &job.gPot1};
+    for (int k = 0; k < 3; ++k) {
+      *views[k] = optionalFloatArray(info, 4 + k, fn, names[k]);
+      if (!views[k]->data) continue;
+      if (views[k]->isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + names[k] + " must have the solve's dtype");
+      requireLength(env, *views[k], lens[k], fn, names[k]);
+    }
+    job.wantA = info.Length() > 7 && info[7].ToBoolean().Value();
+    job.wantB = info.Length() > 8 && info[8].ToBoolean().Value();
+    job.cancel = cancelArg(info, 9);
+    auto gMArr = newFloatArray(env, lens[0], f64);
+    job.gM = static_cast<uint8_t*>(gMArr.ArrayBuffer().Data()) + gMArr.ByteOffset();
+    job.gMRef = Napi::Persistent(static_cast<Napi::Object>(gMArr));
+    if (job.wantA) {
+      auto arr = newFloatArray(env, lens[1], f64);
+      job.ga = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+      job.gaRef = Napi::Persistent(static_cast<Napi::Object>(arr));
+    }
+    if (job.wantB) {
+      auto arr = newFloatArray(env, lens[2], f64);
+      job.gb = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+      job.gbRef = Napi::Persistent(static_cast<Napi::Object>(arr));
+    }
+    return job;
+  }
+
+  template <typename T>
+  Status run(const cpu::BatchTrace<T>& tr) {
+    return cpu::batchSinkhornBackward<T>(M.as<T>(), a.data<T>(), b.data<T>(), trace->params, tr, gPlan.as<T>(),
+                                         gPot0.as<T>(), gPot1.as<T>(), static_cast<T*>(gM), static_cast<T*>(ga),
+                                         static_cast<T*>(gb), cancel);
+  }
+
+  Status execute() { return trace->f64 ? run<double>(*trace->f64Trace) : run<float>(*trace->f32Trace); }
+
+  Napi::Value result(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("gM", gMRef.Value());
+    if (wantA) o.Set("ga", gaRef.Value());
+    if (wantB) o.Set("gb", gbRef.Value());
+    return o;
+  }
+};
+
+// Shared argument parsing of distBatch and its backward: X [B,n,d], Y [B,m,d] or null (= X), metric, p.
+struct DistArgs {
+  ArrayView X, Y;
+  size_t B = 0, n = 0, m = 0, d = 0;
+  cpu::BatchMetric metric = cpu::BatchMetric::SqEuclidean;
+  double p = 2;
+
+  static DistArgs parse(const Napi::CallbackInfo& info, const char* fn, size_t dims) {
+    Napi::Env env = info.Env();
+    DistArgs r;
+    r.X = floatArray(info, 0, fn, "X");
+    r.Y = optionalFloatArray(info, 1, fn, "Y");
+    r.B = dimArg(info, dims, fn, "B");
+    r.n = dimArg(info, dims + 1, fn, "n");
+    r.m = dimArg(info, dims + 2, fn, "m");
+    r.d = dimArg(info, dims + 3, fn, "d");
+    requireLength(env, r.X, r.B * r.n * r.d, fn, "X");
+    requireFinite(env, r.X, fn, "X");
+    if (r.Y.data) {
+      if (r.Y.isFloat64 != r.X.isFloat64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": Y must have X's dtype");
+      requireLength(env, r.Y, r.B * r.m * r.d, fn, "Y");
+      requireFinite(env, r.Y, fn, "Y");
+    } else {
+      if (r.m != r.n) throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": without Y, m must equal n");
+      r.Y = r.X;
+    }
+    std::string metric = stringArg(info, dims + 4, fn, "metric");
+    if (!cpu::parseBatchMetric(metric.c_str(), &r.metric))
+      throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be 'sqeuclidean', 'euclidean', 'minkowski' or 'kl'");
+    r.p = numberArg(info, dims + 5, fn, "p");
+    if (r.metric == cpu::BatchMetric::Minkowski && !(r.p >= 1))
+      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric");
+    return r;
+  }
+};
+
+struct DistBatchJob {
+  Keeper keeper;
+  static const char* name() { return "distBatch"; }
+  DistArgs args;
+  CancelFlag cancel;
+  Napi::ObjectReference outRef;
+  void* out = nullptr;
+
+  static DistBatchJob parse(const Napi::CallbackInfo& info) {
+    DistBatchJob job;
+    job.args = DistArgs::parse(info, name(), 2);
+    job.cancel = cancelArg(info, 8);
+    const auto& r = job.args;
+    auto arr = newFloatArray(info.Env(), r.B * r.n * r.m, r.X.isFloat64);
+    job.out = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    job.outRef = Napi::Persistent(static_cast<Napi::Object>(arr));
+    return job;
+  }
+
+  Status execute() {
+    const auto& r = args;
+    if (r.X.isFloat64)
+      return cpu::batchDist<double>(r.X.as<double>(), r.Y.as<double>(), r.B, r.n, r.m, r.d, r.metric, r.p,
+                                    static_cast<double*>(out), cancel);
+    return cpu::batchDist<float>(r.X.as<float>(), r.Y.as<float>(), r.B, r.n, r.m, r.d, r.metric, r.p,
+                                 static_cast<float*>(out), cancel);
+  }
+
+  Napi::Value result(Napi::Env) { return outRef.Value(); }
+};
+
+struct DistBatchBackwardJob {
+  Keeper keeper;
+  static const char* name() { return "distBatchBackward"; }
+  DistArgs args;
+  ArrayView M, G;
+  bool wantX = false, wantY = false;
+  Napi::ObjectReference gXRef, gYRef;
+  void* gX = nullptr;
+  void* gY = nullptr;
+
+  // (X, Y|null, M, G, B, n, m, d, metric, p, wantX, wantY)
+  static DistBatchBackwardJob parse(const Napi::CallbackInfo& info) {
+    const char* fn = name();
+    Napi::Env env = info.Env();
+    DistBatchBackwardJob job;
+    job.args = DistArgs::parse(info, fn, 4);
+    const auto& r = job.args;
+    job.M = floatArray(info, 2, fn, "M");
+    job.G = floatArray(info, 3, fn, "G");
+    for (const ArrayView* v : {&job.M, &job.G}) {
+      if (v->isFloat64 != r.X.isFloat64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": gradient must have X's dtype");
+      requireLength(env, *v, r.B * r.n * r.m, fn, v == &job.M ? "M" : "G");
+    }
+    job.wantX = info.Length() > 10 && info[10].ToBoolean().Value();
+    job.wantY = info.Length() > 11 && info[11].ToBoolean().Value();
+    if (job.wantX) {
+      auto arr = newFloatArray(env, r.B * r.n * r.d, r.X.isFloat64);
+      job.gX = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+      job.gXRef = Napi::Persistent(static_cast<Napi::Object>(arr));
+    }
+    if (job.wantY) {
+      auto arr = newFloatArray(env, r.B * r.m * r.d, r.X.isFloat64);
+      job.gY = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+      job.gYRef = Napi::Persistent(static_cast<Napi::Object>(arr));
+    }
+    return job;
+  }
+
+  template <typename T>
+  Status run() {
+    const auto& r = args;
+    return cpu::batchDistBackward<T>(r.X.as<T>(), r.Y.as<T>(), M.as<T>(), G.as<T>(), r.B, r.n, r.m, r.d, r.metric,
+                                     r.p, static_cast<T*>(gX), static_cast<T*>(gY));
+  }
+  Status execute() { return args.X.isFloat64 ? run<double>() : run<float>(); }
+
+  Napi::Value result(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    if (wantX) o.Set("gX", gXRef.Value());
+    if (wantY) o.Set("gY", gYRef.Value());
+    return o;
+  }
+};
+
+void initBatch(Napi::Env env, Napi::Object exports) {
+  exports.Set("solveBatch", Napi::Function::New(env, runSync<SolveBatchJob>));
+  exports.Set("solveBatchAsync", Napi::Function::New(env, runAsync<SolveBatchJob>));
+  exports.Set("solveBatchBackward", Napi::Function::New(env, runSync<SolveBatchBackwardJob>));
+  exports.Set("solveBatchBackwardAsync", Napi::Function::New(env, runAsync<SolveBatchBackwardJob>));
+  exports.Set("distBatch", Napi::Function::New(env, runSync<DistBatchJob>));
+  exports.Set("distBatchAsync", Napi::Function::New(env, runAsync<DistBatchJob>));
+  exports.Set("distBatchBackward", Napi::Function::New(env, runSync<DistBatchBackwardJob>));
+}
+
+ot::napi::Registrar registrar(initBatch);
+
+}  // namespace
+}  // namespace ot::napi
