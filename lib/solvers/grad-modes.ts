@@ -1,0 +1,164 @@
+// The gradient modes of ot.solve's entropic branch (POT master): how the native forward's outputs
+// become tensors and what their backward does — 'detach', 'envelope', and 'autodiff' / 'last_step'
+// through the native adjoint (native/cpu/sinkhorn_adjoint.cc).
+import type { GradFn } from '../tensor/autograd.js';
+import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import { nativeSolve, type EntropicRegType, type NativeSolveOut } from './native-solve.js';
+import { OTResult } from './result.js';
+
+export type GradMode = 'autodiff' | 'envelope' | 'last_step' | 'detach';
+export const GRAD_MODES: readonly GradMode[] = ['autodiff', 'envelope', 'last_step', 'detach'];
+
+/** A validated problem, ready for the native calls. */
+export interface SolveProblem {
+  M: Tensor;
+  a: Tensor;
+  b: Tensor;
+  /** a and b as float64 (what the kernels read). */
+  aData: Float64Array;
+  bData: Float64Array;
+  n: number;
+  m: number;
+  reg: number;
+  regType: EntropicRegType;
+  grad: GradMode;
+}
+
+function scalar(v: number, dtype: DType): FloatArray {
+  const out = allocate(dtype, 1);
+  out[0] = v;
+  return out;
+}
+
+function converted(data: FloatArray, dtype: DType): FloatArray {
+  if ((dtype === 'float64') === data instanceof Float64Array) return data;
+  const out = allocate(dtype, data.length);
+  out.set(data);
+  return out;
+}
+
+/** Turns the native forward's output into an OTResult whose tensors carry the mode's gradients. */
+export function buildResult(p: SolveProblem, out: NativeSolveOut): OTResult {
+  const dtype = p.M.dtype;
+  const common = { status: out.status, nIter: out.nIter };
+  const needs = p.M.requiresGrad || p.a.requiresGrad || p.b.requiresGrad;
+  if (p.grad === 'detach' || !needs) {
+    return new OTResult({
+      ...common,
+      value: new Tensor(scalar(out.value, dtype), []),
+      valueLinear: new Tensor(scalar(out.valueLinear, dtype), []),
+      plan: new Tensor(out.plan, [p.n, p.m]),
+      potentials: [new Tensor(out.logU, [p.n]), new Tensor(out.logV, [p.m])],
+    });
+  }
+  if (p.grad === 'envelope') return envelope(p, out);
+  return throughIterations(p, out);
+}
+
+// Detached solve; value's gradient is set to (plan, reg (logU - mean), reg (logV - mean)) like POT's
+// nx.set_gradients, the other outputs carry none.
+function envelope(p: SolveProblem, out: NativeSolveOut): OTResult {
+  const dtype = p.M.dtype;
+  const centred = (x: FloatArray, g: number, like: DType): FloatArray => {
+    let mean = 0;
+    for (let i = 0; i < x.length; i++) mean += x[i]!;
+    mean /= x.length;
+    const r = allocate(like, x.length);
+    for (let i = 0; i < x.length; i++) r[i] = p.reg * (x[i]! - mean) * g;
+    return r;
+  };
+  const value = Tensor.fromOp(scalar(out.value, dtype), [], {
+    name: 'solve.envelope',
+    inputs: [p.M, p.a, p.b],
+    backward: (g) => {
+      const gv = g.data[0]!;
+      let dM: Tensor | null = null;
+      if (p.M.requiresGrad) {
+        const d = allocate(dtype, out.plan.length);
+        for (let i = 0; i < d.length; i++) d[i] = out.plan[i]! * gv;
+        dM = new Tensor(d, [p.n, p.m]);
+      }
+      return [
+        dM,
+        p.a.requiresGrad ? new Tensor(centred(out.logU, gv, p.a.dtype), [p.n]) : null,
+        p.b.requiresGrad ? new Tensor(centred(out.logV, gv, p.b.dtype), [p.m]) : null,
+      ];
+    },
+  });
+  return new OTResult({
+    status: out.status,
+    nIter: out.nIter,
+    value,
+    valueLinear: new Tensor(scalar(out.valueLinear, dtype), []),
+    plan: new Tensor(out.plan, [p.n, p.m]),
+    potentials: [new Tensor(out.logU, [p.n]), new Tensor(out.logV, [p.m])],
+  });
+}
+
+// Incoming gradients of the five outputs, collected until the shared node runs its one backward.
+interface Seeds {
+  value: number;
+  valueLinear: number;
+  plan: FloatArray | null;
+  logU: FloatArray | null;
+  logV: FloatArray | null;
+}
+const noSeeds = (): Seeds => ({ value: 0, valueLinear: 0, plan: null, logU: null, logV: null });
+
+// Never writes into either array: `g` may be the caller's own gradOutput.
+function sum(acc: FloatArray | null, g: FloatArray): FloatArray {
+  if (acc === null) return g;
+  const out = acc.slice();
+  for (let i = 0; i < out.length; i++) out[i] += g[i]!;
+  return out;
+}
+
+// 'autodiff' and 'last_step': value, valueLinear, plan and the potentials are outputs of one node
+// whose inputs are (M, a, b). Each output's backward only records its incoming gradient; the node's
+// backward — which the tape runs after all of its consumers — replays the iterations natively once.
+function throughIterations(p: SolveProblem, out: NativeSolveOut): OTResult {
+  const dtype = p.M.dtype;
+  if (!out.history) throw new Error('solve: the forward kept no iterations to differentiate');
+  const history = out.history;
+  let seeds = noSeeds();
+  const node = Tensor.fromOp(new Float64Array(1), [1], {
+    name: p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step',
+    inputs: [p.M, p.a, p.b],
+    backward: () => {
+      const s = seeds;
+      seeds = noSeeds();
+      const [dM, da, db] = nativeSolve.sinkhornBackward(
+        p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, history, out.iterations, p.grad === 'autodiff',
+        s.value, s.valueLinear, s.plan, s.logU, s.logV, p.M.requiresGrad, p.grad === 'last_step',
+      );
+      return [
+        dM && new Tensor(dM, [p.n, p.m]),
+        p.a.requiresGrad ? new Tensor(converted(da, p.a.dtype), [p.n]) : null,
+        p.b.requiresGrad ? new Tensor(converted(db, p.b.dtype), [p.m]) : null,
+      ];
+    },
+  });
+  const output = (name: string, data: FloatArray, shape: number[], record: (g: Tensor) => void): Tensor => {
+    const fn: GradFn = {
+      name: `${node.gradFn!.name}.${name}`,
+      inputs: [node],
+      backward: (g) => {
+        record(g.dtype === dtype ? g : g.to(dtype));
+        return [new Tensor(new Float64Array(1), [1])];
+      },
+    };
+    return Tensor.fromOp(data, shape, fn);
+  };
+  return new OTResult({
+    status: out.status,
+    nIter: out.nIter,
+    value: output('value', scalar(out.value, dtype), [], (g) => void (seeds.value += g.data[0]!)),
+    valueLinear: output('valueLinear', scalar(out.valueLinear, dtype), [], (g) => void (seeds.valueLinear += g.data[0]!)),
+    plan: output('plan', out.plan, [p.n, p.m], (g) => void (seeds.plan = sum(seeds.plan, g.data))),
+    potentials: [
+      output('logU', out.logU, [p.n], (g) => void (seeds.logU = sum(seeds.logU, g.data))),
+      output('logV', out.logV, [p.m], (g) => void (seeds.logV = sum(seeds.logV, g.data))),
+    ],
+  });
+}

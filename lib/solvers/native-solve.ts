@@ -1,0 +1,42 @@
+// Typed view of the addon's entropic-solver exports (native/napi/solve.cc).
+import { addon } from '../native.js';
+import type { FloatArray } from '../tensor/dtype.js';
+
+export type EntropicRegType = 'KL' | 'entropy';
+/** What the forward keeps for a backward pass: nothing, every iteration (autodiff), or the last step. */
+export type SolveRecord = 'none' | 'history' | 'last_step';
+export type SolveStatus = 'converged' | 'max_iter' | 'diverged';
+
+/** (M [n*m], a [n], b [m], n, m, reg, regType) — weights always float64. */
+export type SolveHead = [M: FloatArray, a: Float64Array, b: Float64Array, n: number, m: number, reg: number, regType: EntropicRegType];
+
+export interface NativeSolveOut {
+  /** n*m, M's dtype. */
+  plan: FloatArray;
+  logU: FloatArray;
+  logV: FloatArray;
+  value: number;
+  valueLinear: number;
+  /** POT's log['niter']. */
+  nIter: number;
+  status: SolveStatus;
+  /** Log-potentials per iteration (u^0, then v^k, u^k; a last_step record appends the detached v). */
+  history?: Float64Array;
+  /** Iterations held by `history`. */
+  iterations: number;
+  /** Diagnostics: iterations run in the log domain, absorptions of the scaling path. */
+  logIterations: number;
+  absorptions: number;
+}
+
+export interface NativeSolve {
+  sinkhornSolve(...args: [...SolveHead, maxIter: number, tol: number, record: SolveRecord, cancel?: Int32Array]): NativeSolveOut;
+  sinkhornSolveAsync(...args: [...SolveHead, maxIter: number, tol: number, record: SolveRecord, cancel?: Int32Array]): Promise<NativeSolveOut>;
+  /** Gradients [dM | null (M's dtype), da, db (float64)] of the seeds through the recorded iterations. */
+  sinkhornBackward(...args: [
+    ...SolveHead, history: Float64Array, iterations: number, directTerms: boolean, gValue: number, gValueLinear: number,
+    gPlan: FloatArray | null, gLogU: FloatArray | null, gLogV: FloatArray | null, needM: boolean, lastStep: boolean,
+  ]): [FloatArray | null, Float64Array, Float64Array];
+}
+
+export const nativeSolve = addon as unknown as NativeSolve;

@@ -1,0 +1,30 @@
+// OTResult: what ot.solve returns (POT: ot.utils.OTResult for the entropic solver).
+import type { Tensor } from '../tensor/tensor.js';
+import type { SolveStatus } from './native-solve.js';
+
+export type { SolveStatus };
+
+/** The solution of an OT problem, with POT's field names in camelCase. */
+export class OTResult {
+  /** <M, plan> + reg * regulariser(plan) (POT's res.value), a scalar tensor in M's dtype. */
+  readonly value: Tensor;
+  /** <M, plan>, the transport cost without the regulariser (POT's res.value_linear). */
+  readonly valueLinear: Tensor;
+  /** The transport plan [n, m]. */
+  readonly plan: Tensor;
+  /** Dual log-potentials [logU (n), logV (m)]: plan = exp(-M/reg + logU[:, None] + logV[None, :]). */
+  readonly potentials: readonly [Tensor, Tensor];
+  /** 'converged' (marginal error < tol), 'max_iter' (stopped at maxIter) or 'diverged' (non-finite values). */
+  readonly status: SolveStatus;
+  /** POT's log['niter']: index of the last iteration run (maxIter for grad 'last_step'). */
+  readonly nIter: number;
+
+  constructor(f: { value: Tensor; valueLinear: Tensor; plan: Tensor; potentials: readonly [Tensor, Tensor]; status: SolveStatus; nIter: number }) {
+    this.value = f.value;
+    this.valueLinear = f.valueLinear;
+    this.plan = f.plan;
+    this.potentials = Object.freeze([f.potentials[0], f.potentials[1]] as const);
+    this.status = f.status;
+    this.nIter = f.nIter;
+  }
+}

@@ -1,0 +1,156 @@
+// Entropic OT solver (POT: ot.solve, entropic branch = sinkhorn_log) and its async twin; options are
+// resolved and inputs validated here, the iterations run in native/cpu/sinkhorn.cc.
+import { withCancelFlag } from '../costs/cancel.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkFinite, checkFiniteNumber, checkInteger, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
+import { buildResult, GRAD_MODES, type GradMode, type SolveProblem } from './grad-modes.js';
+import { nativeSolve, type EntropicRegType, type NativeSolveOut, type SolveRecord } from './native-solve.js';
+import type { OTResult } from './result.js';
+
+export interface SolveOptions {
+  /** Entropic regularisation strength, > 0 (required: exact OT is not available yet). */
+  reg?: number;
+  /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan). */
+  regType?: EntropicRegType;
+  /** Iteration cap (default 1000). */
+  maxIter?: number;
+  /** Stop when ||plan^T 1 - b||_2 < tol, checked every 10 iterations (default 1e-9). */
+  tol?: number;
+  /** How gradients reach M, a, b (default 'autodiff'); see the README's solve section. */
+  grad?: GradMode;
+}
+export interface SolveAsyncOptions extends SolveOptions {
+  /** Aborting rejects the promise with ERR_OT_ABORTED; the kernel stops within an iteration. */
+  signal?: AbortSignal;
+}
+
+const KEYS = ['reg', 'regType', 'maxIter', 'tol', 'grad'] as const;
+
+interface Resolved {
+  problem: SolveProblem;
+  maxIter: number;
+  tol: number;
+  record: SolveRecord;
+}
+
+function isOptions(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !(v instanceof Tensor) && !Array.isArray(v);
+}
+
+function weights(fn: string, name: 'a' | 'b', v: unknown, len: number, side: string): { t: Tensor; data: Float64Array } {
+  if (v === undefined || v === null) {
+    const data = new Float64Array(len).fill(1 / len);
+    return { t: new Tensor(data, [len]), data };
+  }
+  if (!(v instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor (or undefined for uniform weights), got ${typeof v}`);
+  if (v.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${v.device}', but solve runs on the CPU in this build`);
+  if (v.ndim !== 1) fail('ERR_OT_SHAPE', `${fn}: ${name} must be 1-d, got shape [${v.shape.join(', ')}]`);
+  if (v.shape[0] !== len) fail('ERR_OT_SHAPE', `${fn}: ${name} has ${v.shape[0]} entries but M has ${len} ${side}`);
+  checkFinite(fn, name, v.data);
+  checkNonNegative(fn, name, v.data);
+  const data = v.data instanceof Float64Array ? v.data : Float64Array.from(v.data);
+  return { t: v, data };
+}
+
+function total(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  return s;
+}
+
+function resolve(fn: string, M: unknown, aIn: unknown, bIn: unknown, opts: SolveAsyncOptions | undefined, allowed: readonly string[]): Resolved {
+  checkOptions(fn, opts, allowed);
+  if (!(M instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: M must be a Tensor, got ${M === null ? 'null' : typeof M}`);
+  if (M.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: M is on '${M.device}', but solve runs on the CPU in this build`);
+  if (M.ndim !== 2) fail('ERR_OT_SHAPE', `${fn}: M must be 2-d [n, m], got shape [${M.shape.join(', ')}]`);
+  const [n, m] = M.shape as [number, number];
+  if (n === 0 || m === 0) fail('ERR_OT_SHAPE', `${fn}: M must be non-empty, got shape [${n}, ${m}]`);
+  const reg = opts?.reg;
+  if (reg === undefined || reg === null || reg === 0) fail('ERR_OT_ARG', `${fn}: exact OT (reg=0) is not available yet; pass reg > 0`);
+  checkPositive(fn, 'reg', reg);
+  const regName = opts?.regType ?? 'KL';
+  const regType: EntropicRegType =
+    typeof regName === 'string' && regName.toLowerCase() === 'kl' ? 'KL'
+      : typeof regName === 'string' && regName.toLowerCase() === 'entropy' ? 'entropy'
+        : fail('ERR_OT_ARG', `${fn}: regType must be 'KL' or 'entropy', got ${JSON.stringify(regName)}`);
+  const maxIter = checkInteger(fn, 'maxIter', opts?.maxIter ?? 1000, 1, 1e9);
+  const tol = checkFiniteNumber(fn, 'tol', opts?.tol ?? 1e-9);
+  if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
+  const grad = checkOneOf(fn, 'grad', opts?.grad ?? 'autodiff', GRAD_MODES);
+  checkFinite(fn, 'M', M.data);
+  const a = weights(fn, 'a', aIn, n, 'rows');
+  const b = weights(fn, 'b', bIn, m, 'columns');
+  const sa = total(a.data);
+  const sb = total(b.data);
+  if (!(sa > 0) || !(sb > 0)) fail('ERR_OT_VALUE', `${fn}: a and b must have a positive total mass, got ${sa} and ${sb}`);
+  if (Math.abs(sa - sb) > 1e-6 * Math.max(sa, sb)) {
+    fail('ERR_OT_VALUE', `${fn}: a and b must have the same total mass (balanced OT), got ${sa} and ${sb}`);
+  }
+  const wantsGrad = M.requiresGrad || a.t.requiresGrad || b.t.requiresGrad;
+  const record: SolveRecord = grad === 'last_step' ? 'last_step' : grad === 'autodiff' && wantsGrad ? 'history' : 'none';
+  return {
+    problem: { M, a: a.t, b: b.t, aData: a.data, bData: b.data, n, m, reg, regType, grad },
+    maxIter,
+    tol,
+    record,
+  };
+}
+
+// POT's positional (M, a, b, ...) with a and b optional: solve(M, { reg }) reads the object as options.
+function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown, unknown, O | undefined] {
+  if (opts === undefined && bIn === undefined && isOptions(aIn)) return [undefined, undefined, aIn as O];
+  return [aIn, bIn, opts];
+}
+
+function finish(fn: string, r: Resolved, out: NativeSolveOut): OTResult {
+  if (out.status === 'max_iter') {
+    process.emitWarning(
+      `${fn}: Sinkhorn did not converge in ${r.maxIter} iterations (marginal error above tol=${r.tol}); ` +
+        'increase maxIter or reg',
+      { code: 'OT_SINKHORN_MAX_ITER' },
+    );
+  } else if (out.status === 'diverged') {
+    process.emitWarning(`${fn}: Sinkhorn diverged (non-finite values even in the log domain); check M's scale against reg`, {
+      code: 'OT_SINKHORN_DIVERGED',
+    });
+  }
+  return buildResult(r.problem, out);
+}
+
+/**
+ * Entropic optimal transport between histograms a and b (uniform when omitted) for the cost M,
+ * with POT's semantics (ot.solve with reg > 0: log-domain Sinkhorn, value = <M, plan> + reg·KL).
+ * Gradients reach M, a and b according to `grad`.
+ * @example
+ * const M = ot.dist(xs, xt);
+ * const res = ot.solve(M, a, b, { reg: 0.03, grad: 'autodiff' });
+ * res.value.backward();   // M.grad, a.grad, b.grad
+ * console.log(res.value.item(), res.status, res.nIter);
+ */
+export function solve(M: Tensor, a?: Tensor | null, b?: Tensor | null, opts?: SolveOptions): OTResult;
+export function solve(M: Tensor, opts: SolveOptions): OTResult;
+export function solve(M: Tensor, aIn?: unknown, bIn?: unknown, optsIn?: SolveOptions): OTResult {
+  const [a, b, opts] = splitArgs<SolveOptions>(aIn, bIn, optsIn);
+  const r = resolve('solve', M, a, b, opts, KEYS);
+  const p = r.problem;
+  const out = nativeSolve.sinkhornSolve(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, r.maxIter, r.tol, r.record);
+  return finish('solve', r, out);
+}
+
+/**
+ * {@link solve} off the event loop (the iterations run on the libuv thread pool); same result.
+ * @example
+ * const ac = new AbortController();
+ * const res = await ot.solveAsync(M, a, b, { reg: 0.05, signal: ac.signal });
+ */
+export function solveAsync(M: Tensor, a?: Tensor | null, b?: Tensor | null, opts?: SolveAsyncOptions): Promise<OTResult>;
+export function solveAsync(M: Tensor, opts: SolveAsyncOptions): Promise<OTResult>;
+export async function solveAsync(M: Tensor, aIn?: unknown, bIn?: unknown, optsIn?: SolveAsyncOptions): Promise<OTResult> {
+  const [a, b, opts] = splitArgs<SolveAsyncOptions>(aIn, bIn, optsIn);
+  const r = resolve('solveAsync', M, a, b, opts, [...KEYS, 'signal']);
+  const p = r.problem;
+  const out = await withCancelFlag('solveAsync', opts?.signal, (flag) =>
+    nativeSolve.sinkhornSolveAsync(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, r.maxIter, r.tol, r.record, flag),
+  );
+  return finish('solveAsync', r, out);
+}

@@ -1,0 +1,89 @@
+// Entropic OT on the CPU (POT: ot.solve entropic branch = ot.bregman.sinkhorn_log): the forward
+// Sinkhorn solve with POT's iterates and stopping rule, and the reverse-mode adjoint through it.
+// Templates on the problem's float type T (float or double); all arithmetic is double.
+#pragma once
+#include <cstddef>
+#include <memory>
+
+#include "common/status.h"
+
+namespace ot::cpu {
+
+enum class EntropicReg : int { KL = 0, Entropy = 1 };
+
+// Per-iteration log-potentials kept by the forward for the adjoint. Layout (K = iterations):
+// u^0 (n), then for k = 1..K: v^k (m), u^k (n). Only the pages actually written become resident.
+// A last_step record is u_det, v, u, v_det (K = 1, plus the detached v the u-update read).
+struct SinkhornHistory {
+  std::unique_ptr<double[]> data;
+  size_t capacity = 0;   // doubles allocated
+  size_t iterations = 0; // K
+  bool lastStep = false;
+  size_t length(size_t n, size_t m) const { return n + iterations * (n + m) + (lastStep ? m : 0); }
+};
+
+template <typename T>
+struct SinkhornProblem {
+  const T* M = nullptr;       // n x m, row-major, finite
+  const double* a = nullptr;  // n weights >= 0
+  const double* b = nullptr;  // m weights >= 0, same total as a
+  size_t n = 0, m = 0;
+  double reg = 1;             // > 0
+  EntropicReg regType = EntropicReg::KL;
+  long maxIter = 1000;        // >= 1
+  double tol = 1e-9;          // stop when ||colsum(plan) - b||_2 < tol (checked every 10 iterations)
+  // POT's grad='last_step': maxIter-1 iterations, then v and u recomputed (log domain) from the detached
+  // potentials, recorded in `history`.
+  bool lastStep = false;
+  // Keep every iteration's potentials in `history` (grad='autodiff').
+  bool recordHistory = false;
+  CancelFlag cancel;
+};
+
+template <typename T>
+struct SinkhornResult {
+  T* plan = nullptr;  // n x m, caller-owned
+  T* logU = nullptr;  // n, caller-owned
+  T* logV = nullptr;  // m, caller-owned
+  double value = 0, valueLinear = 0;
+  long nIter = 0;          // POT's log['niter']
+  Status status = Status::Ok;  // Ok (converged), MaxIter or Diverged
+  SinkhornHistory history;     // filled for recordHistory / lastStep
+  // Diagnostics: iterations run in the log domain, and absorptions of the scaling path.
+  long logIterations = 0, absorptions = 0;
+};
+
+// Runs the solve; returns Ok, MaxIter, Diverged (results still written), Aborted, OutOfMemory or BadArgument.
+template <typename T>
+Status sinkhornSolve(const SinkhornProblem<T>& p, SinkhornResult<T>& out);
+
+// Gradients of (value, valueLinear, plan, logU, logV) with respect to (M, a, b), replaying the
+// iterations stored in `history` (all of them for autodiff, the final step for last_step).
+template <typename T>
+struct SinkhornAdjoint {
+  const T* M = nullptr;
+  const double* a = nullptr;
+  const double* b = nullptr;
+  size_t n = 0, m = 0;
+  double reg = 1;
+  EntropicReg regType = EntropicReg::KL;
+  const double* history = nullptr;  // layout of SinkhornHistory
+  size_t iterations = 0;            // K >= 1
+  bool lastStep = false;            // a last_step record (K = 1): u reads the detached v
+  // The value terms see M, a, b directly (autodiff) or only through the plan (last_step: POT detaches them).
+  bool directTerms = true;
+  // Incoming gradients; null vectors mean zero.
+  double gValue = 0, gValueLinear = 0;
+  const T* gPlan = nullptr;
+  const T* gLogU = nullptr;
+  const T* gLogV = nullptr;
+  // Outputs; dM may be null when M needs no gradient (skips the n x m accumulation).
+  T* dM = nullptr;
+  double* da = nullptr;
+  double* db = nullptr;
+};
+
+template <typename T>
+Status sinkhornBackward(const SinkhornAdjoint<T>& p);
+
+}  // namespace ot::cpu

@@ -1,0 +1,273 @@
+// Reverse mode through POT's log-domain Sinkhorn iterations (what torch autograd computes for
+// ot.solve(grad='autodiff' | 'last_step')), from the per-iteration potentials the forward stored.
+// Each half-step's Jacobian is a row/column-normalised kernel; kernels are rebuilt from M on a base
+// pair of potentials (one rebuild per segment of iterations that stay close to it), and the
+// gradient with respect to M is accumulated as a blocked product of the per-iteration vectors.
+#include <cmath>
+#include <limits>
+#include <new>
+#include <vector>
+
+#include "common/parallel.h"
+#include "cpu/sinkhorn.h"
+#include "cpu/sinkhorn_gemm.h"
+#include "cpu/sinkhorn_kernels.h"
+#include "cpu/sinkhorn_value.h"
+
+namespace ot::cpu {
+namespace {
+using namespace sk;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kBlock = 64;  // rank-1 terms per blocked product (two per iteration)
+
+// How far (log units) a half-step's potentials may sit from the kernel's base pair.
+template <typename T> struct Reach;
+template <> struct Reach<double> { static constexpr double value = 150; };
+template <> struct Reach<float> { static constexpr double value = 25; };
+
+int teamSize(size_t n, size_t m) {
+  if (static_cast<double>(n) * static_cast<double>(m) < 32768.0) return 1;
+  return std::max(1, std::min<int>(maxThreads(), static_cast<int>(n / 16)));
+}
+
+inline double finiteOr0(double x) { return std::isfinite(x) ? x : 0.0; }
+
+template <typename T>
+class Backward {
+ public:
+  Backward(const SinkhornAdjoint<T>& p, int nt) : p_(p), nt_(nt), n_(p.n), m_(p.m), K_(static_cast<long>(p.iterations)),
+                                                  c_(-1.0 / p.reg), barrier_(nt) {}
+
+  Status run() {
+    try {
+      allocate();
+    } catch (const std::bad_alloc&) {
+      return Status::OutOfMemory;
+    }
+    planSegments();
+    runTeam(nt_, [this](int tid, int nt) { body(tid, nt); });
+    return Status::Ok;
+  }
+
+ private:
+  const SinkhornAdjoint<T>& p_;
+  const int nt_;
+  const size_t n_, m_;
+  const long K_;
+  const double c_;
+  SpinBarrier barrier_;
+  std::vector<T> Kt_;
+  std::vector<double> gu_, gv_, xz_, yw_, Y_, gloga_, glogb_, daDirect_, dbDirect_, alpha_, P_, P2_, FX_, FY_;
+  // Half-step h (0 = z^K, 1 = w^K, 2 = z^(K-1), ...) uses kernel base segBase_[segOf_[h]] = (u, v) potentials.
+  std::vector<int> segOf_;
+  std::vector<std::pair<const double*, const double*>> segBase_;
+
+  const double* hu(long k) const { return k == 0 ? p_.history : p_.history + n_ + static_cast<size_t>(k - 1) * (n_ + m_) + m_; }
+  const double* hv(long k) const { return p_.history + n_ + static_cast<size_t>(k - 1) * (n_ + m_); }
+  // The v that the u-update of iteration k read: v^k, or the detached v of a last_step record.
+  const double* hvz(long k) const { return p_.lastStep ? p_.history + 2 * n_ + m_ : hv(k); }
+  bool wantM() const { return p_.dM != nullptr; }
+
+  void allocate() {
+    Kt_.resize(n_ * m_);
+    gu_.assign(n_, 0.0); xz_.assign(n_, 0.0); gloga_.assign(n_, 0.0); daDirect_.assign(n_, 0.0); alpha_.assign(n_, 0.0);
+    gv_.assign(m_, 0.0); yw_.assign(m_, 0.0); Y_.assign(m_, 0.0); glogb_.assign(m_, 0.0); dbDirect_.assign(m_, 0.0);
+    P_.assign(static_cast<size_t>(nt_) * m_, 0.0);
+    P2_.assign(static_cast<size_t>(nt_) * m_, 0.0);
+    if (wantM()) {
+      FX_.assign(static_cast<size_t>(kBlock) * n_, 0.0);
+      FY_.assign(static_cast<size_t>(kBlock) * m_, 0.0);
+    }
+  }
+
+  // Largest |x - base| over finite entries of x (base's -inf entries count as 0, like the kernel's).
+  static double reach(const double* x, const double* base, size_t len) {
+    double d = 0;
+    for (size_t i = 0; i < len; ++i)
+      if (std::isfinite(x[i])) d = std::max(d, std::fabs(x[i] - finiteOr0(base[i])));
+    return d;
+  }
+
+  // Greedy from the last half-step backwards: a new base whenever the potentials drift too far.
+  void planSegments() {
+    const long H = 2 * K_;
+    segOf_.resize(H);
+    const double* bu = hu(K_);
+    const double* bv = hv(K_);
+    segBase_.push_back({bu, bv});
+    for (long h = 0; h < H; ++h) {
+      long k = K_ - h / 2;
+      const double* ku = h % 2 == 0 ? hu(k) : hu(k - 1);
+      const double* kv = h % 2 == 0 ? hvz(k) : hv(k);
+      bool near = (ku == bu || reach(ku, bu, n_) <= Reach<T>::value) && (kv == bv || reach(kv, bv, m_) <= Reach<T>::value);
+      if (!near) {
+        bu = ku;
+        bv = kv;
+        segBase_.push_back({bu, bv});
+      }
+      segOf_[h] = static_cast<int>(segBase_.size() - 1);
+    }
+  }
+
+  // Scalings of potentials x relative to the base (0 where x is -inf, i.e. a zero weight).
+  static void scalings(const double* x, const double* base, double* out, size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) out[i] = x[i] - finiteOr0(base[i]);
+    expArray(out + b, out + b, e - b);
+  }
+
+  void rebuild(Range rows, int seg, std::vector<double>& beta) {
+    const double* bu = segBase_[seg].first;
+    const double* bv = segBase_[seg].second;
+    for (size_t j = 0; j < m_; ++j) beta[j] = finiteOr0(bv[j]);
+    for (size_t i = rows.begin; i < rows.end; ++i) {
+      alpha_[i] = finiteOr0(bu[i]);
+      buildKernelRow(Kt_.data() + i * m_, p_.M + i * m_, c_, alpha_[i], beta.data(), m_);
+    }
+  }
+
+  void flush(Range rows, int& slots) {
+    if (wantM() && slots > 0)
+      gemmFlushRows(p_.dM, Kt_.data(), m_, FX_.data(), n_, FY_.data(), slots, rows.begin, rows.end, -c_);
+    slots = 0;
+  }
+
+  // Seeds from value, valueLinear, plan and the potentials; the plan's own dependence on M.
+  void seed(Range rows, int tid, std::vector<double>& beta) {
+    const double gLin = p_.gValue + p_.gValueLinear, gReg = p_.gValue * p_.reg;
+    const double* uK = hu(K_);
+    const double* vK = hv(K_);
+    for (size_t j = 0; j < m_; ++j) beta[j] = finiteOr0(vK[j]);
+    double* Pt = P_.data() + static_cast<size_t>(tid) * m_;
+    double* P2t = P2_.data() + static_cast<size_t>(tid) * m_;
+    const size_t vec = m_ / kLanes * kLanes;
+    for (size_t i = rows.begin; i < rows.end; ++i) {
+      alpha_[i] = finiteOr0(uK[i]);
+      const T* Mi = p_.M + i * m_;
+      T* Ki = Kt_.data() + i * m_;
+      T* dMi = wantM() ? p_.dM + i * m_ : nullptr;
+      const T* gPi = p_.gPlan ? p_.gPlan + i * m_ : nullptr;
+      const double ai = p_.a[i];
+      v8d rowAcc = splat(0), daAcc = splat(0);
+      for (size_t j = 0; j < m_; j += kLanes) {
+        const size_t cnt = j < vec ? kLanes : m_ - j;
+        v8d mij = loadTail(Mi + j, cnt, 0.0);
+        v8d pij = exp8(mij * c_ + uK[i] + loadTail(vK + j, cnt, -kInf));
+        v8d bj = loadTail(p_.b + j, cnt, 1.0);
+        v8d dp, dq;
+        regTermGrad8(p_.regType, pij, bj * ai, dp, dq);
+        v8d dP = mij * gLin + dp * gReg;
+        if (gPi) dP += loadTail(gPi + j, cnt, 0.0);
+        v8d g = dP * pij;  // d/d(-M/reg) of the plan's use
+        rowAcc += g;
+        v8d col = loadTail(Pt + j, cnt, 0.0) + g;
+        v8d col2 = loadTail(P2t + j, cnt, 0.0) + dq * ai;
+        daAcc += dq * bj;
+        storeTail(Pt + j, col, cnt);
+        storeTail(P2t + j, col2, cnt);
+        storeTail(Ki + j, exp8(mij * c_ + alpha_[i] + loadTail(beta.data() + j, cnt, 0.0)), cnt);
+        if (dMi) {
+          v8d d = g * c_;
+          if (p_.directTerms) d += pij * gLin;
+          storeTail(dMi + j, d, cnt);
+        }
+      }
+      gu_[i] = hsum(rowAcc) + (p_.gLogU ? static_cast<double>(p_.gLogU[i]) : 0.0);
+      daDirect_[i] = p_.directTerms ? gReg * hsum(daAcc) : 0.0;
+    }
+  }
+
+  void body(int tid, int nt) {
+    FlushDenormals ftz;
+    const Range rows = splitRange(n_, tid, nt);
+    const Range cols = splitRange(m_, tid, nt, kLanes);
+    double* Pt = P_.data() + static_cast<size_t>(tid) * m_;
+    std::vector<double> beta(m_), X(n_), Xp(n_);
+    std::fill(Pt, Pt + m_, 0.0);
+    std::fill(P2_.data() + static_cast<size_t>(tid) * m_, P2_.data() + static_cast<size_t>(tid + 1) * m_, 0.0);
+    seed(rows, tid, beta);
+    barrier_.wait();
+    const double gReg = p_.gValue * p_.reg;
+    for (size_t j = cols.begin; j < cols.end; ++j) {
+      double s = 0, s2 = 0;
+      for (int t = 0; t < nt_; ++t) {
+        s += P_[t * m_ + j];
+        s2 += P2_[t * m_ + j];
+      }
+      gv_[j] = s + (p_.gLogV ? static_cast<double>(p_.gLogV[j]) : 0.0);
+      dbDirect_[j] = p_.directTerms ? gReg * s2 : 0.0;
+    }
+    barrier_.wait();
+    int seg = 0, slots = 0;
+    for (long k = K_; k >= 1; --k) {
+      const long hz = 2 * (K_ - k);
+      // z^k: the u-update's Jacobian, on base seg.
+      if (segOf_[hz] != seg) {
+        flush(rows, slots);
+        seg = segOf_[hz];
+        rebuild(rows, seg, beta);
+      }
+      scalings(hu(k), segBase_[seg].first, X.data(), rows.begin, rows.end);
+      for (size_t i = rows.begin; i < rows.end; ++i) xz_[i] = p_.a[i] > 0 ? gu_[i] * X[i] / p_.a[i] : 0.0;
+      std::fill(Pt, Pt + m_, 0.0);
+      accumulateColumns(Pt, Kt_.data() + rows.begin * m_, m_, xz_.data() + rows.begin, rows.end - rows.begin, m_);
+      if (wantM()) std::copy(xz_.begin() + rows.begin, xz_.begin() + rows.end, FX_.begin() + slots * n_ + rows.begin);
+      barrier_.wait();
+      scalings(hvz(k), segBase_[seg].second, Y_.data(), cols.begin, cols.end);
+      for (size_t j = cols.begin; j < cols.end; ++j) {
+        double s = 0;
+        for (int t = 0; t < nt_; ++t) s += P_[t * m_ + j];
+        // A last_step's u-update read the detached v: its gradient stops there.
+        double g = (k == K_ ? gv_[j] : 0.0) - (p_.lastStep ? 0.0 : Y_[j] * s);
+        gv_[j] = g;
+        glogb_[j] += g;
+      }
+      if (wantM()) std::copy(Y_.begin() + cols.begin, Y_.begin() + cols.end, FY_.begin() + slots * m_ + cols.begin);
+      ++slots;
+      // w^k: the v-update's Jacobian, possibly on a new base.
+      if (segOf_[hz + 1] != seg) {  // every thread flushes what FY holds before anyone refills it
+        barrier_.wait();
+        flush(rows, slots);
+        seg = segOf_[hz + 1];
+        rebuild(rows, seg, beta);
+        barrier_.wait();
+        scalings(hv(k), segBase_[seg].second, Y_.data(), cols.begin, cols.end);
+      } else if (p_.lastStep) {
+        scalings(hv(k), segBase_[seg].second, Y_.data(), cols.begin, cols.end);
+      }
+      for (size_t j = cols.begin; j < cols.end; ++j) yw_[j] = p_.b[j] > 0 ? Y_[j] * gv_[j] / p_.b[j] : 0.0;
+      if (wantM()) std::copy(yw_.begin() + cols.begin, yw_.begin() + cols.end, FY_.begin() + slots * m_ + cols.begin);
+      barrier_.wait();
+      scalings(hu(k - 1), segBase_[seg].first, Xp.data(), rows.begin, rows.end);
+      for (size_t i = rows.begin; i < rows.end; ++i) {
+        gloga_[i] += gu_[i];
+        gu_[i] = -Xp[i] * dotRow(Kt_.data() + i * m_, yw_.data(), m_);
+      }
+      if (wantM()) std::copy(Xp.begin() + rows.begin, Xp.begin() + rows.end, FX_.begin() + slots * n_ + rows.begin);
+      ++slots;
+      if (slots == kBlock) flush(rows, slots);
+    }
+    flush(rows, slots);
+    if (p_.da)
+      for (size_t i = rows.begin; i < rows.end; ++i)
+        p_.da[i] = (p_.a[i] > 0 ? gloga_[i] / p_.a[i] : 0.0) + daDirect_[i];
+    if (p_.db)
+      for (size_t j = cols.begin; j < cols.end; ++j)
+        p_.db[j] = (p_.b[j] > 0 ? glogb_[j] / p_.b[j] : 0.0) + dbDirect_[j];
+  }
+};
+
+}  // namespace
+
+template <typename T>
+Status sinkhornBackward(const SinkhornAdjoint<T>& p) {
+  if (!p.M || !p.a || !p.b || !p.history || p.n == 0 || p.m == 0 || p.iterations < 1 || !(p.reg > 0))
+    return Status::BadArgument;
+  Backward<T> b(p, teamSize(p.n, p.m));
+  return b.run();
+}
+
+template Status sinkhornBackward<float>(const SinkhornAdjoint<float>&);
+template Status sinkhornBackward<double>(const SinkhornAdjoint<double>&);
+
+}  // namespace ot::cpu

@@ -1,0 +1,259 @@
+// N-API bindings of the entropic solver (POT: ot.solve, entropic branch): sinkhornSolve and
+// sinkhornBackward, each with an async (Promise) twin. Arguments are re-validated here; the facade
+// is lib/solvers/solve.ts.
+#include <cmath>
+#include <string>
+
+#include "cpu/sinkhorn.h"
+#include "napi/util.h"
+
+namespace ot::napi {
+namespace {
+
+constexpr const char* kFn = "solve";
+constexpr int64_t kMaxDim = int64_t(1) << 40;
+
+[[noreturn]] void fail(Napi::Env env, const char* code, const std::string& msg) { throwError(env, code, std::string(kFn) + ": " + msg); }
+
+// The problem shared by both entry points: (M, a, b, n, m, reg, regType, ...).
+struct ProblemArgs {
+  ArrayView M, a, b;
+  size_t n = 0, m = 0;
+  double reg = 1;
+  cpu::EntropicReg regType = cpu::EntropicReg::KL;
+};
+
+void requireWeights(Napi::Env env, const ArrayView& w, size_t len, const char* name, double* total) {
+  if (!w.isFloat64) fail(env, "ERR_OT_DTYPE", std::string(name) + " must be a Float64Array");
+  requireLength(env, w, len, kFn, name);
+  const double* p = w.as<double>();
+  double s = 0;
+  for (size_t i = 0; i < len; ++i) {
+    if (!std::isfinite(p[i]) || p[i] < 0)
+      fail(env, "ERR_OT_VALUE", std::string(name) + " must be finite and >= 0, but entry " + std::to_string(i) + " is " + std::to_string(p[i]));
+    s += p[i];
+  }
+  if (!(s > 0)) fail(env, "ERR_OT_VALUE", std::string(name) + " must have a positive total");
+  *total = s;
+}
+
+ProblemArgs parseProblem(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ProblemArgs p;
+  p.M = floatArray(info, 0, kFn, "M");
+  p.n = static_cast<size_t>(intArg(info, 3, kFn, "n", 1, kMaxDim));
+  p.m = static_cast<size_t>(intArg(info, 4, kFn, "m", 1, kMaxDim));
+  requireLength(env, p.M, p.n * p.m, kFn, "M");
+  requireFinite(env, p.M, kFn, "M");
+  p.a = floatArray(info, 1, kFn, "a");
+  p.b = floatArray(info, 2, kFn, "b");
+  double sa = 0, sb = 0;
+  requireWeights(env, p.a, p.n, "a", &sa);
+  requireWeights(env, p.b, p.m, "b", &sb);
+  if (std::fabs(sa - sb) > 1e-6 * std::max(sa, sb))
+    fail(env, "ERR_OT_VALUE", "a and b must have the same total mass (balanced OT), got " + std::to_string(sa) + " and " + std::to_string(sb));
+  p.reg = numberArg(info, 5, kFn, "reg");
+  if (!(p.reg > 0)) fail(env, "ERR_OT_VALUE", "reg must be > 0");
+  std::string rt = stringArg(info, 6, kFn, "regType");
+  if (rt == "KL") p.regType = cpu::EntropicReg::KL;
+  else if (rt == "entropy") p.regType = cpu::EntropicReg::Entropy;
+  else fail(env, "ERR_OT_ARG", "regType must be 'KL' or 'entropy', got '" + rt + "'");
+  return p;
+}
+
+void* dataOf(const Napi::TypedArray& t) { return static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset(); }
+
+Napi::ObjectReference newOutput(Napi::Env env, size_t len, bool f64, void** data) {
+  Napi::TypedArray t = newFloatArray(env, len, f64);
+  *data = dataOf(t);
+  return Napi::Persistent(Napi::Object(t));
+}
+
+bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsBoolean()) fail(info.Env(), "ERR_OT_ARG", std::string(name) + " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+// sinkhornSolve(M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel?)
+//   -> { plan, logU, logV, value, valueLinear, nIter, status, history?, iterations, logIterations, absorptions }
+struct SolveJob {
+  Keeper keeper;
+  ProblemArgs args;
+  long maxIter = 1000;
+  double tol = 1e-9;
+  bool recordHistory = false, lastStep = false;
+  CancelFlag cancel;
+  Napi::ObjectReference planRef, uRef, vRef;
+  void *plan = nullptr, *logU = nullptr, *logV = nullptr;
+  cpu::SinkhornResult<float> r32;
+  cpu::SinkhornResult<double> r64;
+
+  static const char* name() { return kFn; }
+
+  static SolveJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    SolveJob job;
+    job.args = parseProblem(info);
+    job.maxIter = static_cast<long>(intArg(info, 7, kFn, "maxIter", 1, 1000000000));
+    job.tol = numberArg(info, 8, kFn, "tol");
+    if (!(job.tol >= 0)) fail(env, "ERR_OT_VALUE", "tol must be >= 0");
+    std::string rec = stringArg(info, 9, kFn, "record");
+    if (rec == "history") job.recordHistory = true;
+    else if (rec == "last_step") job.lastStep = true;
+    else if (rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none', 'history' or 'last_step'");
+    job.cancel = cancelArg(info, 10);
+    const bool f64 = job.args.M.isFloat64;
+    job.planRef = newOutput(env, job.args.n * job.args.m, f64, &job.plan);
+    job.uRef = newOutput(env, job.args.n, f64, &job.logU);
+    job.vRef = newOutput(env, job.args.m, f64, &job.logV);
+    return job;
+  }
+
+  template <typename T>
+  Status run(cpu::SinkhornResult<T>& r) {
+    cpu::SinkhornProblem<T> p;
+    p.M = args.M.as<T>();
+    p.a = args.a.as<double>();
+    p.b = args.b.as<double>();
+    p.n = args.n;
+    p.m = args.m;
+    p.reg = args.reg;
+    p.regType = args.regType;
+    p.maxIter = maxIter;
+    p.tol = tol;
+    p.lastStep = lastStep;
+    p.recordHistory = recordHistory;
+    p.cancel = cancel;
+    r.plan = static_cast<T*>(plan);
+    r.logU = static_cast<T*>(logU);
+    r.logV = static_cast<T*>(logV);
+    return cpu::sinkhornSolve(p, r);
+  }
+
+  Status execute() { return args.M.isFloat64 ? run(r64) : run(r32); }
+
+  template <typename T>
+  Napi::Value build(Napi::Env env, cpu::SinkhornResult<T>& r) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("plan", planRef.Value());
+    o.Set("logU", uRef.Value());
+    o.Set("logV", vRef.Value());
+    o.Set("value", Napi::Number::New(env, r.value));
+    o.Set("valueLinear", Napi::Number::New(env, r.valueLinear));
+    o.Set("nIter", Napi::Number::New(env, static_cast<double>(r.nIter)));
+    o.Set("status", Napi::String::New(env, statusName(r.status)));
+    o.Set("iterations", Napi::Number::New(env, static_cast<double>(r.history.iterations)));
+    o.Set("logIterations", Napi::Number::New(env, static_cast<double>(r.logIterations)));
+    o.Set("absorptions", Napi::Number::New(env, static_cast<double>(r.absorptions)));
+    if (r.history.data) {
+      // Hand the buffer to JS without a copy; it is freed when the result graph is collected.
+      size_t len = r.history.length(args.n, args.m);
+      double* raw = r.history.data.release();
+      Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, raw, len * sizeof(double),
+                                                     [](Napi::Env, void* d) { delete[] static_cast<double*>(d); });
+      o.Set("history", Napi::Float64Array::New(env, len, buf, 0));
+    }
+    return o;
+  }
+
+  Napi::Value result(Napi::Env env) { return args.M.isFloat64 ? build(env, r64) : build(env, r32); }
+};
+
+// sinkhornBackward(M, a, b, n, m, reg, regType, history, iterations, directTerms, gValue, gValueLinear,
+//                  gPlan | null, gLogU | null, gLogV | null, needM, lastStep) -> [dM | null, da, db]
+struct BackwardJob {
+  Keeper keeper;
+  ProblemArgs args;
+  ArrayView history, gPlan, gLogU, gLogV;
+  size_t iterations = 0;
+  bool directTerms = true, lastStep = false;
+  double gValue = 0, gValueLinear = 0;
+  Napi::ObjectReference dMRef, daRef, dbRef;
+  void *dM = nullptr, *da = nullptr, *db = nullptr;
+
+  static const char* name() { return "solve (backward)"; }
+
+  static void requireSeed(Napi::Env env, const ArrayView& v, size_t len, bool f64, const char* name) {
+    if (!v.data) return;
+    if (v.isFloat64 != f64) fail(env, "ERR_OT_DTYPE", std::string(name) + " must have M's dtype");
+    requireLength(env, v, len, kFn, name);
+    requireFinite(env, v, kFn, name);
+  }
+
+  static BackwardJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    BackwardJob job;
+    job.args = parseProblem(info);
+    const size_t n = job.args.n, m = job.args.m;
+    const bool f64 = job.args.M.isFloat64;
+    job.history = floatArray(info, 7, kFn, "history");
+    job.iterations = static_cast<size_t>(intArg(info, 8, kFn, "iterations", 1, 1000000000));
+    if (!job.history.isFloat64) fail(env, "ERR_OT_DTYPE", "history must be a Float64Array");
+    job.lastStep = boolArg(info, 16, "lastStep");
+    if (job.lastStep && job.iterations != 1) fail(env, "ERR_OT_ARG", "a last_step record holds one iteration");
+    requireLength(env, job.history, n + job.iterations * (n + m) + (job.lastStep ? m : 0), kFn, "history");
+    const double* h = job.history.as<double>();
+    for (size_t i = 0; i < job.history.length; ++i)
+      if (std::isnan(h[i]) || h[i] == HUGE_VAL) fail(env, "ERR_OT_VALUE", "history contains NaN or +Inf");
+    job.directTerms = boolArg(info, 9, "directTerms");
+    job.gValue = numberArg(info, 10, kFn, "gValue");
+    job.gValueLinear = numberArg(info, 11, kFn, "gValueLinear");
+    job.gPlan = optionalFloatArray(info, 12, kFn, "gPlan");
+    job.gLogU = optionalFloatArray(info, 13, kFn, "gLogU");
+    job.gLogV = optionalFloatArray(info, 14, kFn, "gLogV");
+    requireSeed(env, job.gPlan, n * m, f64, "gPlan");
+    requireSeed(env, job.gLogU, n, f64, "gLogU");
+    requireSeed(env, job.gLogV, m, f64, "gLogV");
+    if (boolArg(info, 15, "needM")) job.dMRef = newOutput(env, n * m, f64, &job.dM);
+    job.daRef = newOutput(env, n, true, &job.da);
+    job.dbRef = newOutput(env, m, true, &job.db);
+    return job;
+  }
+
+  template <typename T>
+  Status run() {
+    cpu::SinkhornAdjoint<T> p;
+    p.M = args.M.as<T>();
+    p.a = args.a.as<double>();
+    p.b = args.b.as<double>();
+    p.n = args.n;
+    p.m = args.m;
+    p.reg = args.reg;
+    p.regType = args.regType;
+    p.history = history.as<double>();
+    p.iterations = iterations;
+    p.directTerms = directTerms;
+    p.lastStep = lastStep;
+    p.gValue = gValue;
+    p.gValueLinear = gValueLinear;
+    p.gPlan = static_cast<const T*>(gPlan.data);
+    p.gLogU = static_cast<const T*>(gLogU.data);
+    p.gLogV = static_cast<const T*>(gLogV.data);
+    p.dM = static_cast<T*>(dM);
+    p.da = static_cast<double*>(da);
+    p.db = static_cast<double*>(db);
+    return cpu::sinkhornBackward(p);
+  }
+
+  Status execute() { return args.M.isFloat64 ? run<double>() : run<float>(); }
+
+  Napi::Value result(Napi::Env env) {
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, dMRef.IsEmpty() ? env.Null() : dMRef.Value());
+    out.Set(1u, daRef.Value());
+    out.Set(2u, dbRef.Value());
+    return out;
+  }
+};
+
+void initSolve(Napi::Env env, Napi::Object exports) {
+  exports.Set("sinkhornSolve", Napi::Function::New(env, runSync<SolveJob>));
+  exports.Set("sinkhornSolveAsync", Napi::Function::New(env, runAsync<SolveJob>));
+  exports.Set("sinkhornBackward", Napi::Function::New(env, runSync<BackwardJob>));
+  exports.Set("sinkhornBackwardAsync", Napi::Function::New(env, runAsync<BackwardJob>));
+}
+
+Registrar reg(initSolve);
+
+}  // namespace
+}  // namespace ot::napi
