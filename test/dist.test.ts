@@ -132,10 +132,11 @@ describe('dist properties', () => {
     expect(M.data[1]).toBe(1);
   });
 
-  it('matches the reference on block-crossing sizes (threads, column tails), both dtypes', () => {
-    const xs = randomMatrix(300, 7, 1);
-    const ys = randomMatrix(259, 7, 2);
-    const W = randomMatrix(300, 259, 3);
+  for (const [n, m, d] of [[300, 259, 7], [37, 70, 41]]) {
+  it(`matches the reference on block-crossing sizes ${n}x${m}x${d} (threads, tiles, tails), both dtypes`, () => {
+    const xs = randomMatrix(n, d, 1);
+    const ys = randomMatrix(m, d, 2);
+    const W = randomMatrix(n, m, 3);
     for (const [metric, p] of [['sqeuclidean', 2], ['euclidean', 2], ['cityblock', 2], ['minkowski', 1.5], ['minkowski', 3],
       ['minkowski', 4], ['chebyshev', 2], ['cosine', 2]] as [Metric, number][]) {
       const want = refDist(xs, ys, metric, p);
@@ -151,6 +152,19 @@ describe('dist properties', () => {
         expectClose(x.grad!.data, g.gx, tol, `${what} dx`);
         expectClose(y.grad!.data, g.gy, tol, `${what} dy`);
       }
+    }
+  });
+  }
+
+  it('dist(x) on block-crossing sizes: the pinned diagonal carries no gradient', () => {
+    const xs = randomMatrix(290, 3, 61);
+    const W = randomMatrix(290, 290, 62);
+    for (const metric of ['euclidean', 'cityblock', 'chebyshev', 'cosine'] as Metric[]) {
+      const x = ot.tensor(xs, { requiresGrad: true });
+      ot.dist(x, { metric }).mul(ot.tensor(W)).sum().backward();
+      const g = refGrad(xs, xs, W, metric);
+      const want = g.gx.map((r, i) => r.map((v, k) => v + g.gy[i]![k]!));
+      expectClose(x.grad!.data, want, { rel: 1e-12, abs: 1e-13 }, metric);
     }
   });
 
