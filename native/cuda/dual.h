@@ -1,0 +1,34 @@
+// Fused dual-OT loss and gradients on the GPU (POT: ot.stochastic.loss_dual_{entropic,quadratic} and
+// plan_dual_*), squared Euclidean cost computed inline from xs, xt: no n×m buffer. Device pointers.
+#pragma once
+#include <cstddef>
+
+#include "common/status.h"
+
+namespace ot::cuda {
+
+enum class DualKind : int { Entropic = 0, Quadratic = 1 };
+
+// Gradient outputs of the loss; a null pointer means "not wanted".
+template <typename T>
+struct DualGrads {
+  T* du = nullptr;   // [n]
+  T* dv = nullptr;   // [m]
+  T* dxs = nullptr;  // [n×d]
+  T* dxt = nullptr;  // [m×d]
+  T* dws = nullptr;  // [n]
+  T* dwt = nullptr;  // [m]
+};
+
+// loss = <u, ws> + <v, wt> + Σ_ij ws_i wt_j F(u_i + v_j - |xs_i - xt_j|²) (host double), and every wanted
+// gradient, in one pass over the pairs. ws / wt null = uniform 1/n, 1/m.
+template <typename T>
+Status dualLossGradCuda(const T* u, const T* v, const T* xs, const T* xt, const T* ws, const T* wt, size_t n, size_t m,
+                        size_t d, double reg, DualKind kind, double* loss, const DualGrads<T>& g, CancelFlag cancel);
+
+// plan G [n×m] = ws_i wt_j H(u_i + v_j - |xs_i - xt_j|²).
+template <typename T>
+Status dualPlanCuda(const T* u, const T* v, const T* xs, const T* xt, const T* ws, const T* wt, size_t n, size_t m,
+                    size_t d, double reg, DualKind kind, T* G);
+
+}  // namespace ot::cuda

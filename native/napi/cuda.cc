@@ -1,0 +1,453 @@
+// N-API entry points of the CUDA path: device availability, device buffers (alloc/upload/download) and
+// the cost-matrix and dual-OT kernels. Each kernel has a host form (typed arrays in and out) and a
+// *Device form (results stay on the GPU as CudaBuffers); inputs may be either; every entry has an
+// Async twin. Without CUDA (or without a GPU) they throw / reject OTError ERR_OT_DEVICE.
+#include <string>
+
+#include "napi/cuda_buffer.h"
+#include "napi/util.h"
+
+#ifdef OT_WITH_CUDA
+#include "cuda/dist.h"
+#include "cuda/dual.h"
+#include "cuda/runtime.h"
+#endif
+
+namespace ot::napi {
+namespace {
+
+// Every CUDA export of this file (the Async twins are implied).
+#define OT_CUDA_CORE_EXPORTS(X)                                                                                   \
+  X("cudaAlloc", AllocJob) X("cudaUpload", UploadJob) X("cudaDownload", DownloadJob) X("cudaDist", DistJob<false>) \
+  X("cudaDistDevice", DistJob<true>) X("cudaDistBackward", DistBackwardJob<false>)                                 \
+  X("cudaDistBackwardDevice", DistBackwardJob<true>) X("cudaDualLoss", DualLossJob<false>)                         \
+  X("cudaDualLossDevice", DualLossJob<true>) X("cudaDualPlan", DualPlanJob<false>)                                 \
+  X("cudaDualPlanDevice", DualPlanJob<true>)
+
+#ifdef OT_WITH_CUDA
+
+using cuda::DType;
+
+DType dtypeFromName(Napi::Env env, const std::string& s, const char* fn) {
+  if (s == "float32") return DType::Float32;
+  if (s == "float64") return DType::Float64;
+  if (s == "int32") return DType::Int32;
+  if (s == "uint8") return DType::UInt8;
+  throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": dtype must be 'float32', 'float64', 'int32' or 'uint8', got '" + s + "'");
+}
+
+// cudaAlloc(length, dtype = 'float32') -> zero-filled CudaBuffer
+struct AllocJob {
+  Keeper keeper;
+  size_t length = 0;
+  DType dtype = DType::Float32;
+  BufferPtr buf;
+  static const char* name() { return "cudaAlloc"; }
+  static AllocJob parse(const Napi::CallbackInfo& info) {
+    requireDevice(info.Env(), name());
+    AllocJob j;
+    j.length = sizeArg(info, 0, name(), "length");
+    if (info.Length() > 1 && !info[1].IsUndefined()) j.dtype = dtypeFromName(info.Env(), stringArg(info, 1, name(), "dtype"), name());
+    return j;
+  }
+  Status execute() {
+    buf = std::make_shared<cuda::DeviceBuffer>();
+    OT_NAPI_TRY(buf->allocate(length, dtype));
+    OT_NAPI_TRY(buf->zero());
+    return cuda::synchronize();
+  }
+  Napi::Value result(Napi::Env env) { return CudaBuffer::wrap(env, buf); }
+};
+
+// cudaUpload(Float32Array | Float64Array | Int32Array | Uint8Array) -> CudaBuffer of the same dtype
+struct UploadJob {
+  Keeper keeper;
+  const void* host = nullptr;
+  size_t length = 0;
+  DType dtype = DType::Float32;
+  BufferPtr buf;
+  static const char* name() { return "cudaUpload"; }
+  static UploadJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    requireDevice(env, name());
+    if (info.Length() < 1 || !info[0].IsTypedArray())
+      throwError(env, "ERR_OT_ARG", "cudaUpload: data must be a Float32Array, Float64Array, Int32Array or Uint8Array");
+    auto ta = info[0].As<Napi::TypedArray>();
+    UploadJob j;
+    switch (ta.TypedArrayType()) {
+      case napi_float32_array: j.dtype = DType::Float32; break;
+      case napi_float64_array: j.dtype = DType::Float64; break;
+      case napi_int32_array: j.dtype = DType::Int32; break;
+      case napi_uint8_array: j.dtype = DType::UInt8; break;
+      default: throwError(env, "ERR_OT_DTYPE", "cudaUpload: data must be a Float32Array, Float64Array, Int32Array or Uint8Array");
+    }
+    j.length = ta.ElementLength();
+    j.host = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    return j;
+  }
+  Status execute() {
+    buf = std::make_shared<cuda::DeviceBuffer>();
+    OT_NAPI_TRY(buf->allocate(length, dtype));
+    return buf->upload(host);
+  }
+  Napi::Value result(Napi::Env env) { return CudaBuffer::wrap(env, buf); }
+};
+
+// cudaDownload(buffer) -> typed array of the buffer's dtype
+struct DownloadJob {
+  Keeper keeper;
+  BufferPtr buf;
+  void* out = nullptr;
+  Napi::ObjectReference outRef;
+  static const char* name() { return "cudaDownload"; }
+  static DownloadJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    requireDevice(env, name());
+    if (info.Length() < 1 || !CudaBuffer::is(info[0])) throwError(env, "ERR_OT_ARG", "cudaDownload: buffer must be a CudaBuffer");
+    DownloadJob j;
+    j.buf = CudaBuffer::unwrap(info[0]);
+    if (!j.buf) throwError(env, "ERR_OT_ARG", "cudaDownload: buffer was freed");
+    const size_t len = j.buf->length();
+    Napi::TypedArray arr;
+    switch (j.buf->dtype()) {
+      case DType::Float32: arr = Napi::Float32Array::New(env, len); break;
+      case DType::Float64: arr = Napi::Float64Array::New(env, len); break;
+      case DType::Int32: arr = Napi::Int32Array::New(env, len); break;
+      case DType::UInt8: arr = Napi::Uint8Array::New(env, len); break;
+    }
+    j.out = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    j.outRef = Napi::Persistent(Napi::Object(arr));
+    return j;
+  }
+  Status execute() { return buf->download(out); }
+  Napi::Value result(Napi::Env) { return outRef.Value(); }
+};
+
+// ---- cost matrices: (x, y, n, m, d, metric, p, same, ...) as the CPU distForward ----
+
+bool parseMetric(const std::string& s, cuda::Metric* out) {
+  static const char* names[] = {"sqeuclidean", "euclidean", "cityblock", "minkowski", "chebyshev", "cosine"};
+  for (int k = 0; k < 6; ++k)
+    if (s == names[k]) {
+      *out = static_cast<cuda::Metric>(k);
+      return true;
+    }
+  return false;
+}
+
+template <typename T>
+bool hasZeroRow(const T* a, size_t rows, size_t d) {
+  for (size_t i = 0; i < rows; ++i) {
+    bool zero = true;
+    for (size_t k = 0; k < d && zero; ++k) zero = a[i * d + k] == T(0);
+    if (zero) return true;
+  }
+  return false;
+}
+
+struct DistArgs {
+  Operand x, y;
+  size_t n = 0, m = 0, d = 0;
+  cuda::Metric metric = cuda::Metric::SqEuclidean;
+  double p = 2;
+  bool same = false;
+  bool f64 = false;
+
+  static DistArgs parse(const Napi::CallbackInfo& info, const char* fn) {
+    Napi::Env env = info.Env();
+    requireDevice(env, fn);
+    DistArgs a;
+    a.x = operandArg(info, 0, fn, "x", false);
+    a.y = operandArg(info, 1, fn, "y", false);
+    a.f64 = a.x.f64;
+    a.n = sizeArg(info, 2, fn, "n");
+    a.m = sizeArg(info, 3, fn, "m");
+    a.d = sizeArg(info, 4, fn, "d");
+    requireOperand(env, a.x, a.n * a.d, a.f64, fn);
+    requireOperand(env, a.y, a.m * a.d, a.f64, fn);
+    const std::string metric = stringArg(info, 5, fn, "metric");
+    if (!parseMetric(metric, &a.metric))
+      throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be one of 'sqeuclidean', 'euclidean', 'cityblock', "
+                                                      "'minkowski', 'chebyshev', 'cosine', got '" + metric + "'");
+    a.p = numberArg(info, 6, fn, "p");
+    if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1");
+    if (info.Length() <= 7 || !info[7].IsBoolean()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": same must be a boolean");
+    a.same = info[7].As<Napi::Boolean>().Value();
+    if (a.same && a.n != a.m) throwError(env, "ERR_OT_ARG", std::string(fn) + ": same=true needs y to be x");
+    if (a.metric == cuda::Metric::Cosine) {
+      for (const Operand* op : {&a.x, &a.y}) {
+        if (!op->host) continue;
+        const size_t rows = op == &a.x ? a.n : a.m;
+        const bool zero = a.f64 ? hasZeroRow(static_cast<const double*>(op->host), rows, a.d)
+                                : hasZeroRow(static_cast<const float*>(op->host), rows, a.d);
+        if (zero) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": the cosine distance needs non-zero rows of " + op->name);
+      }
+    }
+    return a;
+  }
+
+  Status stageInputs(BufferPtr& hx, BufferPtr& hy, const void** px, const void** py) const {
+    OT_NAPI_TRY(stage(x, hx, px));
+    return stage(y, hy, py);
+  }
+};
+
+// cudaDist(x, y, n, m, d, metric, p, same) -> M [n*m] (typed array, or CudaBuffer for cudaDistDevice)
+template <bool Device>
+struct DistJob {
+  Keeper keeper;
+  DistArgs args;
+  Output M;
+  static const char* name() { return Device ? "cudaDistDevice" : "cudaDist"; }
+  static DistJob parse(const Napi::CallbackInfo& info) {
+    DistJob j;
+    j.args = DistArgs::parse(info, name());
+    j.M = Output(info.Env(), j.args.n * j.args.m, j.args.f64, Device);
+    return j;
+  }
+  Status execute() {
+    const DistArgs& a = args;
+    BufferPtr hx, hy;
+    const void *px, *py;
+    OT_NAPI_TRY(a.stageInputs(hx, hy, &px, &py));
+    OT_NAPI_TRY(M.prepare());
+    if (a.f64)
+      OT_NAPI_TRY(cuda::dist(static_cast<const double*>(px), static_cast<const double*>(py), a.n, a.m, a.d, a.metric, a.p,
+                             a.same, static_cast<double*>(M.devicePtr())));
+    else
+      OT_NAPI_TRY(cuda::dist(static_cast<const float*>(px), static_cast<const float*>(py), a.n, a.m, a.d, a.metric, a.p,
+                             a.same, static_cast<float*>(M.devicePtr())));
+    OT_NAPI_TRY(cuda::synchronize());
+    return M.finish();
+  }
+  Napi::Value result(Napi::Env env) { return M.value(env); }
+};
+
+// cudaDistBackward(x, y, n, m, d, metric, p, same, G, needX, needY) -> [gx | null, gy | null]
+template <bool Device>
+struct DistBackwardJob {
+  Keeper keeper;
+  DistArgs args;
+  Operand G;
+  Output gx, gy;
+  static const char* name() { return Device ? "cudaDistBackwardDevice" : "cudaDistBackward"; }
+  static DistBackwardJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    DistBackwardJob j;
+    j.args = DistArgs::parse(info, name());
+    const DistArgs& a = j.args;
+    j.G = operandArg(info, 8, name(), "the output gradient", false);
+    requireOperand(env, j.G, a.n * a.m, a.f64, name());
+    if (info.Length() <= 10 || !info[9].IsBoolean() || !info[10].IsBoolean())
+      throwError(env, "ERR_OT_ARG", std::string(name()) + ": needX and needY must be booleans");
+    if (info[9].As<Napi::Boolean>().Value()) j.gx = Output(env, a.n * a.d, a.f64, Device);
+    if (info[10].As<Napi::Boolean>().Value()) j.gy = Output(env, a.m * a.d, a.f64, Device);
+    return j;
+  }
+  Status execute() {
+    const DistArgs& a = args;
+    BufferPtr hx, hy, hg;
+    const void *px, *py, *pg;
+    OT_NAPI_TRY(a.stageInputs(hx, hy, &px, &py));
+    OT_NAPI_TRY(stage(G, hg, &pg));
+    OT_NAPI_TRY(gx.prepare());
+    OT_NAPI_TRY(gy.prepare());
+    if (a.f64)
+      OT_NAPI_TRY(cuda::distBackward(static_cast<const double*>(px), static_cast<const double*>(py),
+                                     static_cast<const double*>(pg), a.n, a.m, a.d, a.metric, a.p, a.same,
+                                     static_cast<double*>(gx.devicePtr()), static_cast<double*>(gy.devicePtr())));
+    else
+      OT_NAPI_TRY(cuda::distBackward(static_cast<const float*>(px), static_cast<const float*>(py),
+                                     static_cast<const float*>(pg), a.n, a.m, a.d, a.metric, a.p, a.same,
+                                     static_cast<float*>(gx.devicePtr()), static_cast<float*>(gy.devicePtr())));
+    OT_NAPI_TRY(cuda::synchronize());
+    OT_NAPI_TRY(gx.finish());
+    return gy.finish();
+  }
+  Napi::Value result(Napi::Env env) {
+    Napi::Array out = Napi::Array::New(env, 2);
+    out.Set(0u, gx.value(env));
+    out.Set(1u, gy.value(env));
+    return out;
+  }
+};
+
+// ---- dual OT (sqeuclidean cost): (u, v, xs, xt, ws | null, wt | null, n, m, d, reg, kind, ...) ----
+
+struct DualArgs {
+  Operand u, v, xs, xt, ws, wt;
+  size_t n = 0, m = 0, d = 0;
+  double reg = 1;
+  cuda::DualKind kind = cuda::DualKind::Entropic;
+  bool f64 = false;
+
+  static DualArgs parse(const Napi::CallbackInfo& info, const char* fn) {
+    Napi::Env env = info.Env();
+    requireDevice(env, fn);
+    DualArgs a;
+    a.u = operandArg(info, 0, fn, "u", false);
+    a.v = operandArg(info, 1, fn, "v", false);
+    a.xs = operandArg(info, 2, fn, "xs", false);
+    a.xt = operandArg(info, 3, fn, "xt", false);
+    a.ws = operandArg(info, 4, fn, "ws", true);
+    a.wt = operandArg(info, 5, fn, "wt", true);
+    a.f64 = a.u.f64;
+    a.n = sizeArg(info, 6, fn, "n");
+    a.m = sizeArg(info, 7, fn, "m");
+    a.d = sizeArg(info, 8, fn, "d");
+    requireOperand(env, a.u, a.n, a.f64, fn);
+    requireOperand(env, a.v, a.m, a.f64, fn);
+    requireOperand(env, a.xs, a.n * a.d, a.f64, fn);
+    requireOperand(env, a.xt, a.m * a.d, a.f64, fn);
+    requireOperand(env, a.ws, a.n, a.f64, fn);
+    requireOperand(env, a.wt, a.m, a.f64, fn);
+    a.reg = numberArg(info, 9, fn, "reg");
+    if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
+    const std::string kind = stringArg(info, 10, fn, "kind");
+    if (kind == "entropic") a.kind = cuda::DualKind::Entropic;
+    else if (kind == "quadratic") a.kind = cuda::DualKind::Quadratic;
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": kind must be 'entropic' or 'quadratic', got '" + kind + "'");
+    return a;
+  }
+
+  struct Staged {
+    BufferPtr h[6];
+    const void* p[6] = {};
+  };
+  Status stageInputs(Staged& s) const {
+    OT_NAPI_TRY(stage(u, s.h[0], &s.p[0]));
+    OT_NAPI_TRY(stage(v, s.h[1], &s.p[1]));
+    OT_NAPI_TRY(stage(xs, s.h[2], &s.p[2]));
+    OT_NAPI_TRY(stage(xt, s.h[3], &s.p[3]));
+    if (ws.present) OT_NAPI_TRY(stage(ws, s.h[4], &s.p[4]));
+    if (wt.present) OT_NAPI_TRY(stage(wt, s.h[5], &s.p[5]));
+    return Status::Ok;
+  }
+};
+
+// cudaDualLoss(..., kind, need?: {du, dv, dxs, dxt, dws, dwt}, cancel?) -> {loss, du, dv, dxs, dxt, dws, dwt}
+// (unwanted gradients are null; by default all but dws/dwt are computed).
+template <bool Device>
+struct DualLossJob {
+  Keeper keeper;
+  DualArgs args;
+  CancelFlag cancel;
+  Output du, dv, dxs, dxt, dws, dwt;
+  double loss = 0;
+  static const char* name() { return Device ? "cudaDualLossDevice" : "cudaDualLoss"; }
+  static DualLossJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    DualLossJob j;
+    j.args = DualArgs::parse(info, name());
+    const DualArgs& a = j.args;
+    const Napi::Value need = info.Length() > 11 ? info[11] : env.Undefined();
+    checkOptionKeys(env, need, {"du", "dv", "dxs", "dxt", "dws", "dwt"}, name());
+    if (boolOption(env, need, "du", true, name())) j.du = Output(env, a.n, a.f64, Device);
+    if (boolOption(env, need, "dv", true, name())) j.dv = Output(env, a.m, a.f64, Device);
+    if (boolOption(env, need, "dxs", true, name())) j.dxs = Output(env, a.n * a.d, a.f64, Device);
+    if (boolOption(env, need, "dxt", true, name())) j.dxt = Output(env, a.m * a.d, a.f64, Device);
+    if (boolOption(env, need, "dws", false, name())) j.dws = Output(env, a.n, a.f64, Device);
+    if (boolOption(env, need, "dwt", false, name())) j.dwt = Output(env, a.m, a.f64, Device);
+    j.cancel = cancelArg(info, 12);
+    return j;
+  }
+  template <typename T>
+  Status run(const DualArgs::Staged& s) {
+    cuda::DualGrads<T> g;
+    g.du = static_cast<T*>(du.devicePtr());
+    g.dv = static_cast<T*>(dv.devicePtr());
+    g.dxs = static_cast<T*>(dxs.devicePtr());
+    g.dxt = static_cast<T*>(dxt.devicePtr());
+    g.dws = static_cast<T*>(dws.devicePtr());
+    g.dwt = static_cast<T*>(dwt.devicePtr());
+    const DualArgs& a = args;
+    return cuda::dualLossGradCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
+                                  static_cast<const T*>(s.p[2]), static_cast<const T*>(s.p[3]),
+                                  static_cast<const T*>(s.p[4]), static_cast<const T*>(s.p[5]), a.n, a.m, a.d, a.reg,
+                                  a.kind, &loss, g, cancel);
+  }
+  Status execute() {
+    DualArgs::Staged s;
+    OT_NAPI_TRY(args.stageInputs(s));
+    for (Output* o : {&du, &dv, &dxs, &dxt, &dws, &dwt}) OT_NAPI_TRY(o->prepare());
+    OT_NAPI_TRY(args.f64 ? run<double>(s) : run<float>(s));
+    for (Output* o : {&du, &dv, &dxs, &dxt, &dws, &dwt}) OT_NAPI_TRY(o->finish());
+    return Status::Ok;
+  }
+  Napi::Value result(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("loss", Napi::Number::New(env, loss));
+    o.Set("du", du.value(env));
+    o.Set("dv", dv.value(env));
+    o.Set("dxs", dxs.value(env));
+    o.Set("dxt", dxt.value(env));
+    o.Set("dws", dws.value(env));
+    o.Set("dwt", dwt.value(env));
+    return o;
+  }
+};
+
+// cudaDualPlan(u, v, xs, xt, ws | null, wt | null, n, m, d, reg, kind) -> G [n*m]
+template <bool Device>
+struct DualPlanJob {
+  Keeper keeper;
+  DualArgs args;
+  Output G;
+  static const char* name() { return Device ? "cudaDualPlanDevice" : "cudaDualPlan"; }
+  static DualPlanJob parse(const Napi::CallbackInfo& info) {
+    DualPlanJob j;
+    j.args = DualArgs::parse(info, name());
+    j.G = Output(info.Env(), j.args.n * j.args.m, j.args.f64, Device);
+    return j;
+  }
+  Status execute() {
+    const DualArgs& a = args;
+    DualArgs::Staged s;
+    OT_NAPI_TRY(a.stageInputs(s));
+    OT_NAPI_TRY(G.prepare());
+    if (a.f64)
+      OT_NAPI_TRY(cuda::dualPlanCuda(static_cast<const double*>(s.p[0]), static_cast<const double*>(s.p[1]),
+                                     static_cast<const double*>(s.p[2]), static_cast<const double*>(s.p[3]),
+                                     static_cast<const double*>(s.p[4]), static_cast<const double*>(s.p[5]), a.n, a.m,
+                                     a.d, a.reg, a.kind, static_cast<double*>(G.devicePtr())));
+    else
+      OT_NAPI_TRY(cuda::dualPlanCuda(static_cast<const float*>(s.p[0]), static_cast<const float*>(s.p[1]),
+                                     static_cast<const float*>(s.p[2]), static_cast<const float*>(s.p[3]),
+                                     static_cast<const float*>(s.p[4]), static_cast<const float*>(s.p[5]), a.n, a.m,
+                                     a.d, a.reg, a.kind, static_cast<float*>(G.devicePtr())));
+    return G.finish();
+  }
+  Napi::Value result(Napi::Env env) { return G.value(env); }
+};
+
+Napi::Value cudaAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), cuda::deviceAvailable());
+}
+
+void initCuda(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));
+  CudaBuffer::define(env, exports);
+#define OT_EXPORT_JOB(name, Job)                                      \
+  exports.Set(name, Napi::Function::New(env, runSync<Job>, name));    \
+  exports.Set(name "Async", Napi::Function::New(env, runAsync<Job>, name "Async"));
+  OT_CUDA_CORE_EXPORTS(OT_EXPORT_JOB)
+#undef OT_EXPORT_JOB
+}
+
+#else  // !OT_WITH_CUDA
+
+Napi::Value cudaAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), false); }
+
+void initCuda(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));
+#define OT_EXPORT_STUB(name, Job) exportUnavailable(env, exports, name);
+  OT_CUDA_CORE_EXPORTS(OT_EXPORT_STUB)
+#undef OT_EXPORT_STUB
+}
+
+#endif  // OT_WITH_CUDA
+
+Registrar reg(initCuda);
+
+}  // namespace
+}  // namespace ot::napi

@@ -1,0 +1,243 @@
+// CudaBuffer JS class, host/device operands and outputs for the CUDA entry points (see cuda_buffer.h).
+#include "napi/cuda_buffer.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace ot::napi {
+
+namespace {
+
+Napi::Value unavailableSync(const Napi::CallbackInfo& info) {
+  const char* name = static_cast<const char*>(info.Data());
+  throwError(info.Env(), "ERR_OT_DEVICE", std::string(name) + ": " + kNoDevice);
+}
+
+Napi::Value unavailableAsync(const Napi::CallbackInfo& info) {
+  const char* name = static_cast<const char*>(info.Data());
+  auto deferred = Napi::Promise::Deferred::New(info.Env());
+  deferred.Reject(makeError(info.Env(), "ERR_OT_DEVICE", std::string(name) + ": " + kNoDevice).Value());
+  return deferred.Promise();
+}
+
+}  // namespace
+
+void exportUnavailable(Napi::Env env, Napi::Object exports, const char* name) {
+  void* data = const_cast<char*>(name);
+  exports.Set(name, Napi::Function::New(env, unavailableSync, name, data));
+  const std::string async = std::string(name) + "Async";
+  exports.Set(async, Napi::Function::New(env, unavailableAsync, async, data));
+}
+
+#ifdef OT_WITH_CUDA
+
+namespace {
+// Lives as long as the process (like util.cc's error class): never destroyed after the env is gone.
+Napi::FunctionReference* ctorRef = nullptr;
+}  // namespace
+
+Napi::Value fieldOf(const Napi::Value& opts, const char* key) {
+  if (!opts.IsObject()) return opts.Env().Undefined();
+  return opts.As<Napi::Object>().Get(key);
+}
+
+bool boolOption(Napi::Env env, const Napi::Value& opts, const char* key, bool dflt, const char* fn) {
+  Napi::Value v = fieldOf(opts, key);
+  if (v.IsUndefined()) return dflt;
+  if (!v.IsBoolean()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": option " + key + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+double numberOption(Napi::Env env, const Napi::Value& opts, const char* key, double dflt, const char* fn) {
+  Napi::Value v = fieldOf(opts, key);
+  if (v.IsUndefined()) return dflt;
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": option " + key + " must be a finite number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+void checkOptionKeys(Napi::Env env, const Napi::Value& opts, const std::vector<std::string>& allowed, const char* fn) {
+  if (opts.IsUndefined() || opts.IsNull()) return;
+  if (!opts.IsObject() || opts.IsArray() || opts.IsTypedArray())
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": options must be an object");
+  Napi::Array keys = opts.As<Napi::Object>().GetPropertyNames();
+  for (uint32_t k = 0; k < keys.Length(); ++k) {
+    const std::string key = keys.Get(k).ToString().Utf8Value();
+    bool ok = false;
+    for (const auto& a : allowed) ok = ok || a == key;
+    if (!ok) throwError(env, "ERR_OT_ARG", std::string(fn) + ": unknown option '" + key + "'");
+  }
+}
+
+size_t sizeArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
+  return static_cast<size_t>(intArg(info, index, fn, name, 0, int64_t(1) << 40));
+}
+
+void requireDevice(Napi::Env env, const char* fn) {
+  if (!cuda::deviceAvailable()) throwError(env, "ERR_OT_DEVICE", std::string(fn) + ": " + kNoDevice);
+}
+
+void CudaBuffer::define(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "CudaBuffer",
+                                   {InstanceAccessor<&CudaBuffer::byteLength>("byteLength"),
+                                    InstanceAccessor<&CudaBuffer::length>("length"),
+                                    InstanceAccessor<&CudaBuffer::dtype>("dtype"),
+                                    InstanceAccessor<&CudaBuffer::freed>("freed"),
+                                    InstanceMethod<&CudaBuffer::free>("free")});
+  ctorRef = new Napi::FunctionReference(Napi::Persistent(cls));
+  exports.Set("CudaBuffer", cls);
+}
+
+Napi::Object CudaBuffer::wrap(Napi::Env env, BufferPtr buf) {
+  auto* holder = new BufferPtr(std::move(buf));
+  auto ext = Napi::External<BufferPtr>::New(env, holder, [](Napi::Env, BufferPtr* p) { delete p; });
+  return ctorRef->New({ext});
+}
+
+bool CudaBuffer::is(const Napi::Value& v) {
+  return ctorRef != nullptr && v.IsObject() && v.As<Napi::Object>().InstanceOf(ctorRef->Value());
+}
+
+BufferPtr CudaBuffer::unwrap(const Napi::Value& v) { return Unwrap(v.As<Napi::Object>())->buf_; }
+
+CudaBuffer::CudaBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CudaBuffer>(info) {
+  if (info.Length() < 1 || !info[0].IsExternal())
+    throwError(info.Env(), "ERR_OT_ARG", "CudaBuffer: create buffers with cudaAlloc or cudaUpload");
+  buf_ = *info[0].As<Napi::External<BufferPtr>>().Data();
+  if (buf_) {
+    bytes_ = buf_->bytes();
+    dtype_ = buf_->dtype();
+  }
+}
+
+Napi::Value CudaBuffer::byteLength(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(bytes_));
+}
+Napi::Value CudaBuffer::length(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(bytes_ / cuda::dtypeSize(dtype_)));
+}
+Napi::Value CudaBuffer::dtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), cuda::dtypeName(dtype_));
+}
+Napi::Value CudaBuffer::freed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !buf_); }
+// Drops this object's reference; the memory goes back when no running job still uses it.
+Napi::Value CudaBuffer::free(const Napi::CallbackInfo& info) {
+  buf_.reset();
+  return info.Env().Undefined();
+}
+
+Operand operandValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name, bool optional) {
+  Operand op;
+  op.name = name;
+  if (v.IsUndefined() || v.IsNull()) {
+    if (optional) return op;
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a Float32Array, Float64Array or CudaBuffer");
+  }
+  if (CudaBuffer::is(v)) {
+    BufferPtr b = CudaBuffer::unwrap(v);
+    if (!b) throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " is a CudaBuffer that was freed");
+    if (b->dtype() != cuda::DType::Float32 && b->dtype() != cuda::DType::Float64)
+      throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must hold float32 or float64 data, not " +
+                                          cuda::dtypeName(b->dtype()));
+    op.present = true;
+    op.dev = std::move(b);
+    op.length = op.dev->length();
+    op.f64 = op.dev->dtype() == cuda::DType::Float64;
+    return op;
+  }
+  if (v.IsTypedArray()) {
+    auto ta = v.As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_float32_array && ta.TypedArrayType() != napi_float64_array)
+      throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must be a Float32Array or Float64Array");
+    op.present = true;
+    op.f64 = ta.TypedArrayType() == napi_float64_array;
+    op.length = ta.ElementLength();
+    op.host = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    return op;
+  }
+  throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a Float32Array, Float64Array or CudaBuffer");
+}
+
+Operand operandArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, bool optional) {
+  return operandValue(info.Env(), index < info.Length() ? info[index] : info.Env().Undefined(), fn, name, optional);
+}
+
+void requireOperand(Napi::Env env, const Operand& op, size_t expected, bool f64, const char* fn) {
+  if (!op.present) return;
+  if (op.f64 != f64)
+    throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + op.name + " is " + (op.f64 ? "float64" : "float32") +
+                                        " but the other inputs are " + (f64 ? "float64" : "float32"));
+  if (op.length != expected)
+    throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": " + op.name + " has " + std::to_string(op.length) +
+                                        " entries, expected " + std::to_string(expected));
+  if (op.host) {
+    ArrayView view;
+    view.data = const_cast<void*>(op.host);
+    view.length = op.length;
+    view.isFloat64 = op.f64;
+    requireFinite(env, view, fn, op.name);
+  }
+}
+
+Status stage(const Operand& op, BufferPtr& holder, const void** ptr) {
+  if (op.dev) {
+    holder = op.dev;
+  } else {
+    holder = std::make_shared<cuda::DeviceBuffer>();
+    Status s = holder->allocate(op.length, op.f64 ? cuda::DType::Float64 : cuda::DType::Float32);
+    if (s != Status::Ok) return s;
+    s = holder->upload(op.host);
+    if (s != Status::Ok) return s;
+  }
+  *ptr = holder->data();
+  return Status::Ok;
+}
+
+Status stageWeights(const Operand& op, size_t len, double fill, bool f64, BufferPtr& holder, const void** ptr) {
+  if (op.present) return stage(op, holder, ptr);
+  holder = std::make_shared<cuda::DeviceBuffer>();
+  Status s = holder->allocate(len, f64 ? cuda::DType::Float64 : cuda::DType::Float32);
+  if (s != Status::Ok) return s;
+  if (f64) {
+    std::vector<double> w(len, fill);
+    s = holder->upload(w.data());
+  } else {
+    std::vector<float> w(len, static_cast<float>(fill));
+    s = holder->upload(w.data());
+  }
+  if (s != Status::Ok) return s;
+  *ptr = holder->data();
+  return Status::Ok;
+}
+
+Output::Output(Napi::Env env, size_t length, bool f64, bool device)
+    : wanted_(true), device_(device), length_(length), f64_(f64) {
+  if (!device) {
+    Napi::TypedArray arr = newFloatArray(env, length, f64);
+    host_ = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    hostRef_ = Napi::Persistent(Napi::Object(arr));
+  }
+}
+
+Status Output::prepare() {
+  if (!wanted_) return Status::Ok;
+  dev_ = std::make_shared<cuda::DeviceBuffer>();
+  return dev_->allocate(length_, f64_ ? cuda::DType::Float64 : cuda::DType::Float32);
+}
+
+Status Output::finish() {
+  if (!wanted_ || device_ || !dev_) return Status::Ok;
+  Status s = dev_->download(host_);
+  dev_.reset();
+  return s;
+}
+
+Napi::Value Output::value(Napi::Env env) {
+  if (!wanted_) return env.Null();
+  if (device_) return dev_ ? Napi::Value(CudaBuffer::wrap(env, dev_)) : env.Null();
+  return hostRef_.Value();
+}
+
+#endif  // OT_WITH_CUDA
+
+}  // namespace ot::napi
