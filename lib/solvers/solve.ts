@@ -86,10 +86,13 @@ function resolve(fn: string, M: unknown, aIn: unknown, bIn: unknown, opts: Solve
   if (Math.abs(sa - sb) > 1e-6 * Math.max(sa, sb)) {
     fail('ERR_OT_VALUE', `${fn}: a and b must have the same total mass (balanced OT), got ${sa} and ${sb}`);
   }
+  // Masses equal up to rounding (float32 weights): b is scaled to a's mass, else the marginal error
+  // could never fall below tol. The scaling is a constant of the problem, not differentiated.
+  const bData = sa === sb ? b.data : b.data.map((v) => (v * sa) / sb);
   const wantsGrad = M.requiresGrad || a.t.requiresGrad || b.t.requiresGrad;
   const record: SolveRecord = grad === 'last_step' ? 'last_step' : grad === 'autodiff' && wantsGrad ? 'history' : 'none';
   return {
-    problem: { M, a: a.t, b: b.t, aData: a.data, bData: b.data, n, m, reg, regType, grad },
+    problem: { M, a: a.t, b: b.t, aData: a.data, bData, n, m, reg, regType, grad },
     maxIter,
     tol,
     record,

@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace ot::cpu::sk {
 
@@ -21,15 +24,24 @@ inline v8d load8(const double* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
+// float <-> double: one vcvtps2pd / vcvtpd2ps with AVX-512 (GCC splits the generic conversion into halves).
 inline v8d load8(const float* p) {
+#if defined(__AVX512F__)
+  return (v8d)_mm512_maskz_cvtps_pd((__mmask8)0xff, _mm256_loadu_ps(p));  // maskz: no "undefined" source operand
+#else
   v8f f;
   std::memcpy(&f, p, sizeof f);
   return __builtin_convertvector(f, v8d);
+#endif
 }
 inline void store8(double* p, v8d v) { std::memcpy(p, &v, sizeof v); }
 inline void store8(float* p, v8d v) {
+#if defined(__AVX512F__)
+  _mm256_storeu_ps(p, _mm512_maskz_cvtpd_ps((__mmask8)0xff, (__m512d)v));
+#else
   v8f f = __builtin_convertvector(v, v8f);
   std::memcpy(p, &f, sizeof f);
+#endif
 }
 
 inline double hsum(v8d v) {

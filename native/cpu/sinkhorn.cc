@@ -28,7 +28,7 @@ template <> struct Bounds<float> { static constexpr double absorb = 25, handover
 struct alignas(64) Slot {
   double err = 0;      // squared marginal error over owned columns
   double delta = 0;    // largest potential change over owned rows/columns (log domain)
-  double lin = 0, regSum = 0;
+  double lin = 0;
   int bad = 0;         // a zero or non-finite sum: the scaling path cannot continue
   int absorb = 0;      // a scaling left [e^-absorb, e^absorb]
 };
@@ -63,7 +63,7 @@ class Forward {
   const size_t n_, m_;
   const double c_;  // -1/reg
   SpinBarrier barrier_;
-  std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_;
+  std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
   std::vector<T> Kt_;
   std::vector<Slot> rowSlot_, colSlot_;
   double* hist_ = nullptr;  // history (autodiff) or the last step's record
@@ -77,7 +77,7 @@ class Forward {
     loga_.resize(n_); logb_.resize(m_);
     for (size_t i = 0; i < n_; ++i) loga_[i] = std::log(p_.a[i]);
     for (size_t j = 0; j < m_; ++j) logb_[j] = std::log(p_.b[j]);
-    u_.assign(n_, 0.0); vBuf_.assign(2 * m_, 0.0);
+    u_.assign(n_, 0.0); vBuf_.assign(2 * m_, 0.0); rowSum_.assign(n_, 0.0);
     alpha_.assign(n_, 0.0); beta_.assign(m_, 0.0); U_.assign(n_, 0.0); VBuf_.assign(2 * m_, 0.0);
     P_.assign(static_cast<size_t>(nt_) * m_, 0.0); Pmax_.assign(static_cast<size_t>(nt_) * m_, 0.0);
     rowSlot_.assign(nt_, Slot{}); colSlot_.assign(nt_, Slot{});
@@ -392,46 +392,56 @@ class Forward {
     barrier_.wait();
   }
 
-  // plan = exp(-M/reg + u + v), the potentials, and per-thread partial sums of the value.
+  // plan = exp(-M/reg + u + v), the potentials, <M, plan>, and the plan's row sums (rowSum_) and
+  // per-thread partial column sums (P_) from which finish() forms the regulariser.
   void outputs(const Local& l) {
     const double* v = vCur(l);
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) out_.logV[j] = static_cast<T>(v[j]);
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) out_.logU[i] = static_cast<T>(u_[i]);
-    v8d lin = splat(0), reg = splat(0);
+    std::fill(l.Pt, l.Pt + m_, 0.0);
+    v8d lin = splat(0);
+    const size_t vec = m_ / kLanes * kLanes;
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
       const T* Mi = p_.M + i * m_;
       T* Pi = out_.plan + i * m_;
-      const double ui = u_[i], ai = p_.a[i];
-      size_t j = 0;
-      for (; j + kLanes <= m_; j += kLanes) {
+      const double ui = u_[i];
+      v8d row = splat(0);
+      for (size_t j = 0; j < vec; j += kLanes) {
         v8d mij = load8(Mi + j);
         v8d pij = exp8(mij * c_ + ui + load8(v + j));
         store8(Pi + j, pij);
+        store8(l.Pt + j, load8(l.Pt + j) + pij);
         lin += mij * pij;
-        reg += regTerm8(p_.regType, pij, load8(p_.b + j) * ai);
+        row += pij;
       }
-      if (j < m_) {
-        size_t cnt = m_ - j;
-        v8d mij = loadTail(Mi + j, cnt, 0.0);
-        v8d pij = exp8(mij * c_ + ui + loadTail(v + j, cnt, -kInf));
-        storeTail(Pi + j, pij, cnt);
+      if (vec < m_) {
+        size_t cnt = m_ - vec;
+        v8d mij = loadTail(Mi + vec, cnt, 0.0);
+        v8d pij = exp8(mij * c_ + ui + loadTail(v + vec, cnt, -kInf));
+        storeTail(Pi + vec, pij, cnt);
+        for (size_t k = 0; k < cnt; ++k) l.Pt[vec + k] += pij[k];
         lin += mij * pij;
-        reg += regTerm8(p_.regType, pij, loadTail(p_.b + j, cnt, 1.0) * ai);
+        row += pij;
       }
+      rowSum_[i] = hsum(row);
     }
     rowSlot_[l.tid].lin = hsum(lin);
-    rowSlot_[l.tid].regSum = hsum(reg);
   }
 
   Status finish() {
     if (status_ == Status::Aborted) return status_;
-    double lin = 0, reg = 0;
-    for (const Slot& s : rowSlot_) {
-      lin += s.lin;
-      reg += s.regSum;
+    double lin = 0;
+    for (const Slot& s : rowSlot_) lin += s.lin;
+    std::vector<double>& colSum = vBuf_;  // free now: the final v lives in finalV_'s half
+    double* cs = colSum.data() + (finalV_ == vBuf_.data() ? m_ : 0);
+    for (size_t j = 0; j < m_; ++j) {
+      double t = 0;
+      for (int k = 0; k < nt_; ++k) t += P_[k * m_ + j];
+      cs[j] = t;
     }
     out_.valueLinear = lin;
-    out_.value = lin + p_.reg * reg;
+    out_.value = lin + p_.reg * regularizer(p_.regType, p_.reg, lin, u_.data(), rowSum_.data(), loga_.data(), n_, finalV_, cs,
+                                            logb_.data(), m_);
     out_.nIter = p_.lastStep ? p_.maxIter : completed_ - 1;
     out_.history.iterations = p_.lastStep ? 1 : (hist_ ? static_cast<size_t>(completed_) : 0);
     bool finite = std::isfinite(out_.value);

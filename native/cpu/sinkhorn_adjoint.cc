@@ -58,7 +58,8 @@ class Backward {
   const double c_;
   SpinBarrier barrier_;
   std::vector<T> Kt_;
-  std::vector<double> gu_, gv_, xz_, yw_, Y_, gloga_, glogb_, daDirect_, dbDirect_, alpha_, P_, P2_, FX_, FY_;
+  std::vector<double> gu_, gv_, xz_, yw_, Y_, gloga_, glogb_, daDirect_, dbDirect_, alpha_, P_, P2_, FX_, FY_, logbShift_;
+  bool finite_ = true;  // the final potentials are all finite (no zero weights): the first kernel is the plan
   // Half-step h (0 = z^K, 1 = w^K, 2 = z^(K-1), ...) uses kernel base segBase_[segOf_[h]] = (u, v) potentials.
   std::vector<int> segOf_;
   std::vector<std::pair<const double*, const double*>> segBase_;
@@ -73,6 +74,11 @@ class Backward {
     Kt_.resize(n_ * m_);
     gu_.assign(n_, 0.0); xz_.assign(n_, 0.0); gloga_.assign(n_, 0.0); daDirect_.assign(n_, 0.0); alpha_.assign(n_, 0.0);
     gv_.assign(m_, 0.0); yw_.assign(m_, 0.0); Y_.assign(m_, 0.0); glogb_.assign(m_, 0.0); dbDirect_.assign(m_, 0.0);
+    logbShift_.assign(m_, 0.0);
+    if (p_.regType == EntropicReg::KL)
+      for (size_t j = 0; j < m_; ++j) logbShift_[j] = std::log(p_.b[j]);
+    for (size_t i = 0; i < n_ && finite_; ++i) finite_ = std::isfinite(hu(K_)[i]);
+    for (size_t j = 0; j < m_ && finite_; ++j) finite_ = std::isfinite(hv(K_)[j]);
     P_.assign(static_cast<size_t>(nt_) * m_, 0.0);
     P2_.assign(static_cast<size_t>(nt_) * m_, 0.0);
     if (wantM()) {
@@ -132,48 +138,59 @@ class Backward {
     slots = 0;
   }
 
-  // Seeds from value, valueLinear, plan and the potentials; the plan's own dependence on M.
+  // Seeds from value, valueLinear, plan and the potentials, and the plan's own dependence on M:
+  // with p = exp(x), x = -M/reg + u^K + v^K and dP the gradient reaching p (see sinkhorn_value.h),
+  // dx = dP p feeds -M/reg directly and, summed by rows and columns, u^K and v^K.
   void seed(Range rows, int tid, std::vector<double>& beta) {
     const double gLin = p_.gValue + p_.gValueLinear, gReg = p_.gValue * p_.reg;
+    const bool kl = p_.regType == EntropicReg::KL;
     const double* uK = hu(K_);
     const double* vK = hv(K_);
     for (size_t j = 0; j < m_; ++j) beta[j] = finiteOr0(vK[j]);
     double* Pt = P_.data() + static_cast<size_t>(tid) * m_;
     double* P2t = P2_.data() + static_cast<size_t>(tid) * m_;
-    const size_t vec = m_ / kLanes * kLanes;
+    const double* lb = logbShift_.data();
     for (size_t i = rows.begin; i < rows.end; ++i) {
       alpha_[i] = finiteOr0(uK[i]);
       const T* Mi = p_.M + i * m_;
       T* Ki = Kt_.data() + i * m_;
       T* dMi = wantM() ? p_.dM + i * m_ : nullptr;
       const T* gPi = p_.gPlan ? p_.gPlan + i * m_ : nullptr;
-      const double ai = p_.a[i];
-      v8d rowAcc = splat(0), daAcc = splat(0);
-      for (size_t j = 0; j < m_; j += kLanes) {
-        const size_t cnt = j < vec ? kLanes : m_ - j;
-        v8d mij = loadTail(Mi + j, cnt, 0.0);
-        v8d pij = exp8(mij * c_ + uK[i] + loadTail(vK + j, cnt, -kInf));
-        v8d bj = loadTail(p_.b + j, cnt, 1.0);
-        v8d dp, dq;
-        regTermGrad8(p_.regType, pij, bj * ai, dp, dq);
-        v8d dP = mij * gLin + dp * gReg;
-        if (gPi) dP += loadTail(gPi + j, cnt, 0.0);
-        v8d g = dP * pij;  // d/d(-M/reg) of the plan's use
-        rowAcc += g;
-        v8d col = loadTail(Pt + j, cnt, 0.0) + g;
-        v8d col2 = loadTail(P2t + j, cnt, 0.0) + dq * ai;
-        daAcc += dq * bj;
-        storeTail(Pt + j, col, cnt);
-        storeTail(P2t + j, col2, cnt);
-        storeTail(Ki + j, exp8(mij * c_ + alpha_[i] + loadTail(beta.data() + j, cnt, 0.0)), cnt);
-        if (dMi) {
-          v8d d = g * c_;
-          if (p_.directTerms) d += pij * gLin;
-          storeTail(dMi + j, d, cnt);
+      const double ui = uK[i], ai = alpha_[i];
+      const double shift = gReg * regularizerRowShift(p_.regType, std::log(p_.a[i]));
+      v8d rowG = splat(0), rowP = splat(0);
+      auto chunk = [&](size_t j, size_t cnt) {
+        const bool full = cnt == kLanes;
+        v8d mij = full ? load8(Mi + j) : loadTail(Mi + j, cnt, 0.0);
+        v8d x = mij * c_ + ui + (full ? load8(vK + j) : loadTail(vK + j, cnt, -kInf));
+        v8d pij = exp8(x);
+        v8d kt = finite_ ? pij : exp8(mij * c_ + ai + (full ? load8(beta.data() + j) : loadTail(beta.data() + j, cnt, 0.0)));
+        v8d dP = mij * gLin + (x - (full ? load8(lb + j) : loadTail(lb + j, cnt, 0.0))) * gReg + shift;
+        if (gPi) dP += full ? load8(gPi + j) : loadTail(gPi + j, cnt, 0.0);
+        v8d g = pij > 0.0 ? dP * pij : splat(0.0);
+        rowG += g;
+        rowP += pij;
+        v8d d = g * c_;
+        if (p_.directTerms) d += pij * gLin;
+        if (full) {
+          store8(Pt + j, load8(Pt + j) + g);
+          store8(P2t + j, load8(P2t + j) + pij);
+          store8(Ki + j, kt);
+          if (dMi) store8(dMi + j, d);
+        } else {
+          for (size_t k = 0; k < cnt; ++k) {
+            Pt[j + k] += g[k];
+            P2t[j + k] += pij[k];
+          }
+          storeTail(Ki + j, kt, cnt);
+          if (dMi) storeTail(dMi + j, d, cnt);
         }
-      }
-      gu_[i] = hsum(rowAcc) + (p_.gLogU ? static_cast<double>(p_.gLogU[i]) : 0.0);
-      daDirect_[i] = p_.directTerms ? gReg * hsum(daAcc) : 0.0;
+      };
+      const size_t vec = m_ / kLanes * kLanes;
+      for (size_t j = 0; j < vec; j += kLanes) chunk(j, kLanes);
+      if (vec < m_) chunk(vec, m_ - vec);
+      gu_[i] = hsum(rowG) + (p_.gLogU ? static_cast<double>(p_.gLogU[i]) : 0.0);
+      daDirect_[i] = p_.directTerms && kl && p_.a[i] > 0 ? -gReg * hsum(rowP) / p_.a[i] : 0.0;
     }
   }
 
@@ -195,7 +212,7 @@ class Backward {
         s2 += P2_[t * m_ + j];
       }
       gv_[j] = s + (p_.gLogV ? static_cast<double>(p_.gLogV[j]) : 0.0);
-      dbDirect_[j] = p_.directTerms ? gReg * s2 : 0.0;
+      dbDirect_[j] = p_.directTerms && p_.regType == EntropicReg::KL && p_.b[j] > 0 ? -gReg * s2 / p_.b[j] : 0.0;
     }
     barrier_.wait();
     int seg = 0, slots = 0;

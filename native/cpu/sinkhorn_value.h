@@ -1,34 +1,35 @@
-// The value of an entropic plan (POT: ot.solve's value and value_linear) and the derivatives of its
-// regularisation term, shared by the forward output pass and the adjoint's seed pass.
-// KL: sum p * log(p / (a_i b_j) + 1e-16); entropy: sum p * log(p + 1e-16) (POT's eps inside the log).
+// The value of an entropic plan (POT: ot.solve's value = value_linear + reg * regulariser) computed
+// from the plan's row and column sums, and the regulariser's derivatives, shared by the forward's
+// output pass and the adjoint's seed pass. With p = exp(x), x = -M/reg + u_i + v_j:
+//   KL (POT: nx.kl_div(p, a b^T), eps = 1e-16):  sum p log(p / (a_i b_j) + eps) = sum p (x - log a_i - log b_j)
+//   entropy:                                     sum p log(p + eps)             = sum p x
+// up to p log(1 + eps q / p) <= eps q per entry, i.e. at most 1e-16 (KL) or 1e-16 n m (entropy) in all,
+// so no entry needs a log. sum p x = -<M, p>/reg + sum_i r_i u_i + sum_j c_j v_j.
 #pragma once
-#include "cpu/fast_exp.h"
+#include <cmath>
+#include <cstddef>
+
 #include "cpu/sinkhorn.h"
 
 namespace ot::cpu::sk {
 
-constexpr double kLogEps = 1e-16;
-
-// Regularisation term of one block of plan entries p with reference q = a_i b_j (q unused for entropy).
-inline v8d regTerm8(EntropicReg type, v8d p, v8d q) {
-  v8d x = type == EntropicReg::KL ? p / q + kLogEps : p + kLogEps;
-  v8d t = p * log8(x);
-  return p > 0.0 ? t : splat(0.0);  // 0 * log(0) = 0, also where q = 0 (a zero weight)
+// sum_i w_i (x_i - y_i) over entries with mass (w = 0 where x = -inf: a zero weight).
+inline double weightedGap(const double* w, const double* x, const double* y, size_t len) {
+  double s = 0;
+  for (size_t i = 0; i < len; ++i)
+    if (w[i] > 0) s += w[i] * (x[i] - (y ? y[i] : 0.0));
+  return s;
 }
 
-// d term / d p, and d term / d q (KL only; 0 for entropy), per entry.
-inline void regTermGrad8(EntropicReg type, v8d p, v8d q, v8d& dp, v8d& dq) {
-  if (type == EntropicReg::KL) {
-    v8d pe = p + kLogEps * q;
-    dp = log8(p / q + kLogEps) + p / pe;
-    dq = -(p * p) / (q * pe);
-  } else {
-    dp = log8(p + kLogEps) + p / (p + kLogEps);
-    dq = splat(0.0);
-  }
-  v8l live = p > 0.0;
-  dp = live ? dp : splat(0.0);
-  dq = live ? dq : splat(0.0);
+// The regulariser from <M, p>, the potentials and the plan's row sums r and column sums c.
+inline double regularizer(EntropicReg type, double reg, double linear, const double* u, const double* r, const double* loga,
+                          size_t n, const double* v, const double* c, const double* logb, size_t m) {
+  const bool kl = type == EntropicReg::KL;
+  return -linear / reg + weightedGap(r, u, kl ? loga : nullptr, n) + weightedGap(c, v, kl ? logb : nullptr, m);
 }
+
+// d regulariser / d p_ij = x_ij + 1 - (KL ? log a_i + log b_j : 0) (same eps bound). Its dependence on
+// a and b (KL, through q = a_i b_j): d/da_i = -r_i / a_i, d/db_j = -c_j / b_j.
+inline double regularizerRowShift(EntropicReg type, double loga_i) { return type == EntropicReg::KL ? 1.0 - loga_i : 1.0; }
 
 }  // namespace ot::cpu::sk

@@ -1,0 +1,138 @@
+// Benchmark of the "Sinkhorn gradients" workload (POT: ot.solve(M, a, b, reg=0.03, grad=mode) then
+// value.backward()): x, y uniform in [0,1)^5, n = m = 300, M = dist(x, y) float32, uniform a, b; median
+// of 10 after a warm-up, against POT + torch (bench_pot.py sinkhorn_grads) in the same run when the
+// oracle is installed. Plus autodiff at n = m = 2000 with its peak memory (measured in a child process).
+// Usage: npx tsx bench/sinkhorn-gradients.ts [--json] [--trials N] [--no-pot] [--no-large]
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as ot from '../lib/index.js';
+import { runOracle } from './oracle.js';
+
+const MODES = ['autodiff', 'envelope', 'last_step'] as const;
+type Mode = (typeof MODES)[number];
+const REG = 0.03;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+function timeMs(trials: number, fn: () => void): number {
+  fn();
+  const ts: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(ts);
+}
+
+function problem(n: number): { M0: ot.Tensor; a0: ot.Tensor; b0: ot.Tensor } {
+  const x = ot.rand([n, 5], { seed: 0, dtype: 'float32' });
+  const y = ot.rand([n, 5], { seed: 1, dtype: 'float32' });
+  return { M0: ot.dist(x, y), a0: ot.unif(n), b0: ot.unif(n) };
+}
+
+// One solve + value.backward() with fresh leaves, as bench_pot.py does.
+function step(M0: ot.Tensor, a0: ot.Tensor, b0: ot.Tensor, grad: Mode): ot.OTResult {
+  const M = M0.detach().requiresGrad_(true);
+  const a = ot.tensor(a0, { requiresGrad: true });
+  const b = ot.tensor(b0, { requiresGrad: true });
+  const res = ot.solve(M, a, b, { reg: REG, grad });
+  res.value.backward();
+  return res;
+}
+
+interface ModeRow {
+  mode: Mode;
+  ms: number;
+  forwardMs: number;
+  nIter: number;
+  potMs: number | null;
+  ratio: number | null;
+}
+
+function benchModes(trials: number, pot: Record<string, number> | null): { rows: ModeRow[]; value: number } {
+  const { M0, a0, b0 } = problem(300);
+  const rows = MODES.map((mode): ModeRow => {
+    const ms = timeMs(trials, () => void step(M0, a0, b0, mode));
+    const forwardMs = timeMs(trials, () => void ot.solve(M0, a0, b0, { reg: REG, grad: mode === 'autodiff' ? 'detach' : mode }));
+    const nIter = step(M0, a0, b0, mode).nIter;
+    const potMs = pot && typeof pot[mode] === 'number' ? pot[mode]! * 1e3 : null;
+    return { mode, ms, forwardMs, nIter, potMs, ratio: potMs === null ? null : potMs / ms };
+  });
+  return { rows, value: ot.solve(M0, a0, b0, { reg: REG }).value.item() };
+}
+
+interface LargeRow {
+  n: number;
+  ms: number;
+  nIter: number;
+  peakExtraMiB: number;
+  /** Extra peak memory in units of one n x m float32 buffer. */
+  extraBuffers: number;
+}
+
+// Child-process body: peak RSS growth of one autodiff solve + backward at n = m = 2000.
+function largeChild(n: number): LargeRow {
+  const { M0, a0, b0 } = problem(n);
+  const small = problem(64);
+  step(small.M0, small.a0, small.b0, 'autodiff');  // load and JIT everything first
+  const before = process.resourceUsage().maxRSS * 1024;
+  const t0 = process.hrtime.bigint();
+  const res = step(M0, a0, b0, 'autodiff');
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const after = process.resourceUsage().maxRSS * 1024;
+  const extra = after - before;
+  return { n, ms, nIter: res.nIter, peakExtraMiB: extra / 2 ** 20, extraBuffers: extra / (n * n * 4) };
+}
+
+function benchLarge(n: number): LargeRow | null {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-large', String(n)], {
+    encoding: 'utf8',
+    env: process.env,
+  });
+  if (r.status !== 0) {
+    console.error(`large run failed: ${(r.stderr ?? '').trim().split('\n').pop()}`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as LargeRow;
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function main(): void {
+  const child = argValue('--child-large');
+  if (child !== undefined) {
+    console.log(JSON.stringify(largeChild(Number(child))));
+    return;
+  }
+  const json = process.argv.includes('--json');
+  const trials = Number(argValue('--trials') ?? 10);
+  const oracle = process.argv.includes('--no-pot') ? null : runOracle(['sinkhorn_grads']);
+  const pot = (oracle?.sinkhorn_grads ?? null) as Record<string, number> | null;
+  const { rows, value } = benchModes(trials, pot);
+  const large = process.argv.includes('--no-large') ? null : benchLarge(2000);
+  const threads = ot.backend().threads;
+  if (json) {
+    console.log(JSON.stringify({ workload: 'sinkhorn_grads', n: 300, reg: REG, trials, threads, value, potValue: pot?.value ?? null, rows, large }));
+    return;
+  }
+  const f = (v: number | null, d = 2): string => (v === null ? '—' : v.toFixed(d));
+  console.log(`Sinkhorn gradients: n = m = 300, d = 5, reg = ${REG}, float32 M, median of ${trials} (${threads} threads)`);
+  console.log(`value ours ${value.toFixed(6)}  POT ${pot ? Number(pot.value).toFixed(6) : '—'} (different random draws)`);
+  console.log('mode        solve+backward ms  (forward ms)  nIter   POT+torch ms   ratio');
+  for (const r of rows) {
+    console.log(`${r.mode.padEnd(12)}${f(r.ms).padStart(17)}  ${('(' + f(r.forwardMs) + ')').padStart(12)}  ${String(r.nIter).padStart(5)}  ${f(r.potMs).padStart(13)}  ${(r.ratio === null ? '—' : r.ratio.toFixed(1) + 'x').padStart(6)}`);
+  }
+  if (large) {
+    console.log(`autodiff n = m = ${large.n}: ${f(large.ms, 1)} ms, nIter ${large.nIter}, peak extra memory ${f(large.peakExtraMiB, 1)} MiB = ${f(large.extraBuffers)} n x m float32 buffers`);
+  }
+}
+
+main();
