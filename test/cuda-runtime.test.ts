@@ -1,0 +1,127 @@
+// The CUDA path on machines without a usable GPU (CI): the addon loads, lists no device, and every CUDA
+// entry point (sync and async, host and device forms) fails cleanly with OTError ERR_OT_DEVICE.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as ot from '../lib/index.js';
+import { addon } from '../lib/native.js';
+import { nativeCuda } from '../lib/cuda/index.js';
+
+const info = addon.backendInfo() as { cudaCompiled: boolean; cudaDevices: unknown[] };
+const gpuPresent = info.cudaDevices.length > 0;
+
+const f32 = (n: number) => new Float32Array(n).fill(0.5);
+const f64 = (n: number) => new Float64Array(n).fill(0.5);
+
+// Each CUDA export with arguments that are valid apart from the missing device.
+const calls: [string, unknown[]][] = [
+  ['cudaAlloc', [16, 'float32']],
+  ['cudaUpload', [f32(4)]],
+  ['cudaDownload', [{}]],
+  ['cudaDist', [f64(6), f64(4), 3, 2, 2, 'sqeuclidean', 2, false]],
+  ['cudaDistDevice', [f32(6), f32(4), 3, 2, 2, 'cosine', 2, false]],
+  ['cudaDistBackward', [f64(6), f64(4), 3, 2, 2, 'euclidean', 2, false, f64(6), true, true]],
+  ['cudaDistBackwardDevice', [f64(6), f64(4), 3, 2, 2, 'minkowski', 3, false, f64(6), true, false]],
+  ['cudaSinkhornLog', [f64(6), null, null, 3, 2, 0.1, 100, 1e-9, { plan: true }]],
+  ['cudaSinkhornLogDevice', [f32(6), f32(3), f32(2), 3, 2, 0.1, 100, 1e-9, { history: true }]],
+  ['cudaSinkhornLogAdjoint', [f64(6), null, null, 3, 2, 0.1, f64(6), f64(2), 1, { valueLinear: 1 }]],
+  ['cudaSinkhornLogAdjointDevice', [f64(6), null, null, 3, 2, 0.1, f64(6), f64(2), 1, { gLogU: f64(3) }]],
+  ['cudaSolveBatch', [f64(12), null, null, 2, 3, 2, 0.1, 100, 1e-9, 'log_sinkhorn']],
+  ['cudaSolveBatchDevice', [f32(12), null, null, 2, 3, 2, 0.1, 100, 1e-9, 'sinkhorn', { stop: 'each' }]],
+  ['cudaDualLoss', [f64(3), f64(2), f64(6), f64(4), null, null, 3, 2, 2, 1, 'entropic']],
+  ['cudaDualLossDevice', [f64(3), f64(2), f64(6), f64(4), f64(3), f64(2), 3, 2, 2, 0.5, 'quadratic', { dws: true }]],
+  ['cudaDualPlan', [f64(3), f64(2), f64(6), f64(4), null, null, 3, 2, 2, 1, 'entropic']],
+  ['cudaDualPlanDevice', [f32(3), f32(2), f32(6), f32(4), null, null, 3, 2, 2, 1, 'quadratic']],
+];
+
+function expectDeviceError(e: unknown, name: string): void {
+  expect(e).toBeInstanceOf(ot.OTError);
+  expect((e as ot.OTError).code).toBe('ERR_OT_DEVICE');
+  expect((e as ot.OTError).message).toBe(`${name}: no CUDA device available`);
+}
+
+const entries = addon as Record<string, (...args: unknown[]) => unknown>;
+
+describe.skipIf(gpuPresent)('CUDA runtime without a GPU', () => {
+  it('the addon loads and lists no CUDA device', () => {
+    expect(info.cudaDevices).toEqual([]);
+    expect(ot.cuda.cudaAvailable()).toBe(false);
+    const b = ot.backend();
+    expect(b.cuda).toBe(false);
+    expect(b.devices.map((d) => d.type)).toEqual(['cpu']);
+  });
+
+  it('exports every CUDA entry point with an async twin in this build', () => {
+    for (const [name] of calls) {
+      expect(typeof entries[name], name).toBe('function');
+      expect(typeof entries[`${name}Async`], `${name}Async`).toBe('function');
+    }
+    // The device class exists exactly when the kernels are compiled in.
+    expect(typeof nativeCuda.CudaBuffer === 'function').toBe(info.cudaCompiled);
+  });
+
+  it.each(calls)('%s throws ERR_OT_DEVICE', (name, args) => {
+    let caught: unknown = null;
+    try {
+      entries[name]!(...args);
+    } catch (e) {
+      caught = e;
+    }
+    expectDeviceError(caught, name);
+  });
+
+  it.each(calls)('%sAsync rejects with ERR_OT_DEVICE', async (name, args) => {
+    const p = entries[`${name}Async`]!(...args) as Promise<unknown>;
+    expect(p).toBeInstanceOf(Promise);
+    let caught: unknown = null;
+    await p.catch((e: unknown) => {
+      caught = e;
+    });
+    expectDeviceError(caught, name);
+  });
+
+  it('buffer helpers of ot.cuda fail cleanly', async () => {
+    expect(() => ot.cuda.toDevice(f32(3))).toThrow(/cudaUpload: no CUDA device available/);
+    expect(() => ot.cuda.allocDevice(8, 'float64')).toThrow(/cudaAlloc: no CUDA device available/);
+    expect(() => ot.cuda.fromDevice({} as ot.cuda.CudaBuffer)).toThrow(/fromDevice: no CUDA device available/);
+    await expect(ot.cuda.toDeviceAsync(f64(2))).rejects.toMatchObject({ code: 'ERR_OT_DEVICE' });
+    await expect(ot.cuda.fromDeviceAsync({} as ot.cuda.CudaBuffer)).rejects.toMatchObject({ code: 'ERR_OT_DEVICE' });
+    expect(ot.cuda.isCudaBuffer({})).toBe(false);
+  });
+
+  it('buffer helpers still validate their own arguments first', () => {
+    expect(() => ot.cuda.allocDevice(-1)).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG' }));
+    expect(() => ot.cuda.allocDevice(4, 'int8' as ot.cuda.CudaDType)).toThrow(expect.objectContaining({ code: 'ERR_OT_DTYPE' }));
+    expect(() => ot.cuda.toDevice([1, 2] as unknown as Float32Array)).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG' }));
+  });
+
+  it('the CudaBuffer class cannot be constructed from JS', () => {
+    const Cls = nativeCuda.CudaBuffer as unknown as (new () => unknown) | undefined;
+    if (!Cls) return; // CPU-only build: no class at all
+    expect(() => new Cls()).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG' }));
+  });
+});
+
+describe('OT_DEVICE=cpu hides any GPU', () => {
+  const saved = process.env.OT_DEVICE;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.OT_DEVICE;
+    else process.env.OT_DEVICE = saved;
+  });
+
+  it('cudaAvailable is false and kernels refuse to run', async () => {
+    process.env.OT_DEVICE = 'cpu';
+    expect(ot.cuda.cudaAvailable()).toBe(false);
+    expect(() => nativeCuda.cudaDist(f64(2), f64(2), 1, 1, 2, 'sqeuclidean', 2, false)).toThrow(
+      expect.objectContaining({ code: 'ERR_OT_DEVICE' }),
+    );
+    await expect(nativeCuda.cudaSolveBatchAsync(f64(4), null, null, 1, 2, 2, 0.1, 10, 1e-9, 'log_sinkhorn')).rejects.toMatchObject({
+      code: 'ERR_OT_DEVICE',
+    });
+  });
+
+  it('clearing OT_DEVICE restores the native answer', () => {
+    process.env.OT_DEVICE = 'cpu';
+    expect(ot.cuda.cudaAvailable()).toBe(false);
+    delete process.env.OT_DEVICE;
+    expect(ot.cuda.cudaAvailable()).toBe(info.cudaCompiled && gpuPresent);
+  });
+});
