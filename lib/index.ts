@@ -14,3 +14,4 @@ export * as optim from './optim/index.js';
 export * as datasets from './datasets/index.js';
 export * as batch from './batch/index.js';
 export { solve, solveAsync, OTResult, type SolveOptions, type SolveAsyncOptions, type SolveStatus, type GradMode, type EntropicRegType } from './solvers/index.js';
+export * as cuda from './cuda/index.js';
