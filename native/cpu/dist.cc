@@ -90,8 +90,10 @@ constexpr size_t kTileRows = 4;
 
 template <typename T, class Op>
 inline void forwardMicro(const Op& op, const T* const* xr, const T* __restrict panel, size_t d,
-                         T (&acc)[kTileRows][tiles::kPanel<T>]) {
+                         T (&out)[kTileRows][tiles::kPanel<T>]) {
   constexpr size_t R = kTileRows, C = tiles::kPanel<T>;
+  // Local accumulators (not `out`, which might alias x as far as the compiler knows).
+  T acc[R][C];
   for (size_t r = 0; r < R; ++r)
     for (size_t c = 0; c < C; ++c) acc[r][c] = op.init();
   // c outside r: this nesting is the one GCC turns into R × C/V register accumulators.
@@ -102,6 +104,8 @@ inline void forwardMicro(const Op& op, const T* const* xr, const T* __restrict p
     for (size_t c = 0; c < C; ++c)
       for (size_t r = 0; r < R; ++r) acc[r][c] = op.step(acc[r][c], xv[r], yk[c]);
   }
+  for (size_t r = 0; r < R; ++r)
+    for (size_t c = 0; c < C; ++c) out[r][c] = acc[r][c];
 }
 
 // Rows [i0, i1) × columns [j0, j1) of M; j0 is a multiple of the panel width.
