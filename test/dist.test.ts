@@ -368,6 +368,8 @@ describe('dist rejects bad input', () => {
     };
     expectCode(() => nativeCosts.distForward(x, x, 2, 2, 3, 'sqeuclidean', 2, false), 'ERR_OT_SHAPE', /x has 4 entries, expected 6/);
     expectCode(() => nativeCosts.distForward(x, f32, 2, 2, 2, 'sqeuclidean', 2, false), 'ERR_OT_DTYPE', /y must have the same dtype/);
+    expectCode(() => nativeCosts.distForward(x, x, 2 ** 17, 2 ** 17, 0, 'sqeuclidean', 2, false), 'ERR_OT_OOM', /more than a typed array can hold/);
+    expectCode(() => nativeCosts.distForward(x, x, 2 ** 33, 1, 2 ** 33, 'sqeuclidean', 2, false), 'ERR_OT_SHAPE', /more entries than/);
     expectCode(() => nativeCosts.distForward(x, x, 2, 2, 2, 'nope' as Metric, 2, false), 'ERR_OT_ARG', /metric must be one of/);
     expectCode(() => nativeCosts.distForward(x, x, 2, 2, 2, 'minkowski', 0.5, false), 'ERR_OT_VALUE', /p must be a finite number >= 1/);
     expectCode(() => nativeCosts.distForward(new Float64Array([0, NaN, 1, 1]), x, 2, 2, 2, 'euclidean', 2, false), 'ERR_OT_VALUE', /x contains NaN/);

@@ -53,6 +53,15 @@ DistArgs parseDistArgs(const Napi::CallbackInfo& info) {
   a.n = static_cast<size_t>(intArg(info, 2, kFn, "n", 0, kMaxDim));
   a.m = static_cast<size_t>(intArg(info, 3, kFn, "m", 0, kMaxDim));
   a.d = static_cast<size_t>(intArg(info, 4, kFn, "d", 0, kMaxDim));
+  // Products are checked before use so an overflow cannot pass the length checks below.
+  constexpr double kMaxEntries = 4294967296.0;  // the longest typed array Node allocates
+  const double nd = double(a.n) * double(a.d), md = double(a.m) * double(a.d), nm = double(a.n) * double(a.m);
+  if (nd > kMaxEntries || md > kMaxEntries)
+    throwError(env, "ERR_OT_SHAPE", std::string(kFn) + ": x or y has more entries than a typed array can hold");
+  if (nm > kMaxEntries)
+    throwError(env, "ERR_OT_OOM",
+               std::string(kFn) + ": the cost matrix would have " + std::to_string(a.n) + " x " + std::to_string(a.m) +
+                   " entries, more than a typed array can hold");
   requireLength(env, a.x, a.n * a.d, kFn, "x");
   requireLength(env, a.y, a.m * a.d, kFn, "y");
   std::string metric = stringArg(info, 5, kFn, "metric");
