@@ -32,6 +32,8 @@ export interface CudaSinkhornOptions {
   history?: boolean;
   /** Starting u (default zeros, as POT). */
   u0?: CudaOperand;
+  /** With maxIter = 1: update u from this v (and v from u0), POT's grad='last_step' step. */
+  v0?: CudaOperand;
 }
 /** Result of sinkhorn_log on the GPU; A is FloatArray (host form) or CudaBuffer (Device form). */
 export interface CudaSinkhornResult<A> {
@@ -66,6 +68,10 @@ export interface CudaSinkhornCotangents {
   valueLinear?: number;
   entropy?: number;
   kl?: number;
+  /** The v0 of a last_step run (K = 1): the constant v its u-update read. */
+  v0?: CudaOperand;
+  /** false: M in <M, plan> and a, b in the KL reference are constants (POT's last_step value). Default true. */
+  directTerms?: boolean;
 }
 type AdjointArgs = [
   M: CudaOperand, a: CudaOperand | null, b: CudaOperand | null, n: number, m: number, reg: number,

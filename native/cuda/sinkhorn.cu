@@ -100,8 +100,9 @@ Status marginalError(const DeviceBuffer& errTerms, size_t m, const DeviceBuffer&
 
 template <typename T>
 Status sinkhornLogCuda(const T* M, const T* a, const T* b, size_t n, size_t m, double reg, int64_t maxIter, double tol,
-                       CancelFlag cancel, SinkhornLogOutputs<T>& out, const T* u0) {
+                       CancelFlag cancel, SinkhornLogOutputs<T>& out, const T* u0, const T* v0) {
   if (out.logU == nullptr || out.logV == nullptr || !(reg > 0) || maxIter < 0) return Status::BadArgument;
+  if (v0 != nullptr && maxIter != 1) return Status::BadArgument;
   out.nIter = 0;
   out.err = std::numeric_limits<double>::quiet_NaN();
   const T nr = static_cast<T>(-1.0 / reg);
@@ -145,7 +146,7 @@ Status sinkhornLogCuda(const T* M, const T* a, const T* b, size_t n, size_t m, d
       }
     }
     T* uOut = history ? out.histU + size_t(ii + 1) * n : uCur;
-    OT_CUDA_TRY(rowPass(M, n, m, URowOp<T>{vOut, a, uOut, nr}));
+    OT_CUDA_TRY(rowPass(M, n, m, URowOp<T>{v0 ? v0 : vOut, a, uOut, nr}));
     uCur = uOut;
     vPrev = vOut;
     out.nIter = ii + 1;
@@ -180,8 +181,8 @@ Status sinkhornLogCuda(const T* M, const T* a, const T* b, size_t n, size_t m, d
 }
 
 template Status sinkhornLogCuda<float>(const float*, const float*, const float*, size_t, size_t, double, int64_t, double,
-                                       CancelFlag, SinkhornLogOutputs<float>&, const float*);
+                                       CancelFlag, SinkhornLogOutputs<float>&, const float*, const float*);
 template Status sinkhornLogCuda<double>(const double*, const double*, const double*, size_t, size_t, double, int64_t,
-                                        double, CancelFlag, SinkhornLogOutputs<double>&, const double*);
+                                        double, CancelFlag, SinkhornLogOutputs<double>&, const double*, const double*);
 
 }  // namespace ot::cuda

@@ -30,9 +30,11 @@ struct SinkhornLogOutputs {
 //   every 10th iteration (ii % 10 == 0) err = ||colsum(plan) - b||_2, stop when err < tol.
 // Everything stays on the device; only err crosses to the host, once per 10 iterations. Returns Ok
 // (converged), MaxIter, Diverged (non-finite error), Aborted (cancel raised), OutOfMemory or DeviceError.
+// With v0 (and maxIter == 1) the single u-update starts from v0 instead of the new v: POT's
+// grad='last_step' step, where both potentials are updated from the detached (u0, v0).
 template <typename T>
 Status sinkhornLogCuda(const T* M, const T* a, const T* b, size_t n, size_t m, double reg, int64_t maxIter, double tol,
-                       CancelFlag cancel, SinkhornLogOutputs<T>& out, const T* u0 = nullptr);
+                       CancelFlag cancel, SinkhornLogOutputs<T>& out, const T* u0 = nullptr, const T* v0 = nullptr);
 
 // Upstream gradients for the adjoint (device pointers may be null = zero; scalars multiply the value terms).
 template <typename T>
@@ -43,15 +45,19 @@ struct SinkhornLogCotangents {
   double gValueLinear = 0;   // dL/d<M, plan>
   double gEntropy = 0;       // dL/dΣ plan log(plan + 1e-16)
   double gKl = 0;            // dL/dΣ plan log(plan / (a b^T) + 1e-16)
+  // false: M inside <M, plan> and a, b inside the KL reference are constants, as in POT's
+  // grad='last_step', whose value is computed from detached inputs (only the plan carries gradient).
+  bool directTerms = true;
 };
 
 // Reverse pass through K iterations recorded by sinkhornLogCuda (histU [(K+1)×n], histV [K×m]):
 // recomputes each kernel row/column from M and the stored potentials (O(K(n+m)) memory, no n×m per
-// iteration) and writes dM [n×m], da [n], db [m] (any may be null except dM). u0 (histU row 0) is
-// treated as a constant, which also gives POT's grad='last_step' when K = 1 and u0 = the detached u.
+// iteration) and writes dM [n×m], da [n], db [m] (any may be null). u0 (histU row 0) is a constant.
+// jacobiV (K must be 1): the u-update used this constant v instead of the new one, as in the v0 step of
+// sinkhornLogCuda; with u0 = the detached u this is POT's grad='last_step' gradient.
 template <typename T>
 Status sinkhornLogAdjointCuda(const T* M, const T* a, const T* b, size_t n, size_t m, double reg, const T* histU,
                               const T* histV, int64_t K, const SinkhornLogCotangents<T>& g, CancelFlag cancel, T* dM,
-                              T* da, T* db);
+                              T* da, T* db, const T* jacobiV = nullptr);
 
 }  // namespace ot::cuda

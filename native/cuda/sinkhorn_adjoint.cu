@@ -15,6 +15,7 @@ template <typename T>
 struct PlanCotangent {
   const T* gPlan;
   T cLin, cEnt, cKl;
+  bool direct;  // the value terms' explicit M, a, b carry gradient too
   // Returns dL/dP; dq receives dL/dq for q = a_i b_j (the KL reference).
   __device__ T operator()(size_t idx, T mij, T P, T q, T& dq) const {
     T g = (gPlan ? gPlan[idx] : T(0)) + cLin * mij;
@@ -24,7 +25,7 @@ struct PlanCotangent {
       T dP, dqq;
       math::klTermGrad(P, q, dP, dqq);
       g += cKl * dP;
-      dq = cKl * dqq;
+      if (direct) dq = cKl * dqq;
     }
     return g;
   }
@@ -54,7 +55,7 @@ struct OutRowOp {
     const T bj = b[j];
     T dq;
     const T w = cot(i * m + j, mij, P, c.a * bj, dq) * P;
-    if (dM) dM[i * m + j] = cot.cLin * P - w * invReg;
+    if (dM) dM[i * m + j] = (cot.direct ? cot.cLin * P : T(0)) - w * invReg;
     acc.s[0] += w;
     acc.s[1] += dq * bj;
   }
@@ -126,7 +127,8 @@ struct UStepColOp {
 };
 
 // v-step adjoint, rows: dM_ij += (ū_i S_ij + v̄_j T_ij)/reg with T_ij = exp(-M_ij/reg + u'_i + v_j - log b_j)
-// (u' the previous u); ū'_i = -Σ_j v̄_j T_ij replaces ū in place (each row is owned by one warp).
+// (u' the previous u; S as above, from the v the u-update read); ū'_i = -Σ_j v̄_j T_ij replaces ū in
+// place (each row is owned by one warp).
 template <typename T>
 struct VStepRowOp {
   using Acc = Sums<T, 1>;
@@ -138,6 +140,7 @@ struct VStepRowOp {
   const T* ukm1;
   const T* loga;
   const T* vk;
+  const T* vForU;  // the v the u-update read: vk, or the constant v of a Jacobi step
   const T* vBar;
   const T* logb;
   T nr, invReg;
@@ -147,7 +150,7 @@ struct VStepRowOp {
   __device__ Ctx row(size_t i) const { return {uBar[i], uk[i], ukm1[i], loga[i]}; }
   __device__ void step(const Ctx& c, Acc& acc, size_t i, size_t j, T mij) const {
     const T x = mij * nr, vj = vk[j], lb = logb[j];
-    const T S = c.la == math::negInf<T>() ? T(0) : math::ex((x + vj) + (c.uk - c.la));
+    const T S = c.la == math::negInf<T>() ? T(0) : math::ex((x + vForU[j]) + (c.uk - c.la));
     const T Tt = lb == math::negInf<T>() ? T(0) : math::ex((x + c.ukm1) + (vj - lb));
     const T vb = vBar[j];
     if (dM) dM[i * m + j] += (c.ub * S + vb * Tt) * invReg;
@@ -158,6 +161,16 @@ struct VStepRowOp {
     uBar[i] = -acc.s[0];
   }
 };
+
+// Jacobi step: the u-update did not read the new v, so v̄ is just its upstream part.
+template <typename T>
+__global__ void jacobiVBarKernel(const T* __restrict__ vBarExt, size_t len, T* __restrict__ vBar, T* __restrict__ adjLogb) {
+  const size_t j = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
+  if (j < len) {
+    vBar[j] = vBarExt[j];
+    adjLogb[j] += vBarExt[j];
+  }
+}
 
 template <typename T>
 __global__ void logKernel(const T* __restrict__ x, size_t len, T* __restrict__ out) {
@@ -178,8 +191,9 @@ __global__ void weightGradKernel(const T* __restrict__ adjLog, const T* __restri
 template <typename T>
 Status sinkhornLogAdjointCuda(const T* M, const T* a, const T* b, size_t n, size_t m, double reg, const T* histU,
                               const T* histV, int64_t K, const SinkhornLogCotangents<T>& g, CancelFlag cancel, T* dM,
-                              T* da, T* db) {
+                              T* da, T* db, const T* jacobiV) {
   if (K < 1 || !(reg > 0) || histU == nullptr || histV == nullptr) return Status::BadArgument;
+  if (jacobiV != nullptr && K != 1) return Status::BadArgument;
   const T nr = static_cast<T>(-1.0 / reg), invReg = static_cast<T>(1.0 / reg);
   const DType dt = dtypeOf<T>();
   // Vectors: log a, log b, ū, v̄, v̄ext, adj log a, adj log b, direct da, direct db.
@@ -206,7 +220,8 @@ Status sinkhornLogAdjointCuda(const T* M, const T* a, const T* b, size_t n, size
 
   const T* uFinal = histU + size_t(K) * n;
   const T* vFinal = histV + size_t(K - 1) * m;
-  const PlanCotangent<T> cot{g.gPlan, static_cast<T>(g.gValueLinear), static_cast<T>(g.gEntropy), static_cast<T>(g.gKl)};
+  const PlanCotangent<T> cot{g.gPlan, static_cast<T>(g.gValueLinear), static_cast<T>(g.gEntropy), static_cast<T>(g.gKl),
+                             g.directTerms};
   OT_CUDA_TRY(rowPass(M, n, m, OutRowOp<T>{uFinal, vFinal, a, b, g.gLogU, cot, nr, invReg, m, dM, uBar, daDirect}));
   OT_CUDA_TRY(colPass(M, n, m, OutColOp<T>{uFinal, vFinal, a, b, g.gLogV, cot, nr, m, vBarExt, dbDirect}, ws));
 
@@ -215,9 +230,14 @@ Status sinkhornLogAdjointCuda(const T* M, const T* a, const T* b, size_t n, size
     const T* uk = histU + size_t(k + 1) * n;
     const T* ukm1 = histU + size_t(k) * n;
     const T* vk = histV + size_t(k) * m;
-    UStepColOp<T> cop{uk, loga, uBar, vk, k == K - 1 ? vBarExt : nullptr, nr, vBar, adjLogb};
-    OT_CUDA_TRY(colPass(M, n, m, cop, ws));
-    VStepRowOp<T> rop{uBar, uk, ukm1, loga, vk, vBar, logb, nr, invReg, m, dM, adjLoga};
+    if (jacobiV) {
+      if (m) jacobiVBarKernel<<<blocksFor(m, 256), 256, 0, stream()>>>(vBarExt, m, vBar, adjLogb);
+      OT_CUDA_TRY(launchStatus());
+    } else {
+      UStepColOp<T> cop{uk, loga, uBar, vk, k == K - 1 ? vBarExt : nullptr, nr, vBar, adjLogb};
+      OT_CUDA_TRY(colPass(M, n, m, cop, ws));
+    }
+    VStepRowOp<T> rop{uBar, uk, ukm1, loga, vk, jacobiV ? jacobiV : vk, vBar, logb, nr, invReg, m, dM, adjLoga};
     OT_CUDA_TRY(rowPass(M, n, m, rop));
   }
 
@@ -229,10 +249,10 @@ Status sinkhornLogAdjointCuda(const T* M, const T* a, const T* b, size_t n, size
 
 template Status sinkhornLogAdjointCuda<float>(const float*, const float*, const float*, size_t, size_t, double,
                                               const float*, const float*, int64_t, const SinkhornLogCotangents<float>&,
-                                              CancelFlag, float*, float*, float*);
+                                              CancelFlag, float*, float*, float*, const float*);
 template Status sinkhornLogAdjointCuda<double>(const double*, const double*, const double*, size_t, size_t, double,
                                                const double*, const double*, int64_t,
                                                const SinkhornLogCotangents<double>&, CancelFlag, double*, double*,
-                                               double*);
+                                               double*, const double*);
 
 }  // namespace ot::cuda

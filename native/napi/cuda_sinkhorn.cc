@@ -87,13 +87,14 @@ struct SizedResult {
 };
 
 // cudaSinkhornLog(M, a | null, b | null, n, m, reg, maxIter, tol, options?, cancel?) with options
-// { plan = true, history = false, u0 } -> { logU, logV, plan, historyU, historyV, nIter, status, err,
+// { plan = true, history = false, u0, v0 } -> { logU, logV, plan, historyU, historyV, nIter, status, err,
 // valueLinear, entropy, kl } (entropy = Σ P log(P + 1e-16), kl = Σ P log(P / ab + 1e-16), POT's terms).
+// v0 (with maxIter = 1) makes the step POT's last_step: u from v0, v from u0.
 template <bool Device>
 struct SinkhornJob {
   Keeper keeper;
   ProblemArgs args;
-  Operand u0;
+  Operand u0, v0;
   int64_t maxIter = 1000;
   double tol = 1e-9;
   bool history = false;
@@ -114,9 +115,13 @@ struct SinkhornJob {
     j.tol = numberArg(info, 7, name(), "tol");
     if (!(j.tol >= 0)) throwError(env, "ERR_OT_VALUE", std::string(name()) + ": tol must be >= 0");
     const Napi::Value opts = info.Length() > 8 ? info[8] : env.Undefined();
-    checkOptionKeys(env, opts, {"plan", "history", "u0"}, name());
+    checkOptionKeys(env, opts, {"plan", "history", "u0", "v0"}, name());
     j.u0 = operandValue(env, fieldOf(opts, "u0"), name(), "u0", true);
+    j.v0 = operandValue(env, fieldOf(opts, "v0"), name(), "v0", true);
     requireOperand(env, j.u0, a.n, a.f64, name());
+    requireOperand(env, j.v0, a.m, a.f64, name());
+    if (j.v0.present && j.maxIter != 1)
+      throwError(env, "ERR_OT_ARG", std::string(name()) + ": option v0 (the last_step update) needs maxIter = 1");
     j.history = boolOption(env, opts, "history", false, name());
     j.histU.device = j.histV.device = Device;
     j.histU.f64 = j.histV.f64 = a.f64;
@@ -128,7 +133,7 @@ struct SinkhornJob {
   }
 
   template <typename T>
-  Status run(const ProblemArgs::Staged& s, const void* pu0) {
+  Status run(const ProblemArgs::Staged& s, const void* pu0, const void* pv0) {
     const ProblemArgs& a = args;
     cuda::DeviceBuffer hu, hv;
     cuda::SinkhornLogOutputs<T> o;
@@ -144,7 +149,7 @@ struct SinkhornJob {
     }
     kernelStatus = cuda::sinkhornLogCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
                                          static_cast<const T*>(s.p[2]), a.n, a.m, a.reg, maxIter, tol, cancel, o,
-                                         static_cast<const T*>(pu0));
+                                         static_cast<const T*>(pu0), static_cast<const T*>(pv0));
     nIter = o.nIter;
     err = o.err;
     valueLinear = o.valueLinear;
@@ -161,11 +166,13 @@ struct SinkhornJob {
   Status execute() {
     ProblemArgs::Staged s;
     OT_NAPI_TRY(args.stageInputs(s));
-    BufferPtr hu0;
+    BufferPtr hu0, hv0;
     const void* pu0 = nullptr;
+    const void* pv0 = nullptr;
     if (u0.present) OT_NAPI_TRY(stage(u0, hu0, &pu0));
+    if (v0.present) OT_NAPI_TRY(stage(v0, hv0, &pv0));
     for (Output* o : {&logU, &logV, &plan}) OT_NAPI_TRY(o->prepare());
-    OT_NAPI_TRY(args.f64 ? run<double>(s, pu0) : run<float>(s, pu0));
+    OT_NAPI_TRY(args.f64 ? run<double>(s, pu0, pv0) : run<float>(s, pu0, pv0));
     for (Output* o : {&logU, &logV, &plan}) OT_NAPI_TRY(o->finish());
     return kernelStatus;
   }
@@ -188,14 +195,17 @@ struct SinkhornJob {
 };
 
 // cudaSinkhornLogAdjoint(M, a | null, b | null, n, m, reg, historyU, historyV, K, cotangents?, cancel?)
-// cotangents { gLogU, gLogV, gPlan, valueLinear, entropy, kl } -> { dM, da, db }
+// cotangents { gLogU, gLogV, gPlan, valueLinear, entropy, kl, v0, directTerms } -> { dM, da, db }; v0
+// (K = 1) is the constant v of a last_step run (the history then holds [u0, u] and [v]); directTerms =
+// false treats M in <M, plan> and a, b in the KL reference as constants (POT's last_step value).
 template <bool Device>
 struct AdjointJob {
   Keeper keeper;
   ProblemArgs args;
-  Operand histU, histV, gLogU, gLogV, gPlan;
+  Operand histU, histV, gLogU, gLogV, gPlan, v0;
   int64_t K = 1;
   double cLin = 0, cEnt = 0, cKl = 0;
+  bool directTerms = true;
   CancelFlag cancel;
   Output dM, da, db;
 
@@ -211,7 +221,11 @@ struct AdjointJob {
     requireOperand(env, j.histU, (size_t(j.K) + 1) * a.n, a.f64, name());
     requireOperand(env, j.histV, size_t(j.K) * a.m, a.f64, name());
     const Napi::Value cot = info.Length() > 9 ? info[9] : env.Undefined();
-    checkOptionKeys(env, cot, {"gLogU", "gLogV", "gPlan", "valueLinear", "entropy", "kl"}, name());
+    checkOptionKeys(env, cot, {"gLogU", "gLogV", "gPlan", "valueLinear", "entropy", "kl", "v0", "directTerms"}, name());
+    j.directTerms = boolOption(env, cot, "directTerms", true, name());
+    j.v0 = operandValue(env, fieldOf(cot, "v0"), name(), "v0", true);
+    requireOperand(env, j.v0, a.m, a.f64, name());
+    if (j.v0.present && j.K != 1) throwError(env, "ERR_OT_ARG", std::string(name()) + ": v0 (last_step) needs K = 1");
     j.gLogU = operandValue(env, fieldOf(cot, "gLogU"), name(), "gLogU", true);
     j.gLogV = operandValue(env, fieldOf(cot, "gLogV"), name(), "gLogV", true);
     j.gPlan = operandValue(env, fieldOf(cot, "gPlan"), name(), "gPlan", true);
@@ -238,19 +252,21 @@ struct AdjointJob {
     g.gValueLinear = cLin;
     g.gEntropy = cEnt;
     g.gKl = cKl;
+    g.directTerms = directTerms;
     return cuda::sinkhornLogAdjointCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
                                         static_cast<const T*>(s.p[2]), a.n, a.m, a.reg, static_cast<const T*>(p[0]),
                                         static_cast<const T*>(p[1]), K, g, cancel, static_cast<T*>(dM.devicePtr()),
-                                        static_cast<T*>(da.devicePtr()), static_cast<T*>(db.devicePtr()));
+                                        static_cast<T*>(da.devicePtr()), static_cast<T*>(db.devicePtr()),
+                                        static_cast<const T*>(p[5]));
   }
 
   Status execute() {
     ProblemArgs::Staged s;
     OT_NAPI_TRY(args.stageInputs(s));
-    BufferPtr h[5];
-    const void* p[5] = {};
-    const Operand* ops[5] = {&histU, &histV, &gLogU, &gLogV, &gPlan};
-    for (int k = 0; k < 5; ++k)
+    BufferPtr h[6];
+    const void* p[6] = {};
+    const Operand* ops[6] = {&histU, &histV, &gLogU, &gLogV, &gPlan, &v0};
+    for (int k = 0; k < 6; ++k)
       if (ops[k]->present) OT_NAPI_TRY(stage(*ops[k], h[k], &p[k]));
     for (Output* o : {&dM, &da, &db}) OT_NAPI_TRY(o->prepare());
     if (args.n > 0 && args.m > 0) OT_NAPI_TRY(args.f64 ? run<double>(s, p) : run<float>(s, p));

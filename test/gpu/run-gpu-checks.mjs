@@ -1,0 +1,752 @@
+#!/usr/bin/env node
+// GPU checks of the CUDA kernels (npm run test:gpu): each kernel against float64 references (POT fixtures,
+// the public CPU ot.dist, and the plain-JS references of ./reference.mjs) on fixtures and random cases,
+// then benchmarks against the HBM roofline. Prints a table, writes $OUT/gpu-results.json when OUT is set.
+// No usable GPU: prints "no GPU: skipped" and exits 0. Flags: --self-test (check the JS references
+// against the fixtures; no GPU needed), --no-bench (checks only).
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { batchRef, distBackwardRef, distRef, dualRef, rng, sinkhornAdjointRef, sinkhornLogRef } from './reference.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const flags = new Set(process.argv.slice(2));
+const TOL = { float32: 1e-4, float64: 1e-9 };
+const METRICS = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
+
+// ---------------------------------------------------------------- loading
+
+async function loadLibrary() {
+  try {
+    return await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
+  } catch {
+    return null;
+  }
+}
+
+function loadAddon(lib) {
+  if (lib?.cuda?.nativeCuda) return lib.cuda.nativeCuda;
+  const require = createRequire(import.meta.url);
+  const candidates = [
+    process.env.OT_ADDON_PATH,
+    join(root, 'build', 'Release', 'optimal_transport.node'),
+    join(root, 'build-cuda', 'Release', 'optimal_transport.node'),
+  ].filter(Boolean);
+  for (const c of candidates) if (existsSync(c)) return require(c);
+  return null;
+}
+
+const fixture = (name) => JSON.parse(readFileSync(join(root, 'test', 'fixtures', `${name}.json`), 'utf8')).cases;
+const flat = (v) => Float64Array.from(Array.isArray(v) ? v.flat(Infinity) : v);
+const as = (dtype, arr) => (dtype === 'float32' ? Float32Array.from(arr) : Float64Array.from(arr));
+const f64 = (arr) => (arr == null ? arr : Float64Array.from(arr));
+
+function randArray(r, len, lo = 0, hi = 1) {
+  const out = new Float64Array(len);
+  for (let i = 0; i < len; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+function randWeights(r, len) {
+  const w = randArray(r, len, 0.2, 1);
+  const s = w.reduce((x, y) => x + y, 0);
+  return w.map((x) => x / s);
+}
+
+/** max |got - want| / max |want| (NaN or a length mismatch reads as Infinity). */
+function relErr(got, want) {
+  const g = typeof got === 'number' ? [got] : got;
+  const w = typeof want === 'number' ? [want] : want;
+  if (!g || !w || g.length !== w.length) return Infinity;
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < w.length; i++) scale = Math.max(scale, Math.abs(w[i]));
+  for (let i = 0; i < w.length; i++) {
+    const e = Math.abs(g[i] - w[i]);
+    if (!(e <= worst)) worst = e; // NaN propagates
+  }
+  return Number.isNaN(worst) ? Infinity : worst / Math.max(scale, 1e-300);
+}
+
+// ---------------------------------------------------------------- recording
+
+const results = { device: null, checks: [], benchmarks: {}, startedAt: new Date().toISOString() };
+
+/** Runs one check; `fn` returns [{ what, got, want, tol? } | { what, pass, note }]. Never throws. */
+async function check(group, name, dtype, fn) {
+  const t0 = performance.now();
+  try {
+    const parts = await fn();
+    for (const p of parts) {
+      if ('pass' in p) {
+        results.checks.push({ group, name, dtype, what: p.what, err: null, tol: null, pass: p.pass, note: p.note ?? '' });
+        continue;
+      }
+      const tol = p.tol ?? TOL[dtype] ?? 1e-9;
+      const err = relErr(p.got, p.want);
+      results.checks.push({ group, name, dtype, what: p.what, err, tol, pass: err <= tol });
+    }
+  } catch (e) {
+    results.checks.push({ group, name, dtype, what: 'run', err: null, tol: null, pass: false, note: `${e?.code ?? ''} ${e?.message ?? e}`.trim() });
+  }
+  const ms = performance.now() - t0;
+  if (ms > 20000) console.error(`  (slow check: ${group} ${name} ${dtype} took ${(ms / 1000).toFixed(1)} s)`);
+}
+
+async function expectError(promiseOrFn, code) {
+  try {
+    const r = typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn;
+    await r;
+  } catch (e) {
+    return { pass: e?.code === code, note: `${e?.code}: ${e?.message}` };
+  }
+  return { pass: false, note: `no error (expected ${code})` };
+}
+
+// ---------------------------------------------------------------- CPU references
+
+/** ot.dist (float64 tensors) with autograd when the library is built, else the JS reference. */
+function cpuDist(lib, x, y, G, n, m, d, metric, p, same) {
+  if (lib?.dist && lib?.tensor) {
+    try {
+      const X = lib.tensor(Float64Array.from(x), { shape: [n, d], dtype: 'float64', requiresGrad: true });
+      const Y = same ? X : lib.tensor(Float64Array.from(y), { shape: [m, d], dtype: 'float64', requiresGrad: true });
+      const opts = metric === 'minkowski' ? { metric, p } : { metric };
+      const M = same ? lib.dist(X, opts) : lib.dist(X, Y, opts);
+      let gx = null;
+      let gy = null;
+      if (G) {
+        M.mul(lib.tensor(Float64Array.from(G), { shape: [n, m], dtype: 'float64' })).sum().backward();
+        gx = Float64Array.from(X.grad.data);
+        gy = same ? null : Float64Array.from(Y.grad.data);
+      }
+      return { M: Float64Array.from(M.data), gx, gy, source: 'ot.dist' };
+    } catch {
+      // fall through to the JS reference
+    }
+  }
+  const M = distRef(x, y, n, m, d, metric, p, same);
+  if (!G) return { M, gx: null, gy: null, source: 'js' };
+  const { gx, gy } = distBackwardRef(x, y, G, n, m, d, metric, p, same);
+  // With y = x the two halves land on the same tensor.
+  return same ? { M, gx: gx.map((g, i) => g + gy[i]), gy: null, source: 'js' } : { M, gx, gy, source: 'js' };
+}
+
+// ---------------------------------------------------------------- GPU checks
+
+async function runtimeChecks(cu) {
+  for (const [dtype, Arr] of [['float32', Float32Array], ['float64', Float64Array], ['int32', Int32Array], ['uint8', Uint8Array]]) {
+    await check('runtime', 'upload/download round trip', dtype, async () => {
+      const data = Arr.from({ length: 1001 }, (_, i) => (i * 37) % 251);
+      const buf = cu.cudaUpload(data);
+      const back = cu.cudaDownload(buf);
+      const backAsync = await cu.cudaDownloadAsync(await cu.cudaUploadAsync(data));
+      const same = (x) => x.constructor === Arr && x.length === data.length && x.every((v, i) => v === data[i]);
+      return [
+        { what: 'sync', pass: same(back) && buf.dtype === dtype && buf.length === 1001 },
+        { what: 'async', pass: same(backAsync) },
+      ];
+    });
+  }
+  await check('runtime', 'cudaAlloc zero-filled', 'float64', async () => {
+    const buf = await cu.cudaAllocAsync(777, 'float64');
+    const host = cu.cudaDownload(buf);
+    buf.free();
+    return [
+      { what: 'zeros', pass: host.length === 777 && host.every((v) => v === 0) },
+      { what: 'freed buffer rejected', ...(await expectError(() => cu.cudaDownload(buf), 'ERR_OT_ARG')) },
+    ];
+  });
+  await check('runtime', 'out of memory is an error, not a crash', 'float64', async () => {
+    const oom = await expectError(() => cu.cudaAlloc(2 ** 40, 'float64'), 'ERR_OT_OOM');
+    const after = cu.cudaUpload(new Float64Array([1, 2, 3]));
+    return [
+      { what: 'ERR_OT_OOM', ...oom },
+      { what: 'device usable afterwards', pass: cu.cudaDownload(after)[2] === 3 },
+    ];
+  });
+  await check('runtime', 'OT_DEVICE=cpu hides the GPU', 'float64', async () => {
+    const saved = process.env.OT_DEVICE;
+    process.env.OT_DEVICE = 'cpu';
+    try {
+      return [
+        { what: 'cudaAvailable false', pass: cu.cudaAvailable() === false },
+        { what: 'ERR_OT_DEVICE', ...(await expectError(() => cu.cudaUpload(new Float32Array(2)), 'ERR_OT_DEVICE')) },
+      ];
+    } finally {
+      if (saved === undefined) delete process.env.OT_DEVICE;
+      else process.env.OT_DEVICE = saved;
+    }
+  });
+}
+
+async function distChecks(cu, lib) {
+  for (const [k, c] of fixture('dist').entries()) {
+    const n = c.x.length;
+    const m = c.y.length;
+    const d = c.x[0].length;
+    const p = c.p ?? 2;
+    for (const dtype of ['float64', 'float32']) {
+      await check('dist', `fixture ${k} ${c.metric}${c.metric === 'minkowski' ? ` p=${p}` : ''} ${n}x${m}x${d}`, dtype, async () => {
+        const x = as(dtype, flat(c.x));
+        const y = as(dtype, flat(c.y));
+        const W = as(dtype, flat(c.W));
+        const M = cu.cudaDist(x, y, n, m, d, c.metric, p, false);
+        const [gx, gy] = cu.cudaDistBackward(x, y, n, m, d, c.metric, p, false, W, true, true);
+        // float32 inputs are rounded: compare with the reference on the same rounded inputs.
+        const ref = dtype === 'float64' && c.grad_sum_MW?.x
+          ? { M: flat(c.M), gx: flat(c.grad_sum_MW.x), gy: flat(c.grad_sum_MW.y) }
+          : cpuDist(lib, f64(x), f64(y), f64(W), n, m, d, c.metric, p, false);
+        return [
+          { what: 'M', got: M, want: dtype === 'float64' ? flat(c.M) : ref.M },
+          { what: 'dx', got: gx, want: ref.gx },
+          { what: 'dy', got: gy, want: ref.gy },
+        ];
+      });
+    }
+  }
+  const r = rng(7);
+  const shapes = [
+    [37, 53, 3, false],
+    [130, 70, 20, false],
+    [65, 64, 1, false],
+    [16, 200, 40, false],
+    [50, 50, 5, true],
+  ];
+  for (const metric of METRICS) {
+    for (const p of metric === 'minkowski' ? [1.5, 3] : [2]) {
+      for (const [n, m, d, same] of shapes) {
+        for (const dtype of ['float64', 'float32']) {
+          await check('dist', `random ${metric}${metric === 'minkowski' ? ` p=${p}` : ''} ${n}x${m}x${d}${same ? ' same' : ''}`, dtype, async () => {
+            const x = as(dtype, randArray(r, n * d, -1, 1));
+            const y = same ? x : as(dtype, randArray(r, m * d, -1, 1));
+            const G = as(dtype, randArray(r, n * m, -1, 1));
+            const M = cu.cudaDist(x, y, n, m, d, metric, p, same);
+            const [gx, gy] = cu.cudaDistBackward(x, y, n, m, d, metric, p, same, G, true, true);
+            const ref = cpuDist(lib, f64(x), f64(y), f64(G), n, m, d, metric, p, same);
+            const parts = [{ what: `M (${ref.source})`, got: M, want: ref.M }];
+            if (same) parts.push({ what: 'dx+dy', got: gx.map((g, i) => g + gy[i]), want: ref.gx });
+            else parts.push({ what: 'dx', got: gx, want: ref.gx }, { what: 'dy', got: gy, want: ref.gy });
+            return parts;
+          });
+        }
+      }
+    }
+  }
+  await check('dist', 'device forms and async twins agree with the host form', 'float32', async () => {
+    const n = 300;
+    const m = 211;
+    const d = 7;
+    const x = as('float32', randArray(r, n * d));
+    const y = as('float32', randArray(r, m * d));
+    const G = as('float32', randArray(r, n * m));
+    const host = cu.cudaDist(x, y, n, m, d, 'euclidean', 2, false);
+    const xb = cu.cudaUpload(x);
+    const yb = cu.cudaUpload(y);
+    const dev = cu.cudaDownload(await cu.cudaDistDeviceAsync(xb, yb, n, m, d, 'euclidean', 2, false));
+    const viaAsync = await cu.cudaDistAsync(x, yb, n, m, d, 'euclidean', 2, false);
+    const [gxd] = cu.cudaDistBackwardDevice(xb, yb, n, m, d, 'euclidean', 2, false, cu.cudaUpload(G), true, false);
+    const [gxh, gyh] = await cu.cudaDistBackwardAsync(x, y, n, m, d, 'euclidean', 2, false, G, true, false);
+    return [
+      { what: 'cudaDistDevice', got: dev, want: host, tol: 0 },
+      { what: 'cudaDistAsync (mixed inputs)', got: viaAsync, want: host, tol: 0 },
+      { what: 'cudaDistBackwardDevice', got: cu.cudaDownload(gxd), want: gxh, tol: 0 },
+      { what: 'needY=false gives null', pass: gyh === null },
+    ];
+  });
+}
+
+function solveValue(res, reg, regType) {
+  return res.valueLinear + reg * (regType.toLowerCase() === 'kl' ? res.kl : res.entropy);
+}
+
+async function sinkhornChecks(cu) {
+  for (const [k, c] of fixture('solve').entries()) {
+    const { n, m, reg } = c;
+    const differentiable = c.grad === 'autodiff' || c.grad === 'last_step';
+    for (const dtype of ['float64', 'float32']) {
+      await check('sinkhorn', `fixture ${k} ${c.reg_type} ${c.grad} ${n}x${m} reg=${reg}`, dtype, async () => {
+        const M = as(dtype, flat(c.M));
+        const a = as(dtype, flat(c.a));
+        const b = as(dtype, flat(c.b));
+        const lastStep = c.grad === 'last_step';
+        // last_step: maxIter - 1 detached iterations, then one recorded iteration from the detached u.
+        const first = cu.cudaSinkhornLog(M, a, b, n, m, reg, lastStep ? 999 : 1000, 1e-9, { plan: true, history: differentiable && !lastStep });
+        const res = lastStep ? cu.cudaSinkhornLog(M, a, b, n, m, reg, 1, 1e-9, { plan: true, history: true, u0: first.logU, v0: first.logV }) : first;
+        // last_step: POT computes value from detached M, a, b, so only the plan carries gradient.
+        const jacobi = lastStep ? { v0: first.logV, directTerms: false } : {};
+        const cotValue = { valueLinear: 1, [c.reg_type.toLowerCase() === 'kl' ? 'kl' : 'entropy']: reg, ...jacobi };
+        const parts = [];
+        if (dtype === 'float64') {
+          parts.push(
+            { what: 'value', got: solveValue(res, reg, c.reg_type), want: c.value },
+            { what: 'value_linear', got: res.valueLinear, want: c.value_linear },
+            { what: 'plan', got: res.plan, want: flat(c.plan) },
+            { what: 'log_u', got: res.logU, want: flat(c.log_u) },
+            { what: 'log_v', got: res.logV, want: flat(c.log_v) },
+          );
+        } else {
+          // POT stops on tol = 1e-9, unreachable in float32: compare with float64 run for the same iterations.
+          const [M64, a64, b64] = [f64(M), f64(a), f64(b)];
+          let ref = sinkhornLogRef(M64, a64, b64, n, m, reg, first.nIter, 0);
+          if (lastStep) ref = sinkhornLogRef(M64, a64, b64, n, m, reg, 1, 0, ref.logU, ref.logV);
+          parts.push(
+            { what: 'value', got: solveValue(res, reg, c.reg_type), want: solveValue(ref, reg, c.reg_type) },
+            { what: 'plan', got: res.plan, want: ref.plan },
+            { what: 'log_u', got: res.logU, want: ref.logU },
+            { what: 'log_v', got: res.logV, want: ref.logV },
+          );
+        }
+        if (differentiable) {
+          const K = res.nIter;
+          const gv = cu.cudaSinkhornLogAdjoint(M, a, b, n, m, reg, res.historyU, res.historyV, K, cotValue);
+          const gw = cu.cudaSinkhornLogAdjoint(M, a, b, n, m, reg, res.historyU, res.historyV, K, { gPlan: as(dtype, flat(c.W)), ...jacobi });
+          let want;
+          if (dtype === 'float64') {
+            want = { v: c.grad_value, w: c.grad_sum_planW };
+          } else {
+            const hist = unpackHistory(res, n, m, K);
+            const [M64, a64, b64] = [f64(M), f64(a), f64(b)];
+            const j64 = lastStep ? { v0: f64(first.logV), directTerms: false } : {};
+            const rv = sinkhornAdjointRef(M64, a64, b64, n, m, reg, hist.U, hist.V, K, { ...cotValue, ...j64 });
+            const rw = sinkhornAdjointRef(M64, a64, b64, n, m, reg, hist.U, hist.V, K, { gPlan: flat(c.W), ...j64 });
+            want = { v: { M: rv.dM, a: rv.da, b: rv.db }, w: { M: rw.dM, a: rw.da, b: rw.db } };
+          }
+          for (const [tag, got, ref] of [['d value', gv, want.v], ['d <plan,W>', gw, want.w]]) {
+            parts.push({ what: `${tag}/dM`, got: got.dM, want: flat(ref.M) });
+            if (ref.a) parts.push({ what: `${tag}/da`, got: got.da, want: flat(ref.a) });
+            if (ref.b) parts.push({ what: `${tag}/db`, got: got.db, want: flat(ref.b) });
+          }
+        }
+        return parts;
+      });
+    }
+  }
+
+  const r = rng(11);
+  const cases = [
+    [50, 70, 0.05, 300, 1e-9],
+    [128, 96, 0.01, 500, 1e-7],
+    [33, 257, 0.1, 100, 0],
+    [2000, 1000, 0.05, 40, 0],
+  ];
+  for (const [n, m, reg, maxIter, tol] of cases) {
+    const xs = randArray(r, n * 2);
+    const xt = randArray(r, m * 2);
+    const M64 = distRef(xs, xt, n, m, 2, 'sqeuclidean', 2, false);
+    const a64 = randWeights(r, n);
+    const b64 = randWeights(r, m);
+    const cot64 = { gLogU: randArray(r, n, -1, 1), gLogV: randArray(r, m, -1, 1), gPlan: randArray(r, n * m, -1, 1), valueLinear: 0.7, entropy: 0.3, kl: -0.2 };
+    for (const dtype of ['float64', 'float32']) {
+      await check('sinkhorn', `random ${n}x${m} reg=${reg} maxIter=${maxIter} tol=${tol}`, dtype, async () => {
+        const [M, a, b] = [as(dtype, M64), as(dtype, a64), as(dtype, b64)];
+        const res = cu.cudaSinkhornLog(M, a, b, n, m, reg, maxIter, tol, { history: true });
+        const ref = sinkhornLogRef(f64(M), f64(a), f64(b), n, m, reg, dtype === 'float64' ? maxIter : res.nIter, dtype === 'float64' ? tol : 0);
+        const cot = { ...cot64, gLogU: as(dtype, cot64.gLogU), gLogV: as(dtype, cot64.gLogV), gPlan: as(dtype, cot64.gPlan) };
+        const adj = cu.cudaSinkhornLogAdjoint(M, a, b, n, m, reg, res.historyU, res.historyV, res.nIter, cot);
+        const hist = unpackHistory(res, n, m, res.nIter);
+        const adjRef = sinkhornAdjointRef(f64(M), f64(a), f64(b), n, m, reg, hist.U, hist.V, res.nIter, cot64);
+        return [
+          { what: `nIter ${res.nIter} vs ${ref.nIter}, status ${res.status}`, pass: res.nIter === ref.nIter && res.status === ref.status },
+          { what: 'log_u', got: res.logU, want: ref.logU },
+          { what: 'log_v', got: res.logV, want: ref.logV },
+          { what: 'plan', got: res.plan, want: ref.plan },
+          { what: 'valueLinear', got: res.valueLinear, want: ref.valueLinear },
+          { what: 'entropy', got: res.entropy, want: ref.entropy },
+          { what: 'kl', got: res.kl, want: ref.kl },
+          { what: 'err', got: res.err, want: ref.err, tol: dtype === 'float64' ? 1e-6 : 1 },
+          { what: 'adjoint dM', got: adj.dM, want: adjRef.dM },
+          { what: 'adjoint da', got: adj.da, want: adjRef.da },
+          { what: 'adjoint db', got: adj.db, want: adjRef.db },
+        ];
+      });
+    }
+  }
+
+  await check('sinkhorn', 'device form, async twin, buffers as inputs', 'float32', async () => {
+    const n = 300;
+    const m = 260;
+    const M = as('float32', distRef(randArray(r, n * 3), randArray(r, m * 3), n, m, 3, 'sqeuclidean', 2, false));
+    const host = cu.cudaSinkhornLog(M, null, null, n, m, 0.05, 200, 1e-6, { history: true });
+    const Mb = cu.cudaUpload(M);
+    const dev = await cu.cudaSinkhornLogDeviceAsync(Mb, null, null, n, m, 0.05, 200, 1e-6, { history: true });
+    const adjH = await cu.cudaSinkhornLogAdjointAsync(M, null, null, n, m, 0.05, host.historyU, host.historyV, host.nIter, { valueLinear: 1 });
+    const adjD = cu.cudaSinkhornLogAdjointDevice(Mb, null, null, n, m, 0.05, dev.historyU, dev.historyV, dev.nIter, { valueLinear: 1 });
+    return [
+      { what: 'logU', got: cu.cudaDownload(dev.logU), want: host.logU, tol: 0 },
+      { what: 'plan', got: cu.cudaDownload(dev.plan), want: host.plan, tol: 0 },
+      { what: 'historyU', got: cu.cudaDownload(dev.historyU), want: host.historyU, tol: 0 },
+      { what: 'adjoint dM', got: cu.cudaDownload(adjD.dM), want: adjH.dM, tol: 0 },
+      { what: 'uniform weights = explicit 1/n', got: host.plan, want: cu.cudaSinkhornLog(M, as('float32', new Float64Array(n).fill(1 / n)), as('float32', new Float64Array(m).fill(1 / m)), n, m, 0.05, 200, 1e-6).plan, tol: 1e-6 },
+    ];
+  });
+
+  await check('sinkhorn', 'cancel flag aborts the async solve', 'float32', async () => {
+    const n = 2048;
+    const M = as('float32', distRef(randArray(r, n * 2), randArray(r, n * 2), n, n, 2, 'sqeuclidean', 2, false));
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const p = cu.cudaSinkhornLogAsync(M, null, null, n, n, 0.01, 100000, 0, {}, flag);
+    setTimeout(() => Atomics.store(flag, 0, 1), 50);
+    return [{ what: 'ERR_OT_ABORTED', ...(await expectError(p, 'ERR_OT_ABORTED')) }];
+  });
+}
+
+function unpackHistory(res, n, m, K) {
+  const hu = f64(res.historyU);
+  const hv = f64(res.historyV);
+  const U = Array.from({ length: K + 1 }, (_, k) => hu.subarray(k * n, (k + 1) * n));
+  const V = Array.from({ length: K }, (_, k) => hv.subarray(k * m, (k + 1) * m));
+  return { U, V };
+}
+
+async function batchChecks(cu) {
+  for (const [k, c] of fixture('batch').entries()) {
+    const { B, n, m, reg, solver } = c;
+    for (const dtype of ['float64', 'float32']) {
+      await check('batch', `fixture ${k} ${solver} B=${B} ${n}x${m} reg=${reg}`, dtype, async () => {
+        const [M, a, b] = [as(dtype, flat(c.M)), as(dtype, flat(c.a)), as(dtype, flat(c.b))];
+        const res = cu.cudaSolveBatch(M, a, b, B, n, m, reg, 10000, 1e-10, solver);
+        const value = Array.from(res.valueLinear, (vl, i) => vl + reg * res.entropy[i]);
+        if (dtype === 'float64') {
+          return [
+            { what: 'value', got: value, want: c.value },
+            { what: 'value_linear', got: res.valueLinear, want: c.value_linear },
+            { what: 'plan', got: res.plan, want: flat(c.plan) },
+          ];
+        }
+        const ref = batchRef(f64(M), f64(a), f64(b), B, n, m, reg, res.nIter[0], 0, solver);
+        return [
+          { what: 'value', got: value, want: Array.from(ref.valueLinear, (vl, i) => vl + reg * ref.entropy[i]) },
+          { what: 'plan', got: res.plan, want: ref.plan },
+        ];
+      });
+    }
+  }
+  const r = rng(23);
+  const cases = [
+    [7, 20, 33, 0.05, 300, 1e-7],
+    [5, 64, 64, 0.1, 200, 1e-9],
+    [3, 1, 17, 0.2, 50, 1e-12],
+    [2, 300, 300, 0.1, 30, 0], // too large for shared memory: the global-memory path
+  ];
+  for (const [B, n, m, reg, maxIter, tol] of cases) {
+    const M64 = new Float64Array(B * n * m);
+    for (let p = 0; p < B; p++) M64.set(distRef(randArray(r, n * 2), randArray(r, m * 2), n, m, 2, 'sqeuclidean', 2, false), p * n * m);
+    const a64 = new Float64Array(B * n);
+    const b64 = new Float64Array(B * m);
+    for (let p = 0; p < B; p++) {
+      a64.set(randWeights(r, n), p * n);
+      b64.set(randWeights(r, m), p * m);
+    }
+    for (const solver of ['log_sinkhorn', 'sinkhorn']) {
+      for (const stop of ['batch', 'each']) {
+        for (const dtype of ['float64', 'float32']) {
+          await check('batch', `random ${solver} stop=${stop} B=${B} ${n}x${m} reg=${reg}`, dtype, async () => {
+            const [M, a, b] = [as(dtype, M64), as(dtype, a64), as(dtype, b64)];
+            const res = cu.cudaSolveBatch(M, a, b, B, n, m, reg, maxIter, tol, solver, { stop });
+            // float32 never meets tight tolerances: replay the same iteration counts in float64.
+            const ref = dtype === 'float64'
+              ? batchRef(f64(M), f64(a), f64(b), B, n, m, reg, maxIter, tol, solver, stop)
+              : batchRef(f64(M), f64(a), f64(b), B, n, m, reg, Math.max(...res.nIter), 0, solver, 'batch');
+            const parts = [
+              { what: 'u', got: res.u, want: ref.u },
+              { what: 'v', got: res.v, want: ref.v },
+              { what: 'plan', got: res.plan, want: ref.plan },
+              { what: 'valueLinear', got: res.valueLinear, want: ref.valueLinear },
+              { what: 'entropy', got: res.entropy, want: ref.entropy },
+              { what: 'kl', got: res.kl, want: ref.kl },
+            ];
+            if (dtype === 'float64') {
+              parts.push(
+                { what: `nIter [${res.nIter.join(',')}]`, pass: res.nIter.every((x, i) => x === ref.nIter[i]) },
+                { what: 'converged flags', pass: res.converged.every((x, i) => x === ref.converged[i]) },
+              );
+            }
+            return parts;
+          });
+        }
+      }
+    }
+  }
+  await check('batch', 'device form and async twin agree with the host form', 'float32', async () => {
+    const B = 64;
+    const n = 64;
+    const m = 48;
+    const M = as('float32', randArray(r, B * n * m, 0, 2));
+    const host = cu.cudaSolveBatch(M, null, null, B, n, m, 0.1, 100, 1e-6, 'log_sinkhorn', { stop: 'each' });
+    const dev = await cu.cudaSolveBatchDeviceAsync(cu.cudaUpload(M), null, null, B, n, m, 0.1, 100, 1e-6, 'log_sinkhorn', { stop: 'each' });
+    return [
+      { what: 'u', got: cu.cudaDownload(dev.u), want: host.u, tol: 0 },
+      { what: 'plan', got: cu.cudaDownload(dev.plan), want: host.plan, tol: 0 },
+      { what: 'valueLinear', got: dev.valueLinear, want: host.valueLinear, tol: 0 },
+      { what: 'plan: false gives null', pass: cu.cudaSolveBatch(M, null, null, B, n, m, 0.1, 10, 1e-6, 'sinkhorn', { plan: false }).plan === null },
+    ];
+  });
+}
+
+async function dualChecks(cu) {
+  for (const [k, c] of fixture('dual').entries()) {
+    const n = c.u.length;
+    const m = c.v.length;
+    const d = c.xs[0].length;
+    for (const dtype of ['float64', 'float32']) {
+      await check('dual', `fixture ${k} ${c.kind} reg=${c.reg} ${n}x${m}${c.ws ? ' weighted' : ''}`, dtype, async () => {
+        const [u, v, xs, xt] = [c.u, c.v, c.xs, c.xt].map((x) => as(dtype, flat(x)));
+        const ws = c.ws ? as(dtype, flat(c.ws)) : null;
+        const wt = c.wt ? as(dtype, flat(c.wt)) : null;
+        const res = cu.cudaDualLoss(u, v, xs, xt, ws, wt, n, m, d, c.reg, c.kind);
+        const plan = cu.cudaDualPlan(u, v, xs, xt, ws, wt, n, m, d, c.reg, c.kind);
+        const ref = dtype === 'float64'
+          ? { loss: c.loss, du: flat(c.grad.u), dv: flat(c.grad.v), dxs: flat(c.grad.xs), dxt: flat(c.grad.xt), plan: flat(c.plan) }
+          : dualRef(f64(u), f64(v), f64(xs), f64(xt), f64(ws), f64(wt), n, m, d, c.reg, c.kind);
+        return ['loss', 'du', 'dv', 'dxs', 'dxt'].map((w) => ({ what: w, got: res[w], want: ref[w] })).concat([{ what: 'plan', got: plan, want: ref.plan }]);
+      });
+    }
+  }
+  const r = rng(31);
+  for (const [n, m, d, reg, kind, weighted] of [
+    [300, 257, 5, 0.5, 'entropic', true],
+    [129, 64, 20, 0.1, 'quadratic', false],
+    [70, 900, 2, 1, 'entropic', false],
+  ]) {
+    for (const dtype of ['float64', 'float32']) {
+      await check('dual', `random ${kind} ${n}x${m}x${d} reg=${reg}${weighted ? ' weighted' : ''}`, dtype, async () => {
+        const xs = as(dtype, randArray(r, n * d));
+        const xt = as(dtype, randArray(r, m * d));
+        const u = as(dtype, randArray(r, n, -0.5, 0.5));
+        const v = as(dtype, randArray(r, m, -0.5, 0.5));
+        const ws = weighted ? as(dtype, randWeights(r, n)) : null;
+        const wt = weighted ? as(dtype, randWeights(r, m)) : null;
+        const res = cu.cudaDualLoss(u, v, xs, xt, ws, wt, n, m, d, reg, kind, { dws: true, dwt: true });
+        const ref = dualRef(f64(u), f64(v), f64(xs), f64(xt), f64(ws), f64(wt), n, m, d, reg, kind);
+        const dev = cu.cudaDualLossDevice(cu.cudaUpload(u), v, xs, xt, ws, wt, n, m, d, reg, kind, { dxs: false });
+        return ['loss', 'du', 'dv', 'dxs', 'dxt', 'dws', 'dwt']
+          .map((w) => ({ what: w, got: res[w], want: ref[w] }))
+          .concat([
+            { what: 'plan', got: cu.cudaDualPlan(u, v, xs, xt, ws, wt, n, m, d, reg, kind), want: ref.plan },
+            { what: 'device form du', got: cu.cudaDownload(dev.du), want: ref.du },
+            { what: 'dxs: false gives null', pass: dev.dxs === null },
+          ]);
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- benchmarks
+
+// Peak HBM bandwidth by device name (bytes/s); null when unknown.
+function peakBandwidth(name) {
+  const table = [
+    [/H200/i, 4.8e12],
+    [/H100.*PCIe/i, 2.0e12],
+    [/H100.*NVL/i, 3.9e12],
+    [/H100/i, 3.35e12],
+    [/A100.*80/i, 2.0e12],
+    [/A100/i, 1.555e12],
+  ];
+  for (const [re, bw] of table) if (re.test(name)) return bw;
+  return null;
+}
+
+function timeIt(fn, reps = 1) {
+  fn(); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) fn();
+  return (performance.now() - t0) / reps / 1000;
+}
+
+async function benchmarks(cu, deviceName) {
+  const bw = peakBandwidth(deviceName);
+  const r = rng(99);
+  const bench = results.benchmarks;
+  const safe = async (name, fn) => {
+    try {
+      bench[name] = await fn();
+    } catch (e) {
+      bench[name] = { error: `${e?.code ?? ''} ${e?.message ?? e}` };
+    }
+  };
+  for (const dtype of ['float32', 'float64']) {
+    await safe(`sinkhorn_log_8192_${dtype}`, () => {
+      const n = 8192;
+      const x = as(dtype, randArray(r, n * 2));
+      const y = as(dtype, randArray(r, n * 2));
+      const M = cu.cudaDistDevice(x, y, n, n, 2, 'sqeuclidean', 2, false);
+      const run = (iters) => cu.cudaSinkhornLogDevice(M, null, null, n, n, 0.05, iters, 0, { plan: false });
+      const t10 = timeIt(() => run(10), 2);
+      const t110 = timeIt(() => run(110), 2);
+      const perIter = (t110 - t10) / 100;
+      const bytes = 2 * n * n * (dtype === 'float32' ? 4 : 8); // M read once per half-iteration
+      const out = { n, m: n, perIterationMs: perIter * 1e3, bytesPerIteration: bytes, achievedGBs: bytes / perIter / 1e9 };
+      if (bw) Object.assign(out, { peakGBs: bw / 1e9, rooflineMs: (bytes / bw) * 1e3, fractionOfRoofline: bytes / bw / perIter });
+      // Reverse pass: M read twice, dM read and written once per iteration.
+      const fwd = cu.cudaSinkhornLogDevice(M, null, null, n, n, 0.05, 20, 0, { plan: false, history: true });
+      const tAdj = timeIt(() => cu.cudaSinkhornLogAdjointDevice(M, null, null, n, n, 0.05, fwd.historyU, fwd.historyV, 20, { valueLinear: 1 }), 1);
+      out.adjointPerIterationMs = (tAdj / 20) * 1e3;
+      out.adjointBytesPerIteration = 2 * bytes;
+      if (bw) out.adjointFractionOfRoofline = (2 * bytes) / bw / (tAdj / 20);
+      M.free();
+      return out;
+    });
+  }
+  for (const solver of ['log_sinkhorn', 'sinkhorn']) {
+    await safe(`batch_4096x64x64_float32_${solver}`, () => {
+      const B = 4096;
+      const n = 64;
+      const M = cu.cudaUpload(as('float32', randArray(r, B * n * n, 0, 1)));
+      const iters = 100;
+      const t = timeIt(() => cu.cudaSolveBatchDevice(M, null, null, B, n, n, 0.1, iters, 0, solver, { plan: false }), 2);
+      const tEach = timeIt(() => cu.cudaSolveBatchDevice(M, null, null, B, n, n, 0.1, iters, 0, solver, { plan: false, stop: 'each' }), 2);
+      M.free();
+      return { B, n, m: n, iterations: iters, seconds: t, problemsPerSecond: B / t, perIterationUs: (t / iters) * 1e6, eachStopSeconds: tEach };
+    });
+  }
+  for (const dtype of ['float32', 'float64']) {
+    await safe(`dual_loss_grad_20000_${dtype}`, () => {
+      const n = 20000;
+      const d = 2;
+      const up = (len, lo, hi) => cu.cudaUpload(as(dtype, randArray(r, len, lo, hi)));
+      const [u, v, xs, xt] = [up(n, -0.1, 0.1), up(n, -0.1, 0.1), up(n * d, 0, 1), up(n * d, 0, 1)];
+      const t = timeIt(() => cu.cudaDualLossDevice(u, v, xs, xt, null, null, n, n, d, 0.1, 'entropic'), 5);
+      return { n, m: n, d, msPerCall: t * 1e3, pairsPerSecond: (n * n) / t };
+    });
+  }
+}
+
+// ---------------------------------------------------------------- self-test of the references
+
+async function selfTest(lib) {
+  for (const [k, c] of fixture('dist').entries()) {
+    await check('self-test', `dist ${k} ${c.metric}`, 'float64', async () => {
+      const n = c.x.length;
+      const m = c.y.length;
+      const d = c.x[0].length;
+      const M = distRef(flat(c.x), flat(c.y), n, m, d, c.metric, c.p ?? 2, false);
+      const parts = [{ what: 'M', got: M, want: flat(c.M) }];
+      if (c.grad_sum_MW?.x) {
+        const g = distBackwardRef(flat(c.x), flat(c.y), flat(c.W), n, m, d, c.metric, c.p ?? 2, false);
+        parts.push({ what: 'dx', got: g.gx, want: flat(c.grad_sum_MW.x) }, { what: 'dy', got: g.gy, want: flat(c.grad_sum_MW.y) });
+      } else if (lib) {
+        const ref = cpuDist(lib, flat(c.x), flat(c.y), flat(c.W), n, m, d, c.metric, c.p ?? 2, false);
+        const g = distBackwardRef(flat(c.x), flat(c.y), flat(c.W), n, m, d, c.metric, c.p ?? 2, false);
+        parts.push({ what: `dx vs ${ref.source}`, got: g.gx, want: ref.gx }, { what: `dy vs ${ref.source}`, got: g.gy, want: ref.gy });
+      }
+      return parts;
+    });
+  }
+  for (const [k, c] of fixture('solve').entries()) {
+    await check('self-test', `solve ${k} ${c.reg_type} ${c.grad}`, 'float64', async () => {
+      const [M, a, b] = [flat(c.M), flat(c.a), flat(c.b)];
+      const lastStep = c.grad === 'last_step';
+      const first = sinkhornLogRef(M, a, b, c.n, c.m, c.reg, lastStep ? 999 : 1000, 1e-9);
+      const res = lastStep ? sinkhornLogRef(M, a, b, c.n, c.m, c.reg, 1, 1e-9, first.logU, first.logV) : first;
+      const jacobi = lastStep ? { v0: first.logV, directTerms: false } : {};
+      const parts = [
+        { what: 'value', got: solveValue(res, c.reg, c.reg_type), want: c.value },
+        { what: 'plan', got: res.plan, want: flat(c.plan) },
+        { what: 'log_u', got: res.logU, want: flat(c.log_u) },
+      ];
+      if (c.grad === 'autodiff' || lastStep) {
+        const cot = { valueLinear: 1, [c.reg_type.toLowerCase() === 'kl' ? 'kl' : 'entropy']: c.reg, ...jacobi };
+        const g = sinkhornAdjointRef(M, a, b, c.n, c.m, c.reg, res.histU, res.histV, res.nIter, cot);
+        const w = sinkhornAdjointRef(M, a, b, c.n, c.m, c.reg, res.histU, res.histV, res.nIter, { gPlan: flat(c.W), ...jacobi });
+        parts.push(
+          { what: 'd value/dM', got: g.dM, want: flat(c.grad_value.M) },
+          { what: 'd value/da', got: g.da, want: flat(c.grad_value.a) },
+          { what: 'd value/db', got: g.db, want: flat(c.grad_value.b) },
+          { what: 'd<plan,W>/dM', got: w.dM, want: flat(c.grad_sum_planW.M) },
+          { what: 'd<plan,W>/da', got: w.da, want: flat(c.grad_sum_planW.a) },
+          { what: 'd<plan,W>/db', got: w.db, want: flat(c.grad_sum_planW.b) },
+        );
+      }
+      return parts;
+    });
+  }
+  for (const [k, c] of fixture('batch').entries()) {
+    await check('self-test', `batch ${k} ${c.solver}`, 'float64', async () => {
+      const res = batchRef(flat(c.M), flat(c.a), flat(c.b), c.B, c.n, c.m, c.reg, 10000, 1e-10, c.solver);
+      return [
+        { what: 'value', got: Array.from(res.valueLinear, (vl, i) => vl + c.reg * res.entropy[i]), want: c.value },
+        { what: 'plan', got: res.plan, want: flat(c.plan) },
+      ];
+    });
+  }
+  for (const [k, c] of fixture('dual').entries()) {
+    await check('self-test', `dual ${k} ${c.kind}`, 'float64', async () => {
+      const n = c.u.length;
+      const res = dualRef(flat(c.u), flat(c.v), flat(c.xs), flat(c.xt), c.ws && flat(c.ws), c.wt && flat(c.wt), n, c.v.length, c.xs[0].length, c.reg, c.kind);
+      return [
+        { what: 'loss', got: res.loss, want: c.loss },
+        { what: 'du', got: res.du, want: flat(c.grad.u) },
+        { what: 'dxs', got: res.dxs, want: flat(c.grad.xs) },
+        { what: 'dxt', got: res.dxt, want: flat(c.grad.xt) },
+        { what: 'plan', got: res.plan, want: flat(c.plan) },
+      ];
+    });
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+function report() {
+  const rows = new Map();
+  for (const c of results.checks) {
+    const key = `${c.group} | ${c.name} | ${c.dtype}`;
+    const row = rows.get(key) ?? { worst: 0, pass: true, notes: [] };
+    if (c.err !== null && !(c.err <= row.worst)) row.worst = c.err;
+    if (!c.pass) {
+      row.pass = false;
+      row.notes.push(`${c.what}${c.err !== null ? ` err=${fmt(c.err)} tol=${c.tol}` : ''}${c.note ? ` ${c.note}` : ''}`);
+    }
+    rows.set(key, row);
+  }
+  console.log('\nchecks (worst relative error per case)');
+  for (const [key, row] of rows) console.log(`${row.pass ? ' ok ' : 'FAIL'}  ${fmt(row.worst).padStart(9)}  ${key}${row.pass ? '' : `  <- ${row.notes.join('; ')}`}`);
+  const failed = [...rows.values()].filter((r) => !r.pass).length;
+  console.log(`\n${rows.size - failed}/${rows.size} cases passed`);
+  if (Object.keys(results.benchmarks).length) {
+    console.log('\nbenchmarks');
+    for (const [name, b] of Object.entries(results.benchmarks)) console.log(`  ${name.padEnd(36)} ${JSON.stringify(b, (_, v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v))}`);
+  }
+  results.summary = { cases: rows.size, failed };
+  if (process.env.OUT) {
+    mkdirSync(process.env.OUT, { recursive: true });
+    writeFileSync(join(process.env.OUT, 'gpu-results.json'), JSON.stringify(results, (_, v) => (v === Infinity ? 'Infinity' : v), 2));
+  }
+  return failed;
+}
+
+function fmt(x) {
+  return x === null || x === undefined ? '-' : x === Infinity ? 'inf' : x.toExponential(2);
+}
+
+// ---------------------------------------------------------------- main
+
+const lib = await loadLibrary();
+const cu = loadAddon(lib);
+if (flags.has('--self-test')) {
+  await selfTest(lib);
+  process.exit(report() === 0 ? 0 : 1);
+}
+const devices = cu?.backendInfo?.().cudaDevices ?? (lib?.backend?.().devices ?? []).filter((d) => d.type === 'cuda');
+if (!cu || typeof cu.cudaAvailable !== 'function' || !cu.cudaAvailable() || devices.length === 0) {
+  console.log('no GPU: skipped');
+  process.exit(0);
+}
+results.device = devices[0];
+console.log(`device: ${devices[0].name} (${(devices[0].totalMemory / 2 ** 30).toFixed(0)} GiB, cc ${devices[0].computeCapability})`);
+for (const [name, fn] of [
+  ['runtime', () => runtimeChecks(cu)],
+  ['dist', () => distChecks(cu, lib)],
+  ['sinkhorn', () => sinkhornChecks(cu)],
+  ['batch', () => batchChecks(cu)],
+  ['dual', () => dualChecks(cu)],
+]) {
+  const t0 = performance.now();
+  await fn();
+  console.log(`  ${name} checks: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+if (!flags.has('--no-bench')) await benchmarks(cu, devices[0].name);
+process.exit(report() === 0 ? 0 : 1);
