@@ -6,7 +6,7 @@ import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { fromNested, Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
 import { withCancelFlag } from '../costs/cancel.js';
-import { nativeDual, WANT, type DualHead, type DualKind, type DualLossOut, type DualMetric } from './native-dual.js';
+import { gradLayout, nativeDual, WANT, type DualHead, type DualKind, type DualMetric, type GradLayout } from './native-dual.js';
 
 export type { DualMetric } from './native-dual.js';
 export const DUAL_METRICS: readonly DualMetric[] = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
@@ -132,19 +132,38 @@ function wantMask(pb: Problem): number {
   return w;
 }
 
-/** g·seed as a tensor of `shape` (the seed itself when g is 1: nothing mutates gradient buffers). */
-function scaled(seed: FloatArray | undefined, s: number, shape: readonly number[]): Tensor | null {
-  if (seed === undefined) return null;
+/** The kernel's gradient buffer for the inputs that require grad (null when none does). */
+interface GradBuffer {
+  want: number;
+  layout: GradLayout | null;
+  out: FloatArray | null;
+}
+
+function gradBuffer(pb: Problem): GradBuffer {
+  const want = wantMask(pb);
+  if (want === 0) return { want, layout: null, out: null };
+  const layout = gradLayout(want, pb.n, pb.m, pb.d);
+  return { want, layout, out: allocate(pb.dtype, layout.total) };
+}
+
+/** s·(the slice of `out` at `offset`) as a tensor of `shape` (the slice itself when s is 1: nothing mutates it). */
+function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[]): Tensor | null {
+  if (offset === undefined) return null;
+  let len = 1;
+  for (const k of shape) len *= k;
+  const seed = out.subarray(offset, offset + len);
   if (s === 1) return new Tensor(seed, shape);
-  const out = allocate(seed instanceof Float32Array ? 'float32' : 'float64', seed.length);
-  for (let i = 0; i < seed.length; i++) out[i] = s * seed[i]!;
-  return new Tensor(out, shape);
+  const g = allocate(out instanceof Float32Array ? 'float32' : 'float64', len);
+  for (let i = 0; i < len; i++) g[i] = s * seed[i]!;
+  return new Tensor(g, shape);
 }
 
 /** Wraps the kernel's loss as a scalar whose backward only scales the precomputed gradients. */
-function lossOutput(name: string, pb: Problem, out: DualLossOut): Tensor {
+function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): Tensor {
   const data = allocate(pb.dtype, 1);
-  data[0] = out.loss;
+  data[0] = loss;
+  const { out, layout: at } = buf;
+  if (out === null || at === null) return new Tensor(data, []);
   const { u, v, xs, xt, ws, wt } = pb;
   const gradFn: GradFn = {
     name,
@@ -152,8 +171,8 @@ function lossOutput(name: string, pb: Problem, out: DualLossOut): Tensor {
     backward: (g: Tensor) => {
       const s = g.data[0]!;
       return [
-        scaled(out.du, s, u.shape), scaled(out.dv, s, v.shape), scaled(out.dxs, s, xs.shape),
-        scaled(out.dxt, s, xt.shape), ws && scaled(out.dws, s, ws.shape), wt && scaled(out.dwt, s, wt.shape),
+        scaled(out, at.u, s, u.shape), scaled(out, at.v, s, v.shape), scaled(out, at.xs, s, xs.shape),
+        scaled(out, at.xt, s, xt.shape), ws && scaled(out, at.ws, s, ws.shape), wt && scaled(out, at.wt, s, wt.shape),
       ];
     },
   };
@@ -162,14 +181,16 @@ function lossOutput(name: string, pb: Problem, out: DualLossOut): Tensor {
 
 function lossSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
-  return lossOutput(fn, pb, nativeDual.dualLoss(...pb.head, wantMask(pb)));
+  const buf = gradBuffer(pb);
+  return lossOutput(fn, pb, nativeDual.dualLoss(...pb.head, buf.want, buf.out), buf);
 }
 
 async function lossAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
   opts?: DualAsyncOptions): Promise<Tensor> {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
-  const out = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...pb.head, wantMask(pb), flag));
-  return lossOutput(fn, pb, out);
+  const buf = gradBuffer(pb);
+  const loss = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...pb.head, buf.want, buf.out, flag));
+  return lossOutput(fn, pb, loss, buf);
 }
 
 function planSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {

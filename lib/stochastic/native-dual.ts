@@ -15,20 +15,42 @@ export type DualHead = [
   d: number, kind: DualKind, metric: DualMetric, p: number, reg: number,
 ];
 
-/** The loss and the gradients asked for in `want` (absent otherwise), each in the inputs' dtype. */
-export interface DualLossOut {
-  loss: number;
-  du?: FloatArray;
-  dv?: FloatArray;
-  dxs?: FloatArray;
-  dxt?: FloatArray;
-  dws?: FloatArray;
-  dwt?: FloatArray;
+/** Offsets of each wanted gradient in the buffer `out` of dualLoss (undefined when not wanted). */
+export interface GradLayout {
+  u?: number;
+  v?: number;
+  xs?: number;
+  xt?: number;
+  ws?: number;
+  wt?: number;
+  total: number;
+}
+
+/**
+ * Layout of the gradient buffer `out` of dualLoss: du [n], dv [m], dxs [n·d], dxt [m·d], dws [n],
+ * dwt [m] in this order, each present only when its WANT bit is set (native/napi/dual.cc gradViews).
+ */
+export function gradLayout(want: number, n: number, m: number, d: number): GradLayout {
+  const out: GradLayout = { total: 0 };
+  const take = (bit: number, len: number): number | undefined => {
+    if (!(want & bit)) return undefined;
+    const at = out.total;
+    out.total += len;
+    return at;
+  };
+  out.u = take(WANT.u, n);
+  out.v = take(WANT.v, m);
+  out.xs = take(WANT.xs, n * d);
+  out.xt = take(WANT.xt, m * d);
+  out.ws = take(WANT.ws, n);
+  out.wt = take(WANT.wt, m);
+  return out;
 }
 
 export interface NativeDual {
-  dualLoss(...args: [...DualHead, want: number, cancel?: Int32Array]): DualLossOut;
-  dualLossAsync(...args: [...DualHead, want: number, cancel?: Int32Array]): Promise<DualLossOut>;
+  /** The loss; the wanted gradients are written into `out` (see gradLayout). */
+  dualLoss(...args: [...DualHead, want: number, out: FloatArray | null, cancel?: Int32Array]): number;
+  dualLossAsync(...args: [...DualHead, want: number, out: FloatArray | null, cancel?: Int32Array]): Promise<number>;
   /** The plan [n * m], row-major. */
   dualPlan(...args: [...DualHead, cancel?: Int32Array]): FloatArray;
   dualPlanAsync(...args: [...DualHead, cancel?: Int32Array]): Promise<FloatArray>;

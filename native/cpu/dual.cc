@@ -1,6 +1,12 @@
 // Fused dual-OT kernels: threads own row blocks, each row is swept in column tiles so every inner loop
 // is contiguous and branch-free (the compiler vectorises it, exp included); column sums go to per-thread
 // accumulators that are reduced in thread order at the end, so results do not depend on timing.
+// The pair loops are long, independent and exp-bound: on AVX-512 machines full-width vectors pay
+// (GCC otherwise prefers 256-bit ones). Set before any include so that the std::function wrappers the
+// kernels inline into are tuned the same way. A tuning hint only; other targets ignore it.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX512F__)
+#pragma GCC target("prefer-vector-width=512")
+#endif
 #include "cpu/dual.h"
 
 #include <algorithm>
@@ -14,37 +20,36 @@
 
 #include "common/parallel.h"
 
+
 namespace ot::dual {
 namespace {
 
 constexpr size_t kTile = 256;
 
-// exp by Cody–Waite reduction to |r| <= ln2/2 and a degree-13 Taylor polynomial (within ~1 ulp of
-// std::exp), written branch-free so loops over it vectorise. Below the normal range it returns 0.
+// exp by Cody–Waite reduction to |r| <= ln2/2 and a degree-11 polynomial (Chebyshev fit, within
+// 0.7 ulp of exp on the reduced range), branch-free so loops over it vectorise. Outside the range the
+// selects give 0 (below exp's normal range) or +inf; NaN stays NaN.
 inline double expFast(double x) {
-  const double xc = std::min(std::max(x, -708.0), 709.0);
-  const double shifter = 6755399441055744.0;  // 1.5·2^52: t's low mantissa bits hold round(xc/ln2)
-  const double t = xc * 1.4426950408889634 + shifter;
+  const double shifter = 6755399441055744.0;  // 1.5·2^52: t's low mantissa bits hold round(x/ln2)
+  const double t = x * 1.4426950408889634 + shifter;
   const double k = t - shifter;
-  double r = xc - k * 6.93147180369123816490e-01;
+  double r = x - k * 6.93147180369123816490e-01;
   r = r - k * 1.90821492927058770002e-10;
-  double p = 1.0 / 6227020800.0;
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
+  double p = 2.5110037605963777e-08;
+  p = p * r + 2.763263963904103e-07;
+  p = p * r + 2.755724091857897e-06;
+  p = p * r + 2.4801485482328494e-05;
+  p = p * r + 0.00019841269890047113;
+  p = p * r + 0.0013888888952314775;
+  p = p * r + 0.008333333333319601;
+  p = p * r + 0.0416666666664881;
+  p = p * r + 0.1666666666666668;
+  p = p * r + 0.5000000000000019;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  int64_t bits;
+  uint64_t bits;  // unsigned: the shift may see any pattern when x is out of range (then discarded)
   std::memcpy(&bits, &t, sizeof bits);
-  bits = (bits << 52) + (int64_t{1023} << 52);
+  bits = (bits << 52) + (uint64_t{1023} << 52);
   double scale;
   std::memcpy(&scale, &bits, sizeof scale);
   const double y = p * scale;
@@ -112,32 +117,59 @@ struct Ctx {
   T reg, invReg, inv2Reg, p;
 };
 
-// Per-thread scratch and column accumulators (allocated before the team starts).
+// One thread's tile buffers and column accumulators (views into a Workspace arena).
 template <typename T>
 struct Scratch {
-  std::vector<T> D, wa, wf, aw, Q, g;  // tile buffers
-  std::vector<int> arg;                // chebyshev: maximising coordinate per pair
-  std::vector<double> rowX;            // d row-gradient sums of the current row
-  std::vector<T> colP, colW, colX;     // Σ_i P_ij; Σ_i ws_i F_ij; d×m Σ_i P_ij ∂M_ij/∂xt_j
-  double loss = 0;
-  void init(size_t m, size_t d, bool wantV, bool wantWt, bool wantX) {
-    D.assign(kTile, T(0));
-    wa.assign(kTile, T(0));
-    wf.assign(kTile, T(0));
-    aw.assign(kTile, T(0));
-    Q.assign(kTile, T(0));
-    g.assign(kTile, T(0));
-    arg.assign(kTile, 0);
-    rowX.assign(d, 0.0);
-    if (wantV) colP.assign(m, T(0));
-    if (wantWt) colW.assign(m, T(0));
-    if (wantX) colX.assign(d * m, T(0));
+  T *D, *wa, *wf, *aw, *Q, *g;
+  T* arg;                   // chebyshev: maximising coordinate per pair (small integers, stored as T)
+  T *colP, *colW, *colX;    // Σ_i P_ij; Σ_i ws_i F_ij; d×m Σ_i P_ij ∂M_ij/∂xt_j (null when not wanted)
+  double* rowX;             // d row-gradient sums of the current row
+  double loss;
+};
+
+// Every per-call buffer of a team in two allocations (so small problems pay no allocator cost per tile).
+template <typename T>
+struct Workspace {
+  std::vector<T> arena;
+  std::vector<double> rowSums;
+  std::vector<Scratch<T>> team;
+  Status init(int nt, size_t m, size_t d, bool wantV, bool wantWt, bool wantX) {
+    const size_t per = 7 * kTile + (wantV ? m : 0) + (wantWt ? m : 0) + (wantX ? d * m : 0);
+    try {
+      arena.assign(per * static_cast<size_t>(nt), T(0));
+      rowSums.assign(d * static_cast<size_t>(nt), 0.0);
+      team.resize(nt);
+    } catch (const std::bad_alloc&) {
+      return Status::OutOfMemory;
+    }
+    T* p = arena.data();
+    auto take = [&p](size_t len) {
+      T* q = p;
+      p += len;
+      return q;
+    };
+    for (int t = 0; t < nt; ++t) {
+      Scratch<T>& s = team[t];
+      s.D = take(kTile);
+      s.wa = take(kTile);
+      s.wf = take(kTile);
+      s.aw = take(kTile);
+      s.Q = take(kTile);
+      s.g = take(kTile);
+      s.arg = take(kTile);
+      s.colP = wantV ? take(m) : nullptr;
+      s.colW = wantWt ? take(m) : nullptr;
+      s.colX = wantX ? take(d * m) : nullptr;
+      s.rowX = rowSums.data() + static_cast<size_t>(t) * d;
+      s.loss = 0;
+    }
+    return Status::Ok;
   }
 };
 
 // Costs M_ij of source row x against tile columns [j0, j0+len) into D (and the argmax for chebyshev).
 template <typename T, Metric Mt>
-inline void costTile(const Ctx<T>& c, size_t i, size_t j0, size_t len, T* D, int* arg) {
+inline void costTile(const Ctx<T>& c, size_t i, size_t j0, size_t len, T* __restrict D, T* __restrict arg) {
   const T* x = c.xs + i * c.d;
   const size_t m = c.m;
   if constexpr (Mt == Metric::Cosine) {
@@ -174,9 +206,9 @@ inline void costTile(const Ctx<T>& c, size_t i, size_t j0, size_t len, T* D, int
         for (size_t j = 0; j < len; ++j) D[j] += std::pow(std::abs(xk - col[j]), c.p);
       }
     } else if constexpr (Mt == Metric::Chebyshev) {
-      const int kk = static_cast<int>(k);
+      const T kk = static_cast<T>(k);
       if (k == 0) {
-        for (size_t j = 0; j < len; ++j) { D[j] = std::abs(xk - col[j]); arg[j] = 0; }
+        for (size_t j = 0; j < len; ++j) { D[j] = std::abs(xk - col[j]); arg[j] = T(0); }
       } else {
         for (size_t j = 0; j < len; ++j) {
           const T a = std::abs(xk - col[j]);
@@ -197,7 +229,7 @@ inline void costTile(const Ctx<T>& c, size_t i, size_t j0, size_t len, T* D, int
 
 // Q[j] = P_ij times the metric's common factor of ∂M/∂x (so the per-coordinate pass is one multiply).
 template <typename T, Metric Mt>
-inline void gradScale(const Ctx<T>& c, const T* P, const T* D, size_t len, T* Q) {
+inline void gradScale(const Ctx<T>& c, const T* __restrict P, const T* __restrict D, size_t len, T* __restrict Q) {
   if constexpr (Mt == Metric::SqEuclidean) {
     for (size_t j = 0; j < len; ++j) Q[j] = T(2) * P[j];
   } else if constexpr (Mt == Metric::Euclidean) {
@@ -210,30 +242,28 @@ inline void gradScale(const Ctx<T>& c, const T* P, const T* D, size_t len, T* Q)
   }
 }
 
-// Adds Σ_j P_ij ∂M_ij/∂xs_i into rowX and P_ij ∂M_ij/∂xt_j into the thread's column sums.
+// Adds Σ_j P_ij ∂M_ij/∂xs_i into rowX and P_ij ∂M_ij/∂xt_j into the thread's column sums colX (d×m),
+// from Q = P·(the metric's common factor); g and gt are scratch tiles.
 template <typename T, Metric Mt>
-inline void gradTile(const Ctx<T>& c, size_t i, size_t j0, size_t len, Scratch<T>& s) {
+inline void gradTile(const Ctx<T>& c, size_t i, size_t j0, size_t len, const T* __restrict Q, const T* __restrict D,
+                     const T* __restrict arg, T* __restrict g, T* __restrict gt, T* __restrict colX, double* rowX) {
   const T* x = c.xs + i * c.d;
   const size_t m = c.m;
-  const T* Q = s.Q.data();
-  const T* D = s.D.data();
-  T* g = s.g.data();
   for (size_t k = 0; k < c.d; ++k) {
     const T xk = x[k];
-    const T* col = c.xtT + k * m + j0;
-    T* cx = s.colX.data() + k * m + j0;
+    const T* __restrict col = c.xtT + k * m + j0;
+    T* __restrict cx = colX + k * m + j0;
     if constexpr (Mt == Metric::Cosine) {
       // ∂M/∂x_k = cos·x_k/|x|² − y_k/(|x||y|);  ∂M/∂y_k = cos·y_k/|y|² − x_k/(|x||y|).
       const T sx = c.invNs[i];
-      const T* iy = c.invNt + j0;
-      T* gt = s.wf.data();  // free during the gradient pass
+      const T* __restrict iy = c.invNt + j0;
       for (size_t j = 0; j < len; ++j) {
         const T cs = T(1) - D[j];
         const T sxy = sx * iy[j];
         g[j] = Q[j] * (cs * xk * sx * sx - col[j] * sxy);
         gt[j] = Q[j] * (cs * col[j] * iy[j] * iy[j] - xk * sxy);
-        cx[j] += gt[j];
       }
+      for (size_t j = 0; j < len; ++j) cx[j] += gt[j];
     } else {
       if constexpr (Mt == Metric::SqEuclidean || Mt == Metric::Euclidean) {
         for (size_t j = 0; j < len; ++j) g[j] = Q[j] * (xk - col[j]);
@@ -245,14 +275,13 @@ inline void gradTile(const Ctx<T>& c, size_t i, size_t j0, size_t len, Scratch<T
           g[j] = Q[j] * signOf(dl) * std::pow(std::abs(dl), c.p - T(1));
         }
       } else if constexpr (Mt == Metric::Chebyshev) {
-        const int kk = static_cast<int>(k);
-        const int* arg = s.arg.data();
+        const T kk = static_cast<T>(k);
         for (size_t j = 0; j < len; ++j) g[j] = arg[j] == kk ? Q[j] * signOf(xk - col[j]) : T(0);
       }
       // Difference metrics: ∂M/∂xt_j = −∂M/∂xs_i.
       for (size_t j = 0; j < len; ++j) cx[j] -= g[j];
     }
-    s.rowX[k] += tileSum(g, len);
+    rowX[k] += tileSum(g, len);
   }
 }
 
@@ -260,110 +289,181 @@ struct Want {
   bool u, v, x, ws, wt;
 };
 
+// The pair terms of one tile: wa_j = wt_j·a_ij with a = exp((u_i + v_j − M_ij)/reg) (entropic) or
+// max(u_i + v_j − M_ij, 0)/(2 reg) (quadratic); quadratic also wf_j = wt_j·F_ij with F = −a·max(·,0)/2;
+// with KeepA, aw_j = a (entropic) or F (quadratic) for the wt-gradient; with ColP the plan entries
+// ws_i·wa_j are added to the column sums colP (for dv). DD > 0 forms the squared
+// euclidean cost inline from DD coordinates (no D buffer); DD = 0 reads costs from D.
+template <typename T, Kind K, int DD, bool KeepA, bool ColP>
+inline void pairTile(size_t len, T ui, T wsi, T scale, const T* __restrict xi, const T* __restrict c0, const T* __restrict c1,
+                     const T* __restrict c2, const T* __restrict D, const T* __restrict vt, const T* __restrict wtt,
+                     T* __restrict wa, T* __restrict wf, T* __restrict aw, T* __restrict colP) {
+  const T x0 = DD >= 1 ? xi[0] : T(0);
+  const T x1 = DD >= 2 ? xi[1] : T(0);
+  const T x2 = DD >= 3 ? xi[2] : T(0);
+  for (size_t j = 0; j < len; ++j) {
+    T M;
+    if constexpr (DD == 0) {
+      M = D[j];
+    } else {
+      const T d0 = x0 - c0[j];
+      M = d0 * d0;
+      if constexpr (DD >= 2) {
+        const T d1 = x1 - c1[j];
+        M += d1 * d1;
+      }
+      if constexpr (DD >= 3) {
+        const T d2 = x2 - c2[j];
+        M += d2 * d2;
+      }
+    }
+    const T z = ui + vt[j] - M;
+    T wj;
+    if constexpr (K == Kind::Entropic) {
+      const T a = expFast(z * scale);
+      wj = wtt[j] * a;
+      if constexpr (KeepA) aw[j] = a;
+    } else {
+      const T zp = std::max(z, T(0));
+      const T a = zp * scale;
+      const T F = T(-0.5) * a * zp;
+      wj = wtt[j] * a;
+      wf[j] = wtt[j] * F;
+      if constexpr (KeepA) aw[j] = F;
+    }
+    wa[j] = wj;
+    if constexpr (ColP) colP[j] += wsi * wj;
+  }
+}
+
+// Costs (inline for squared euclidean in 1–3 dimensions, else through costTile) and pair terms of a tile;
+// colP (offset to the tile) is null when dv is not wanted.
+template <typename T, Kind K, Metric Mt, bool KeepA, bool ColP>
+inline void pairsFor(const Ctx<T>& c, size_t i, size_t j0, size_t len, Scratch<T>& s, T* colP) {
+  const T ui = c.u[i];
+  const T wsi = c.ws[i];
+  const T scale = K == Kind::Entropic ? c.invReg : c.inv2Reg;
+  const T* vt = c.v + j0;
+  const T* wtt = c.wt + j0;
+  T* wa = s.wa;
+  T* wf = s.wf;
+  T* aw = s.aw;
+  if constexpr (Mt == Metric::SqEuclidean) {
+    const T* xi = c.xs + i * c.d;
+    const T* col = c.xtT + j0;
+    switch (c.d) {
+      case 1:
+        return pairTile<T, K, 1, KeepA, ColP>(len, ui, wsi, scale, xi, col, nullptr, nullptr, nullptr, vt, wtt, wa, wf, aw, colP);
+      case 2:
+        return pairTile<T, K, 2, KeepA, ColP>(len, ui, wsi, scale, xi, col, col + c.m, nullptr, nullptr, vt, wtt, wa, wf, aw, colP);
+      case 3:
+        return pairTile<T, K, 3, KeepA, ColP>(len, ui, wsi, scale, xi, col, col + c.m, col + 2 * c.m, nullptr, vt, wtt, wa, wf, aw,
+                                              colP);
+      default: break;
+    }
+  }
+  costTile<T, Mt>(c, i, j0, len, s.D, s.arg);
+  pairTile<T, K, 0, KeepA, ColP>(len, ui, wsi, scale, nullptr, nullptr, nullptr, nullptr, s.D, vt, wtt, wa, wf, aw, colP);
+}
+
+template <typename T>
+inline void axpy(size_t len, T a, const T* __restrict x, T* __restrict y) {
+  for (size_t j = 0; j < len; ++j) y[j] += a * x[j];
+}
+
 // One thread's share: rows [rb, re) against every column.
 template <typename T, Kind K, Metric Mt>
 Status sweepRows(const Ctx<T>& c, size_t rb, size_t re, Scratch<T>& s, Want w, const Grads<T>& g, CancelFlag cancel,
                  const std::atomic<bool>& stop) {
-  T* D = s.D.data();
-  T* wa = s.wa.data();
-  T* wf = s.wf.data();
-  T* aw = s.aw.data();
-  T* Q = s.Q.data();
-  const T reg = c.reg, invReg = c.invReg, inv2Reg = c.inv2Reg;
+  T* wa = s.wa;
+  const T reg = c.reg;
   for (size_t i = rb; i < re; ++i) {
     if ((i - rb) % 16 == 0 && (cancel.raised() || stop.load(std::memory_order_relaxed))) return Status::Aborted;
     const T ui = c.u[i];
     const T wsi = c.ws[i];
     double R = 0, FR = 0;
-    if (w.x) std::fill(s.rowX.begin(), s.rowX.end(), 0.0);
+    if (w.x) std::fill(s.rowX, s.rowX + c.d, 0.0);
     for (size_t j0 = 0; j0 < c.m; j0 += kTile) {
       const size_t len = std::min(kTile, c.m - j0);
-      costTile<T, Mt>(c, i, j0, len, D, s.arg.data());
-      const T* vt = c.v + j0;
-      const T* wtt = c.wt + j0;
-      if constexpr (K == Kind::Entropic) {
-        // a = exp((u+v−M)/reg), wa = wt·a; the loss term wt·F = −reg·wa needs no buffer of its own.
-        for (size_t j = 0; j < len; ++j) {
-          const T a = expFast((ui + vt[j] - D[j]) * invReg);
-          aw[j] = a;
-          wa[j] = wtt[j] * a;
-        }
-        R += tileSum(wa, len);
-        if (w.wt) {
-          T* cw = s.colW.data() + j0;
-          const T f = -reg * wsi;
-          for (size_t j = 0; j < len; ++j) cw[j] += f * aw[j];
-        }
+      // Column sums: Σ_i P_ij for dv (in the pair loop); Σ_i ws_i F_ij for dwt (entropic F = −reg·a).
+      if (w.wt) {
+        if (w.v) pairsFor<T, K, Mt, true, true>(c, i, j0, len, s, s.colP + j0);
+        else pairsFor<T, K, Mt, true, false>(c, i, j0, len, s, nullptr);
       } else {
-        // a = max(u+v−M, 0)/(2 reg), F = −max(·,0)²/(4 reg) = −a·max(·,0)/2.
-        for (size_t j = 0; j < len; ++j) {
-          const T z = std::max(ui + vt[j] - D[j], T(0));
-          const T a = z * inv2Reg;
-          const T F = T(-0.5) * a * z;
-          aw[j] = F;
-          wa[j] = wtt[j] * a;
-          wf[j] = wtt[j] * F;
-        }
-        R += tileSum(wa, len);
-        FR += tileSum(wf, len);
-        if (w.wt) {
-          T* cw = s.colW.data() + j0;
-          for (size_t j = 0; j < len; ++j) cw[j] += wsi * aw[j];
-        }
+        if (w.v) pairsFor<T, K, Mt, false, true>(c, i, j0, len, s, s.colP + j0);
+        else pairsFor<T, K, Mt, false, false>(c, i, j0, len, s, nullptr);
       }
-      if (w.v) {
-        T* cp = s.colP.data() + j0;
-        for (size_t j = 0; j < len; ++j) cp[j] += wsi * wa[j];
-      }
+      R += tileSum(wa, len);
+      if constexpr (K == Kind::Quadratic) FR += tileSum(s.wf, len);
+      if (w.wt) axpy(len, K == Kind::Entropic ? -reg * wsi : wsi, s.aw, s.colW + j0);
       if (w.x) {
         for (size_t j = 0; j < len; ++j) wa[j] *= wsi;  // now the plan entries P_ij
-        gradScale<T, Mt>(c, wa, D, len, Q);
-        gradTile<T, Mt>(c, i, j0, len, s);
+        gradScale<T, Mt>(c, wa, s.D, len, s.Q);
+        gradTile<T, Mt>(c, i, j0, len, s.Q, s.D, s.arg, s.g, s.wf, s.colX, s.rowX);
       }
     }
     if constexpr (K == Kind::Entropic) FR = -static_cast<double>(reg) * R;
     s.loss += static_cast<double>(wsi) * (static_cast<double>(ui) + FR);
     if (w.u) g.du[i] = static_cast<T>(static_cast<double>(wsi) * (1.0 - R));
     if (w.ws) g.dws[i] = static_cast<T>(static_cast<double>(ui) + FR);
-    if (w.x)
+    if (g.dxs)
       for (size_t k = 0; k < c.d; ++k) g.dxs[i * c.d + k] = static_cast<T>(s.rowX[k]);
   }
   return Status::Ok;
 }
 
-// Weights, transposed targets and cosine norms: the O(n + m·d) set-up shared by loss and plan.
+// Weights, transposed targets and cosine norms: the O(n + m·d) set-up shared by loss and plan, in one
+// allocation.
 template <typename T>
 struct Prepared {
-  std::vector<T> ws, wt, xtT, invNs, invNt;
+  std::vector<T> store;
   Ctx<T> ctx{};
   Status init(const Problem<T>& pb) {
     if (pb.n == 0 || pb.m == 0 || pb.d == 0 || !(pb.reg > 0)) return Status::BadArgument;
+    const bool cosine = pb.metric == Metric::Cosine;
     try {
-      if (!pb.ws) ws.assign(pb.n, static_cast<T>(1.0 / static_cast<double>(pb.n)));
-      if (!pb.wt) wt.assign(pb.m, static_cast<T>(1.0 / static_cast<double>(pb.m)));
-      xtT.resize(pb.m * pb.d);
-      for (size_t j = 0; j < pb.m; ++j)
-        for (size_t k = 0; k < pb.d; ++k) xtT[k * pb.m + j] = pb.xt[j * pb.d + k];
-      if (pb.metric == Metric::Cosine) {
-        invNs.resize(pb.n);
-        invNt.resize(pb.m);
-        auto norms = [&](const T* x, size_t rows, std::vector<T>& out) {
-          for (size_t r = 0; r < rows; ++r) {
-            double q = 0;
-            for (size_t k = 0; k < pb.d; ++k) q += static_cast<double>(x[r * pb.d + k]) * x[r * pb.d + k];
-            out[r] = static_cast<T>(1.0 / std::sqrt(q));
-          }
-        };
-        norms(pb.xs, pb.n, invNs);
-        norms(pb.xt, pb.m, invNt);
-      }
+      store.resize((pb.ws ? 0 : pb.n) + (pb.wt ? 0 : pb.m) + pb.m * pb.d + (cosine ? pb.n + pb.m : 0));
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
-    ctx = Ctx<T>{pb.u, pb.v, pb.xs, pb.ws ? pb.ws : ws.data(), pb.wt ? pb.wt : wt.data(), xtT.data(),
-                 invNs.empty() ? nullptr : invNs.data(), invNt.empty() ? nullptr : invNt.data(),
-                 pb.n, pb.m, pb.d, static_cast<T>(pb.reg), static_cast<T>(1.0 / pb.reg),
-                 static_cast<T>(0.5 / pb.reg), static_cast<T>(pb.p)};
+    T* p = store.data();
+    auto take = [&p](size_t len) {
+      T* q = p;
+      p += len;
+      return q;
+    };
+    const T* ws = pb.ws;
+    const T* wt = pb.wt;
+    if (!ws) {
+      T* w = take(pb.n);
+      std::fill(w, w + pb.n, static_cast<T>(1.0 / static_cast<double>(pb.n)));
+      ws = w;
+    }
+    if (!wt) {
+      T* w = take(pb.m);
+      std::fill(w, w + pb.m, static_cast<T>(1.0 / static_cast<double>(pb.m)));
+      wt = w;
+    }
+    T* xtT = take(pb.m * pb.d);
+    for (size_t j = 0; j < pb.m; ++j)
+      for (size_t k = 0; k < pb.d; ++k) xtT[k * pb.m + j] = pb.xt[j * pb.d + k];
+    T* invNs = nullptr;
+    T* invNt = nullptr;
+    if (cosine) {
+      auto norms = [&](const T* x, size_t rows, T* out) {
+        for (size_t r = 0; r < rows; ++r) {
+          double q = 0;
+          for (size_t k = 0; k < pb.d; ++k) q += static_cast<double>(x[r * pb.d + k]) * x[r * pb.d + k];
+          out[r] = static_cast<T>(1.0 / std::sqrt(q));
+        }
+      };
+      invNs = take(pb.n);
+      invNt = take(pb.m);
+      norms(pb.xs, pb.n, invNs);
+      norms(pb.xt, pb.m, invNt);
+    }
+    ctx = Ctx<T>{pb.u, pb.v, pb.xs, ws, wt, xtT, invNs, invNt, pb.n, pb.m, pb.d, static_cast<T>(pb.reg),
+                 static_cast<T>(1.0 / pb.reg), static_cast<T>(0.5 / pb.reg), static_cast<T>(pb.p)};
     return Status::Ok;
   }
 };
@@ -383,25 +483,14 @@ Status lossImpl(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFla
   const Ctx<T>& c = prep.ctx;
   const Want w{g.du != nullptr, g.dv != nullptr, g.dxs != nullptr || g.dxt != nullptr, g.dws != nullptr, g.dwt != nullptr};
   const int nt = teamFor(pb.n, pb.m, pb.d, w.x, threads);
-  std::vector<Scratch<T>> scratch;
-  // Column sums of the rows' x-gradients also need the xs-side pass, so dxt alone still runs it.
-  std::vector<T> dxsTmp;
-  Grads<T> gg = g;
-  try {
-    scratch.resize(nt);
-    for (auto& s : scratch) s.init(pb.m, pb.d, w.v, w.wt, w.x);
-    if (w.x && !gg.dxs) {
-      dxsTmp.resize(pb.n * pb.d);
-      gg.dxs = dxsTmp.data();
-    }
-  } catch (const std::bad_alloc&) {
-    return Status::OutOfMemory;
-  }
+  Workspace<T> work;
+  if (Status st = work.init(nt, pb.m, pb.d, w.v, w.wt, w.x); st != Status::Ok) return st;
+  std::vector<Scratch<T>>& scratch = work.team;
   std::vector<Status> status(nt, Status::Ok);
   std::atomic<bool> stop{false};
   runTeam(nt, [&](int tid, int team) {
     Range r = splitRange(pb.n, tid, team);
-    status[tid] = sweepRows<T, K, Mt>(c, r.begin, r.end, scratch[tid], w, gg, cancel, stop);
+    status[tid] = sweepRows<T, K, Mt>(c, r.begin, r.end, scratch[tid], w, g, cancel, stop);
     if (status[tid] != Status::Ok) stop.store(true, std::memory_order_relaxed);
   });
   for (Status st : status)
@@ -439,39 +528,24 @@ Status planImpl(const Problem<T>& pb, T* G, CancelFlag cancel, int threads) {
   if (Status st = prep.init(pb); st != Status::Ok) return st;
   const Ctx<T>& c = prep.ctx;
   const int nt = teamFor(pb.n, pb.m, pb.d, false, threads);
-  std::vector<Scratch<T>> scratch;
-  try {
-    scratch.resize(nt);
-    for (auto& s : scratch) s.init(pb.m, pb.d, false, false, false);
-  } catch (const std::bad_alloc&) {
-    return Status::OutOfMemory;
-  }
+  Workspace<T> work;
+  if (Status st = work.init(nt, pb.m, pb.d, false, false, false); st != Status::Ok) return st;
   std::atomic<bool> aborted{false};
   runTeam(nt, [&](int tid, int team) {
     Range r = splitRange(pb.n, tid, team);
-    T* D = scratch[tid].D.data();
+    Scratch<T>& sc = work.team[tid];
     for (size_t i = r.begin; i < r.end; ++i) {
       if ((i - r.begin) % 16 == 0 && cancel.raised()) {
         aborted.store(true, std::memory_order_relaxed);
         return;
       }
-      const T ui = c.u[i];
       const T wsi = c.ws[i];
       for (size_t j0 = 0; j0 < c.m; j0 += kTile) {
         const size_t len = std::min(kTile, c.m - j0);
-        costTile<T, Mt>(c, i, j0, len, D, scratch[tid].arg.data());
-        const T* vt = c.v + j0;
-        const T* wtt = c.wt + j0;
+        pairsFor<T, K, Mt, false, false>(c, i, j0, len, sc, nullptr);
         T* row = G + i * c.m + j0;
-        for (size_t j = 0; j < len; ++j) {
-          T h;
-          if constexpr (K == Kind::Entropic) {
-            h = expFast((ui + vt[j] - D[j]) * c.invReg);
-          } else {
-            h = std::max(ui + vt[j] - D[j], T(0)) * c.inv2Reg;
-          }
-          row[j] = wsi * h * wtt[j];
-        }
+        const T* wa = sc.wa;
+        for (size_t j = 0; j < len; ++j) row[j] = wsi * wa[j];
       }
     }
   });

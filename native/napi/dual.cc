@@ -121,66 +121,61 @@ struct DualArgs {
   }
 };
 
-// Gradient buffers in the problem's precision (only the wanted ones are sized).
+// Offsets of the wanted gradients inside the caller's `out` array: du, dv, dxs, dxt, dws, dwt in this
+// order, each present only when its bit is set in `want`.
 template <typename T>
-struct GradBuffers {
-  std::vector<T> du, dv, dxs, dxt, dws, dwt;
-  dual::Grads<T> alloc(const DualArgs& a, int want) {
-    if (want & kWantU) du.resize(a.n);
-    if (want & kWantV) dv.resize(a.m);
-    if (want & kWantXs) dxs.resize(a.n * a.d);
-    if (want & kWantXt) dxt.resize(a.m * a.d);
-    if (want & kWantWs) dws.resize(a.n);
-    if (want & kWantWt) dwt.resize(a.m);
-    auto ptr = [](std::vector<T>& x) { return x.empty() ? nullptr : x.data(); };
-    return {ptr(du), ptr(dv), ptr(dxs), ptr(dxt), ptr(dws), ptr(dwt)};
-  }
-  void put(Napi::Env env, Napi::Object o) const {
-    auto set = [&](const char* key, const std::vector<T>& x) {
-      if (!x.empty()) o.Set(key, toJS(env, x));
-    };
-    set("du", du);
-    set("dv", dv);
-    set("dxs", dxs);
-    set("dxt", dxt);
-    set("dws", dws);
-    set("dwt", dwt);
-  }
-};
+dual::Grads<T> gradViews(const DualArgs& a, int want, T* out, size_t* total) {
+  dual::Grads<T> g;
+  size_t off = 0;
+  auto take = [&](int bit, size_t len) -> T* {
+    if (!(want & bit)) return nullptr;
+    T* p = out ? out + off : nullptr;
+    off += len;
+    return p;
+  };
+  g.du = take(kWantU, a.n);
+  g.dv = take(kWantV, a.m);
+  g.dxs = take(kWantXs, a.n * a.d);
+  g.dxt = take(kWantXt, a.m * a.d);
+  g.dws = take(kWantWs, a.n);
+  g.dwt = take(kWantWt, a.m);
+  *total = off;
+  return g;
+}
 
-// dualLoss(u, v, xs, xt, ws, wt, d, kind, metric, p, reg, want, cancel?) → { loss, du?, dv?, dxs?, dxt?, dws?, dwt? }
+// dualLoss(u, v, xs, xt, ws, wt, d, kind, metric, p, reg, want, out, cancel?) → loss (a number); the
+// gradients named by `want` are written into `out` (the inputs' dtype, laid out as gradViews says).
 struct DualLossJob {
   Keeper keeper;
   DualArgs args;
   int want = 0;
+  ArrayView out;
   CancelFlag cancel;
   double loss = 0;
-  GradBuffers<double> g64;
-  GradBuffers<float> g32;
 
   static const char* name() { return "lossDual"; }
   static DualLossJob parse(const Napi::CallbackInfo& info) {
     DualLossJob job;
     job.args = DualArgs::parse(info, name());
     job.want = static_cast<int>(intArg(info, 11, name(), "want", 0, 63));
-    job.cancel = cancelArg(info, 12);
+    job.out = optionalFloatArray(info, 12, name(), "out");
+    size_t need = 0;
+    gradViews<double>(job.args, job.want, nullptr, &need);
+    if (need > 0 && !job.out.data) throwError(info.Env(), "ERR_OT_ARG", "lossDual: out is required when gradients are wanted");
+    if (job.out.data) {
+      requireLength(info.Env(), job.out, need, name(), "out");
+      if (job.out.isFloat64 != job.args.u.isFloat64) throwError(info.Env(), "ERR_OT_DTYPE", "lossDual: out must have the inputs' dtype");
+    }
+    job.cancel = cancelArg(info, 13);
     return job;
   }
   Status execute() {
-    try {
-      if (args.u.isFloat64) return dual::lossAndGrad<double>(args.problem<double>(), &loss, g64.alloc(args, want), cancel);
-      return dual::lossAndGrad<float>(args.problem<float>(), &loss, g32.alloc(args, want), cancel);
-    } catch (const std::bad_alloc&) {
-      return Status::OutOfMemory;
-    }
+    size_t need = 0;
+    if (args.u.isFloat64)
+      return dual::lossAndGrad<double>(args.problem<double>(), &loss, gradViews(args, want, out.as<double>(), &need), cancel);
+    return dual::lossAndGrad<float>(args.problem<float>(), &loss, gradViews(args, want, out.as<float>(), &need), cancel);
   }
-  Napi::Value result(Napi::Env env) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("loss", Napi::Number::New(env, loss));
-    if (args.u.isFloat64) g64.put(env, o);
-    else g32.put(env, o);
-    return o;
-  }
+  Napi::Value result(Napi::Env env) { return Napi::Number::New(env, loss); }
 };
 
 // dualPlan(u, v, xs, xt, ws, wt, d, kind, metric, p, reg, cancel?) → Float32Array|Float64Array [n·m]
