@@ -10,6 +10,7 @@
 #include "common/parallel.h"
 #include "cpu/sinkhorn.h"
 #include "cpu/sinkhorn_kernels.h"
+#include "cpu/sinkhorn_team.h"
 #include "cpu/sinkhorn_value.h"
 
 namespace ot::cpu {
@@ -44,7 +45,7 @@ template <typename T>
 class Forward {
  public:
   Forward(const SinkhornProblem<T>& p, SinkhornResult<T>& out, int nt)
-      : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), barrier_(nt) {}
+      : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), team_(nt) {}
 
   Status run() {
     try {
@@ -62,7 +63,7 @@ class Forward {
   const int nt_;
   const size_t n_, m_;
   const double c_;  // -1/reg
-  SpinBarrier barrier_;
+  Team team_;
   std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
   std::vector<T> Kt_;
   std::vector<Slot> rowSlot_, colSlot_;
@@ -136,7 +137,7 @@ class Forward {
     s.bad = s.absorb = 0;
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
       double sum = 0;
-      for (int t = 0; t < nt_; ++t) sum += P_[t * m_ + j];
+      for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
       if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
       double vn = 0;
       if (p_.b[j] > 0) {
@@ -161,9 +162,9 @@ class Forward {
     s.bad = s.absorb = 0;
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
       double top = -kInf;
-      for (int t = 0; t < nt_; ++t) top = std::max(top, Pmax_[t * m_ + j]);
+      for (int t = 0, nt = team_.size(); t < nt; ++t) top = std::max(top, Pmax_[t * m_ + j]);
       double sum = 0;
-      for (int t = 0; t < nt_; ++t) {
+      for (int t = 0, nt = team_.size(); t < nt; ++t) {
         double mt = Pmax_[t * m_ + j];
         if (mt > -kInf) sum += mt == top ? P_[t * m_ + j] : P_[t * m_ + j] * std::exp(mt - top);
       }
@@ -244,7 +245,7 @@ class Forward {
       beta_[j] = live ? v[j] : 0.0;
       V[j] = live ? 1.0 : 0.0;
     }
-    barrier_.wait();
+    team_.sync(l.tid);
     rebuildRows(l);
     rowSlot_[l.tid] = Slot{};
   }
@@ -254,7 +255,7 @@ class Forward {
       if (U_[i] > 0) { alpha_[i] += std::log(U_[i]); U_[i] = 1.0; }
     for (size_t j = l.cols.begin; j < l.cols.end; ++j)
       if (V[j] > 0) { beta_[j] += std::log(V[j]); V[j] = 1.0; }
-    barrier_.wait();
+    team_.sync(l.tid);
     rebuildRows(l);
     rowSlot_[l.tid] = Slot{};
     if (l.tid == 0) ++out_.absorptions;
@@ -279,7 +280,7 @@ class Forward {
     if (recording()) std::fill(hist_ + l.rows.begin, hist_ + l.rows.end, 0.0);  // u^0 = 0
     Mode mode = Mode::Log;
     Status status = Status::Ok;
-    bool logOnly = false, pendingCheck = false, colAbsorb = false;
+    bool logOnly = false, pendingCheck = false, colAbsorb = false, clockStarted = false;
     double colDelta = kInf;
     long ii = 0;
     for (;;) {
@@ -289,17 +290,22 @@ class Forward {
       }
       // Phase A, then decisions on the previous row phase (every thread reads the same slots).
       if (mode == Mode::Scaling) columnsScaling(l); else columnsLog(l);
-      barrier_.wait();
+      team_.sync(l.tid);
+      if (tid == 0 && !clockStarted) {
+        team_.startClock();
+        clockStarted = true;
+      }
       bool rowBad = false, rowAbsorb = false;
       double delta = colDelta;
-      for (const Slot& s : rowSlot_) {
+      for (int t = 0, nt = team_.size(); t < nt; ++t) {
+        const Slot& s = rowSlot_[t];
         rowBad |= s.bad != 0;
         rowAbsorb |= s.absorb != 0;
         delta = std::max(delta, s.delta);
       }
       if (mode == Mode::Scaling && rowBad) {  // redo the last u-update in the log domain
         columnPotentialsFromScaling(l);
-        barrier_.wait();
+        team_.sync(l.tid);
         updateRowsLog(l, recording() ? histU(ii) : nullptr);
         rowSlot_[tid] = Slot{};
         mode = Mode::Log;
@@ -319,13 +325,23 @@ class Forward {
       // Phase B, then decisions on it and on the pending error check.
       if (mode == Mode::Scaling) updateColumnsScaling(l, pendingCheck, ii + 1);
       else updateColumnsLog(l, pendingCheck, recording() ? histV(ii + 1) : nullptr);
-      if (tid == 0) cancelSnap_ = p_.cancel.raised() ? 1 : 0;
-      barrier_.wait();
+      if (tid == 0) {
+        cancelSnap_ = p_.cancel.raised() ? 1 : 0;
+        team_.propose();
+      }
+      team_.sync(l.tid);
+      const int members = team_.size();
+      if (team_.leave(tid)) return;
+      if (members > 1 && team_.size() == 1) {  // thread 0 carries on alone from phase C
+        l.rows = {0, n_};
+        l.cols = {0, m_};
+      }
       double err = 0;
       bool colBad = false;
       colAbsorb = false;
       colDelta = 0;
-      for (const Slot& s : colSlot_) {
+      for (int t = 0; t < members; ++t) {
+        const Slot& s = colSlot_[t];
         err += s.err;
         colBad |= s.bad != 0;
         colAbsorb |= s.absorb != 0;
@@ -347,7 +363,7 @@ class Forward {
         }
         columnPotentialsFromScaling(l);
         rowPotentialsFromScaling(l);
-        barrier_.wait();
+        team_.sync(l.tid);
         colSlot_[tid] = Slot{};
         rowSlot_[tid] = Slot{};
         mode = Mode::Log;
@@ -371,7 +387,7 @@ class Forward {
       columnPotentialsFromScaling(l);
       rowPotentialsFromScaling(l);
     }
-    barrier_.wait();
+    team_.sync(l.tid);
     if (p_.lastStep) lastStep(l);
     if (tid == 0) finalV_ = vCur(l);
     outputs(l);
@@ -384,12 +400,12 @@ class Forward {
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) hist_[i] = u_[i];
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) hist_[2 * n_ + m_ + j] = vDet[j];
     columnsLog(l);
-    barrier_.wait();
+    team_.sync(l.tid);
     updateColumnsLog(l, false, hist_ + n_);
-    barrier_.wait();
+    team_.sync(l.tid);
     updateRowsLog(l, hist_ + n_ + m_);
     l.par = 1 - l.par;
-    barrier_.wait();
+    team_.sync(l.tid);
   }
 
   // plan = exp(-M/reg + u + v), the potentials, <M, plan>, and the plan's row sums (rowSum_) and
@@ -431,12 +447,12 @@ class Forward {
   Status finish() {
     if (status_ == Status::Aborted) return status_;
     double lin = 0;
-    for (const Slot& s : rowSlot_) lin += s.lin;
+    for (int t = 0; t < team_.size(); ++t) lin += rowSlot_[t].lin;
     std::vector<double>& colSum = vBuf_;  // free now: the final v lives in finalV_'s half
     double* cs = colSum.data() + (finalV_ == vBuf_.data() ? m_ : 0);
     for (size_t j = 0; j < m_; ++j) {
       double t = 0;
-      for (int k = 0; k < nt_; ++k) t += P_[k * m_ + j];
+      for (int k = 0, nt = team_.size(); k < nt; ++k) t += P_[k * m_ + j];
       cs[j] = t;
     }
     out_.valueLinear = lin;

@@ -12,6 +12,7 @@
 #include "cpu/sinkhorn.h"
 #include "cpu/sinkhorn_gemm.h"
 #include "cpu/sinkhorn_kernels.h"
+#include "cpu/sinkhorn_team.h"
 #include "cpu/sinkhorn_value.h"
 
 namespace ot::cpu {
@@ -37,7 +38,7 @@ template <typename T>
 class Backward {
  public:
   Backward(const SinkhornAdjoint<T>& p, int nt) : p_(p), nt_(nt), n_(p.n), m_(p.m), K_(static_cast<long>(p.iterations)),
-                                                  c_(-1.0 / p.reg), barrier_(nt) {}
+                                                  c_(-1.0 / p.reg), team_(nt) {}
 
   Status run() {
     try {
@@ -56,7 +57,7 @@ class Backward {
   const size_t n_, m_;
   const long K_;
   const double c_;
-  SpinBarrier barrier_;
+  Team team_;
   std::vector<T> Kt_;
   std::vector<double> gu_, gv_, xz_, yw_, Y_, gloga_, glogb_, daDirect_, dbDirect_, alpha_, P_, P2_, FX_, FY_, logbShift_;
   bool finite_ = true;  // the final potentials are all finite (no zero weights): the first kernel is the plan
@@ -196,25 +197,26 @@ class Backward {
 
   void body(int tid, int nt) {
     FlushDenormals ftz;
-    const Range rows = splitRange(n_, tid, nt);
-    const Range cols = splitRange(m_, tid, nt, kLanes);
+    Range rows = splitRange(n_, tid, nt);
+    Range cols = splitRange(m_, tid, nt, kLanes);
     double* Pt = P_.data() + static_cast<size_t>(tid) * m_;
     std::vector<double> beta(m_), X(n_), Xp(n_);
     std::fill(Pt, Pt + m_, 0.0);
     std::fill(P2_.data() + static_cast<size_t>(tid) * m_, P2_.data() + static_cast<size_t>(tid + 1) * m_, 0.0);
     seed(rows, tid, beta);
-    barrier_.wait();
+    team_.sync(tid);
+    if (tid == 0) team_.startClock();
     const double gReg = p_.gValue * p_.reg;
     for (size_t j = cols.begin; j < cols.end; ++j) {
       double s = 0, s2 = 0;
-      for (int t = 0; t < nt_; ++t) {
+      for (int t = 0; t < nt; ++t) {
         s += P_[t * m_ + j];
         s2 += P2_[t * m_ + j];
       }
       gv_[j] = s + (p_.gLogV ? static_cast<double>(p_.gLogV[j]) : 0.0);
       dbDirect_[j] = p_.directTerms && p_.regType == EntropicReg::KL && p_.b[j] > 0 ? -gReg * s2 / p_.b[j] : 0.0;
     }
-    barrier_.wait();
+    team_.sync(tid);
     int seg = 0, slots = 0;
     for (long k = K_; k >= 1; --k) {
       const long hz = 2 * (K_ - k);
@@ -229,11 +231,11 @@ class Backward {
       std::fill(Pt, Pt + m_, 0.0);
       accumulateColumns(Pt, Kt_.data() + rows.begin * m_, m_, xz_.data() + rows.begin, rows.end - rows.begin, m_);
       if (wantM()) std::copy(xz_.begin() + rows.begin, xz_.begin() + rows.end, FX_.begin() + slots * n_ + rows.begin);
-      barrier_.wait();
+      team_.sync(tid);
       scalings(hvz(k), segBase_[seg].second, Y_.data(), cols.begin, cols.end);
       for (size_t j = cols.begin; j < cols.end; ++j) {
         double s = 0;
-        for (int t = 0; t < nt_; ++t) s += P_[t * m_ + j];
+        for (int t = 0, members = team_.size(); t < members; ++t) s += P_[t * m_ + j];
         // A last_step's u-update read the detached v: its gradient stops there.
         double g = (k == K_ ? gv_[j] : 0.0) - (p_.lastStep ? 0.0 : Y_[j] * s);
         gv_[j] = g;
@@ -243,18 +245,25 @@ class Backward {
       ++slots;
       // w^k: the v-update's Jacobian, possibly on a new base.
       if (segOf_[hz + 1] != seg) {  // every thread flushes what FY holds before anyone refills it
-        barrier_.wait();
+        team_.sync(tid);
         flush(rows, slots);
         seg = segOf_[hz + 1];
         rebuild(rows, seg, beta);
-        barrier_.wait();
+        team_.sync(tid);
         scalings(hv(k), segBase_[seg].second, Y_.data(), cols.begin, cols.end);
       } else if (p_.lastStep) {
         scalings(hv(k), segBase_[seg].second, Y_.data(), cols.begin, cols.end);
       }
       for (size_t j = cols.begin; j < cols.end; ++j) yw_[j] = p_.b[j] > 0 ? Y_[j] * gv_[j] / p_.b[j] : 0.0;
       if (wantM()) std::copy(yw_.begin() + cols.begin, yw_.begin() + cols.end, FY_.begin() + slots * m_ + cols.begin);
-      barrier_.wait();
+      if (tid == 0) team_.propose();
+      const int members = team_.size();
+      team_.sync(tid);
+      if (team_.leave(tid)) return;
+      if (members > 1 && team_.size() == 1) {  // thread 0 carries on alone from here
+        rows = {0, n_};
+        cols = {0, m_};
+      }
       scalings(hu(k - 1), segBase_[seg].first, Xp.data(), rows.begin, rows.end);
       for (size_t i = rows.begin; i < rows.end; ++i) {
         gloga_[i] += gu_[i];
