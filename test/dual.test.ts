@@ -205,6 +205,23 @@ describe('dual losses: async twins', () => {
     }
   });
 
+  it('stop a running kernel when the signal aborts', async () => {
+    const n = 20000;
+    const m = 5000;
+    const xs = ot.rand([n, 2], { seed: 1 });
+    const xt = ot.rand([m, 2], { seed: 2 });
+    const u = ot.zeros([n], { requiresGrad: true });
+    const v = ot.zeros([m]);
+    const ac = new AbortController();
+    const started = performance.now();
+    const pending = ot.stochastic.lossDualEntropicAsync(u, v, xs, xt, { signal: ac.signal });
+    ac.abort(); // the worker polls the flag every 16 rows, long before its 10^8 pairs are done
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_OT_ABORTED' });
+    const plan = ot.stochastic.planDualQuadraticAsync(ot.zeros([3]), ot.zeros([2]), ot.rand([3, 2]), ot.rand([2, 2]), { signal: ac.signal });
+    await expect(plan).rejects.toMatchObject({ code: 'ERR_OT_ABORTED' });
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('reject with ERR_OT_ABORTED for an aborted signal', async () => {
     const pb = randomProblem(10, 10, 2, 2);
     const ac = new AbortController();
