@@ -232,6 +232,21 @@ describe('solve: properties', () => {
     expectClose(ad.b, env.b, { rel: 1e-6, abs: 1e-12 }, 'db');
   });
 
+  it('keeps only the iterations run for autodiff, however large maxIter is', () => {
+    const { M, a, b } = randomProblem(40, 30, 18);
+    const grad = (maxIter: number) => {
+      const Mg = M.detach().requiresGrad_(true);
+      const res = ot.solve(Mg, a, b, { reg: 0.02, maxIter });
+      res.value.backward();
+      return { nIter: res.nIter, dM: Array.from(Mg.grad!.data) };
+    };
+    const big = grad(1e9);
+    const usual = grad(1000);
+    expect(big.nIter).toBe(usual.nIter);
+    expect(big.nIter).toBeGreaterThan(128);
+    expect(big.dM).toEqual(usual.dM);
+  });
+
   it('last_step reports nIter = maxIter and matches autodiff at convergence', () => {
     const { M, a, b } = randomProblem(20, 25, 6);
     const r1 = ot.solve(M, a, b, { reg: 0.05, grad: 'last_step' });

@@ -1,0 +1,323 @@
+// State and phases of the forward Sinkhorn solve: the buffers, and one thread's share of each half-
+// iteration in the scaling or the log domain (with the changes between them). The control flow that
+// sequences the phases — stopping rule, decisions, fallbacks — is sinkhorn.cc.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "common/parallel.h"
+#include "cpu/sinkhorn.h"
+#include "cpu/sinkhorn_kernels.h"
+#include "cpu/sinkhorn_team.h"
+#include "cpu/sinkhorn_value.h"
+
+namespace ot::cpu::sk {
+
+// Scalings may drift this far (in log units) before they are absorbed into the potentials; the log
+// domain hands over once potentials move less than `handover` per iteration. Both keep kernel entries
+// of the plan's scale representable in T (float: e^±87, double: e^±708).
+template <typename T> struct Bounds;
+template <> struct Bounds<double> { static constexpr double absorb = 150, handover = 150; };
+template <> struct Bounds<float> { static constexpr double absorb = 25, handover = 20; };
+
+struct alignas(64) Slot {
+  double err = 0;      // squared marginal error over owned columns
+  double delta = 0;    // largest potential change over owned rows/columns (log domain)
+  double lin = 0;
+  int bad = 0;         // a zero or non-finite sum: the scaling path cannot continue
+  int absorb = 0;      // a scaling left [e^-absorb, e^absorb]
+};
+
+enum class Mode { Log, Scaling };
+
+template <typename T>
+class Forward {
+ public:
+  Forward(const SinkhornProblem<T>& p, SinkhornResult<T>& out, int nt)
+      : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), team_(nt) {}
+  Status run();
+
+ private:
+  const SinkhornProblem<T>& p_;
+  SinkhornResult<T>& out_;
+  const int nt_;
+  const size_t n_, m_;
+  const double c_;  // -1/reg
+  Team team_;
+  std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
+  std::vector<T> Kt_;
+  std::vector<Slot> rowSlot_, colSlot_;
+  double* hist_ = nullptr;  // history (autodiff) or the last step's record
+  long histIters_ = 0;      // iterations the history has room for
+  int oomSnap_ = 0;
+  long maxIter_ = 0;
+  int cancelSnap_ = 0;
+  Status status_ = Status::Ok;
+  long completed_ = 0;
+  const double* finalV_ = nullptr;
+
+  void allocate() {
+    loga_.resize(n_); logb_.resize(m_);
+    for (size_t i = 0; i < n_; ++i) loga_[i] = std::log(p_.a[i]);
+    for (size_t j = 0; j < m_; ++j) logb_[j] = std::log(p_.b[j]);
+    u_.assign(n_, 0.0); vBuf_.assign(2 * m_, 0.0); rowSum_.assign(n_, 0.0);
+    alpha_.assign(n_, 0.0); beta_.assign(m_, 0.0); U_.assign(n_, 0.0); VBuf_.assign(2 * m_, 0.0);
+    P_.assign(static_cast<size_t>(nt_) * m_, 0.0); Pmax_.assign(static_cast<size_t>(nt_) * m_, 0.0);
+    rowSlot_.assign(nt_, Slot{}); colSlot_.assign(nt_, Slot{});
+    for (auto& s : rowSlot_) s.delta = kInf;
+    Kt_.resize(n_ * m_);
+    maxIter_ = p_.lastStep ? p_.maxIter - 1 : p_.maxIter;
+    SinkhornHistory& h = out_.history;
+    if (p_.recordHistory && !p_.lastStep) {
+      histIters_ = std::min<long>(maxIter_ + 1, 128);  // grown by doubling: maxIter may be far off
+      h.capacity = n_ + static_cast<size_t>(histIters_) * (n_ + m_);
+    }
+    if (p_.lastStep) h.capacity = 2 * (n_ + m_);
+    h.lastStep = p_.lastStep;
+    if (h.capacity) {
+      h.data.reset(new double[h.capacity]);
+      hist_ = h.data.get();
+    }
+  }
+
+  // Room for iteration k's potentials (thread 0, while the others wait at the next sync).
+  bool growHistory(long k) {
+    if (!recording() || k <= histIters_) return true;
+    try {
+      long iters = std::min<long>(maxIter_ + 1, 2 * histIters_);
+      size_t cap = n_ + static_cast<size_t>(iters) * (n_ + m_);
+      std::unique_ptr<double[]> data(new double[cap]);
+      std::copy(hist_, hist_ + n_ + static_cast<size_t>(k - 1) * (n_ + m_), data.get());
+      out_.history.data = std::move(data);
+      out_.history.capacity = cap;
+      hist_ = out_.history.data.get();
+      histIters_ = iters;
+      return true;
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+  }
+
+  double* histV(long k) { return hist_ + n_ + static_cast<size_t>(k - 1) * (n_ + m_); }
+  double* histU(long k) { return k == 0 ? hist_ : histV(k) + m_; }
+  bool recording() const { return hist_ != nullptr && !p_.lastStep; }
+
+  // What one thread owns and which half of the double-buffered v / V is current (all threads follow
+  // the same control flow, so their parities agree).
+  struct Local {
+    Range rows, cols;
+    int tid = 0;
+    double* Pt = nullptr;  // this thread's partial column sums
+    double* Mt = nullptr;  // this thread's partial column maxima (log domain)
+    int par = 0;
+  };
+  double* vCur(const Local& l) { return vBuf_.data() + l.par * m_; }
+  double* vNext(const Local& l) { return vBuf_.data() + (1 - l.par) * m_; }
+  double* VCur(const Local& l) { return VBuf_.data() + l.par * m_; }
+  double* VNext(const Local& l) { return VBuf_.data() + (1 - l.par) * m_; }
+
+  // ---- phase A: partial column reductions over owned rows (the v-update's sums) ----
+  void columnsScaling(const Local& l) {
+    std::fill(l.Pt, l.Pt + m_, 0.0);
+    accumulateColumns(l.Pt, Kt_.data() + l.rows.begin * m_, m_, U_.data() + l.rows.begin, l.rows.end - l.rows.begin, m_);
+  }
+  void columnsLog(const Local& l) {
+    std::fill(l.Mt, l.Mt + m_, -kInf);
+    std::fill(l.Pt, l.Pt + m_, 0.0);
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i)
+      if (u_[i] > -kInf) columnMaxRow(l.Mt, p_.M + i * m_, c_, u_[i], m_);
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i)
+      if (u_[i] > -kInf) columnSumExpRow(l.Pt, p_.M + i * m_, c_, u_[i], l.Mt, m_);
+  }
+
+  // ---- phase B: owned columns combine the partials into the v-update (and the pending error check) ----
+  void updateColumnsScaling(const Local& l, bool check, long k) {
+    const double hi = std::exp(Bounds<T>::absorb), lo = 1.0 / hi;
+    Slot& s = colSlot_[l.tid];
+    const double* V = VCur(l);
+    double* Vn = VNext(l);
+    double err = 0;
+    s.bad = s.absorb = 0;
+    for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
+      double sum = 0;
+      for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
+      if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
+      double vn = 0;
+      if (p_.b[j] > 0) {
+        if (!(sum > 0 && sum < kInf)) s.bad = 1;
+        vn = p_.b[j] / sum;
+        if (!(vn <= hi && vn >= lo)) s.absorb = 1;
+      }
+      Vn[j] = vn;
+    }
+    s.err = err;
+    if (recording() && l.cols.end > l.cols.begin) {
+      double* hv = histV(k);
+      logArray(Vn + l.cols.begin, hv + l.cols.begin, l.cols.end - l.cols.begin);
+      for (size_t j = l.cols.begin; j < l.cols.end; ++j) hv[j] += beta_[j];
+    }
+  }
+  void updateColumnsLog(const Local& l, bool check, double* histOut) {
+    Slot& s = colSlot_[l.tid];
+    const double* v = vCur(l);
+    double* vn = vNext(l);
+    double err = 0, delta = 0;
+    s.bad = s.absorb = 0;
+    for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
+      double top = -kInf;
+      for (int t = 0, nt = team_.size(); t < nt; ++t) top = std::max(top, Pmax_[t * m_ + j]);
+      double sum = 0;
+      for (int t = 0, nt = team_.size(); t < nt; ++t) {
+        double mt = Pmax_[t * m_ + j];
+        if (mt > -kInf) sum += mt == top ? P_[t * m_ + j] : P_[t * m_ + j] * std::exp(mt - top);
+      }
+      double lse = top + std::log(sum);
+      if (check) {
+        double e = std::exp(v[j] + lse) - p_.b[j];
+        err += e * e;
+      }
+      double x = -kInf;
+      if (p_.b[j] > 0) {
+        if (!std::isfinite(lse)) s.bad = 1;
+        x = logb_[j] - lse;
+        delta = std::max(delta, std::fabs(x - v[j]));
+      }
+      vn[j] = x;
+      if (histOut) histOut[j] = x;
+    }
+    s.err = err;
+    s.delta = delta;
+  }
+
+  // ---- phase C: owned rows, the u-update from the new v ----
+  void updateRowsScaling(const Local& l, long k) {
+    const double hi = std::exp(Bounds<T>::absorb), lo = 1.0 / hi;
+    Slot& s = rowSlot_[l.tid];
+    const double* V = VCur(l);
+    s.bad = s.absorb = 0;
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
+      double r = dotRow(Kt_.data() + i * m_, V, m_);
+      double un = 0;
+      if (p_.a[i] > 0) {
+        if (!(r > 0 && r < kInf)) s.bad = 1;
+        un = p_.a[i] / r;
+        if (!(un <= hi && un >= lo)) s.absorb = 1;
+      }
+      U_[i] = un;
+    }
+    if (recording() && l.rows.end > l.rows.begin) {
+      double* hu = histU(k);
+      logArray(U_.data() + l.rows.begin, hu + l.rows.begin, l.rows.end - l.rows.begin);
+      for (size_t i = l.rows.begin; i < l.rows.end; ++i) hu[i] += alpha_[i];
+    }
+  }
+  void updateRowsLog(const Local& l, double* histOut) {
+    Slot& s = rowSlot_[l.tid];
+    const double* v = vCur(l);
+    double delta = 0;
+    s.bad = s.absorb = 0;
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
+      double un = -kInf;
+      if (p_.a[i] > 0) {
+        double lse = rowLogSumExp(p_.M + i * m_, c_, v, m_);
+        if (!std::isfinite(lse)) s.bad = 1;
+        un = loga_[i] - lse;
+        delta = std::max(delta, std::fabs(un - u_[i]));
+      }
+      u_[i] = un;
+      if (histOut) histOut[i] = un;
+    }
+    s.delta = delta;
+  }
+
+  // ---- changes of representation (rare; each ends with the owned kernel rows rebuilt) ----
+  void rebuildRows(const Local& l) {
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i)
+      buildKernelRow(Kt_.data() + i * m_, p_.M + i * m_, c_, alpha_[i], beta_.data(), m_);
+  }
+  void toScaling(const Local& l) {
+    const double* v = vCur(l);
+    double* V = VCur(l);
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
+      bool live = p_.a[i] > 0;
+      alpha_[i] = live ? u_[i] : 0.0;
+      U_[i] = live ? 1.0 : 0.0;
+    }
+    for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
+      bool live = p_.b[j] > 0;
+      beta_[j] = live ? v[j] : 0.0;
+      V[j] = live ? 1.0 : 0.0;
+    }
+    team_.sync(l.tid);
+    rebuildRows(l);
+    rowSlot_[l.tid] = Slot{};
+  }
+  void absorb(const Local& l) {
+    double* V = VCur(l);
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i)
+      if (U_[i] > 0) { alpha_[i] += std::log(U_[i]); U_[i] = 1.0; }
+    for (size_t j = l.cols.begin; j < l.cols.end; ++j)
+      if (V[j] > 0) { beta_[j] += std::log(V[j]); V[j] = 1.0; }
+    team_.sync(l.tid);
+    rebuildRows(l);
+    rowSlot_[l.tid] = Slot{};
+    if (l.tid == 0) ++out_.absorptions;
+  }
+  void columnPotentialsFromScaling(const Local& l) {
+    const double* V = VCur(l);
+    double* v = vCur(l);
+    for (size_t j = l.cols.begin; j < l.cols.end; ++j) v[j] = V[j] > 0 ? beta_[j] + std::log(V[j]) : -kInf;
+  }
+  void rowPotentialsFromScaling(const Local& l) {
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i) u_[i] = U_[i] > 0 ? alpha_[i] + std::log(U_[i]) : -kInf;
+  }
+
+  // plan = exp(-M/reg + u + v), the potentials, <M, plan>, and the plan's row sums (rowSum_) and
+  // per-thread partial column sums (P_) from which finish() forms the regulariser.
+  void outputs(const Local& l) {
+    const double* v = vCur(l);
+    for (size_t j = l.cols.begin; j < l.cols.end; ++j) out_.logV[j] = static_cast<T>(v[j]);
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i) out_.logU[i] = static_cast<T>(u_[i]);
+    std::fill(l.Pt, l.Pt + m_, 0.0);
+    v8d lin = splat(0);
+    const size_t vec = m_ / kLanes * kLanes;
+    for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
+      const T* Mi = p_.M + i * m_;
+      T* Pi = out_.plan + i * m_;
+      const double ui = u_[i];
+      v8d row = splat(0);
+      for (size_t j = 0; j < vec; j += kLanes) {
+        v8d mij = load8(Mi + j);
+        v8d pij = exp8(mij * c_ + ui + load8(v + j));
+        store8(Pi + j, pij);
+        store8(l.Pt + j, load8(l.Pt + j) + pij);
+        lin += mij * pij;
+        row += pij;
+      }
+      if (vec < m_) {
+        size_t cnt = m_ - vec;
+        v8d mij = loadTail(Mi + vec, cnt, 0.0);
+        v8d pij = exp8(mij * c_ + ui + loadTail(v + vec, cnt, -kInf));
+        storeTail(Pi + vec, pij, cnt);
+        for (size_t k = 0; k < cnt; ++k) l.Pt[vec + k] += pij[k];
+        lin += mij * pij;
+        row += pij;
+      }
+      rowSum_[i] = hsum(row);
+    }
+    rowSlot_[l.tid].lin = hsum(lin);
+  }
+
+  // Defined in sinkhorn.cc: the iteration loop, POT's last step, and the value and status.
+  void body(int tid, int nt);
+  void lastStep(Local& l);
+  Status finish();
+
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
+};
+
+}  // namespace ot::cpu::sk
