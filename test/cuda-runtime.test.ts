@@ -1,10 +1,14 @@
 // The CUDA path on machines without a usable GPU (CI): the addon loads, lists no device, and every CUDA
 // entry point (sync and async, host and device forms) fails cleanly with OTError ERR_OT_DEVICE.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
 import { addon } from '../lib/native.js';
 import { nativeCuda } from '../lib/cuda/index.js';
 
+const gpuScript = join(dirname(fileURLToPath(import.meta.url)), 'gpu', 'run-gpu-checks.mjs');
 const info = addon.backendInfo() as { cudaCompiled: boolean; cudaDevices: unknown[] };
 const gpuPresent = info.cudaDevices.length > 0;
 
@@ -124,4 +128,19 @@ describe('OT_DEVICE=cpu hides any GPU', () => {
     delete process.env.OT_DEVICE;
     expect(ot.cuda.cudaAvailable()).toBe(info.cudaCompiled && gpuPresent);
   });
+});
+
+describe('npm run test:gpu on a machine without a GPU', () => {
+  it.skipIf(gpuPresent)('prints "no GPU: skipped" and exits 0', () => {
+    const r = spawnSync(process.execPath, [gpuScript], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^no GPU: skipped( \(the addon was built without CUDA\))?$/);
+  });
+
+  // The float64 references the GPU results are judged by must themselves match POT.
+  it('its JS references reproduce the POT fixtures (--self-test)', () => {
+    const r = spawnSync(process.execPath, [gpuScript, '--self-test'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/(\d+)\/\1 cases passed/);
+  }, 130_000);
 });

@@ -27,16 +27,23 @@ async function loadLibrary() {
   }
 }
 
+// The library's addon when it has the CUDA kernels; else the first CUDA build found on disk (a CPU-only
+// prebuilt binary must not hide a CUDA build in build/).
 function loadAddon(lib) {
-  if (lib?.cuda?.nativeCuda) return lib.cuda.nativeCuda;
+  const cudaCompiled = (a) => Boolean(a?.backendInfo?.().cudaCompiled);
+  if (cudaCompiled(lib?.cuda?.nativeCuda)) return lib.cuda.nativeCuda;
   const require = createRequire(import.meta.url);
   const candidates = [
     process.env.OT_ADDON_PATH,
     join(root, 'build', 'Release', 'optimal_transport.node'),
     join(root, 'build-cuda', 'Release', 'optimal_transport.node'),
   ].filter(Boolean);
-  for (const c of candidates) if (existsSync(c)) return require(c);
-  return null;
+  for (const c of candidates) {
+    if (!existsSync(c)) continue;
+    const a = require(c);
+    if (cudaCompiled(a)) return a;
+  }
+  return lib?.cuda?.nativeCuda ?? null;
 }
 
 const fixture = (name) => JSON.parse(readFileSync(join(root, 'test', 'fixtures', `${name}.json`), 'utf8')).cases;
@@ -732,7 +739,8 @@ if (flags.has('--self-test')) {
 }
 const devices = cu?.backendInfo?.().cudaDevices ?? (lib?.backend?.().devices ?? []).filter((d) => d.type === 'cuda');
 if (!cu || typeof cu.cudaAvailable !== 'function' || !cu.cudaAvailable() || devices.length === 0) {
-  console.log('no GPU: skipped');
+  const why = cu?.backendInfo && !cu.backendInfo().cudaCompiled ? ' (the addon was built without CUDA)' : '';
+  console.log(`no GPU: skipped${why}`);
   process.exit(0);
 }
 results.device = devices[0];
