@@ -45,7 +45,7 @@ void Forward<T>::body(int tid, int nt) {
   if (recording()) std::fill(hist_ + l.rows.begin, hist_ + l.rows.end, 0.0);  // u^0 = 0
   Mode mode = Mode::Log;
   Status status = Status::Ok;
-  bool logOnly = false, pendingCheck = false, colAbsorb = false, clockStarted = false;
+  bool logOnly = false, pendingCheck = false, colAbsorb = false, clockStarted = false, partialsReady = false;
   double colDelta = kInf;
   long ii = 0;
   for (;;) {
@@ -54,7 +54,10 @@ void Forward<T>::body(int tid, int nt) {
       break;
     }
     // Phase A, then decisions on the previous row phase (every thread reads the same slots).
-    if (mode == Mode::Scaling) columnsScaling(l); else columnsLog(l);
+    if (!partialsReady) {
+      if (mode == Mode::Scaling) columnsScaling(l); else columnsLog(l);
+    }
+    partialsReady = false;  // every path back to the top recomputes them, unless phase C did
     if (recording() && ii + 1 > histIters_) {  // the same test on every thread: hist_ only moves below
       team_.sync(l.tid);
       if (tid == 0) oomSnap_ = growHistory(ii + 1) ? 0 : 1;
@@ -147,8 +150,12 @@ void Forward<T>::body(int tid, int nt) {
     }
     // Phase C.
     l.par = 1 - l.par;
-    if (mode == Mode::Scaling) updateRowsScaling(l, ii + 1);
-    else updateRowsLog(l, recording() ? histU(ii + 1) : nullptr);
+    if (mode == Mode::Scaling) {
+      updateRowsScaling(l, ii + 1);
+      partialsReady = true;
+    } else {
+      updateRowsLog(l, recording() ? histU(ii + 1) : nullptr);
+    }
     pendingCheck = ii % 10 == 0;
     ++ii;
     if (tid == 0 && mode == Mode::Log) ++out_.logIterations;

@@ -3,6 +3,7 @@
 // Each half-step's Jacobian is a row/column-normalised kernel; kernels are rebuilt from M on a base
 // pair of potentials (one rebuild per segment of iterations that stay close to it), and the
 // gradient with respect to M is accumulated as a blocked product of the per-iteration vectors.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <new>
@@ -218,6 +219,7 @@ class Backward {
     }
     team_.sync(tid);
     int seg = 0, slots = 0;
+    bool partialsReady = false;  // phase C' already summed the next z half-step's columns
     for (long k = K_; k >= 1; --k) {
       const long hz = 2 * (K_ - k);
       // z^k: the u-update's Jacobian, on base seg.
@@ -226,10 +228,13 @@ class Backward {
         seg = segOf_[hz];
         rebuild(rows, seg, beta);
       }
-      scalings(hu(k), segBase_[seg].first, X.data(), rows.begin, rows.end);
-      for (size_t i = rows.begin; i < rows.end; ++i) xz_[i] = p_.a[i] > 0 ? gu_[i] * X[i] / p_.a[i] : 0.0;
-      std::fill(Pt, Pt + m_, 0.0);
-      accumulateColumns(Pt, Kt_.data() + rows.begin * m_, m_, xz_.data() + rows.begin, rows.end - rows.begin, m_);
+      if (!partialsReady) {
+        scalings(hu(k), segBase_[seg].first, X.data(), rows.begin, rows.end);
+        for (size_t i = rows.begin; i < rows.end; ++i) xz_[i] = p_.a[i] > 0 ? gu_[i] * X[i] / p_.a[i] : 0.0;
+        std::fill(Pt, Pt + m_, 0.0);
+        accumulateColumns(Pt, Kt_.data() + rows.begin * m_, m_, xz_.data() + rows.begin, rows.end - rows.begin, m_);
+      }
+      partialsReady = false;
       if (wantM()) std::copy(xz_.begin() + rows.begin, xz_.begin() + rows.end, FX_.begin() + slots * n_ + rows.begin);
       team_.sync(tid);
       scalings(hvz(k), segBase_[seg].second, Y_.data(), cols.begin, cols.end);
@@ -265,9 +270,19 @@ class Backward {
         cols = {0, m_};
       }
       scalings(hu(k - 1), segBase_[seg].first, Xp.data(), rows.begin, rows.end);
-      for (size_t i = rows.begin; i < rows.end; ++i) {
-        gloga_[i] += gu_[i];
-        gu_[i] = -Xp[i] * dotRow(Kt_.data() + i * m_, yw_.data(), m_);
+      // With the next z half-step on the same kernel, its column sums are taken here, group by group,
+      // while the rows are in L1 (u^(k-1)'s scalings are Xp).
+      partialsReady = k > 1 && segOf_[hz + 2] == seg;
+      if (partialsReady) std::fill(Pt, Pt + m_, 0.0);
+      constexpr size_t kGroup = 4;
+      for (size_t i0 = rows.begin; i0 < rows.end; i0 += kGroup) {
+        const size_t cnt = std::min(kGroup, rows.end - i0);
+        for (size_t i = i0; i < i0 + cnt; ++i) {
+          gloga_[i] += gu_[i];
+          gu_[i] = -Xp[i] * dotRow(Kt_.data() + i * m_, yw_.data(), m_);
+          xz_[i] = p_.a[i] > 0 ? gu_[i] * Xp[i] / p_.a[i] : 0.0;
+        }
+        if (partialsReady) accumulateColumns(Pt, Kt_.data() + i0 * m_, m_, xz_.data() + i0, cnt, m_);
       }
       if (wantM()) std::copy(Xp.begin() + rows.begin, Xp.begin() + rows.end, FX_.begin() + slots * n_ + rows.begin);
       ++slots;

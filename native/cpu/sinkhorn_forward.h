@@ -194,20 +194,28 @@ class Forward {
   }
 
   // ---- phase C: owned rows, the u-update from the new v ----
+  // Also does the next iteration's phase A while each group of rows is still in L1: one sweep of the
+  // kernel per iteration instead of two.
   void updateRowsScaling(const Local& l, long k) {
     const double hi = std::exp(Bounds<T>::absorb), lo = 1.0 / hi;
     Slot& s = rowSlot_[l.tid];
     const double* V = VCur(l);
     s.bad = s.absorb = 0;
-    for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
-      double r = dotRow(Kt_.data() + i * m_, V, m_);
-      double un = 0;
-      if (p_.a[i] > 0) {
-        if (!(r > 0 && r < kInf)) s.bad = 1;
-        un = p_.a[i] / r;
-        if (!(un <= hi && un >= lo)) s.absorb = 1;
+    std::fill(l.Pt, l.Pt + m_, 0.0);
+    constexpr size_t kGroup = 4;
+    for (size_t i0 = l.rows.begin; i0 < l.rows.end; i0 += kGroup) {
+      const size_t cnt = std::min(kGroup, l.rows.end - i0);
+      for (size_t i = i0; i < i0 + cnt; ++i) {
+        double r = dotRow(Kt_.data() + i * m_, V, m_);
+        double un = 0;
+        if (p_.a[i] > 0) {
+          if (!(r > 0 && r < kInf)) s.bad = 1;
+          un = p_.a[i] / r;
+          if (!(un <= hi && un >= lo)) s.absorb = 1;
+        }
+        U_[i] = un;
       }
-      U_[i] = un;
+      accumulateColumns(l.Pt, Kt_.data() + i0 * m_, m_, U_.data() + i0, cnt, m_);
     }
     if (recording() && l.rows.end > l.rows.begin) {
       double* hu = histU(k);
