@@ -1,6 +1,6 @@
 // Branch-free exp and log for float and double, written so that compilers vectorise the loops that call
 // them (the batched Sinkhorn kernels spend most of their time in exp). Accuracy: about 1 ulp on normal
-// results; exp flushes results below the smallest normal number to 0.
+// results; exp flushes results below the smallest normal number to 0 (see fastLog for its domain).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -94,13 +94,16 @@ inline double fastExp(double x) {
   return x < lo ? 0.0 : y;
 }
 
-// log(x) for x > 0 (musl/fdlibm scheme: x = 2^k (1+f) with 1+f in [sqrt(2)/2, sqrt(2)), then a
-// minimax series in s = f/(2+f)). x == 0 gives -inf, x < 0 or NaN gives NaN, +inf gives +inf.
+// log(x) for x >= 0 (musl/fdlibm scheme: x = 2^k (1+f) with 1+f in [sqrt(2)/2, sqrt(2)), then a
+// minimax series in s = f/(2+f)). NaN and +inf give NaN; 0 gives log of half the smallest subnormal
+// (about -104 in float, -745 in double) instead of -inf; negative x is outside the contract. No select
+// discards the polynomial, so compilers can if-convert and vectorise calling loops under -ftrapping-math.
 inline float fastLog(float x) {
   using namespace detail;
-  const float tiny = 1.17549435e-38f;  // smallest normal: subnormals are scaled up first
+  const float tiny = 1.17549435e-38f;  // smallest normal: subnormals are scaled up by 2^23 first
   bool sub = x < tiny;
-  float xs = sub ? x * 8388608.0f : x;
+  const float scaled = x * 8388608.0f;
+  float xs = sub ? scaled : x;
   int32_t ix = bitsOf(xs) + (0x3f800000 - 0x3f3504f3);
   int32_t k = (ix >> 23) - 0x7f - (sub ? 23 : 0);
   float m = floatOf((ix & 0x007fffff) + 0x3f3504f3);
@@ -114,17 +117,15 @@ inline float fastLog(float x) {
   float hfsq = 0.5f * f * f;
   float dk = static_cast<float>(k);
   float y = s * (hfsq + R) + dk * 9.0580006145e-06f - hfsq + f + dk * 6.9313812256e-01f;
-  const float inf = std::numeric_limits<float>::infinity();
-  y = x == 0.0f ? -inf : y;
-  y = x == inf ? inf : y;
-  return (x < 0.0f || x != x) ? std::numeric_limits<float>::quiet_NaN() : y;
+  return y + (x - x);  // x - x is NaN exactly for NaN and inf
 }
 
 inline double fastLog(double x) {
   using namespace detail;
   const double tiny = 2.2250738585072014e-308;
   bool sub = x < tiny;
-  double xs = sub ? x * 18014398509481984.0 : x;  // 2^54
+  const double scaled = x * 18014398509481984.0;  // 2^54
+  double xs = sub ? scaled : x;
   int64_t hx = (bitsOf(xs) >> 32) + (0x3ff00000 - 0x3fe6a09e);
   int64_t k = (hx >> 20) - 0x3ff - (sub ? 54 : 0);
   int64_t mb = (((hx & 0x000fffff) + 0x3fe6a09e) << 32) | (bitsOf(xs) & 0xffffffffLL);
@@ -139,10 +140,7 @@ inline double fastLog(double x) {
   double hfsq = 0.5 * f * f;
   double dk = static_cast<double>(k);
   double y = s * (hfsq + R) + dk * 1.90821492927058770002e-10 - hfsq + f + dk * 6.93147180369123816490e-01;
-  const double inf = std::numeric_limits<double>::infinity();
-  y = x == 0.0 ? -inf : y;
-  y = x == inf ? inf : y;
-  return (x < 0.0 || x != x) ? std::numeric_limits<double>::quiet_NaN() : y;
+  return y + (x - x);
 }
 
 }  // namespace ot::cpu

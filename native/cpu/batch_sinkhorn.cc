@@ -9,20 +9,31 @@
 #include <new>
 
 #include "common/parallel.h"
+#include "cpu/batch_log_absorbed.h"
 #include "cpu/batch_sinkhorn_ops.h"
 
 namespace ot::cpu {
 namespace {
 
+using batch::AbsorbedLog;
 using batch::Workspace;
 constexpr int64_t kCheckEvery = 10;  // POT: `if n_iters % 10 == 0`
+
+// One thread's scratch: the problem's kernel and vectors, and the absorbed kernel of the log solver.
+template <typename T>
+struct Scratch {
+  Workspace<T> w;
+  AbsorbedLog<T> z;
+  Scratch(size_t n, size_t m) : w(n, m, false), z(n, m) {}
+};
 
 template <typename T>
 class ForwardSolver {
  public:
   ForwardSolver(const T* M, const T* a, const T* b, const BatchSinkhornParams& p, BatchSinkhornOut<T>& out,
                 CancelFlag cancel)
-      : M_(M), a_(a), b_(b), p_(p), out_(out), cancel_(cancel), done_(p.B, 0), okAt_(p.B, -1), dead_(p.B, 0) {}
+      : M_(M), a_(a), b_(b), p_(p), out_(out), cancel_(cancel), done_(p.B, 0), okAt_(p.B, -1), finishedAt_(p.B, -1),
+        dead_(p.B, 0) {}
 
   Status run() {
     const size_t B = p_.B, n = p_.n, m = p_.m;
@@ -40,8 +51,14 @@ class ForwardSolver {
     std::vector<size_t> pending(B);
     for (size_t pb = 0; pb < B; ++pb) pending[pb] = pb;
     int64_t target = 0;
-    while (!pending.empty()) {
-      forEach(pending, [&](Workspace<T>& w, size_t pb) { advance(w, pb, target); });
+    for (int round = 0; !pending.empty(); ++round) {
+      // Results are computed while the kernel is hot when this round is likely the problem's last: always
+      // under stopRule 'problem', from the catch-up round on under 'batch'. The final pass redoes the rest.
+      const bool finishHere = p_.record == BatchRecord::None && (p_.stop == BatchStop::Problem || round > 0);
+      forEach(pending, [&](Scratch<T>& sc, size_t pb) {
+        advance(sc, pb, target);
+        if (finishHere && failed_ == Status::Ok) finishLoaded(sc.w, pb);
+      });
       if (failed_ != Status::Ok) return failed_.load();
       if (p_.stop == BatchStop::Problem) break;
       // The batch can stop no earlier than the latest first-converged checkpoint; a problem that never
@@ -59,9 +76,13 @@ class ForwardSolver {
       for (size_t pb = 0; pb < B; ++pb)
         if (dead_[pb]) out_.nIter = p_.maxIter - 1;
 
-    std::vector<size_t> all(B);
-    for (size_t pb = 0; pb < B; ++pb) all[pb] = pb;
-    forEach(all, [&](Workspace<T>& w, size_t pb) { finish(w, pb); });
+    std::vector<size_t> rest;
+    for (size_t pb = 0; pb < B; ++pb)
+      if (finishedAt_[pb] != done_[pb]) rest.push_back(pb);
+    forEach(rest, [&](Scratch<T>& sc, size_t pb) {
+      load(sc.w, pb);
+      finishLoaded(sc.w, pb);
+    });
     if (failed_ != Status::Ok) return failed_.load();
     Status overall = Status::Ok;
     for (size_t pb = 0; pb < B; ++pb) {
@@ -85,10 +106,10 @@ class ForwardSolver {
     int nt = std::min<int>(teamSizeFor(work), static_cast<int>(std::max<size_t>(list.size(), 1)));
     runTeam(nt, [&](int, int) {
       try {
-        Workspace<T> w(p_.n, p_.m, false);
+        Scratch<T> sc(p_.n, p_.m);
         for (size_t k = next.fetch_add(1); k < list.size(); k = next.fetch_add(1)) {
           if (failed_ != Status::Ok) return;
-          body(w, list[k]);
+          body(sc, list[k]);
         }
       } catch (const std::bad_alloc&) {
         fail(Status::OutOfMemory);
@@ -104,14 +125,33 @@ class ForwardSolver {
   void load(Workspace<T>& w, size_t pb) {
     const size_t n = p_.n, m = p_.m;
     batch::loadKernel(M_ + pb * n * m, static_cast<T>(p_.reg), !logDomain(), n, m, w.K.data(), w.Kt.data());
-    if (logDomain()) {
-      for (size_t i = 0; i < n; ++i) w.la[i] = std::log(a_[pb * n + i]);
-      for (size_t j = 0; j < m; ++j) w.lb[j] = std::log(b_[pb * m + j]);
-    }
+    if (logDomain()) batch::logWeights(a_ + pb * n, b_ + pb * m, n, m, w.la.data(), w.lb.data());
+    w.haveLseU = w.haveLseV = false;
   }
 
-  // One Sinkhorn iteration (u then v update), appended to the trace when recording.
-  void iterate(Workspace<T>& w, size_t pb, bool record) {
+  // lse[i] = LSE_j(K_ij + v_j) (into w.lseU), single-pass when the previous one is a usable shift.
+  void lseOfU(Workspace<T>& w, const T* v) {
+    const size_t n = p_.n, m = p_.m;
+    T* t = w.tmp.data();
+    if (!(w.haveLseU && batch::columnLseShifted(w.Kt.data(), v, m, n, w.lseU.data(), w.acc.data(), t)))
+      batch::columnLse(w.Kt.data(), v, m, n, w.mx.data(), w.acc.data(), t);
+    std::copy(t, t + n, w.lseU.data());
+    w.haveLseU = true;
+  }
+
+  // lse[j] = LSE_i(K_ij + u_i) (into w.lseV).
+  void lseOfV(Workspace<T>& w, const T* u) {
+    const size_t n = p_.n, m = p_.m;
+    T* t = w.tmp.data();
+    if (!(w.haveLseV && batch::columnLseShifted(w.K.data(), u, n, m, w.lseV.data(), w.acc.data(), t)))
+      batch::columnLse(w.K.data(), u, n, m, w.mx.data(), w.acc.data(), t);
+    std::copy(t, t + m, w.lseV.data());
+    w.haveLseV = true;
+  }
+
+  // One Sinkhorn iteration (u then v update), appended to the trace when recording. `uLseReady`: the
+  // u-update's LSE is already in w.lseU (computed by the previous checkpoint's marginal check).
+  void iterate(Workspace<T>& w, size_t pb, bool record, bool uLseReady = false) {
     const size_t n = p_.n, m = p_.m;
     T* u = pot0(pb);
     T* v = pot1(pb);
@@ -122,15 +162,15 @@ class ForwardSolver {
       steps.resize(at + n + m);
       rec = steps.data() + at;
     }
-    T* t = w.tmp.data();
     if (logDomain()) {
-      batch::columnLse(w.Kt.data(), v, m, n, w.mx.data(), w.acc.data(), t);  // u = log a - LSE_j(K + v)
-      for (size_t i = 0; i < n; ++i) u[i] = w.la[i] - t[i];
-      if (rec) for (size_t i = 0; i < n; ++i) rec[i] = -t[i];
-      batch::columnLse(w.K.data(), u, n, m, w.mx.data(), w.acc.data(), t);   // v = log b - LSE_i(K + u)
-      for (size_t j = 0; j < m; ++j) v[j] = w.lb[j] - t[j];
-      if (rec) for (size_t j = 0; j < m; ++j) rec[n + j] = -t[j];
+      if (!uLseReady) lseOfU(w, v);  // u = log a - LSE_j(K + v)
+      for (size_t i = 0; i < n; ++i) u[i] = w.la[i] - w.lseU[i];
+      if (rec) for (size_t i = 0; i < n; ++i) rec[i] = -w.lseU[i];
+      lseOfV(w, u);                  // v = log b - LSE_i(K + u)
+      for (size_t j = 0; j < m; ++j) v[j] = w.lb[j] - w.lseV[j];
+      if (rec) for (size_t j = 0; j < m; ++j) rec[n + j] = -w.lseV[j];
     } else {
+      T* t = w.tmp.data();
       const T* a = a_ + pb * n;
       const T* b = b_ + pb * m;
       batch::columnDot(w.Kt.data(), v, m, n, t);  // f = a / (K g)
@@ -144,6 +184,26 @@ class ForwardSolver {
     }
   }
 
+  // POT's check from the next u-update's LSE, which the log solver needs anyway:
+  // sum_j exp(K_ij + u_i + v_j) = exp(u_i + LSE_j(K_ij + v_j)). Leaves that LSE in w.lseU.
+  double marginalErrorAhead(Workspace<T>& w, size_t pb) {
+    const size_t n = p_.n;
+    lseOfU(w, pot1(pb));
+    const T* u = pot0(pb);
+    T* rs = w.acc.data();
+    for (size_t i = 0; i < n; ++i) rs[i] = fastExp(u[i] + w.lseU[i]);
+    return distanceTo(rs, a_ + pb * n, n);
+  }
+
+  static double distanceTo(const T* rs, const T* a, size_t n) {
+    double e = 0;
+    for (size_t i = 0; i < n; ++i) {
+      double d = static_cast<double>(rs[i]) - static_cast<double>(a[i]);
+      e += d * d;
+    }
+    return std::sqrt(e);
+  }
+
   // POT's check: || sum_j T_ij - a_i ||_2 for the current iterate.
   double marginalError(Workspace<T>& w, size_t pb) {
     const size_t n = p_.n, m = p_.m;
@@ -154,43 +214,102 @@ class ForwardSolver {
       batch::columnDot(w.Kt.data(), pot1(pb), m, n, rs);
       for (size_t i = 0; i < n; ++i) rs[i] *= pot0(pb)[i];
     }
-    double e = 0;
-    for (size_t i = 0; i < n; ++i) {
-      double d = static_cast<double>(rs[i]) - static_cast<double>(a_[pb * n + i]);
-      e += d * d;
-    }
-    return std::sqrt(e);
+    return distanceTo(rs, a_ + pb * n, n);
   }
 
   // Iterates problem pb until its first checkpoint at or after `target` with error below tol (okAt),
   // max_iter, a non-finite error (dead) or cancellation. Checkpoints before `target` cannot end the
   // batch, so they are not evaluated.
-  void advance(Workspace<T>& w, size_t pb, int64_t target) {
+  void advance(Scratch<T>& sc, size_t pb, int64_t target) {
     okAt_[pb] = -1;
-    load(w, pb);
+    sc.z.reset();
+    load(sc.w, pb);
+    if (logDomain() && p_.record == BatchRecord::None) advanceAbsorbed(sc, pb, target);
+    else advanceDirect(sc.w, pb, target);
+  }
+
+  // Checkpoint bookkeeping shared by both loops; true when the problem stops here.
+  template <class Error>
+  bool stopsAt(int64_t it, int64_t target, size_t pb, Error error) {
+    if (it % kCheckEvery != 0) return false;
+    if (cancel_.raised()) {
+      fail(Status::Aborted);
+      return true;
+    }
+    if (it < target) return false;
+    double err = error();
+    if (!std::isfinite(err)) {
+      dead_[pb] = 1;
+      return true;
+    }
+    if (err < p_.tol) {
+      okAt_[pb] = it;
+      return true;
+    }
+    return false;
+  }
+
+  // The scaling solver, and the log solver when recording the iterates for the adjoint.
+  void advanceDirect(Workspace<T>& w, size_t pb, int64_t target) {
     const bool record = p_.record != BatchRecord::None;
+    bool uLseReady = false;
     while (done_[pb] < p_.maxIter) {
-      iterate(w, pb, record);
+      iterate(w, pb, record, uLseReady);
       const int64_t it = done_[pb]++;
-      if (it % kCheckEvery != 0) continue;
-      if (cancel_.raised()) return fail(Status::Aborted);
-      if (it < target) continue;
-      double err = marginalError(w, pb);
-      if (!std::isfinite(err)) {
-        dead_[pb] = 1;
-        return;
-      }
-      if (err < p_.tol) {
-        okAt_[pb] = it;
-        return;
-      }
+      // The log solver's check doubles as the next u-update when the loop goes on.
+      const bool ahead = logDomain() && done_[pb] < p_.maxIter;
+      uLseReady = false;
+      if (stopsAt(it, target, pb, [&] { return ahead ? marginalErrorAhead(w, pb) : marginalError(w, pb); })) return;
+      uLseReady = ahead && it % kCheckEvery == 0 && it >= target;
     }
   }
 
-  // POT's grad='last_step' update (when asked), then plan, values and the problem's status.
-  void finish(Workspace<T>& w, size_t pb) {
+  // The log solver on an absorbed kernel (same iterates; see batch_log_absorbed.h). A refused step is
+  // redone in the log domain and the kernel re-absorbed; after repeated refusals the problem stays there.
+  void advanceAbsorbed(Scratch<T>& sc, size_t pb, int64_t target) {
+    Workspace<T>& w = sc.w;
+    AbsorbedLog<T>& z = sc.z;
+    const T* a = a_ + pb * p_.n;
+    const T* b = b_ + pb * p_.m;
+    T* u = pot0(pb);
+    T* v = pot1(pb);
+    // Absorbing the current potentials (POT's u = v = 0 at the start) is safe unless exp(K) underflows for a
+    // small reg; then the first step is refused and runs in the log domain.
+    z.absorb(w.K.data(), w.Kt.data(), u, v);
+    int refusals = 0;
+    while (done_[pb] < p_.maxIter) {
+      if (refusals >= 2) {
+        z.reset();
+        return advanceDirect(w, pb, target);
+      }
+      bool stepped = z.active() && z.iterate(a, b);
+      if (!stepped) {
+        if (z.active()) {
+          z.sync(u, v);
+          ++refusals;
+        }
+        iterate(w, pb, false);
+        z.absorb(w.K.data(), w.Kt.data(), u, v);
+      } else if (z.drifted()) {
+        z.sync(u, v);
+        z.absorb(w.K.data(), w.Kt.data(), u, v);
+      }
+      const int64_t it = done_[pb]++;
+      const bool stop = stopsAt(it, target, pb, [&] {
+        T* rs = w.acc.data();
+        z.rowSums(rs);
+        return distanceTo(rs, a, p_.n);
+      });
+      if (stop) break;
+    }
+    z.sync(u, v);
+  }
+
+  // POT's grad='last_step' update (when asked), then plan, values and the problem's status; w holds pb's kernel.
+  // The plan always comes from the potentials, so a problem's results do not depend on where it was finished.
+  void finishLoaded(Workspace<T>& w, size_t pb) {
     const size_t n = p_.n, m = p_.m;
-    load(w, pb);
+    finishedAt_[pb] = done_[pb];
     if (p_.record == BatchRecord::LastStep && !dead_[pb]) iterate(w, pb, true);
     const T* Mp = M_ + pb * n * m;
     const T* a = a_ + pb * n;
@@ -203,13 +322,9 @@ class ForwardSolver {
     double* accLin = w.dsum.data();
     double* accReg = accLin + m;
     for (size_t j = 0; j < m; ++j) accLin[j] = accReg[j] = 0;
-    double err2 = 0;
     for (size_t i = 0; i < n; ++i) {
       planRow(w.K.data() + i * m, u[i], v, plan + i * m);
       rowTerms(Mp + i * m, plan + i * m, a[i], b, kl, eps, accLin, accReg);
-      double rs = 0;
-      for (size_t j = 0; j < m; ++j) rs += plan[i * m + j];
-      err2 += (rs - a[i]) * (rs - a[i]);
     }
     double lin = 0, r = 0;
     for (size_t j = 0; j < m; ++j) lin += accLin[j], r += accReg[j];
@@ -222,7 +337,7 @@ class ForwardSolver {
     for (size_t j = 0; j < m && finite; ++j) finite = std::isfinite(v[j]) || b[j] == 0;
     Status s = Status::MaxIter;
     if (dead_[pb] || !finite) s = Status::Diverged;
-    else if (okAt_[pb] >= 0 || std::sqrt(err2) < p_.tol) s = Status::Ok;
+    else if (okAt_[pb] >= 0 || marginalError(w, pb) < p_.tol) s = Status::Ok;  // max_iter may still meet tol
     out_.status[pb] = static_cast<int32_t>(s);
   }
 
@@ -244,8 +359,8 @@ class ForwardSolver {
     for (size_t j = 0; j < m; ++j) accLin[j] += static_cast<double>(Mrow[j] * t[j]);
     if (kl) {
       for (size_t j = 0; j < m; ++j) {
-        T e = t[j] * fastLog(t[j] / (ai * b[j]) + eps);
-        accReg[j] += static_cast<double>(t[j] > T(0) ? e : T(0));
+        const T d = ai * b[j];  // d = 0 only where t = 0: divide by 1 there instead of making 0/0
+        accReg[j] += static_cast<double>(t[j] * fastLog(t[j] / (d > T(0) ? d : T(1)) + eps));
       }
     } else {
       for (size_t j = 0; j < m; ++j) accReg[j] += static_cast<double>(t[j] * fastLog(t[j] + eps));
@@ -258,7 +373,7 @@ class ForwardSolver {
   const BatchSinkhornParams& p_;
   BatchSinkhornOut<T>& out_;
   CancelFlag cancel_;
-  std::vector<int64_t> done_, okAt_;
+  std::vector<int64_t> done_, okAt_, finishedAt_;
   std::vector<uint8_t> dead_;
   std::atomic<Status> failed_{Status::Ok};
 };

@@ -75,10 +75,7 @@ class Adjoint {
     for (size_t j = 0; j < m; ++j) s.gv[j] = gPot1_ ? gPot1_[pb * m + j] : T(0);
     const T* a = a_ + pb * n;
     const T* b = b_ + pb * m;
-    if (logDomain()) {
-      for (size_t i = 0; i < n; ++i) w.la[i] = std::log(a[i]);
-      for (size_t j = 0; j < m; ++j) w.lb[j] = std::log(b[j]);
-    }
+    if (logDomain()) batch::logWeights(a, b, n, m, w.la.data(), w.lb.data());
     const T* last = steps.data() + m + (S - 1) * (n + m);
     stateAt(w, last, s.u.data(), s.v.data());
     if (gPlan_) planBackward(w, s, gPlan_ + pb * n * m);

@@ -18,10 +18,13 @@ struct Workspace {
   size_t n, m;
   std::vector<T> K, Kt, gK, gKt;
   std::vector<T> mx, acc, tmp, la, lb;
+  // The last LSEs of the u- and v-updates (shift guesses for columnLseShifted) and whether they are set.
+  std::vector<T> lseU, lseV;
+  bool haveLseU = false, haveLseV = false;
   std::vector<double> dsum;
   Workspace(size_t n_, size_t m_, bool withGrad)
       : n(n_), m(m_), K(n_ * m_), Kt(n_ * m_), mx(std::max(n_, m_)), acc(std::max(n_, m_)),
-        tmp(std::max(n_, m_)), la(n_), lb(m_), dsum(2 * m_) {
+        tmp(std::max(n_, m_)), la(n_), lb(m_), lseU(n_), lseV(m_), dsum(2 * m_) {
     if (withGrad) {
       gK.assign(n_ * m_, T(0));
       gKt.assign(n_ * m_, T(0));
@@ -38,6 +41,15 @@ OT_WIDE_VECTORS void loadKernel(const T* __restrict M, T reg, bool scaling, size
     for (size_t k = 0; k < n * m; ++k) K[k] = fastExp(K[k]);
   for (size_t i = 0; i < n; ++i)
     for (size_t j = 0; j < m; ++j) Kt[j * n + i] = K[i * m + j];
+}
+
+// log a, log b (POT: nx.log(a)); zero weights give -inf, which the LSE updates treat as empty rows.
+template <typename T>
+OT_WIDE_VECTORS void logWeights(const T* __restrict a, const T* __restrict b, size_t n, size_t m, T* __restrict la,
+                                T* __restrict lb) {
+  const T ninf = -std::numeric_limits<T>::infinity();
+  for (size_t i = 0; i < n; ++i) la[i] = a[i] > T(0) ? fastLog(a[i]) : ninf;
+  for (size_t j = 0; j < m; ++j) lb[j] = b[j] > T(0) ? fastLog(b[j]) : ninf;
 }
 
 // out[c] = log sum_r exp(A[r,c] + w[r]) for A [rows, cols], with the max shift of torch's logsumexp.
@@ -63,6 +75,27 @@ OT_WIDE_VECTORS void columnLse(const T* __restrict A, const T* __restrict w, siz
     for (size_t c = 0; c < cols; ++c) s[c] += fastExp(row[c] + wr - mx[c]);
   }
   for (size_t c = 0; c < cols; ++c) out[c] = mx[c] + fastLog(s[c]);
+}
+
+// Single-pass variant of columnLse: the shift is a guess of the result (the previous iteration's LSE, which
+// moves little), so the max pass can be skipped: out[c] = shift[c] + log sum_r exp(A[r,c] + w[r] - shift[c]).
+// Returns false (out unusable) when some sum left [2^-60, 2^60] — a guess off by more than ~40 — so the
+// caller redoes the exact two-pass columnLse; within that range no term that matters under- or overflows.
+template <typename T>
+OT_WIDE_VECTORS bool columnLseShifted(const T* __restrict A, const T* __restrict w, size_t rows, size_t cols,
+                                      const T* __restrict shift, T* __restrict s, T* __restrict out) {
+  for (size_t c = 0; c < cols; ++c) s[c] = T(0);
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = A + r * cols;
+    const T wr = w[r];
+    for (size_t c = 0; c < cols; ++c) s[c] += fastExp(row[c] + wr - shift[c]);
+  }
+  const T lo = T(8.673617379884035e-19), hi = T(1.152921504606847e18);  // 2^-60, 2^60
+  int bad = 0;
+  for (size_t c = 0; c < cols; ++c) bad |= (s[c] < lo) | !(s[c] <= hi);  // bitwise: && would branch
+  if (bad) return false;
+  for (size_t c = 0; c < cols; ++c) out[c] = shift[c] + fastLog(s[c]);
+  return true;
 }
 
 // out[c] = sum_r A[r,c] * w[r].
