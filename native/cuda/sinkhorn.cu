@@ -84,6 +84,19 @@ Status copyVec(T* dst, const T* src, size_t len) {
   return statusFromCuda(cudaMemcpyAsync(dst, src, len * sizeof(T), cudaMemcpyDeviceToDevice, stream()));
 }
 
+// Makes `buf` hold at least `rows` rows of `width` entries, doubling its capacity (contents kept).
+template <typename T>
+Status ensureRows(DeviceBuffer& buf, size_t rows, size_t width) {
+  if (width == 0 || buf.length() >= rows * width) return Status::Ok;
+  const size_t have = buf.length() / width;
+  DeviceBuffer grown;
+  OT_CUDA_TRY(grown.allocate((rows > 2 * have ? rows : 2 * have) * width, dtypeOf<T>()));
+  OT_CUDA_TRY(statusFromCuda(cudaMemcpyAsync(grown.data(), buf.data(), buf.bytes(), cudaMemcpyDeviceToDevice, stream())));
+  OT_CUDA_TRY(syncStatus());  // the old block is freed on assignment
+  buf = std::move(grown);
+  return Status::Ok;
+}
+
 // Sums the error terms on the device and brings back ||.||_2 (the only per-check host round trip).
 template <typename T>
 Status marginalError(const DeviceBuffer& errTerms, size_t m, const DeviceBuffer& sums, double& err) {
@@ -117,7 +130,12 @@ Status sinkhornLogCuda(const T* M, const T* a, const T* b, size_t n, size_t m, d
   OT_CUDA_TRY(rowSums.allocate(3 * n, dt));
   OT_CUDA_TRY((prepareColumns<T, math::Lse<T>>(n, m, ws)));
 
-  T* uCur = history ? out.histU : out.logU;
+  if (history) {  // room for a few rows now; more as iterations run
+    const size_t rows = static_cast<size_t>(maxIter < 63 ? maxIter : 63) + 1;
+    OT_CUDA_TRY(ensureRows<T>(*out.histU, rows, n));
+    OT_CUDA_TRY(ensureRows<T>(*out.histV, rows, m));
+  }
+  T* uCur = history ? out.histU->template as<T>() : out.logU;
   if (u0) OT_CUDA_TRY(copyVec(uCur, u0, n));
   else if (n) OT_CUDA_TRY(statusFromCuda(cudaMemsetAsync(uCur, 0, n * sizeof(T), stream())));
   const T* vPrev = nullptr;  // v of the last completed iteration (none yet: POT starts from v = 0)
@@ -126,7 +144,13 @@ Status sinkhornLogCuda(const T* M, const T* a, const T* b, size_t n, size_t m, d
   bool stopped = false;
   for (int64_t ii = 0; ii < maxIter; ++ii) {
     if (cancel.raised()) return Status::Aborted;
-    T* vOut = history ? out.histV + size_t(ii) * m : vBuf.as<T>() + size_t(ii % 2) * m;
+    if (history) {  // growing may move the history: re-derive the pointers into it
+      OT_CUDA_TRY(ensureRows<T>(*out.histU, size_t(ii) + 2, n));
+      OT_CUDA_TRY(ensureRows<T>(*out.histV, size_t(ii) + 1, m));
+      uCur = out.histU->template as<T>() + size_t(ii) * n;
+      if (ii > 0) vPrev = out.histV->template as<T>() + size_t(ii - 1) * m;
+    }
+    T* vOut = history ? out.histV->template as<T>() + size_t(ii) * m : vBuf.as<T>() + size_t(ii % 2) * m;
     const bool check = ii >= 1 && (ii - 1) % 10 == 0;  // POT's check of iteration ii - 1
     VColOp<T> vop{uCur, b, vPrev, vOut, check ? errTerms.as<T>() : nullptr, nr};
     OT_CUDA_TRY(colPass(M, n, m, vop, ws));
@@ -145,7 +169,7 @@ Status sinkhornLogCuda(const T* M, const T* a, const T* b, size_t n, size_t m, d
         break;
       }
     }
-    T* uOut = history ? out.histU + size_t(ii + 1) * n : uCur;
+    T* uOut = history ? out.histU->template as<T>() + size_t(ii + 1) * n : uCur;
     OT_CUDA_TRY(rowPass(M, n, m, URowOp<T>{v0 ? v0 : vOut, a, uOut, nr}));
     uCur = uOut;
     vPrev = vOut;

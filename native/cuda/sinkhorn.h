@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/status.h"
+#include "cuda/runtime.h"
 
 namespace ot::cuda {
 
@@ -14,10 +15,11 @@ struct SinkhornLogOutputs {
   T* logU = nullptr;   // [n] final log-potential u (required)
   T* logV = nullptr;   // [m] final log-potential v (required)
   T* plan = nullptr;   // [n×m] exp(-M/reg + u_i + v_j)
-  // Iterate history for the adjoint: histU [(maxIter + 1) × n] holds u0 then u after each iteration,
-  // histV [maxIter × m] holds v after each iteration. Only the first nIter (+1) rows are written.
-  T* histU = nullptr;
-  T* histV = nullptr;
+  // Iterate history for the adjoint, grown on the device as iterations run (so a huge maxIter costs
+  // nothing up front): on return histU holds u0 then u after each iteration (nIter + 1 rows of n),
+  // histV holds v after each iteration (nIter rows of m); rows beyond those are scratch.
+  DeviceBuffer* histU = nullptr;
+  DeviceBuffer* histV = nullptr;
   // Filled on return (host): iterations performed, last marginal error ||colsum(plan) - b||_2 (NaN when
   // never checked) and the value terms <M, plan>, Σ plan log(plan + 1e-16), Σ plan log(plan / (a b^T) + 1e-16).
   int64_t nIter = 0;
