@@ -2,20 +2,77 @@
 #include "napi/util.h"
 
 #include <cstring>
+#include <sstream>
 
 namespace ot::napi {
 
 namespace {
-Napi::FunctionReference& errorClass() {
-  static Napi::FunctionReference ref;
-  return ref;
+// Per-environment references (main thread and each worker thread load their own instance): a
+// process-wide static would hand one isolate's handles to another.
+struct EnvData {
+  Napi::FunctionReference errorClass, float32Ctor, float64Ctor;
+};
+
+EnvData& envData(Napi::Env env) {
+  EnvData* d = env.GetInstanceData<EnvData>();
+  if (d == nullptr) {
+    d = new EnvData();
+    env.SetInstanceData(d);
+  }
+  return *d;
 }
+
+Napi::FunctionReference& errorClass(Napi::Env env) { return envData(env).errorClass; }
+
+// The name of the entry point being parsed (main thread only), so allocation failures name it.
+thread_local const char* currentEntry = "optimal-transport";
 }  // namespace
 
+EntryScope::EntryScope(const char* fn) : previous_(currentEntry) { currentEntry = fn; }
+EntryScope::~EntryScope() { currentEntry = previous_; }
+
 Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "setErrorClass: expected a class");
-  errorClass() = Napi::Persistent(info[0].As<Napi::Function>());
+  if (info.Length() < 1 || !info[0].IsFunction())
+    throwError(info.Env(), "ERR_OT_ARG", std::string("setErrorClass: expected the OTError class, got ") + typeName(info[0]));
+  errorClass(info.Env()) = Napi::Persistent(info[0].As<Napi::Function>());
   return info.Env().Undefined();
+}
+
+std::string typeName(const Napi::Value& v) {
+  if (v.IsEmpty() || v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsTypedArray()) {
+    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_int8_array: return "Int8Array";
+      case napi_uint8_array: return "Uint8Array";
+      case napi_uint8_clamped_array: return "Uint8ClampedArray";
+      case napi_int16_array: return "Int16Array";
+      case napi_uint16_array: return "Uint16Array";
+      case napi_int32_array: return "Int32Array";
+      case napi_uint32_array: return "Uint32Array";
+      case napi_float32_array: return "Float32Array";
+      case napi_float64_array: return "Float64Array";
+      case napi_bigint64_array: return "BigInt64Array";
+      case napi_biguint64_array: return "BigUint64Array";
+      default: return "a typed array";
+    }
+  }
+  if (v.IsArray()) return "an Array";
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    std::ostringstream os;
+    os.precision(17);
+    os << "the number " << d;
+    return os.str();
+  }
+  if (v.IsString()) return "a string";
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsFunction()) return "a function";
+  if (v.IsExternal()) return "an external";
+  if (v.IsBigInt()) return "a bigint";
+  if (v.IsSymbol()) return "a symbol";
+  if (v.IsObject()) return "an object";
+  return "an unknown value";
 }
 
 std::vector<InitFn>& registry() {
@@ -25,9 +82,14 @@ std::vector<InitFn>& registry() {
 Registrar::Registrar(InitFn fn) { registry().push_back(fn); }
 
 Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message) {
-  if (!errorClass().IsEmpty()) {
-    Napi::Object obj = errorClass().New({Napi::String::New(env, message), Napi::String::New(env, code)});
-    return Napi::Error(env, obj);
+  Napi::FunctionReference& cls = errorClass(env);
+  if (!cls.IsEmpty()) {
+    try {
+      Napi::Object obj = cls.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+      return Napi::Error(env, obj);
+    } catch (const Napi::Error&) {
+      // A class that throws when constructed: fall back to a plain Error that still carries the code.
+    }
   }
   Napi::Error err = Napi::Error::New(env, message);
   err.Set("code", Napi::String::New(env, code));
@@ -51,18 +113,24 @@ ArgError statusError(Status s, const std::string& where) {
 }
 
 static ArrayView viewOf(const Napi::Value& v, const char* fn, const char* name, Napi::Env env) {
-  if (!v.IsTypedArray()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a Float32Array or Float64Array");
-  auto ta = v.As<Napi::TypedArray>();
+  if (!v.IsTypedArray())
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a Float32Array or Float64Array, got " + typeName(v));
+  // The C API, because Napi::ArrayBuffer rejects a SharedArrayBuffer (a plain Error, not an OTError).
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok)
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " could not be read as a typed array");
   ArrayView out;
-  if (ta.TypedArrayType() == napi_float64_array) {
+  if (type == napi_float64_array) {
     out.isFloat64 = true;
-  } else if (ta.TypedArrayType() == napi_float32_array) {
+  } else if (type == napi_float32_array) {
     out.isFloat64 = false;
   } else {
-    throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must be a Float32Array or Float64Array");
+    throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must be a Float32Array or Float64Array, got " + typeName(v));
   }
-  out.length = ta.ElementLength();
-  out.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  out.length = data == nullptr ? 0 : length;  // a detached buffer reads as empty
+  out.data = data;
   return out;
 }
 
@@ -76,10 +144,10 @@ ArrayView optionalFloatArray(const Napi::CallbackInfo& info, size_t index, const
 }
 
 double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  if (index >= info.Length() || !info[index].IsNumber())
-    throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a number");
-  double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(v)) throwError(info.Env(), "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be finite");
+  Napi::Value arg = index < info.Length() ? info[index] : info.Env().Undefined();
+  if (!arg.IsNumber()) throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a number, got " + typeName(arg));
+  double v = arg.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(v)) throwError(info.Env(), "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be finite, got " + typeName(arg));
   return v;
 }
 
@@ -87,14 +155,31 @@ int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, con
   double v = numberArg(info, index, fn, name);
   if (v != std::floor(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
     throwError(info.Env(), "ERR_OT_ARG",
-               std::string(fn) + ": " + name + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+               std::string(fn) + ": " + name + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                   "], got " + typeName(info[index]));
   return static_cast<int64_t>(v);
 }
 
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  if (index >= info.Length() || !info[index].IsString())
-    throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a string");
-  return info[index].As<Napi::String>().Utf8Value();
+  Napi::Value arg = index < info.Length() ? info[index] : info.Env().Undefined();
+  if (!arg.IsString()) throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a string, got " + typeName(arg));
+  return arg.As<Napi::String>().Utf8Value();
+}
+
+size_t checkedEntries(Napi::Env env, const char* fn, const char* what, std::initializer_list<size_t> dims) {
+  // In doubles, so a product that overflows size_t cannot wrap round to a small, valid-looking length.
+  double total = 1;
+  size_t exact = 1;
+  for (size_t d : dims) {
+    total *= static_cast<double>(d);
+    exact *= d;
+  }
+  if (total > kMaxTypedArrayLength) {
+    std::ostringstream os;
+    os << fn << ": " << what << " would have " << total << " entries, more than a typed array can hold (" << kMaxTypedArrayLength << ")";
+    throwError(env, "ERR_OT_OOM", os.str());
+  }
+  return exact;
 }
 
 CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index) {
@@ -122,8 +207,20 @@ void requireLength(Napi::Env env, const ArrayView& v, size_t expected, const cha
 }
 
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
-  if (float64) return Napi::Float64Array::New(env, n);
-  return Napi::Float32Array::New(env, n);
+  // Through the JS constructor: when memory runs out it throws a RangeError, while the C API's
+  // ArrayBuffer allocation ends the whole process (V8's fatal out-of-memory handler).
+  const std::string what = std::string(currentEntry) + ": out of memory: cannot allocate a " +
+                           (float64 ? "Float64Array" : "Float32Array") + " of " + std::to_string(n) + " entries";
+  if (static_cast<double>(n) > kMaxTypedArrayLength) throwError(env, "ERR_OT_OOM", what + " (more than a typed array can hold)");
+  EnvData& d = envData(env);
+  Napi::FunctionReference& ctor = float64 ? d.float64Ctor : d.float32Ctor;
+  try {
+    if (ctor.IsEmpty()) ctor = Napi::Persistent(env.Global().Get(float64 ? "Float64Array" : "Float32Array").As<Napi::Function>());
+    Napi::Value arr = ctor.New({Napi::Number::New(env, static_cast<double>(n))});
+    if (arr.IsTypedArray()) return arr.As<Napi::TypedArray>();
+  } catch (const Napi::Error&) {
+  }
+  throwError(env, "ERR_OT_OOM", what);
 }
 
 }  // namespace ot::napi

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -21,6 +23,22 @@ struct ArgError {
   std::string code;
   std::string message;
 };
+
+// The longest typed array Node allocates (entries); outputs above it are ERR_OT_OOM, never an abort.
+constexpr double kMaxTypedArrayLength = 4294967296.0;
+
+// Names the entry point whose arguments are being parsed, for messages of shared helpers.
+class EntryScope {
+ public:
+  explicit EntryScope(const char* fn);
+  ~EntryScope();
+
+ private:
+  const char* previous_;
+};
+
+// What a JS value is, for messages ("got Int32Array", "got the number NaN").
+std::string typeName(const Napi::Value& v);
 
 // Builds an OTError (the class registered by lib/native.ts), or a plain Error with .code before that.
 Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message);
@@ -47,6 +65,8 @@ ArrayView optionalFloatArray(const Napi::CallbackInfo& info, size_t index, const
 double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
 int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo, int64_t hi);
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+// The product of `dims` (entries of `what`), or ERR_OT_OOM when it exceeds a typed array (or size_t).
+size_t checkedEntries(Napi::Env env, const char* fn, const char* what, std::initializer_list<size_t> dims);
 // Optional Int32Array cancel flag (shared memory) at `index`.
 CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index);
 // Checks every entry is finite; reports the argument name on failure.
@@ -98,14 +118,41 @@ class Keeper {
 // Job contract: struct J { Keeper keeper; static J parse(const Napi::CallbackInfo&); // may throw OTError
 //                          Status execute();                // pure C++, no N-API, no JS exceptions
 //                          Napi::Value result(Napi::Env); }; // called on the main thread
+// C++ exceptions other than Napi::Error must not leave a job: past N-API they end the process.
+template <class Job>
+Status executeGuarded(Job& job) noexcept {
+  try {
+    return job.execute();
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory;
+  } catch (...) {
+    return Status::BadArgument;
+  }
+}
+
+template <class Job>
+Job parseGuarded(const Napi::CallbackInfo& info) {
+  EntryScope scope(Job::name());
+  try {
+    return Job::parse(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throwError(info.Env(), "ERR_OT_OOM", std::string(Job::name()) + ": out of memory while preparing the call");
+  } catch (const std::exception& e) {
+    throwError(info.Env(), "ERR_OT_ARG", std::string(Job::name()) + ": " + e.what());
+  }
+}
+
 template <class Job>
 Napi::Value runSync(const Napi::CallbackInfo& info) {
-  Job job = Job::parse(info);
-  Status s = job.execute();
+  Job job = parseGuarded<Job>(info);
+  Status s = executeGuarded(job);
   if (statusIsFailure(s)) {
     ArgError e = statusError(s, Job::name());
     throwError(info.Env(), e.code, e.message);
   }
+  EntryScope scope(Job::name());
   return job.result(info.Env());
 }
 
@@ -115,7 +162,7 @@ class JobWorker : public Napi::AsyncWorker {
   JobWorker(Napi::Env env, Job&& job)
       : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override { status_ = job_.execute(); }  // worker thread: no N-API, no throws
+  void Execute() override { status_ = executeGuarded(job_); }  // worker thread: no N-API, no throws
   void OnOK() override {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
@@ -125,9 +172,12 @@ class JobWorker : public Napi::AsyncWorker {
       return;
     }
     try {
+      EntryScope scope(Job::name());
       deferred_.Resolve(job_.result(env));
     } catch (const Napi::Error& err) {
       deferred_.Reject(err.Value());
+    } catch (const std::bad_alloc&) {
+      deferred_.Reject(makeError(env, "ERR_OT_OOM", std::string(Job::name()) + ": out of memory").Value());
     }
   }
 
@@ -142,7 +192,7 @@ Napi::Value runAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto deferred = Napi::Promise::Deferred::New(env);
   try {
-    Job job = Job::parse(info);
+    Job job = parseGuarded<Job>(info);
     job.keeper.keepArgs(info);
     auto* worker = new JobWorker<Job>(env, std::move(job));
     Napi::Promise p = worker->promise();
