@@ -105,7 +105,7 @@ struct SolveBatchJob {
     p.B = dimArg(info, 3, fn, "B");
     p.n = dimArg(info, 4, fn, "n");
     p.m = dimArg(info, 5, fn, "m");
-    requireLength(env, job.M, p.B * p.n * p.m, fn, "M");
+    requireLength(env, job.M, checkedEntries(env, fn, "M", {p.B, p.n, p.m}), fn, "M");
     requireFinite(env, job.M, fn, "M");
     const bool f64 = job.M.isFloat64;
     job.a = weightsArg(info, 1, fn, "a", p.B, p.n, f64);
@@ -292,7 +292,9 @@ struct DistArgs {
     r.n = dimArg(info, dims + 1, fn, "n");
     r.m = dimArg(info, dims + 2, fn, "m");
     r.d = dimArg(info, dims + 3, fn, "d");
-    requireLength(env, r.X, r.B * r.n * r.d, fn, "X");
+    checkedEntries(env, fn, "the cost matrices", {r.B, r.n, r.m});
+    checkedEntries(env, fn, "Y", {r.B, r.m, r.d});
+    requireLength(env, r.X, checkedEntries(env, fn, "X", {r.B, r.n, r.d}), fn, "X");
     requireFinite(env, r.X, fn, "X");
     if (r.Y.data) {
       if (r.Y.isFloat64 != r.X.isFloat64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": Y must have X's dtype");
