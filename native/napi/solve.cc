@@ -43,7 +43,7 @@ ProblemArgs parseProblem(const Napi::CallbackInfo& info) {
   p.M = floatArray(info, 0, kFn, "M");
   p.n = static_cast<size_t>(intArg(info, 3, kFn, "n", 1, kMaxDim));
   p.m = static_cast<size_t>(intArg(info, 4, kFn, "m", 1, kMaxDim));
-  requireLength(env, p.M, p.n * p.m, kFn, "M");
+  requireLength(env, p.M, checkedEntries(env, kFn, "M", {p.n, p.m}), kFn, "M");
   requireFinite(env, p.M, kFn, "M");
   p.a = floatArray(info, 1, kFn, "a");
   p.b = floatArray(info, 2, kFn, "b");
