@@ -82,6 +82,10 @@ inline v8d exp8(v8d x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
+#if defined(__AVX512F__)
+  (void)k;
+  v8d y = (v8d)_mm512_scalef_pd((__m512d)p, (__m512d)kd);  // p * 2^k, overflowing to inf, underflowing to 0
+#else
   v8l k1 = k >> 1;
   v8l k2 = k - k1;
   v8d s1 = (v8d)((k1 + 1023) << 52);
@@ -89,6 +93,7 @@ inline v8d exp8(v8d x) {
   v8d y = p * s1 * s2;
   y = x > 709.782712893384 ? splat(__builtin_inf()) : y;
   y = x < -745.1332191019412 ? splat(0.0) : y;
+#endif
   return x != x ? x : y;
 }
 

@@ -171,7 +171,7 @@ void Forward<T>::body(int tid, int nt) {
   team_.sync(l.tid);
   if (p_.lastStep) lastStep(l);
   if (tid == 0) finalV_ = vCur(l);
-  outputs(l);
+  outputs(l, mode == Mode::Scaling && !p_.lastStep);
 }
 
 // POT's grad='last_step': v and u both recomputed in the log domain from the detached (u, v) — the

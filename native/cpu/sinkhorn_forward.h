@@ -284,10 +284,12 @@ class Forward {
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) u_[i] = U_[i] > 0 ? alpha_[i] + std::log(U_[i]) : -kInf;
   }
 
-  // plan = exp(-M/reg + u + v), the potentials, <M, plan>, and the plan's row sums (rowSum_) and
-  // per-thread partial column sums (P_) from which finish() forms the regulariser.
-  void outputs(const Local& l) {
+  // plan = exp(-M/reg + u + v) — or, when the solve ends in the scaling domain, Kt U V without an exp —
+  // the potentials, <M, plan>, and the plan's row sums (rowSum_) and per-thread partial column sums
+  // (P_) from which finish() forms the regulariser.
+  void outputs(const Local& l, bool fromKernel) {
     const double* v = vCur(l);
+    const double* V = VCur(l);
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) out_.logV[j] = static_cast<T>(v[j]);
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) out_.logU[i] = static_cast<T>(u_[i]);
     std::fill(l.Pt, l.Pt + m_, 0.0);
@@ -295,26 +297,27 @@ class Forward {
     const size_t vec = m_ / kLanes * kLanes;
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
       const T* Mi = p_.M + i * m_;
+      const T* Ki = Kt_.data() + i * m_;
       T* Pi = out_.plan + i * m_;
-      const double ui = u_[i];
+      const double ui = u_[i], Ui = U_[i];
       v8d row = splat(0);
-      for (size_t j = 0; j < vec; j += kLanes) {
-        v8d mij = load8(Mi + j);
-        v8d pij = exp8(mij * c_ + ui + load8(v + j));
-        store8(Pi + j, pij);
-        store8(l.Pt + j, load8(l.Pt + j) + pij);
+      auto chunk = [&](size_t j, size_t cnt) {
+        const bool full = cnt == kLanes;
+        v8d mij = full ? load8(Mi + j) : loadTail(Mi + j, cnt, 0.0);
+        v8d pij = fromKernel ? (full ? load8(Ki + j) : loadTail(Ki + j, cnt, 0.0)) * Ui * (full ? load8(V + j) : loadTail(V + j, cnt, 0.0))
+                             : exp8(mij * c_ + ui + (full ? load8(v + j) : loadTail(v + j, cnt, -kInf)));
+        if (full) {
+          store8(Pi + j, pij);
+          store8(l.Pt + j, load8(l.Pt + j) + pij);
+        } else {
+          storeTail(Pi + j, pij, cnt);
+          for (size_t k = 0; k < cnt; ++k) l.Pt[j + k] += pij[k];
+        }
         lin += mij * pij;
         row += pij;
-      }
-      if (vec < m_) {
-        size_t cnt = m_ - vec;
-        v8d mij = loadTail(Mi + vec, cnt, 0.0);
-        v8d pij = exp8(mij * c_ + ui + loadTail(v + vec, cnt, -kInf));
-        storeTail(Pi + vec, pij, cnt);
-        for (size_t k = 0; k < cnt; ++k) l.Pt[vec + k] += pij[k];
-        lin += mij * pij;
-        row += pij;
-      }
+      };
+      for (size_t j = 0; j < vec; j += kLanes) chunk(j, kLanes);
+      if (vec < m_) chunk(vec, m_ - vec);
       rowSum_[i] = hsum(row);
     }
     rowSlot_[l.tid].lin = hsum(lin);
