@@ -123,6 +123,32 @@ describe('solveBatch: semantics', () => {
     }
   });
 
+  it('the fast log solver and the recorded log-domain path agree on hard problems (small reg, zero weights)', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    for (const reg of [0.5, 0.01, 0.001]) {
+      const { M, a, b } = randomProblem(4, 12, 9, 140);
+      const ad = a.data.slice();
+      const bd = b.data.slice();
+      for (let k = 0; k < 4; k++) {
+        const da = ad[k * 12 + 2]!;
+        ad[k * 12 + 2] = 0;
+        ad[k * 12 + 3]! += da;
+        const db = bd[k * 9 + 4]!;
+        bd[k * 9 + 4] = 0;
+        bd[k * 9 + 5]! += db;
+      }
+      const opts = { reg, a: ot.tensor(ad, { shape: [4, 12] }), b: ot.tensor(bd, { shape: [4, 9] }), maxIter: 2000, tol: 1e-9 };
+      // 'detach' runs the absorbed-kernel iterations; 'autodiff' the plain log-domain ones it records.
+      const fast = ot.batch.solveBatch(M, { ...opts, grad: 'detach' });
+      const slow = ot.batch.solveBatch(M.clone().detach().requiresGrad_(true), { ...opts, grad: 'autodiff' });
+      expect(fast.nIter).toBe(slow.nIter);
+      expectClose(fast.plan.data, slow.plan.data, { rel: 1e-11, abs: 0 }, `plan reg=${reg}`);
+      expectClose(fast.value.data, slow.value.data, { rel: 1e-11, abs: 0 }, `value reg=${reg}`);
+      for (let k = 0; k < 4; k++) for (let j = 0; j < 9; j++) expect(fast.plan.data[(k * 12 + 2) * 9 + j]).toBe(0);
+    }
+    warn.mockRestore();
+  });
+
   it("regType 'KL' differs from 'entropy' by reg·(Σ a log a + Σ b log b)", () => {
     const { M, a, b } = randomProblem(3, 7, 6, 50);
     const reg = 0.15;
@@ -316,7 +342,7 @@ describe('solveBatch: bad input', () => {
     await expectOTError(() => ot.batch.solveBatch(M, { reg: 1, a: a.mul(2), b }), 'ERR_OT_VALUE', /same mass/);
     const nan = M.data.slice();
     nan[5] = Number.NaN;
-    await expectOTError(() => ot.batch.solveBatch(ot.tensor(nan, { shape: [2, 4, 3] }), { reg: 1 }), 'ERR_OT_VALUE', /M must be finite/);
+    await expectOTError(() => ot.batch.solveBatch(ot.tensor(nan, { shape: [2, 4, 3] }), { reg: 1 }), 'ERR_OT_VALUE', /M contains NaN or Inf/);
     await expectOTError(ot.batch.solveBatchAsync(M, { reg: 1, signal: 'x' as never }), 'ERR_OT_ARG', /signal/);
     await expectOTError(ot.batch.solveBatchAsync(M, { reg: -2 }), 'ERR_OT_VALUE', /reg/);
   });
@@ -428,6 +454,9 @@ describe('distBatch', () => {
     await expectOTError(() => ot.batch.distBatch(X, Y, { metric: 'minkowski', p: 0.5 }), 'ERR_OT_VALUE', /p must be >= 1/);
     await expectOTError(() => ot.batch.distBatch(X, Y, { metrc: 'kl' } as never), 'ERR_OT_ARG', /unknown option/);
     await expectOTError(() => ot.batch.distBatch(X.mul(-1), Y, { metric: 'kl' }), 'ERR_OT_VALUE', /X must be >= 0/);
+    const nan = X.data.slice();
+    nan[3] = Number.POSITIVE_INFINITY;
+    await expectOTError(() => ot.batch.distBatch(ot.tensor(nan, { shape: [3, 6, 4] }), Y), 'ERR_OT_VALUE', /X contains NaN or Inf/);
     expect(ot.batch.distBatch(X, Y, { metric: 'EUCLIDEAN' as never }).shape).toEqual([3, 6, 5]);
   });
 });

@@ -36,9 +36,9 @@ interface Resolved {
 
 function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptions, keys: readonly string[]): Resolved {
   checkOptions(fn, opts, keys);
-  let X = batchTensor(fn, 'X', Xv, 3, '[B, n, d]');
+  let X = batchTensor(fn, 'X', Xv, 3, '[B, n, d]', false);
   const same = Yv === undefined || Yv === null;
-  let Y = same ? X : batchTensor(fn, 'Y', Yv, 3, '[B, m, d]');
+  let Y = same ? X : batchTensor(fn, 'Y', Yv, 3, '[B, m, d]', false);
   const [B, n, d] = X.shape as [number, number, number];
   const m = Y.shape[1]!;
   if (Y.shape[0] !== B) fail('ERR_OT_SHAPE', `${fn}: X has ${B} problems but Y has ${Y.shape[0]}`);

@@ -76,7 +76,7 @@ function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefin
     fail('ERR_OT_ARG', `${fn}: options { reg } are required`);
   }
   checkOptions(fn, opts, keys);
-  const M = batchTensor(fn, 'M', Mv);
+  const M = batchTensor(fn, 'M', Mv, 3, '[B, n, m]', false);
   const [B, n, m] = M.shape as [number, number, number];
   const dtype = M.dtype;
   const reg = checkPositive(fn, 'reg', opts.reg);

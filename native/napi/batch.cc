@@ -310,6 +310,13 @@ struct DistArgs {
     r.p = numberArg(info, dims + 5, fn, "p");
     if (r.metric == cpu::BatchMetric::Minkowski && !(r.p >= 1))
       throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric");
+    if (r.metric == cpu::BatchMetric::KL) {  // log(x + 1e-10) needs x >= 0
+      for (const ArrayView* v : {&r.X, &r.Y}) {
+        bool ok = true;
+        for (size_t k = 0; k < v->length && ok; ++k) ok = (v->isFloat64 ? v->as<double>()[k] : v->as<float>()[k]) >= 0;
+        if (!ok) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + (v == &r.X ? "X" : "Y") + " must be >= 0 for the kl metric");
+      }
+    }
     return r;
   }
 };
