@@ -84,7 +84,7 @@ inline v8d exp8(v8d x) {
   p = p * r + 1.0;
 #if defined(__AVX512F__)
   (void)k;
-  v8d y = (v8d)_mm512_scalef_pd((__m512d)p, (__m512d)kd);  // p * 2^k, overflowing to inf, underflowing to 0
+  v8d y = (v8d)_mm512_maskz_scalef_pd((__mmask8)0xff, (__m512d)p, (__m512d)kd);  // p * 2^k: inf / 0 beyond range
 #else
   v8l k1 = k >> 1;
   v8l k2 = k - k1;

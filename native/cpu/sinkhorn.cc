@@ -11,15 +11,6 @@
 #include "cpu/sinkhorn_forward.h"
 
 namespace ot::cpu {
-namespace {
-
-int teamSize(size_t n, size_t m) {
-  if (static_cast<double>(n) * static_cast<double>(m) < 32768.0) return 1;
-  return std::max(1, std::min<int>(maxThreads(), static_cast<int>(n / 16)));
-}
-
-}  // namespace
-
 namespace sk {
 
 template <typename T>
@@ -94,7 +85,7 @@ void Forward<T>::body(int tid, int nt) {
       colAbsorb = false;
       continue;
     }
-    if (mode == Mode::Log && !logOnly && ii > 0 && delta <= Bounds<T>::handover) {
+    if (mode == Mode::Log && !logOnly && ii > 0 && delta <= kHandover<T>) {
       toScaling(l);
       mode = Mode::Scaling;
       continue;
@@ -222,7 +213,7 @@ Status sinkhornSolve(const SinkhornProblem<T>& p, SinkhornResult<T>& out) {
   if (!p.M || !p.a || !p.b || !out.plan || !out.logU || !out.logV || p.n == 0 || p.m == 0 || !(p.reg > 0) ||
       p.maxIter < 1 || !(p.tol >= 0))
     return Status::BadArgument;
-  sk::Forward<T> f(p, out, teamSize(p.n, p.m));
+  sk::Forward<T> f(p, out, sk::teamSizeFor(p.n, p.m));
   return f.run();
 }
 

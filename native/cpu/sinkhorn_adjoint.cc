@@ -23,16 +23,6 @@ using namespace sk;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kBlock = 64;  // rank-1 terms per blocked product (two per iteration)
 
-// How far (log units) a half-step's potentials may sit from the kernel's base pair.
-template <typename T> struct Reach;
-template <> struct Reach<double> { static constexpr double value = 150; };
-template <> struct Reach<float> { static constexpr double value = 25; };
-
-int teamSize(size_t n, size_t m) {
-  if (static_cast<double>(n) * static_cast<double>(m) < 32768.0) return 1;
-  return std::max(1, std::min<int>(maxThreads(), static_cast<int>(n / 16)));
-}
-
 inline double finiteOr0(double x) { return std::isfinite(x) ? x : 0.0; }
 
 template <typename T>
@@ -108,7 +98,7 @@ class Backward {
       long k = K_ - h / 2;
       const double* ku = h % 2 == 0 ? hu(k) : hu(k - 1);
       const double* kv = h % 2 == 0 ? hvz(k) : hv(k);
-      bool near = (ku == bu || reach(ku, bu, n_) <= Reach<T>::value) && (kv == bv || reach(kv, bv, m_) <= Reach<T>::value);
+      bool near = (ku == bu || reach(ku, bu, n_) <= kKernelReach<T>) && (kv == bv || reach(kv, bv, m_) <= kKernelReach<T>);
       if (!near) {
         bu = ku;
         bv = kv;
@@ -304,7 +294,7 @@ template <typename T>
 Status sinkhornBackward(const SinkhornAdjoint<T>& p) {
   if (!p.M || !p.a || !p.b || !p.history || p.n == 0 || p.m == 0 || p.iterations < 1 || !(p.reg > 0))
     return Status::BadArgument;
-  Backward<T> b(p, teamSize(p.n, p.m));
+  Backward<T> b(p, sk::teamSizeFor(p.n, p.m));
   return b.run();
 }
 

@@ -17,12 +17,11 @@
 
 namespace ot::cpu::sk {
 
-// Scalings may drift this far (in log units) before they are absorbed into the potentials; the log
-// domain hands over once potentials move less than `handover` per iteration. Both keep kernel entries
-// of the plan's scale representable in T (float: e^±87, double: e^±708).
-template <typename T> struct Bounds;
-template <> struct Bounds<double> { static constexpr double absorb = 150, handover = 150; };
-template <> struct Bounds<float> { static constexpr double absorb = 25, handover = 20; };
+// Scalings are absorbed into the potentials once they leave [e^-kKernelReach, e^kKernelReach]; the
+// log domain hands over to the scaling path once the potentials move less than this per iteration
+// (each iteration moves them no more than the one before).
+template <typename T>
+constexpr double kHandover = sizeof(T) == 4 ? 20.0 : 150.0;
 
 struct alignas(64) Slot {
   double err = 0;      // squared marginal error over owned columns
@@ -136,7 +135,7 @@ class Forward {
 
   // ---- phase B: owned columns combine the partials into the v-update (and the pending error check) ----
   void updateColumnsScaling(const Local& l, bool check, long k) {
-    const double hi = std::exp(Bounds<T>::absorb), lo = 1.0 / hi;
+    const double hi = std::exp(kKernelReach<T>), lo = 1.0 / hi;
     Slot& s = colSlot_[l.tid];
     const double* V = VCur(l);
     double* Vn = VNext(l);
@@ -197,7 +196,7 @@ class Forward {
   // Also does the next iteration's phase A while each group of rows is still in L1: one sweep of the
   // kernel per iteration instead of two.
   void updateRowsScaling(const Local& l, long k) {
-    const double hi = std::exp(Bounds<T>::absorb), lo = 1.0 / hi;
+    const double hi = std::exp(kKernelReach<T>), lo = 1.0 / hi;
     Slot& s = rowSlot_[l.tid];
     const double* V = VCur(l);
     s.bad = s.absorb = 0;

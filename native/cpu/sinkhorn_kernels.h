@@ -2,11 +2,13 @@
 // rows, column accumulations over a block of rows, kernel-row rebuilds and log-sum-exp passes.
 // Rows are T (the problem's float type); every accumulation is double.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
 
+#include "common/parallel.h"
 #include "cpu/fast_exp.h"
 
 namespace ot::cpu::sk {
@@ -23,6 +25,18 @@ class FlushDenormals {
   unsigned saved_;
 #endif
 };
+
+// How far (log units) potentials may drift from the base pair a kernel Kt = exp(-M/reg + alpha + beta)
+// was built on before it is rebuilt: the products of kernel entries and scalings then stay
+// representable in T (float: e^±87, double: e^±708) for every entry of the plan's scale.
+template <typename T>
+constexpr double kKernelReach = sizeof(T) == 4 ? 25.0 : 150.0;
+
+// Threads for an n x m solve or adjoint: small problems stay on the calling thread.
+inline int teamSizeFor(size_t n, size_t m) {
+  if (static_cast<double>(n) * static_cast<double>(m) < 32768.0) return 1;
+  return std::max(1, std::min<int>(maxThreads(), static_cast<int>(n / 16)));
+}
 
 // Lanes [0, cnt) from p, the rest `pad`.
 template <typename T>
