@@ -191,7 +191,8 @@ struct BackwardJob {
     if (!job.history.isFloat64) fail(env, "ERR_OT_DTYPE", "history must be a Float64Array");
     job.lastStep = boolArg(info, 16, "lastStep");
     if (job.lastStep && job.iterations != 1) fail(env, "ERR_OT_ARG", "a last_step record holds one iteration");
-    requireLength(env, job.history, n + job.iterations * (n + m) + (job.lastStep ? m : 0), kFn, "history");
+    const size_t perIteration = checkedEntries(env, kFn, "history", {job.iterations, n + m});
+    requireLength(env, job.history, n + perIteration + (job.lastStep ? m : 0), kFn, "history");
     const double* h = job.history.as<double>();
     for (size_t i = 0; i < job.history.length; ++i)
       if (std::isnan(h[i]) || h[i] == HUGE_VAL) fail(env, "ERR_OT_VALUE", "history contains NaN or +Inf");
