@@ -9,6 +9,12 @@
 #include <immintrin.h>
 #endif
 
+// Without AVX-512 (the node-gyp build) GCC notes that 64-byte vectors change the calling convention;
+// these helpers are all inline and never cross a library boundary.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 namespace ot::cpu::sk {
 
 typedef double v8d __attribute__((vector_size(64)));
