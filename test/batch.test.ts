@@ -149,6 +149,27 @@ describe('solveBatch: semantics', () => {
     warn.mockRestore();
   });
 
+  it("a problem's results depend only on its data and iteration count, not on batch order or thread timing", () => {
+    const { M, a, b } = randomProblem(16, 10, 8, 150);
+    const Md = M.data.slice();
+    for (let k = 0; k < 80; k++) Md[5 * 80 + k] = Md[5 * 80 + k]! * 6; // one slow problem sets the batch's stop
+    const perm = Array.from({ length: 16 }, (_, k) => (k * 7 + 3) % 16);
+    const pick = (src: ArrayLike<number>, per: number, order: number[]) =>
+      Float64Array.from(order.flatMap((k) => Array.from(src).slice(k * per, (k + 1) * per)));
+    for (const solver of ['log_sinkhorn', 'sinkhorn'] as const) {
+      const opts = { reg: 0.1, tol: 1e-9, solver };
+      const base = ot.batch.solveBatch(ot.tensor(Md, { shape: [16, 10, 8] }), { ...opts, a, b });
+      const shuffled = ot.batch.solveBatch(ot.tensor(pick(Md, 80, perm), { shape: [16, 10, 8] }), {
+        ...opts, a: ot.tensor(pick(a.data, 10, perm), { shape: [16, 10] }), b: ot.tensor(pick(b.data, 8, perm), { shape: [16, 8] }),
+      });
+      expect(shuffled.nIter).toBe(base.nIter);
+      perm.forEach((k, pos) => {
+        expect(shuffled.value.data[pos]).toBe(base.value.data[k]);
+        expect(Array.from(shuffled.plan.data.subarray(pos * 80, pos * 80 + 80))).toEqual(Array.from(base.plan.data.subarray(k * 80, k * 80 + 80)));
+      });
+    }
+  });
+
   it("regType 'KL' differs from 'entropy' by reg·(Σ a log a + Σ b log b)", () => {
     const { M, a, b } = randomProblem(3, 7, 6, 50);
     const reg = 0.15;

@@ -17,6 +17,8 @@ export interface NativeSolveBatchOut {
   /** Per problem: POT's n_iter (index of the last iteration run). */
   iters: Int32Array;
   nIter: number;
+  /** Work the kernel did (for throughput reports): arithmetic operations and exp/log evaluations. */
+  work: { flops: number; transcendentals: number };
   trace?: NativeBatchTrace;
 }
 

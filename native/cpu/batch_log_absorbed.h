@@ -20,6 +20,8 @@ class AbsorbedLog {
         driftLo_(static_cast<T>(std::exp(-kDrift))), driftHi_(static_cast<T>(std::exp(kDrift))) {}
 
   bool active() const { return active_; }
+  // Passes done since the last call (for throughput reports): mat-vecs and exp passes over n×m.
+  size_t matvecs = 0, expPasses = 0;
   void reset() { active_ = rReady_ = false; }
 
   // α = u, β = v and G = exp(K + α + β) in both layouts (Gt from Kt, so no transpose), f = g = 1.
@@ -40,6 +42,7 @@ class AbsorbedLog {
     }
     std::fill(f_.begin(), f_.end(), T(1));
     std::fill(g_.begin(), g_.end(), T(1));
+    expPasses += 2;
     active_ = true;
     rReady_ = false;
   }
@@ -47,10 +50,14 @@ class AbsorbedLog {
   // One (u, v) update pair on the absorbed kernel; false, with nothing changed, when a sum for a positive
   // weight left [2^-100, 2^100] (its terms may have underflowed in G).
   bool iterate(const T* a, const T* b) {
-    if (!rReady_) columnDot(Gt_.data(), g_.data(), m_, n_, r_.data());  // r = G g
+    if (!rReady_) {
+      columnDot(Gt_.data(), g_.data(), m_, n_, r_.data());  // r = G g
+      ++matvecs;
+    }
     rReady_ = false;
     if (!divide(a, r_.data(), n_, fNew_.data())) return false;
     columnDot(G_.data(), fNew_.data(), n_, m_, s_.data());  // s = Gᵀ f
+    ++matvecs;
     if (!divide(b, s_.data(), m_, gNew_.data())) return false;
     f_.swap(fNew_);
     g_.swap(gNew_);
@@ -60,6 +67,7 @@ class AbsorbedLog {
   // Row sums of the current plan, f_i (G g)_i (POT's marginal check); G g is kept for the next u-update.
   void rowSums(T* out) {
     columnDot(Gt_.data(), g_.data(), m_, n_, r_.data());
+    ++matvecs;
     rReady_ = true;
     for (size_t i = 0; i < n_; ++i) out[i] = f_[i] * r_[i];
   }

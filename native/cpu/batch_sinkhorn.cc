@@ -5,6 +5,7 @@
 #include "cpu/batch_sinkhorn.h"
 
 #include <atomic>
+#include <mutex>
 #include <cmath>
 #include <new>
 
@@ -56,7 +57,13 @@ class ForwardSolver {
       // under stopRule 'problem', from the catch-up round on under 'batch'. The final pass redoes the rest.
       const bool finishHere = p_.record == BatchRecord::None && (p_.stop == BatchStop::Problem || round > 0);
       forEach(pending, [&](Scratch<T>& sc, size_t pb) {
-        advance(sc, pb, target);
+        // Under 'batch' the stop is at least every first-converged checkpoint found so far, so later
+        // problems run straight there instead of stopping early and catching up in another round.
+        const int64_t from = p_.stop == BatchStop::Batch ? std::max(target, known_.load()) : target;
+        advance(sc, pb, from);
+        int64_t reached = (dead_[pb] || okAt_[pb] < 0) ? p_.maxIter - 1 : okAt_[pb];
+        for (int64_t k = known_.load(); reached > k && !known_.compare_exchange_weak(k, reached);) {
+        }
         if (finishHere && failed_ == Status::Ok) finishLoaded(sc.w, pb);
       });
       if (failed_ != Status::Ok) return failed_.load();
@@ -107,10 +114,12 @@ class ForwardSolver {
     runTeam(nt, [&](int, int) {
       try {
         Scratch<T> sc(p_.n, p_.m);
-        for (size_t k = next.fetch_add(1); k < list.size(); k = next.fetch_add(1)) {
-          if (failed_ != Status::Ok) return;
+        for (size_t k = next.fetch_add(1); k < list.size() && failed_ == Status::Ok; k = next.fetch_add(1))
           body(sc, list[k]);
-        }
+        sc.w.tally(2.0 * sc.z.matvecs + 2.0 * sc.z.expPasses, static_cast<double>(sc.z.expPasses));
+        std::lock_guard<std::mutex> lock(workMutex_);
+        out_.flops += sc.w.flops;
+        out_.transcendentals += sc.w.transcendentals;
       } catch (const std::bad_alloc&) {
         fail(Status::OutOfMemory);
       }
@@ -125,6 +134,7 @@ class ForwardSolver {
   void load(Workspace<T>& w, size_t pb) {
     const size_t n = p_.n, m = p_.m;
     batch::loadKernel(M_ + pb * n * m, static_cast<T>(p_.reg), !logDomain(), n, m, w.K.data(), w.Kt.data());
+    w.tally(1, logDomain() ? 0 : 1);
     if (logDomain()) batch::logWeights(a_ + pb * n, b_ + pb * m, n, m, w.la.data(), w.lb.data());
     w.haveLseU = w.haveLseV = false;
   }
@@ -133,8 +143,11 @@ class ForwardSolver {
   void lseOfU(Workspace<T>& w, const T* v) {
     const size_t n = p_.n, m = p_.m;
     T* t = w.tmp.data();
-    if (!(w.haveLseU && batch::columnLseShifted(w.Kt.data(), v, m, n, w.lseU.data(), w.acc.data(), t)))
+    if (w.haveLseU) w.tally(3, 1);
+    if (!(w.haveLseU && batch::columnLseShifted(w.Kt.data(), v, m, n, w.lseU.data(), w.acc.data(), t))) {
       batch::columnLse(w.Kt.data(), v, m, n, w.mx.data(), w.acc.data(), t);
+      w.tally(5, 1);
+    }
     std::copy(t, t + n, w.lseU.data());
     w.haveLseU = true;
   }
@@ -143,8 +156,11 @@ class ForwardSolver {
   void lseOfV(Workspace<T>& w, const T* u) {
     const size_t n = p_.n, m = p_.m;
     T* t = w.tmp.data();
-    if (!(w.haveLseV && batch::columnLseShifted(w.K.data(), u, n, m, w.lseV.data(), w.acc.data(), t)))
+    if (w.haveLseV) w.tally(3, 1);
+    if (!(w.haveLseV && batch::columnLseShifted(w.K.data(), u, n, m, w.lseV.data(), w.acc.data(), t))) {
       batch::columnLse(w.K.data(), u, n, m, w.mx.data(), w.acc.data(), t);
+      w.tally(5, 1);
+    }
     std::copy(t, t + m, w.lseV.data());
     w.haveLseV = true;
   }
@@ -177,6 +193,7 @@ class ForwardSolver {
       for (size_t i = 0; i < n; ++i) u[i] = a[i] / t[i];
       batch::columnDot(w.K.data(), u, n, m, t);   // g = b / (K^T f)
       for (size_t j = 0; j < m; ++j) v[j] = b[j] / t[j];
+      w.tally(4, 0);
       if (rec) {
         std::copy(u, u + n, rec);
         std::copy(v, v + m, rec + n);
@@ -210,99 +227,111 @@ class ForwardSolver {
     T* rs = w.acc.data();
     if (logDomain()) {
       batch::columnExpSum(w.Kt.data(), pot0(pb), pot1(pb), m, n, rs);
+      w.tally(3, 1);
     } else {
       batch::columnDot(w.Kt.data(), pot1(pb), m, n, rs);
       for (size_t i = 0; i < n; ++i) rs[i] *= pot0(pb)[i];
+      w.tally(2, 0);
     }
     return distanceTo(rs, a_ + pb * n, n);
   }
 
   // Iterates problem pb until its first checkpoint at or after `target` with error below tol (okAt),
-  // max_iter, a non-finite error (dead) or cancellation. Checkpoints before `target` cannot end the
-  // batch, so they are not evaluated.
+  // max_iter, a non-finite error (dead) or cancellation. Checkpoints before `target` cannot end the batch.
+  // The log solver still evaluates them (its check is the next update's first half, so it is free) and
+  // restarts its caches and absorbed kernel at every converged one, exactly as resuming there in a later
+  // round would: a problem's results then depend only on its own data and iteration count, not on the
+  // batch around it or on thread timing.
   void advance(Scratch<T>& sc, size_t pb, int64_t target) {
     okAt_[pb] = -1;
     sc.z.reset();
     load(sc.w, pb);
-    if (logDomain() && p_.record == BatchRecord::None) advanceAbsorbed(sc, pb, target);
-    else advanceDirect(sc.w, pb, target);
+    if (logDomain()) advanceLog(sc, pb, target);
+    else advanceScaling(sc.w, pb, target);
   }
 
-  // Checkpoint bookkeeping shared by both loops; true when the problem stops here.
+  // Checkpoint outcome: keep going, restart the caches (converged before target), or stop.
+  enum class At { Go, Restart, Stop };
   template <class Error>
-  bool stopsAt(int64_t it, int64_t target, size_t pb, Error error) {
-    if (it % kCheckEvery != 0) return false;
+  At checkpoint(int64_t it, int64_t target, size_t pb, bool evaluateEarly, Error error) {
+    if (it % kCheckEvery != 0) return At::Go;
     if (cancel_.raised()) {
       fail(Status::Aborted);
-      return true;
+      return At::Stop;
     }
-    if (it < target) return false;
+    if (it < target && !evaluateEarly) return At::Go;
     double err = error();
     if (!std::isfinite(err)) {
       dead_[pb] = 1;
-      return true;
+      return At::Stop;
     }
-    if (err < p_.tol) {
-      okAt_[pb] = it;
-      return true;
-    }
-    return false;
+    if (!(err < p_.tol)) return At::Go;
+    if (it < target) return At::Restart;
+    okAt_[pb] = it;
+    return At::Stop;
   }
 
-  // The scaling solver, and the log solver when recording the iterates for the adjoint.
-  void advanceDirect(Workspace<T>& w, size_t pb, int64_t target) {
+  void advanceScaling(Workspace<T>& w, size_t pb, int64_t target) {
     const bool record = p_.record != BatchRecord::None;
-    bool uLseReady = false;
     while (done_[pb] < p_.maxIter) {
-      iterate(w, pb, record, uLseReady);
+      iterate(w, pb, record);
       const int64_t it = done_[pb]++;
-      // The log solver's check doubles as the next u-update when the loop goes on.
-      const bool ahead = logDomain() && done_[pb] < p_.maxIter;
-      uLseReady = false;
-      if (stopsAt(it, target, pb, [&] { return ahead ? marginalErrorAhead(w, pb) : marginalError(w, pb); })) return;
-      uLseReady = ahead && it % kCheckEvery == 0 && it >= target;
+      if (checkpoint(it, target, pb, false, [&] { return marginalError(w, pb); }) == At::Stop) return;
     }
   }
 
-  // The log solver on an absorbed kernel (same iterates; see batch_log_absorbed.h). A refused step is
-  // redone in the log domain and the kernel re-absorbed; after repeated refusals the problem stays there.
-  void advanceAbsorbed(Scratch<T>& sc, size_t pb, int64_t target) {
+  // The log solver: on an absorbed kernel (same iterates; see batch_log_absorbed.h) unless recording for
+  // the adjoint or after repeated refused steps; then plain log-domain updates.
+  void advanceLog(Scratch<T>& sc, size_t pb, int64_t target) {
     Workspace<T>& w = sc.w;
     AbsorbedLog<T>& z = sc.z;
+    const bool record = p_.record != BatchRecord::None;
     const T* a = a_ + pb * p_.n;
-    const T* b = b_ + pb * p_.m;
     T* u = pot0(pb);
     T* v = pot1(pb);
-    // Absorbing the current potentials (POT's u = v = 0 at the start) is safe unless exp(K) underflows for a
-    // small reg; then the first step is refused and runs in the log domain.
-    z.absorb(w.K.data(), w.Kt.data(), u, v);
+    bool direct = record, uLseReady = false;
     int refusals = 0;
+    // Absorbing the current potentials (POT's u = v = 0 at the start) is safe unless exp(K) underflows for a
+    // small reg; then the first step is refused and redone in the log domain.
+    if (!direct) z.absorb(w.K.data(), w.Kt.data(), u, v);
     while (done_[pb] < p_.maxIter) {
-      if (refusals >= 2) {
-        z.reset();
-        return advanceDirect(w, pb, target);
-      }
-      bool stepped = z.active() && z.iterate(a, b);
-      if (!stepped) {
-        if (z.active()) {
-          z.sync(u, v);
-          ++refusals;
-        }
+      if (direct) {
+        iterate(w, pb, record, uLseReady);
+      } else if (!z.iterate(a, b_ + pb * p_.m)) {
+        z.sync(u, v);  // the last accepted iterate
         iterate(w, pb, false);
-        z.absorb(w.K.data(), w.Kt.data(), u, v);
+        if (++refusals >= 2) {
+          direct = true;
+          z.reset();
+        } else {
+          z.absorb(w.K.data(), w.Kt.data(), u, v);
+        }
       } else if (z.drifted()) {
         z.sync(u, v);
         z.absorb(w.K.data(), w.Kt.data(), u, v);
       }
+      uLseReady = false;
       const int64_t it = done_[pb]++;
-      const bool stop = stopsAt(it, target, pb, [&] {
-        T* rs = w.acc.data();
-        z.rowSums(rs);
-        return distanceTo(rs, a, p_.n);
+      const bool ahead = done_[pb] < p_.maxIter;
+      At at = checkpoint(it, target, pb, true, [&] {
+        if (!direct) {
+          T* rs = w.acc.data();
+          z.rowSums(rs);
+          return distanceTo(rs, a, p_.n);
+        }
+        uLseReady = ahead;  // the check doubles as the next u-update
+        return ahead ? marginalErrorAhead(w, pb) : marginalError(w, pb);
       });
-      if (stop) break;
+      if (at == At::Stop) break;
+      if (at == At::Restart) {
+        if (!direct) z.sync(u, v);
+        w.haveLseU = w.haveLseV = uLseReady = false;
+        refusals = 0;
+        direct = record;
+        if (!direct) z.absorb(w.K.data(), w.Kt.data(), u, v);
+      }
     }
-    z.sync(u, v);
+    if (z.active() && !direct) z.sync(u, v);
   }
 
   // POT's grad='last_step' update (when asked), then plan, values and the problem's status; w holds pb's kernel.
@@ -326,6 +355,7 @@ class ForwardSolver {
       planRow(w.K.data() + i * m, u[i], v, plan + i * m);
       rowTerms(Mp + i * m, plan + i * m, a[i], b, kl, eps, accLin, accReg);
     }
+    w.tally(7, logDomain() ? 2 : 1);  // plan (exp in the log domain), <M, T>, T log(T + eps)
     double lin = 0, r = 0;
     for (size_t j = 0; j < m; ++j) lin += accLin[j], r += accReg[j];
     out_.valueLinear[pb] = static_cast<T>(lin);
@@ -376,6 +406,8 @@ class ForwardSolver {
   std::vector<int64_t> done_, okAt_, finishedAt_;
   std::vector<uint8_t> dead_;
   std::atomic<Status> failed_{Status::Ok};
+  std::atomic<int64_t> known_{0};  // largest first-converged checkpoint seen: a lower bound of the batch's stop
+  std::mutex workMutex_;
 };
 
 }  // namespace

@@ -62,6 +62,8 @@ struct BatchSinkhornOut {
   int32_t* iters = nullptr;
   int64_t nIter = 0;
   BatchTrace<T>* trace = nullptr;
+  // Work done, for throughput reports: arithmetic operations and exp/log evaluations.
+  double flops = 0, transcendentals = 0;
 };
 
 // Solves the B problems with cost M [B,n,m] and weights a [B,n], b [B,m] (non-null, napi/ fills uniform

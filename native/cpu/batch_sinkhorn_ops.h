@@ -22,6 +22,13 @@ struct Workspace {
   std::vector<T> lseU, lseV;
   bool haveLseU = false, haveLseV = false;
   std::vector<double> dsum;
+  // Work done (for throughput reports): arithmetic operations, and exp/log evaluations, over all passes.
+  double flops = 0, transcendentals = 0;
+  // Adds a pass over the n×m entries costing `f` arithmetic operations and `t` exp/log per entry.
+  void tally(double f, double t) {
+    flops += f * static_cast<double>(n * m);
+    transcendentals += t * static_cast<double>(n * m);
+  }
   Workspace(size_t n_, size_t m_, bool withGrad)
       : n(n_), m(m_), K(n_ * m_), Kt(n_ * m_), mx(std::max(n_, m_)), acc(std::max(n_, m_)),
         tmp(std::max(n_, m_)), la(n_), lb(m_), lseU(n_), lseV(m_), dsum(2 * m_) {

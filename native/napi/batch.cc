@@ -94,6 +94,7 @@ struct SolveBatchJob {
   int32_t* status = nullptr;
   int32_t* iters = nullptr;
   int64_t nIter = 0;
+  double flops = 0, transcendentals = 0;
   std::unique_ptr<TraceHolder> trace;
 
   static SolveBatchJob parse(const Napi::CallbackInfo& info) {
@@ -172,6 +173,8 @@ struct SolveBatchJob {
     out.trace = tr;
     Status st = cpu::batchSinkhorn<T>(M.as<T>(), a.data<T>(), b.data<T>(), params, out, cancel);
     nIter = out.nIter;
+    flops = out.flops;
+    transcendentals = out.transcendentals;
     return st;
   }
 
@@ -187,6 +190,10 @@ struct SolveBatchJob {
     o.Set("status", statusRef.Value());
     o.Set("iters", itersRef.Value());
     o.Set("nIter", Napi::Number::New(env, static_cast<double>(nIter)));
+    Napi::Object work = Napi::Object::New(env);
+    work.Set("flops", Napi::Number::New(env, flops));
+    work.Set("transcendentals", Napi::Number::New(env, transcendentals));
+    o.Set("work", work);
     if (trace) {
       trace->bytes = static_cast<int64_t>(trace->f64 ? trace->f64Trace->bytes() : trace->f32Trace->bytes());
       Napi::MemoryManagement::AdjustExternalMemory(env, trace->bytes);

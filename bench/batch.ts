@@ -1,0 +1,118 @@
+// Benchmark of ot.batch.solveBatch (POT: ot.batch.solve_batch): B=512 problems of 64×64 uniform random
+// costs (seeded), reg=0.05, float32, maxIter=1000, tol=1e-5, both solvers; median of 5 after a warm-up,
+// against POT + torch timed by ../shared/oracle/bench_pot.py in the same run, with achieved GFLOP/s.
+// Usage: npx tsx bench/batch.ts [--json] [--no-pot] [--trials N]
+import { cpus } from 'node:os';
+import * as ot from '../lib/index.js';
+import { nativeBatch } from '../lib/batch/native-batch.js';
+import { runOracle } from './oracle.js';
+
+const B = 512;
+const N = 64;
+const REG = 0.05;
+const MAX_ITER = 1000;
+const TOL = 1e-5;
+// POT's bench targets: ours at least this many times faster.
+const TARGET: Record<ot.batch.BatchSolver, number> = { log_sinkhorn: 10, sinkhorn: 2 };
+
+interface Row {
+  solver: ot.batch.BatchSolver;
+  stopRule: ot.batch.BatchStopRule;
+  ms: number;
+  /** CPU time of all threads (less sensitive than wall time to other load on the machine). */
+  cpuMs: number;
+  nIter: number;
+  /** Sinkhorn iterations summed over the batch. */
+  iterations: number;
+  /** Arithmetic rate (a multiply-add counts 2) and exp/log rate the kernel achieved. */
+  gflops: number;
+  gexps: number;
+  potMs: number | null;
+  speedup: number | null;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+function bench(solver: ot.batch.BatchSolver, stopRule: ot.batch.BatchStopRule, trials: number): Row {
+  const M = ot.rand([B, N, N], { seed: 0, dtype: 'float32' });
+  const opts = { reg: REG, maxIter: MAX_ITER, tol: TOL, solver, stopRule, grad: 'detach' as const };
+  let res = ot.batch.solveBatch(M, opts); // warm-up
+  const ts: number[] = [];
+  const cpu: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    res = ot.batch.solveBatch(M, opts);
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
+  }
+  const ms = median(ts);
+  const cpuMs = median(cpu);
+  const iterations = Array.from(res.nIterPerProblem, (k) => k + 1).reduce((s, k) => s + k, 0);
+  // The work the kernel reports for this very call (the facade passes the same arguments): arithmetic
+  // operations (a multiply-add counts 2) and exp/log evaluations, over every pass it made.
+  const uniform = new Float32Array(B * N).fill(1 / N);
+  const { work } = nativeBatch.solveBatch(M.data, uniform, uniform, B, N, N, REG, MAX_ITER, TOL, solver, 'entropy', stopRule, 'none');
+  return {
+    solver, stopRule, ms, cpuMs, nIter: res.nIter, iterations,
+    gflops: work.flops / (ms * 1e6), gexps: work.transcendentals / (ms * 1e6), potMs: null, speedup: null,
+  };
+}
+
+/**
+ * Peak float32 rate of this machine: cores × clock × 2 FMA pipes × 16 lanes (AVX-512) × 2 flops per FMA.
+ * The clock is the one /proc/cpuinfo (or os.cpus) reports; turbo may be higher.
+ */
+function peak(): { cores: number; ghz: number; gflops: number; note: string } {
+  const list = cpus();
+  const cores = list.length;
+  const mhz = list[0]?.speed && list[0].speed > 0 ? list[0].speed : 2600;
+  const ghz = mhz / 1000;
+  return {
+    cores, ghz, gflops: cores * ghz * 2 * 16 * 2,
+    note: `${cores} cores x ${ghz.toFixed(2)} GHz x 2 FMA pipes x 16 fp32 lanes x 2 flops (AVX-512)`,
+  };
+}
+
+function main(): void {
+  const json = process.argv.includes('--json');
+  const trialsArg = process.argv.indexOf('--trials');
+  const trials = trialsArg >= 0 ? Number(process.argv[trialsArg + 1]) : 5;
+  const rows: Row[] = [];
+  for (const solver of ['log_sinkhorn', 'sinkhorn'] as const) {
+    for (const stopRule of ['batch', 'problem'] as const) rows.push(bench(solver, stopRule, trials));
+  }
+  const pot = process.argv.includes('--no-pot') ? null : runOracle(['batch']);
+  const potBatch = (pot?.batch ?? null) as Record<string, number> | null;
+  for (const r of rows) {
+    const s = potBatch?.[r.solver];
+    if (typeof s === 'number') {
+      r.potMs = s * 1e3;
+      r.speedup = r.potMs / r.ms;
+    }
+  }
+  const pk = peak();
+  if (json) {
+    console.log(JSON.stringify({ workload: { B, n: N, m: N, reg: REG, maxIter: MAX_ITER, tol: TOL, dtype: 'float32', trials }, peak: pk, pot: pot ? { pot: pot.pot, torch: pot.torch } : null, rows }));
+    return;
+  }
+  console.log(`solveBatch B=${B} ${N}x${N} reg=${REG} float32 maxIter=${MAX_ITER} tol=${TOL}, median of ${trials} (threads: ${ot.backend().threads})`);
+  console.log('solver        stopRule  nIter   ours ms  (cpu ms)   POT ms   speedup (target)  GFLOP/s  Gexp+log/s  % fp32 peak');
+  for (const r of rows) {
+    const target = r.stopRule === 'batch' ? `>= ${TARGET[r.solver]}x` : '';
+    console.log(
+      `${r.solver.padEnd(13)} ${r.stopRule.padEnd(8)} ${String(r.nIter).padStart(6)} ${r.ms.toFixed(1).padStart(9)} ${`(${r.cpuMs.toFixed(1)})`.padStart(9)} ` +
+      `${r.potMs === null ? '      -' : r.potMs.toFixed(1).padStart(8)} ${r.speedup === null ? '      -' : `${r.speedup.toFixed(1)}x`.padStart(8)} ${target.padEnd(9)} ` +
+      `${r.gflops.toFixed(1).padStart(8)} ${r.gexps.toFixed(2).padStart(11)} ${((100 * r.gflops) / pk.gflops).toFixed(1).padStart(8)}%`,
+    );
+  }
+  console.log(`peak estimate: ${pk.gflops.toFixed(0)} GFLOP/s fp32 = ${pk.note}`);
+  if (pot) console.log(`POT ${String(pot.pot)} + torch ${String(pot.torch)} (best of 1 and all threads, median of its trials)`);
+}
+
+main();
