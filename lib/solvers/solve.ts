@@ -122,8 +122,11 @@ function finish(fn: string, r: Resolved, out: NativeSolveOut): OTResult {
 
 /**
  * Entropic optimal transport between histograms a and b (uniform when omitted) for the cost M,
- * with POT's semantics (ot.solve with reg > 0: log-domain Sinkhorn, value = <M, plan> + reg·KL).
- * Gradients reach M, a and b according to `grad`.
+ * with POT's semantics (ot.solve with reg > 0: log-domain Sinkhorn iterates, value = <M, plan> +
+ * reg·KL(plan || a b^T)). a and b must carry the same mass (relative 1e-6; b is scaled to a's exact
+ * mass). Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
+ * 'envelope' (value only, at the optimum), 'last_step' (through one final iteration) or 'detach'.
+ * The result is in M's dtype; `status` is 'max_iter' (with a warning) when tol was not reached.
  * @example
  * const M = ot.dist(xs, xt);
  * const res = ot.solve(M, a, b, { reg: 0.03, grad: 'autodiff' });
