@@ -81,24 +81,41 @@ class Backward {
 
   // Largest |x - base| over finite entries of x (base's -inf entries count as 0, like the kernel's).
   static double reach(const double* x, const double* base, size_t len) {
-    double d = 0;
-    for (size_t i = 0; i < len; ++i)
-      if (std::isfinite(x[i])) d = std::max(d, std::fabs(x[i] - finiteOr0(base[i])));
-    return d;
+    v8d d = splat(0);
+    size_t i = 0;
+    for (; i + kLanes <= len; i += kLanes) {
+      v8d xi = load8(x + i), bi = load8(base + i);
+      bi = bi - bi == 0.0 ? bi : splat(0.0);
+      d = vmax(d, xi - xi == 0.0 ? vabs(xi - bi) : splat(0.0));
+    }
+    double r = hmax(d);
+    for (; i < len; ++i)
+      if (std::isfinite(x[i])) r = std::max(r, std::fabs(x[i] - finiteOr0(base[i])));
+    return r;
   }
 
   // Greedy from the last half-step backwards: a new base whenever the potentials drift too far.
+  // Consecutive half-steps share a vector, so each reach is computed once per base.
   void planSegments() {
     const long H = 2 * K_;
     segOf_.resize(H);
     const double* bu = hu(K_);
     const double* bv = hv(K_);
     segBase_.push_back({bu, bv});
+    struct Memo {
+      const double *x = nullptr, *base = nullptr;
+      double r = 0;
+    } mu, mv;
+    auto cached = [](Memo& memo, const double* x, const double* base, size_t len) {
+      if (x == base) return 0.0;
+      if (memo.x != x || memo.base != base) memo = {x, base, reach(x, base, len)};
+      return memo.r;
+    };
     for (long h = 0; h < H; ++h) {
       long k = K_ - h / 2;
       const double* ku = h % 2 == 0 ? hu(k) : hu(k - 1);
       const double* kv = h % 2 == 0 ? hvz(k) : hv(k);
-      bool near = (ku == bu || reach(ku, bu, n_) <= kKernelReach<T>) && (kv == bv || reach(kv, bv, m_) <= kKernelReach<T>);
+      bool near = cached(mu, ku, bu, n_) <= kKernelReach<T> && cached(mv, kv, bv, m_) <= kKernelReach<T>;
       if (!near) {
         bu = ku;
         bv = kv;
