@@ -234,6 +234,15 @@ describe('solve: properties', () => {
     });
   }
 
+  it('gives the same gradient to a whether or not M and b require grad', () => {
+    const { M, a, b } = randomProblem(20, 16, 19);
+    const all = [M, a, b].map((t) => t.detach().requiresGrad_(true));
+    ot.solve(all[0]!, all[1]!, all[2]!, { reg: 0.05 }).value.backward();
+    const aOnly = a.detach().requiresGrad_(true);
+    ot.solve(M, aOnly, b, { reg: 0.05 }).value.backward();
+    expect(Array.from(aOnly.grad!.data)).toEqual(Array.from(all[1]!.grad!.data));
+  });
+
   it('keeps only the iterations run for autodiff, however large maxIter is', () => {
     const { M, a, b } = randomProblem(40, 30, 18);
     const grad = (maxIter: number) => {
