@@ -1,7 +1,8 @@
 // Forward batched Sinkhorn (POT: ot.batch.solve_batch): whole problems per thread, POT's stopping rule
 // (marginal error checked after iterations 0, 10, 20, ...; the batch stops when its largest error is
-// below tol) reproduced without lock-step: problems run ahead to their own first converged checkpoint,
-// then the ones behind catch up to the batch's, so each problem does exactly POT's iterations.
+// below tol) reproduced without lock-step: each problem runs to its first converged checkpoint at or
+// after the latest such checkpoint seen so far, then the ones left behind catch up to the batch's, so
+// each problem does exactly POT's iterations.
 #include "cpu/batch_sinkhorn.h"
 
 #include <atomic>
@@ -52,19 +53,22 @@ class ForwardSolver {
     std::vector<size_t> pending(B);
     for (size_t pb = 0; pb < B; ++pb) pending[pb] = pb;
     int64_t target = 0;
+    const bool batchRule = p_.stop == BatchStop::Batch;
     for (int round = 0; !pending.empty(); ++round) {
-      // Results are computed while the kernel is hot when this round is likely the problem's last: always
-      // under stopRule 'problem', from the catch-up round on under 'batch'. The final pass redoes the rest.
-      const bool finishHere = p_.record == BatchRecord::None && (p_.stop == BatchStop::Problem || round > 0);
       forEach(pending, [&](Scratch<T>& sc, size_t pb) {
         // Under 'batch' the stop is at least every first-converged checkpoint found so far, so later
         // problems run straight there instead of stopping early and catching up in another round.
-        const int64_t from = p_.stop == BatchStop::Batch ? std::max(target, known_.load()) : target;
+        const int64_t from = batchRule ? std::max(target, known_.load()) : target;
         advance(sc, pb, from);
-        int64_t reached = (dead_[pb] || okAt_[pb] < 0) ? p_.maxIter - 1 : okAt_[pb];
-        for (int64_t k = known_.load(); reached > k && !known_.compare_exchange_weak(k, reached);) {
+        const int64_t reached = (dead_[pb] || okAt_[pb] < 0) ? p_.maxIter - 1 : okAt_[pb];
+        int64_t k = known_.load();
+        while (reached > k && !known_.compare_exchange_weak(k, reached)) {
         }
-        if (finishHere && failed_ == Status::Ok) finishLoaded(sc.w, pb);
+        // Results are computed while the kernel is hot when this is likely the problem's final state:
+        // always under 'problem'; under 'batch' when it reached the latest stop known. The final pass
+        // (re)does the others.
+        const bool final = !batchRule || round > 0 || reached >= known_.load();
+        if (final && p_.record == BatchRecord::None && failed_ == Status::Ok) finishLoaded(sc.w, pb);
       });
       if (failed_ != Status::Ok) return failed_.load();
       if (p_.stop == BatchStop::Problem) break;
@@ -113,9 +117,13 @@ class ForwardSolver {
     int nt = std::min<int>(teamSizeFor(work), static_cast<int>(std::max<size_t>(list.size(), 1)));
     runTeam(nt, [&](int, int) {
       try {
+        const size_t step = static_cast<size_t>(nt);
         Scratch<T> sc(p_.n, p_.m);
-        for (size_t k = next.fetch_add(1); k < list.size() && failed_ == Status::Ok; k = next.fetch_add(1))
+        for (size_t k = next.fetch_add(1); k < list.size() && failed_ == Status::Ok; k = next.fetch_add(1)) {
+          // This thread's next problem is probably nt items on: start streaming its costs into L2 now.
+          if (k + step < list.size()) prefetchCosts(list[k + step]);
           body(sc, list[k]);
+        }
         sc.w.tally(2.0 * sc.z.matvecs + 2.0 * sc.z.expPasses, static_cast<double>(sc.z.expPasses));
         std::lock_guard<std::mutex> lock(workMutex_);
         out_.flops += sc.w.flops;
@@ -124,6 +132,12 @@ class ForwardSolver {
         fail(Status::OutOfMemory);
       }
     });
+  }
+
+  void prefetchCosts(size_t pb) const {
+    const char* p = reinterpret_cast<const char*>(M_ + pb * p_.n * p_.m);
+    const size_t bytes = p_.n * p_.m * sizeof(T);
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 0, 2);
   }
 
   void fail(Status s) {
