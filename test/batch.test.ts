@@ -327,6 +327,15 @@ describe('solveBatch: async and abort', () => {
         expect(r.nIter).toBe(s.nIter);
       }
     }
+    // The recorded iterations travel with an async result too.
+    const grads = await Promise.all([false, true].map(async (useAsync) => {
+      const M = ot.rand([3, 5, 4], { seed: 101, requiresGrad: true });
+      const opts = { reg: 0.1, grad: 'autodiff' as const };
+      const res = useAsync ? await ot.batch.solveBatchAsync(M, opts) : ot.batch.solveBatch(M, opts);
+      res.value.sum().backward();
+      return Array.from(M.grad!.data);
+    }));
+    expect(grads[1]).toEqual(grads[0]);
   });
 
   it('abort rejects with ERR_OT_ABORTED within a few iterations', async () => {
