@@ -1,5 +1,5 @@
 // Batched entropic OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once by the native
-// kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values.
+// kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values. CPU tensors only.
 import { withCancelFlag } from '../costs/cancel.js';
 import type { DType, FloatArray } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -29,7 +29,9 @@ export interface SolveBatchOptions {
   /** 'entropy' (default, POT's): value adds reg·Σ T log T; 'KL': reg·KL(T ‖ a bᵀ). Case-insensitive. */
   regType?: 'entropy' | 'KL' | 'kl';
   /**
-   * 'envelope' (default, POT's): value differentiable, d/dM = plan, d/da = reg·(log u − mean), d/db likewise.
+   * 'envelope' (default, POT's): value (and valueLinear, d/dM = plan) differentiable at convergence, as
+   * ot.solve's envelope: d/dM = plan, d/da = reg·(log u − mean log u), d/db likewise (POT's batch solver gives
+   * d/dM only).
    * 'autodiff': value, valueLinear, plan and potentials differentiable through every iteration (native adjoint).
    * 'last_step' (as POT's batch solver): M's gradient from one extra update after the loop (the loop and the
    * plan's direct K term detached), a's and b's through every iteration. 'detach': no gradients.
