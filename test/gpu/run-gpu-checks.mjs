@@ -3,7 +3,8 @@
 // the public CPU ot.dist, and the plain-JS references of ./reference.mjs) on fixtures and random cases,
 // then benchmarks against the HBM roofline. Prints a table, writes $OUT/gpu-results.json when OUT is set.
 // No usable GPU: prints "no GPU: skipped" and exits 0. Flags: --self-test (check the JS references
-// against the fixtures; no GPU needed), --no-bench (checks only).
+// against the fixtures; no GPU needed), --no-bench (checks only), --small-bench (tiny benchmark sizes,
+// to try the script itself).
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -337,7 +338,7 @@ async function sinkhornChecks(cu) {
     [50, 70, 0.05, 300, 1e-9],
     [128, 96, 0.01, 500, 1e-7],
     [33, 257, 0.1, 100, 0],
-    [2000, 1000, 0.05, 40, 0],
+    [1000, 600, 0.05, 30, 0], // enough rows for the column pass to split them over blocks
   ];
   for (const [n, m, reg, maxIter, tol] of cases) {
     const xs = randArray(r, n * 2);
@@ -356,7 +357,8 @@ async function sinkhornChecks(cu) {
         const hist = unpackHistory(res, n, m, res.nIter);
         const adjRef = sinkhornAdjointRef(f64(M), f64(a), f64(b), n, m, reg, hist.U, hist.V, res.nIter, cot64);
         return [
-          { what: `nIter ${res.nIter} vs ${ref.nIter}, status ${res.status}`, pass: res.nIter === ref.nIter && res.status === ref.status },
+          // float32 is replayed for its own iteration count, so only float64 can disagree on when to stop.
+          { what: `nIter ${res.nIter} vs ${ref.nIter}, status ${res.status}`, pass: dtype === 'float32' || (res.nIter === ref.nIter && res.status === ref.status) },
           { what: 'log_u', got: res.logU, want: ref.logU },
           { what: 'log_v', got: res.logV, want: ref.logV },
           { what: 'plan', got: res.plan, want: ref.plan },
@@ -580,6 +582,8 @@ function timeIt(fn, reps = 1) {
 
 async function benchmarks(cu, deviceName) {
   const bw = peakBandwidth(deviceName);
+  const small = flags.has('--small-bench');
+  const [nSk, bBatch, nDual] = small ? [256, 64, 300] : [8192, 4096, 20000];
   const r = rng(99);
   const bench = results.benchmarks;
   const safe = async (name, fn) => {
@@ -590,8 +594,8 @@ async function benchmarks(cu, deviceName) {
     }
   };
   for (const dtype of ['float32', 'float64']) {
-    await safe(`sinkhorn_log_8192_${dtype}`, () => {
-      const n = 8192;
+    await safe(`sinkhorn_log_${nSk}_${dtype}`, () => {
+      const n = nSk;
       const x = as(dtype, randArray(r, n * 2));
       const y = as(dtype, randArray(r, n * 2));
       const M = cu.cudaDistDevice(x, y, n, n, 2, 'sqeuclidean', 2, false);
@@ -613,8 +617,8 @@ async function benchmarks(cu, deviceName) {
     });
   }
   for (const solver of ['log_sinkhorn', 'sinkhorn']) {
-    await safe(`batch_4096x64x64_float32_${solver}`, () => {
-      const B = 4096;
+    await safe(`batch_${bBatch}x64x64_float32_${solver}`, () => {
+      const B = bBatch;
       const n = 64;
       const M = cu.cudaUpload(as('float32', randArray(r, B * n * n, 0, 1)));
       const iters = 100;
@@ -625,8 +629,8 @@ async function benchmarks(cu, deviceName) {
     });
   }
   for (const dtype of ['float32', 'float64']) {
-    await safe(`dual_loss_grad_20000_${dtype}`, () => {
-      const n = 20000;
+    await safe(`dual_loss_grad_${nDual}_${dtype}`, () => {
+      const n = nDual;
       const d = 2;
       const up = (len, lo, hi) => cu.cudaUpload(as(dtype, randArray(r, len, lo, hi)));
       const [u, v, xs, xt] = [up(n, -0.1, 0.1), up(n, -0.1, 0.1), up(n * d, 0, 1), up(n * d, 0, 1)];
