@@ -293,7 +293,9 @@ class Backward {
       }
       if (wantM()) std::copy(Xp.begin() + rows.begin, Xp.begin() + rows.end, FX_.begin() + slots * n_ + rows.begin);
       ++slots;
-      if (slots == kBlock) flush(rows, slots);
+      // A mid-iteration flush (new kernel base at the w half-step) leaves slots odd: test for room
+      // for the next iteration's two terms, not for equality with kBlock.
+      if (slots + 2 > kBlock) flush(rows, slots);
     }
     flush(rows, slots);
     if (p_.da)
