@@ -51,6 +51,7 @@ class Backward {
   Team team_;
   std::vector<T> Kt_;
   std::vector<double> gu_, gv_, xz_, yw_, Y_, gloga_, glogb_, daDirect_, dbDirect_, alpha_, P_, P2_, FX_, FY_, logbShift_;
+  std::vector<size_t> deadCols_;  // columns of zero weight
   bool finite_ = true;  // the final potentials are all finite (no zero weights): the first kernel is the plan
   // Half-step h (0 = z^K, 1 = w^K, 2 = z^(K-1), ...) uses kernel base segBase_[segOf_[h]] = (u, v) potentials.
   std::vector<int> segOf_;
@@ -67,6 +68,8 @@ class Backward {
     gu_.assign(n_, 0.0); xz_.assign(n_, 0.0); gloga_.assign(n_, 0.0); daDirect_.assign(n_, 0.0); alpha_.assign(n_, 0.0);
     gv_.assign(m_, 0.0); yw_.assign(m_, 0.0); Y_.assign(m_, 0.0); glogb_.assign(m_, 0.0); dbDirect_.assign(m_, 0.0);
     logbShift_.assign(m_, 0.0);
+    for (size_t j = 0; j < m_; ++j)
+      if (!(p_.b[j] > 0)) deadCols_.push_back(j);
     if (p_.regType == EntropicReg::KL)
       for (size_t j = 0; j < m_; ++j) logbShift_[j] = std::log(p_.b[j]);
     for (size_t i = 0; i < n_ && finite_; ++i) finite_ = std::isfinite(hu(K_)[i]);
@@ -138,7 +141,20 @@ class Backward {
     for (size_t i = rows.begin; i < rows.end; ++i) {
       alpha_[i] = finiteOr0(bu[i]);
       buildKernelRow(Kt_.data() + i * m_, p_.M + i * m_, c_, alpha_[i], beta.data(), m_);
+      zeroDead(i);
     }
+  }
+
+  // Rows and columns of zero weight carry no plan (their potentials are -inf), but their kernel
+  // entries, built on a 0 base, can overflow when reg is small; 0 x inf would then spread NaN
+  // through the column sums. Their kernel is 0.
+  void zeroDead(size_t i) {
+    T* Ki = Kt_.data() + i * m_;
+    if (!(p_.a[i] > 0)) {
+      std::fill(Ki, Ki + m_, T(0));
+      return;
+    }
+    for (size_t j : deadCols_) Ki[j] = T(0);
   }
 
   void flush(Range rows, int& slots) {
@@ -198,6 +214,7 @@ class Backward {
       const size_t vec = m_ / kLanes * kLanes;
       for (size_t j = 0; j < vec; j += kLanes) chunk(j, kLanes);
       if (vec < m_) chunk(vec, m_ - vec);
+      zeroDead(i);
       gu_[i] = hsum(rowG) + (p_.gLogU ? static_cast<double>(p_.gLogU[i]) : 0.0);
       daDirect_[i] = p_.directTerms && kl && p_.a[i] > 0 ? -gReg * hsum(rowP) / p_.a[i] : 0.0;
     }
