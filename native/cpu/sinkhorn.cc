@@ -198,9 +198,12 @@ Status Forward<T>::finish() {
                                           logb_.data(), m_);
   out_.nIter = p_.lastStep ? p_.maxIter : completed_ - 1;
   out_.history.iterations = p_.lastStep ? 1 : (hist_ ? static_cast<size_t>(completed_) : 0);
+  // Potentials beyond 2^50 (M/reg that large: costs huge for reg) have an ulp above 1/4: the plan,
+  // exp(-M/reg + u + v), is then rounding noise even when it stays finite.
+  constexpr double kMaxPotential = 1125899906842624.0;
   bool finite = std::isfinite(out_.value);
-  for (size_t i = 0; i < n_ && finite; ++i) finite = std::isfinite(u_[i]) || (u_[i] == -kInf && !(p_.a[i] > 0));
-  for (size_t j = 0; j < m_ && finite; ++j) finite = std::isfinite(finalV_[j]) || (finalV_[j] == -kInf && !(p_.b[j] > 0));
+  for (size_t i = 0; i < n_ && finite; ++i) finite = std::fabs(u_[i]) <= kMaxPotential || (u_[i] == -kInf && !(p_.a[i] > 0));
+  for (size_t j = 0; j < m_ && finite; ++j) finite = std::fabs(finalV_[j]) <= kMaxPotential || (finalV_[j] == -kInf && !(p_.b[j] > 0));
   if (!finite) status_ = Status::Diverged;
   out_.status = status_;
   return status_;
