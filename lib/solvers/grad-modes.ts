@@ -4,6 +4,7 @@
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
+import { fail } from '../utils/validate.js';
 import { nativeSolve, type EntropicRegType, type NativeSolveOut } from './native-solve.js';
 import { OTResult } from './result.js';
 
@@ -56,22 +57,38 @@ export function buildResult(p: SolveProblem, out: NativeSolveOut): OTResult {
   return throughIterations(p, out);
 }
 
+// A diverged solve's potentials are meaningless: its gradients would be NaN or garbage.
+function refuseDiverged(out: NativeSolveOut): void {
+  if (out.status === 'diverged') {
+    fail('ERR_OT_VALUE', "solve (backward): the solve diverged (status 'diverged'), so it has no gradient; rescale M or increase reg");
+  }
+}
+
 // Detached solve; value's gradient is set to (plan, reg (logU - mean), reg (logV - mean)) like POT's
 // nx.set_gradients, the other outputs carry none.
 function envelope(p: SolveProblem, out: NativeSolveOut): OTResult {
   const dtype = p.M.dtype;
+  // Zero-weight entries have potential -inf (POT: log 0), which would make every entry NaN: they get
+  // a zero gradient (as through the iterations) and stay out of the mean.
   const centred = (x: FloatArray, g: number, like: DType): FloatArray => {
     let mean = 0;
-    for (let i = 0; i < x.length; i++) mean += x[i]!;
-    mean /= x.length;
+    let count = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (Number.isFinite(x[i]!)) {
+        mean += x[i]!;
+        count++;
+      }
+    }
+    mean /= Math.max(count, 1);
     const r = allocate(like, x.length);
-    for (let i = 0; i < x.length; i++) r[i] = p.reg * (x[i]! - mean) * g;
+    for (let i = 0; i < x.length; i++) r[i] = Number.isFinite(x[i]!) ? p.reg * (x[i]! - mean) * g : 0;
     return r;
   };
   const value = Tensor.fromOp(scalar(out.value, dtype), [], {
     name: 'solve.envelope',
     inputs: [p.M, p.a, p.b],
     backward: (g) => {
+      refuseDiverged(out);
       const gv = g.data[0]!;
       let dM: Tensor | null = null;
       if (p.M.requiresGrad) {
@@ -126,6 +143,7 @@ function throughIterations(p: SolveProblem, out: NativeSolveOut): OTResult {
     name: p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step',
     inputs: [p.M, p.a, p.b],
     backward: () => {
+      refuseDiverged(out);
       const s = seeds;
       seeds = noSeeds();
       const [dM, da, db] = nativeSolve.sinkhornBackward(
