@@ -157,9 +157,9 @@ class Backward {
     for (size_t j : deadCols_) Ki[j] = T(0);
   }
 
-  void flush(Range rows, int& slots) {
+  void flush(Range rows, int& slots, std::vector<double>& pack) {
     if (wantM() && slots > 0)
-      gemmFlushRows(p_.dM, Kt_.data(), m_, FX_.data(), n_, FY_.data(), slots, rows.begin, rows.end, -c_);
+      gemmFlushRows(p_.dM, Kt_.data(), m_, FX_.data(), n_, FY_.data(), slots, rows.begin, rows.end, -c_, pack.data());
     slots = 0;
   }
 
@@ -226,6 +226,7 @@ class Backward {
     Range cols = splitRange(m_, tid, nt, kLanes);
     double* Pt = P_.data() + static_cast<size_t>(tid) * m_;
     std::vector<double> beta(m_), X(n_), Xp(n_);
+    std::vector<double> pack(wantM() ? static_cast<size_t>(kBlock) * n_ : 0);  // n: all rows once solo
     std::fill(Pt, Pt + m_, 0.0);
     std::fill(P2_.data() + static_cast<size_t>(tid) * m_, P2_.data() + static_cast<size_t>(tid + 1) * m_, 0.0);
     seed(rows, tid, beta);
@@ -248,7 +249,7 @@ class Backward {
       const long hz = 2 * (K_ - k);
       // z^k: the u-update's Jacobian, on base seg.
       if (segOf_[hz] != seg) {
-        flush(rows, slots);
+        flush(rows, slots, pack);
         seg = segOf_[hz];
         rebuild(rows, seg, beta);
       }
@@ -275,7 +276,7 @@ class Backward {
       // w^k: the v-update's Jacobian, possibly on a new base.
       if (segOf_[hz + 1] != seg) {  // every thread flushes what FY holds before anyone refills it
         team_.sync(tid);
-        flush(rows, slots);
+        flush(rows, slots, pack);
         seg = segOf_[hz + 1];
         rebuild(rows, seg, beta);
         team_.sync(tid);
@@ -312,9 +313,9 @@ class Backward {
       ++slots;
       // A mid-iteration flush (new kernel base at the w half-step) leaves slots odd: test for room
       // for the next iteration's two terms, not for equality with kBlock.
-      if (slots + 2 > kBlock) flush(rows, slots);
+      if (slots + 2 > kBlock) flush(rows, slots, pack);
     }
-    flush(rows, slots);
+    flush(rows, slots, pack);
     if (p_.da)
       for (size_t i = rows.begin; i < rows.end; ++i)
         p_.da[i] = (p_.a[i] > 0 ? gloga_[i] / p_.a[i] : 0.0) + daDirect_[i];

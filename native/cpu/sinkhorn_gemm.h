@@ -9,8 +9,9 @@
 namespace ot::cpu::sk {
 
 // R rows x C eight-wide column groups held in registers across the S terms.
+// FXp: the R rows' factors packed as [s][r] (R per step, contiguous).
 template <int R, int C, typename T>
-inline void gemmTile(T* dM, const T* Kt, size_t ld, const double* FX, size_t n, const double* FY, size_t m, int S,
+inline void gemmTile(T* dM, const T* Kt, size_t ld, const double* FXp, const double* FY, size_t m, int S,
                      size_t i, size_t j, double scale) {
   v8d acc[R][C];
 #pragma GCC unroll 4
@@ -19,7 +20,7 @@ inline void gemmTile(T* dM, const T* Kt, size_t ld, const double* FX, size_t n, 
     for (int c = 0; c < C; ++c) acc[r][c] = splat(0.0);
   for (int s = 0; s < S; ++s) {
     const double* fy = FY + static_cast<size_t>(s) * m + j;
-    const double* fx = FX + static_cast<size_t>(s) * n + i;
+    const double* fx = FXp + static_cast<size_t>(s) * R;
     v8d y[C];
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) y[c] = load8(fy + 8 * c);
@@ -39,9 +40,10 @@ inline void gemmTile(T* dM, const T* Kt, size_t ld, const double* FX, size_t n, 
   }
 }
 
+// pack: scratch of at least S * (r1 - r0) doubles, for FX's rows regrouped by row block.
 template <typename T>
 inline void gemmFlushRows(T* dM, const T* Kt, size_t m, const double* FX, size_t n, const double* FY, int S,
-                          size_t r0, size_t r1, double scale) {
+                          size_t r0, size_t r1, double scale, double* pack) {
 #if defined(__AVX512F__)
   constexpr int kRows = 4, kCols = 4;
 #else
@@ -49,14 +51,22 @@ inline void gemmFlushRows(T* dM, const T* Kt, size_t m, const double* FX, size_t
 #endif
   const size_t wide = m / (8 * kCols) * (8 * kCols);
   const size_t vec = m / 8 * 8;
-  size_t i = r0;
-  for (; i + kRows <= r1; i += kRows) {
-    for (size_t j = 0; j < wide; j += 8 * kCols) gemmTile<kRows, kCols>(dM, Kt, m, FX, n, FY, m, S, i, j, scale);
-    for (size_t j = wide; j < vec; j += 8) gemmTile<kRows, 1>(dM, Kt, m, FX, n, FY, m, S, i, j, scale);
+  const size_t rowsWide = r0 + (r1 - r0) / kRows * kRows;
+  // Row blocks of FX packed step by step, so a tile streams them; single tail rows likewise.
+  auto packed = [&](size_t i) { return pack + (i - r0) * static_cast<size_t>(S); };
+  for (size_t i = r0; i < rowsWide; i += kRows)
+    for (int s = 0; s < S; ++s)
+      for (int r = 0; r < kRows; ++r) packed(i)[s * kRows + r] = FX[static_cast<size_t>(s) * n + i + r];
+  for (size_t i = rowsWide; i < r1; ++i)
+    for (int s = 0; s < S; ++s) packed(i)[s] = FX[static_cast<size_t>(s) * n + i];
+  // Column panels outermost: a panel of FY (S x 8 kCols) stays in L1 while every row block uses it.
+  for (size_t j = 0; j < wide; j += 8 * kCols) {
+    for (size_t i = r0; i < rowsWide; i += kRows) gemmTile<kRows, kCols>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
+    for (size_t i = rowsWide; i < r1; ++i) gemmTile<1, kCols>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
   }
-  for (; i < r1; ++i) {
-    for (size_t j = 0; j < wide; j += 8 * kCols) gemmTile<1, kCols>(dM, Kt, m, FX, n, FY, m, S, i, j, scale);
-    for (size_t j = wide; j < vec; j += 8) gemmTile<1, 1>(dM, Kt, m, FX, n, FY, m, S, i, j, scale);
+  for (size_t j = wide; j < vec; j += 8) {
+    for (size_t i = r0; i < rowsWide; i += kRows) gemmTile<kRows, 1>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
+    for (size_t i = rowsWide; i < r1; ++i) gemmTile<1, 1>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
   }
   for (size_t ii = r0; ii < r1; ++ii) {
     for (size_t j = vec; j < m; ++j) {
