@@ -200,6 +200,13 @@ void requireFinite(Napi::Env env, const ArrayView& v, const char* fn, const char
   if (!ok) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " contains NaN or Inf");
 }
 
+void NaNGuard::check(Napi::Env env, const char* fn) const {
+  if (what == nullptr) return;
+  throwError(env, "ERR_OT_VALUE",
+             std::string(fn) + ": " + what + " has NaN at entry " + std::to_string(at) +
+                 " although the inputs are finite: intermediate values overflowed; rescale the inputs");
+}
+
 void requireLength(Napi::Env env, const ArrayView& v, size_t expected, const char* fn, const char* name) {
   if (v.length != expected)
     throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": " + name + " has " + std::to_string(v.length) +

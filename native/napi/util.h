@@ -89,6 +89,43 @@ bool allFinite(const T* p, size_t n) {
   return true;
 }
 void requireFinite(Napi::Env env, const ArrayView& v, const char* fn, const char* name);
+
+// Index of the first NaN in p[0..n), or n. Vectorisable (a NaN is the one value unequal to itself);
+// kernels run it on their outputs so a NaN born of overflow is reported, never returned.
+template <typename T>
+size_t firstNaN(const T* p, size_t n) {
+  for (size_t i = 0; i < n;) {
+    const size_t end = std::min(n, i + 4096);
+    bool bad = false;
+    for (size_t k = i; k < end; ++k) bad |= p[k] != p[k];
+    if (bad) {
+      for (; i < end; ++i)
+        if (p[i] != p[i]) return i;
+    }
+    i = end;
+  }
+  return n;
+}
+inline size_t firstNaN(const void* p, size_t n, bool f64) {
+  if (p == nullptr) return n;
+  return f64 ? firstNaN(static_cast<const double*>(p), n) : firstNaN(static_cast<const float*>(p), n);
+}
+// A NaN found in an output of finite inputs (overflow inside a kernel) becomes ERR_OT_VALUE.
+struct NaNGuard {
+  const char* what = nullptr;
+  size_t at = 0;
+  // Records the first output (of `n` entries) holding a NaN; call on the worker thread.
+  void scan(const void* p, size_t n, bool f64, const char* name) {
+    if (what != nullptr) return;
+    size_t k = firstNaN(p, n, f64);
+    if (k < n) {
+      what = name;
+      at = k;
+    }
+  }
+  // Throws on the main thread when scan() found a NaN.
+  void check(Napi::Env env, const char* fn) const;
+};
 void requireLength(Napi::Env env, const ArrayView& v, size_t expected, const char* fn, const char* name);
 
 // New typed array of `n` entries in the given precision.
