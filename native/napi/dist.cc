@@ -106,14 +106,19 @@ struct DistJob {
 
   Status execute() {
     const DistArgs& a = args;
-    if (a.x.isFloat64)
-      return cpu::dist(a.x.as<double>(), a.y.as<double>(), a.n, a.m, a.d, a.metric, a.p, a.same,
-                       static_cast<double*>(outData), cancel);
-    return cpu::dist(a.x.as<float>(), a.y.as<float>(), a.n, a.m, a.d, a.metric, a.p, a.same,
-                     static_cast<float*>(outData), cancel);
+    Status s = a.x.isFloat64 ? cpu::dist(a.x.as<double>(), a.y.as<double>(), a.n, a.m, a.d, a.metric, a.p, a.same,
+                                         static_cast<double*>(outData), cancel)
+                             : cpu::dist(a.x.as<float>(), a.y.as<float>(), a.n, a.m, a.d, a.metric, a.p, a.same,
+                                         static_cast<float*>(outData), cancel);
+    if (s == Status::Ok) guard.scan(outData, a.n * a.m, a.x.isFloat64, "the cost matrix");
+    return s;
   }
 
-  Napi::Value result(Napi::Env) { return out.Value(); }
+  Napi::Value result(Napi::Env env) {
+    guard.check(env, kFn);
+    return out.Value();
+  }
+  NaNGuard guard;
 };
 
 // distBackward(x, y, n, m, d, metric, p, same, M, G, needX, needY, cancel?) -> [gx | null, gy | null]
@@ -145,7 +150,9 @@ struct DistBackwardJob {
     requireSameDtype(env, a.x, job.G, "the output gradient");
     requireLength(env, job.M, a.n * a.m, kFn, "M");
     requireLength(env, job.G, a.n * a.m, kFn, "the output gradient");
-    requireFinite(env, job.M, kFn, "M");
+    // M is the forward's output: +inf where a distance overflowed is legitimate, NaN is not.
+    if (firstNaN(job.M.data, job.M.length, job.M.isFloat64) < job.M.length)
+      throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": M contains NaN");
     requireFinite(env, job.G, kFn, "the output gradient");
     if (info.Length() <= 11 || !info[10].IsBoolean() || !info[11].IsBoolean())
       throwError(env, "ERR_OT_ARG", std::string(kFn) + ": needX and needY must be booleans");
@@ -157,14 +164,21 @@ struct DistBackwardJob {
 
   Status execute() {
     const DistArgs& a = args;
-    if (a.x.isFloat64)
-      return cpu::distBackward(a.x.as<double>(), a.y.as<double>(), M.as<double>(), G.as<double>(), a.n, a.m, a.d,
-                               a.metric, a.p, a.same, static_cast<double*>(gx), static_cast<double*>(gy), cancel);
-    return cpu::distBackward(a.x.as<float>(), a.y.as<float>(), M.as<float>(), G.as<float>(), a.n, a.m, a.d, a.metric,
-                             a.p, a.same, static_cast<float*>(gx), static_cast<float*>(gy), cancel);
+    Status s = a.x.isFloat64
+                   ? cpu::distBackward(a.x.as<double>(), a.y.as<double>(), M.as<double>(), G.as<double>(), a.n, a.m, a.d,
+                                       a.metric, a.p, a.same, static_cast<double*>(gx), static_cast<double*>(gy), cancel)
+                   : cpu::distBackward(a.x.as<float>(), a.y.as<float>(), M.as<float>(), G.as<float>(), a.n, a.m, a.d,
+                                       a.metric, a.p, a.same, static_cast<float*>(gx), static_cast<float*>(gy), cancel);
+    if (s == Status::Ok) {
+      guard.scan(gx, a.n * a.d, a.x.isFloat64, "the gradient of x");
+      guard.scan(gy, a.m * a.d, a.x.isFloat64, "the gradient of y");
+    }
+    return s;
   }
+  NaNGuard guard;
 
   Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
     Napi::Array out = Napi::Array::New(env, 2);
     out.Set(0u, gxRef.IsEmpty() ? env.Null() : gxRef.Value());
     out.Set(1u, gyRef.IsEmpty() ? env.Null() : gyRef.Value());
