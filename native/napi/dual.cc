@@ -171,11 +171,20 @@ struct DualLossJob {
   }
   Status execute() {
     size_t need = 0;
-    if (args.u.isFloat64)
-      return dual::lossAndGrad<double>(args.problem<double>(), &loss, gradViews(args, want, out.as<double>(), &need), cancel);
-    return dual::lossAndGrad<float>(args.problem<float>(), &loss, gradViews(args, want, out.as<float>(), &need), cancel);
+    Status s = args.u.isFloat64
+                   ? dual::lossAndGrad<double>(args.problem<double>(), &loss, gradViews(args, want, out.as<double>(), &need), cancel)
+                   : dual::lossAndGrad<float>(args.problem<float>(), &loss, gradViews(args, want, out.as<float>(), &need), cancel);
+    if (s == Status::Ok) {
+      guard.scan(&loss, 1, true, "the loss");
+      guard.scan(out.data, need, args.u.isFloat64, "a gradient");
+    }
+    return s;
   }
-  Napi::Value result(Napi::Env env) { return Napi::Number::New(env, loss); }
+  NaNGuard guard;
+  Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
+    return Napi::Number::New(env, loss);
+  }
 };
 
 // dualPlan(u, v, xs, xt, ws, wt, d, kind, metric, p, reg, cancel?) → Float32Array|Float64Array [n·m]
@@ -198,10 +207,16 @@ struct DualPlanJob {
     return job;
   }
   Status execute() {
-    if (args.u.isFloat64) return dual::plan<double>(args.problem<double>(), static_cast<double*>(outData), cancel);
-    return dual::plan<float>(args.problem<float>(), static_cast<float*>(outData), cancel);
+    Status s = args.u.isFloat64 ? dual::plan<double>(args.problem<double>(), static_cast<double*>(outData), cancel)
+                                : dual::plan<float>(args.problem<float>(), static_cast<float*>(outData), cancel);
+    if (s == Status::Ok) guard.scan(outData, args.n * args.m, args.u.isFloat64, "the plan");
+    return s;
   }
-  Napi::Value result(Napi::Env) { return out.Value(); }
+  NaNGuard guard;
+  Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
+    return out.Value();
+  }
 };
 
 void initDual(Napi::Env env, Napi::Object exports) {
