@@ -236,9 +236,19 @@ struct BackwardJob {
     return cpu::sinkhornBackward(p);
   }
 
-  Status execute() { return args.M.isFloat64 ? run<double>() : run<float>(); }
+  Status execute() {
+    Status s = args.M.isFloat64 ? run<double>() : run<float>();
+    if (s == Status::Ok) {
+      guard.scan(dM, args.n * args.m, args.M.isFloat64, "the gradient of M");  // null when not wanted
+      guard.scan(da, args.n, true, "the gradient of a");
+      guard.scan(db, args.m, true, "the gradient of b");
+    }
+    return s;
+  }
+  NaNGuard guard;
 
   Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
     Napi::Array out = Napi::Array::New(env, 3);
     out.Set(0u, dMRef.IsEmpty() ? env.Null() : dMRef.Value());
     out.Set(1u, daRef.Value());
