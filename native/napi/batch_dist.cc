@@ -78,14 +78,19 @@ struct DistBatchJob {
 
   Status execute() {
     const auto& r = args;
-    if (r.X.isFloat64)
-      return cpu::batchDist<double>(r.X.as<double>(), r.Y.as<double>(), r.B, r.n, r.m, r.d, r.metric, r.p,
-                                    static_cast<double*>(out), cancel);
-    return cpu::batchDist<float>(r.X.as<float>(), r.Y.as<float>(), r.B, r.n, r.m, r.d, r.metric, r.p,
-                                 static_cast<float*>(out), cancel);
+    Status s = r.X.isFloat64 ? cpu::batchDist<double>(r.X.as<double>(), r.Y.as<double>(), r.B, r.n, r.m, r.d, r.metric,
+                                                      r.p, static_cast<double*>(out), cancel)
+                             : cpu::batchDist<float>(r.X.as<float>(), r.Y.as<float>(), r.B, r.n, r.m, r.d, r.metric,
+                                                     r.p, static_cast<float*>(out), cancel);
+    if (s == Status::Ok) guard.scan(out, r.B * r.n * r.m, r.X.isFloat64, "the cost matrices");
+    return s;
   }
+  NaNGuard guard;
 
-  Napi::Value result(Napi::Env) { return outRef.Value(); }
+  Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
+    return outRef.Value();
+  }
 };
 
 struct DistBatchBackwardJob {
@@ -111,6 +116,10 @@ struct DistBatchBackwardJob {
       if (v->isFloat64 != r.X.isFloat64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": gradient must have X's dtype");
       requireLength(env, *v, r.B * r.n * r.m, fn, v == &job.M ? "M" : "G");
     }
+    // M is the forward's output (+inf where a distance overflowed); G must be finite.
+    if (firstNaN(job.M.data, job.M.length, job.M.isFloat64) < job.M.length)
+      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": M contains NaN");
+    requireFinite(env, job.G, fn, "G");
     job.wantX = info.Length() > 10 && info[10].ToBoolean().Value();
     job.wantY = info.Length() > 11 && info[11].ToBoolean().Value();
     if (job.wantX) {
@@ -132,9 +141,18 @@ struct DistBatchBackwardJob {
     return cpu::batchDistBackward<T>(r.X.as<T>(), r.Y.as<T>(), M.as<T>(), G.as<T>(), r.B, r.n, r.m, r.d, r.metric,
                                      r.p, static_cast<T*>(gX), static_cast<T*>(gY));
   }
-  Status execute() { return args.X.isFloat64 ? run<double>() : run<float>(); }
+  Status execute() {
+    Status s = args.X.isFloat64 ? run<double>() : run<float>();
+    if (s == Status::Ok) {
+      guard.scan(gX, args.B * args.n * args.d, args.X.isFloat64, "the gradient of X");
+      guard.scan(gY, args.B * args.m * args.d, args.X.isFloat64, "the gradient of Y");
+    }
+    return s;
+  }
+  NaNGuard guard;
 
   Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
     Napi::Object o = Napi::Object::New(env);
     if (wantX) o.Set("gX", gXRef.Value());
     if (wantY) o.Set("gY", gYRef.Value());
