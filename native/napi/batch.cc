@@ -234,6 +234,7 @@ struct SolveBatchBackwardJob {
     job.M = floatArray(info, 1, fn, "M");
     if (job.M.isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": M must have the solve's dtype");
     requireLength(env, job.M, p.B * p.n * p.m, fn, "M");
+    requireFinite(env, job.M, fn, "M");
     job.a = weightsArg(info, 2, fn, "a", p.B, p.n, f64);
     job.b = weightsArg(info, 3, fn, "b", p.B, p.m, f64);
     const char* names[3] = {"gPlan", "gPot0", "gPot1"};
@@ -244,6 +245,7 @@ struct SolveBatchBackwardJob {
       if (!views[k]->data) continue;
       if (views[k]->isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + names[k] + " must have the solve's dtype");
       requireLength(env, *views[k], lens[k], fn, names[k]);
+      requireFinite(env, *views[k], fn, names[k]);
     }
     job.wantA = info.Length() > 7 && info[7].ToBoolean().Value();
     job.wantB = info.Length() > 8 && info[8].ToBoolean().Value();
@@ -271,9 +273,20 @@ struct SolveBatchBackwardJob {
                                          static_cast<T*>(gb), cancel);
   }
 
-  Status execute() { return trace->f64 ? run<double>(*trace->f64Trace) : run<float>(*trace->f32Trace); }
+  Status execute() {
+    Status s = trace->f64 ? run<double>(*trace->f64Trace) : run<float>(*trace->f32Trace);
+    if (s == Status::Ok) {
+      const auto& p = trace->params;
+      guard.scan(gM, p.B * p.n * p.m, trace->f64, "the gradient of M");
+      guard.scan(ga, p.B * p.n, trace->f64, "the gradient of a");
+      guard.scan(gb, p.B * p.m, trace->f64, "the gradient of b");
+    }
+    return s;
+  }
+  NaNGuard guard;
 
   Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
     Napi::Object o = Napi::Object::New(env);
     o.Set("gM", gMRef.Value());
     if (wantA) o.Set("ga", gaRef.Value());
