@@ -198,9 +198,9 @@ function mapT(t: Tensor, f: (x: number) => number): Tensor {
   return new Tensor(out, t.shape);
 }
 
-function asTensor(v: Tensor | number, like: Tensor): Tensor {
+function asTensor(fn: string, v: Tensor | number, like: Tensor): Tensor {
   if (v instanceof Tensor) return v;
-  if (typeof v !== 'number') fail('ERR_OT_ARG', `expected a Tensor or a number, got ${typeof v}`);
+  if (typeof v !== 'number') fail('ERR_OT_ARG', `${fn}: the other operand must be a Tensor or a number, got ${v === null ? 'null' : typeof v}`);
   const d = allocate(like.dtype, 1);
   d[0] = v;
   return new Tensor(d, []);
@@ -223,7 +223,7 @@ function binary(
   name: string, a: Tensor, bv: Tensor | number, f: (x: number, y: number) => number,
   da: (g: Tensor, a: Tensor, b: Tensor) => Tensor, db: (g: Tensor, a: Tensor, b: Tensor) => Tensor,
 ): Tensor {
-  const b = asTensor(bv, a);
+  const b = asTensor(name, bv, a);
   const shape = broadcastShapes(name, a.shape, b.shape);
   const dtype = promote(a.dtype, b.dtype);
   const out = binaryMap(a.data, a.shape, b.data, b.shape, shape, dtype, f);
@@ -296,6 +296,7 @@ function extreme(name: string, x: Tensor, better: (a: number, b: number) => bool
 }
 
 function resolveShape(shape: readonly number[], total: number): number[] {
+  if (!Array.isArray(shape)) fail('ERR_OT_SHAPE', `reshape: shape must be an array of integers, got ${typeof shape}`);
   const out = [...shape];
   const free = out.indexOf(-1);
   if (out.some((s, i) => !Number.isInteger(s) || (s < 0 && i !== free))) fail('ERR_OT_SHAPE', `reshape: invalid shape [${shape.join(', ')}]`);
