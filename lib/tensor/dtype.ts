@@ -5,8 +5,17 @@ export type DType = 'float32' | 'float64';
 export type Device = 'cpu' | 'cuda';
 export type FloatArray = Float32Array | Float64Array;
 
+/** Longest typed array Node allocates. */
+const MAX_LENGTH = 2 ** 32;
+
+/** Zeroed storage of n values; ERR_OT_OOM (not a RangeError) when it cannot be allocated. */
 export function allocate(dtype: DType, n: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  if (!(n <= MAX_LENGTH)) fail('ERR_OT_OOM', `tensor: cannot allocate ${n} values (at most ${MAX_LENGTH} fit in one array)`);
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    return fail('ERR_OT_OOM', `tensor: cannot allocate ${n} ${dtype} values: ${(e as Error).message}`);
+  }
 }
 
 export function dtypeOf(arr: FloatArray): DType {
