@@ -94,7 +94,9 @@ export class Adam extends Optimizer {
       }
       const denom = Math.sqrt(denomSq) / bc2Sqrt + eps;
       // torch: param.addcdiv_(exp_avg, denom, value=−step_size) = p + (−step_size·m)/denom
-      x[i] = x[i]! + (-stepSize * mi) / denom;
+      // denom is 0 only with eps = 0 and a zero second moment, where the first moment is 0 too: no step
+      // (torch's 0/0 would write NaN into the parameter).
+      x[i] = denom === 0 ? x[i]! : x[i]! + (-stepSize * mi) / denom;
     }
   }
 }
