@@ -226,7 +226,8 @@ class Backward {
     Range cols = splitRange(m_, tid, nt, kLanes);
     double* Pt = P_.data() + static_cast<size_t>(tid) * m_;
     std::vector<double> beta(m_), X(n_), Xp(n_);
-    std::vector<double> pack(wantM() ? static_cast<size_t>(kBlock) * n_ : 0);  // n: all rows once solo
+    // FX's owned rows regrouped for the blocked product (thread 0 may come to own every row).
+    std::vector<double> pack(wantM() ? static_cast<size_t>(kBlock) * (tid == 0 ? n_ : rows.end - rows.begin) : 0);
     std::fill(Pt, Pt + m_, 0.0);
     std::fill(P2_.data() + static_cast<size_t>(tid) * m_, P2_.data() + static_cast<size_t>(tid + 1) * m_, 0.0);
     seed(rows, tid, beta);
