@@ -52,6 +52,11 @@ class Backward {
   std::vector<T> Kt_;
   std::vector<double> gu_, gv_, xz_, yw_, Y_, gloga_, glogb_, daDirect_, dbDirect_, alpha_, P_, P2_, FX_, FY_, logbShift_;
   std::vector<size_t> deadCols_;  // columns of zero weight
+  // Per-thread buffers, allocated up front so that no worker thread allocates (or throws).
+  struct Scratch {
+    std::vector<double> beta, X, Xp, pack;
+  };
+  std::vector<Scratch> scratch_;
   bool finite_ = true;  // the final potentials are all finite (no zero weights): the first kernel is the plan
   // Half-step h (0 = z^K, 1 = w^K, 2 = z^(K-1), ...) uses kernel base segBase_[segOf_[h]] = (u, v) potentials.
   std::vector<int> segOf_;
@@ -65,6 +70,15 @@ class Backward {
 
   void allocate() {
     Kt_.resize(n_ * m_);
+    scratch_.resize(nt_);
+    for (int t = 0; t < nt_; ++t) {
+      Range rows = splitRange(n_, t, nt_);
+      scratch_[t].beta.assign(m_, 0.0);
+      scratch_[t].X.assign(n_, 0.0);
+      scratch_[t].Xp.assign(n_, 0.0);
+      // FX's owned rows regrouped for the blocked product (thread 0 may come to own every row).
+      if (wantM()) scratch_[t].pack.assign(static_cast<size_t>(kBlock) * (t == 0 ? n_ : rows.end - rows.begin), 0.0);
+    }
     gu_.assign(n_, 0.0); xz_.assign(n_, 0.0); gloga_.assign(n_, 0.0); daDirect_.assign(n_, 0.0); alpha_.assign(n_, 0.0);
     gv_.assign(m_, 0.0); yw_.assign(m_, 0.0); Y_.assign(m_, 0.0); glogb_.assign(m_, 0.0); dbDirect_.assign(m_, 0.0);
     logbShift_.assign(m_, 0.0);
@@ -225,9 +239,11 @@ class Backward {
     Range rows = splitRange(n_, tid, nt);
     Range cols = splitRange(m_, tid, nt, kLanes);
     double* Pt = P_.data() + static_cast<size_t>(tid) * m_;
-    std::vector<double> beta(m_), X(n_), Xp(n_);
-    // FX's owned rows regrouped for the blocked product (thread 0 may come to own every row).
-    std::vector<double> pack(wantM() ? static_cast<size_t>(kBlock) * (tid == 0 ? n_ : rows.end - rows.begin) : 0);
+    Scratch& own = scratch_[tid];
+    std::vector<double>& beta = own.beta;
+    std::vector<double>& X = own.X;
+    std::vector<double>& Xp = own.Xp;
+    std::vector<double>& pack = own.pack;
     std::fill(Pt, Pt + m_, 0.0);
     std::fill(P2_.data() + static_cast<size_t>(tid) * m_, P2_.data() + static_cast<size_t>(tid + 1) * m_, 0.0);
     seed(rows, tid, beta);
