@@ -249,14 +249,16 @@ class Forward {
   void toScaling(const Local& l) {
     const double* v = vCur(l);
     double* V = VCur(l);
+    // Zero-weight rows and columns get a -inf base, so their kernel entries are exactly 0: on a 0 base
+    // they could reach e^709, and kernel x scaling x 0 in the plan overflowed to NaN.
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
       bool live = p_.a[i] > 0;
-      alpha_[i] = live ? u_[i] : 0.0;
+      alpha_[i] = live ? u_[i] : -kInf;
       U_[i] = live ? 1.0 : 0.0;
     }
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
       bool live = p_.b[j] > 0;
-      beta_[j] = live ? v[j] : 0.0;
+      beta_[j] = live ? v[j] : -kInf;
       V[j] = live ? 1.0 : 0.0;
     }
     team_.sync(l.tid);
