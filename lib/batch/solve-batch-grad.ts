@@ -108,12 +108,20 @@ function envelopeGrads(r: ResolvedBatch, g: Tensor, plan: FloatArray, pot0: Floa
   const gM = r.M.requiresGrad ? scaleRows(g, plan, [B, n, m]) : null;
   const centred = (pot: FloatArray, len: number): Tensor => {
     const out = allocate(r.dtype, B * len);
+    // Zero-weight entries have potential -inf (log 0): they get a zero gradient and stay out of the
+    // mean, which they would otherwise turn NaN for the whole problem.
     for (let b = 0; b < B; b++) {
       let mean = 0;
+      let count = 0;
       const lg = (k: number): number => (r.solver === 'log_sinkhorn' ? pot[k]! : Math.log(pot[k]!));
-      for (let k = b * len; k < (b + 1) * len; k++) mean += lg(k);
-      mean /= len;
-      for (let k = b * len; k < (b + 1) * len; k++) out[k] = g.data[b]! * r.reg * (lg(k) - mean);
+      for (let k = b * len; k < (b + 1) * len; k++) {
+        if (Number.isFinite(lg(k))) {
+          mean += lg(k);
+          count++;
+        }
+      }
+      mean /= Math.max(count, 1);
+      for (let k = b * len; k < (b + 1) * len; k++) out[k] = Number.isFinite(lg(k)) ? g.data[b]! * r.reg * (lg(k) - mean) : 0;
     }
     return new Tensor(out, [B, len]);
   };
