@@ -1,0 +1,239 @@
+// Fuzz cases over the raw addon exports (lib/native.ts `addon`): arguments that are mostly
+// consistent (so the kernels run) with one or two positions replaced by junk, dropped or mismatched.
+import { addon } from '../../lib/native.js';
+import { allFinite, chance, choice, mode, pick, rawArray, size, uniform, values, type FuzzCase, type Gen, type Mode } from './fuzz-values.js';
+
+
+/** Junk for any position; large integers stay invalid (no call may run for billions of iterations). */
+const JUNK: readonly unknown[] = [
+  undefined, null, NaN, Infinity, -1, 0, 1.5, 2 ** 40, 2 ** 53, 'x', '', {}, [], [1, 2], true, false,
+  new Int32Array(3), new Float64Array(0), new Float32Array(1), Symbol('s'), 10n, () => 1,
+];
+
+/** A length that is usually right, sometimes one off. */
+function len(g: Gen, n: number): number {
+  return chance(g, 0.95) ? n : Math.max(0, n + pick(g, -1, 1));
+}
+
+function cancelFlag(g: Gen): unknown {
+  const r = uniform(g, 0, 9);
+  if (r < 6) return undefined;
+  if (r === 6) return new Int32Array(new SharedArrayBuffer(4));
+  if (r === 7) {
+    const f = new Int32Array(new SharedArrayBuffer(4));
+    f[0] = 1;
+    return f;
+  }
+  return pick(g, new Int32Array(0), new Float64Array(1), 'x', 1);
+}
+
+/** Normalised float64 weights (the solve kernels' a and b), sometimes with zeros or a wrong total. */
+function weights(g: Gen, n: number, m: Mode, f64 = true): unknown {
+  if (chance(g, 0.15)) return rawArray(g, len(g, n), m, { nonNegative: chance(g, 0.6), f64 });
+  const raw = Array.from({ length: n }, () => (chance(g, 0.2) ? 0 : uniform(g, 0, 1e6) / 1e6));
+  const s = raw.reduce((p, x) => p + x, 0);
+  const Ctor = f64 ? Float64Array : Float32Array;
+  return Ctor.from(s > 0 ? raw.map((x) => x / s) : raw);
+}
+
+/** Replaces one or two positions by junk (25%), or drops the tail (5%). */
+function mutate(g: Gen, args: unknown[]): unknown[] {
+  if (args.length === 0) return args;
+  const r = uniform(g, 0, 1e6) / 1e6;
+  if (r < 0.15) {
+    const out = [...args];
+    const times = pick(g, 1, 1, 2);
+    for (let t = 0; t < times; t++) out[uniform(g, 0, out.length - 1)] = pick(g, ...JUNK);
+    return out;
+  }
+  if (r < 0.18) return args.slice(0, uniform(g, 0, args.length - 1));
+  return args;
+}
+
+type Build = (g: Gen, m: Mode) => { args: unknown[]; asyncOk: boolean };
+
+const METRICS = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
+
+const dist: Build = (g, m) => {
+  const n = size(g), k = size(g), d = size(g, 4);
+  const f64 = chance(g, 0.5);
+  const same = chance(g, 0.2) && n === k;
+  const x = rawArray(g, len(g, n * d), m, { f64 });
+  const y = same ? x : rawArray(g, len(g, k * d), m, { f64 });
+  return { args: [x, y, n, same ? n : k, d, choice(g, METRICS, ['kl']), choice(g, [1, 2, 3], [0.5]), same, cancelFlag(g)], asyncOk: true };
+};
+
+const distBackward: Build = (g, m) => {
+  const { args } = dist(g, m);
+  const [x, , n, k, d] = args as [unknown, unknown, number, number, number];
+  const f64 = x instanceof Float64Array;
+  const M = rawArray(g, len(g, n * k), m, { f64, nonNegative: true });
+  const G = rawArray(g, len(g, n * k), m, { f64 });
+  void d;
+  return { args: [...args.slice(0, 8), M, G, chance(g, 0.7), chance(g, 0.7), cancelFlag(g)], asyncOk: true };
+};
+
+function problemHead(g: Gen, m: Mode): unknown[] {
+  const n = size(g, 6), k = size(g, 6);
+  const M = rawArray(g, len(g, n * k), m, { nonNegative: chance(g, 0.7) });
+  return [M, weights(g, n, m), weights(g, k, m), n, k, choice(g, [1e-4, 0.01, 0.1, 1, 10], [0, -1]), choice(g, ['KL', 'entropy'], ['kl'])];
+}
+
+const sinkhornSolve: Build = (g, m) => ({
+  args: [...problemHead(g, m), uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), cancelFlag(g)],
+  asyncOk: true,
+});
+
+const sinkhornBackward: Build = (g, m) => {
+  const head = problemHead(g, 'clean');
+  const [M, , , n, k] = head as [Float64Array | Float32Array, unknown, unknown, number, number];
+  const lastStep = chance(g, 0.3);
+  let history: unknown = new Float64Array(n + k);
+  let iterations = 1;
+  try {
+    const fwd = addon.sinkhornSolve(...head, uniform(g, 1, 30), 1e-9, lastStep ? 'last_step' : 'history') as { history: Float64Array; iterations: number };
+    history = fwd.history;
+    iterations = fwd.iterations;
+  } catch {
+    // an invalid head: the backward must reject it too
+  }
+  if (chance(g, 0.2) && history instanceof Float64Array) history = Float64Array.from(values(g, len(g, history.length), m));
+  const f64 = M instanceof Float64Array;
+  const seed = (l: number): unknown => (chance(g, 0.5) ? null : rawArray(g, len(g, l), m, { f64 }));
+  return {
+    args: [...head, history, chance(g, 0.9) ? iterations : pick(g, 0, iterations + 1, 1e9), chance(g, 0.5), values(g, 1, m)[0], values(g, 1, m)[0],
+      seed(n * k), seed(n), seed(k), chance(g, 0.7), lastStep],
+    asyncOk: true,
+  };
+};
+
+function dualHead(g: Gen, m: Mode): unknown[] {
+  const n = size(g), k = size(g), d = size(g, 4);
+  const f64 = chance(g, 0.5);
+  const arr = (l: number, nonNegative = false): unknown => rawArray(g, len(g, l), m, { f64, nonNegative });
+  return [arr(n), arr(k), arr(n * d), arr(k * d), chance(g, 0.5) ? null : arr(n, true), chance(g, 0.5) ? null : arr(k, true), d,
+    choice(g, ['entropic', 'quadratic'], ['l2']), choice(g, METRICS, ['kl']), choice(g, [1, 2], [0.5]), choice(g, [1e-3, 0.1, 1], [0, -1])];
+}
+
+const dualLoss: Build = (g, m) => {
+  const head = dualHead(g, m);
+  const [u, v, , , , , d] = head as [{ length: number }, { length: number }, unknown, unknown, unknown, unknown, number];
+  const n = u?.length ?? 0, k = v?.length ?? 0;
+  const want = uniform(g, 0, 63);
+  const need = [n, k, n * d, k * d, n, k].reduce((s, l, i) => s + (want & (1 << i) ? l : 0), 0);
+  const out = chance(g, 0.1) ? null : rawArray(g, len(g, need), 'clean', { f64: u instanceof Float64Array });
+  return { args: [...head, want, out, cancelFlag(g)], asyncOk: true };
+};
+
+const dualPlan: Build = (g, m) => ({ args: [...dualHead(g, m), cancelFlag(g)], asyncOk: true });
+
+function batchHead(g: Gen, m: Mode): unknown[] {
+  const B = size(g, 3), n = size(g, 5), k = size(g, 5);
+  const f64 = chance(g, 0.5);
+  const w = (l: number): unknown => {
+    if (chance(g, 0.4)) return null;
+    if (chance(g, 0.2)) return rawArray(g, len(g, B * l), m, { f64, nonNegative: true });
+    return (f64 ? Float64Array : Float32Array).from({ length: B * l }, () => 1 / l);
+  };
+  return [rawArray(g, len(g, B * n * k), m, { f64, nonNegative: chance(g, 0.7) }), w(n), w(k), B, n, k, choice(g, [1e-3, 0.05, 1], [0])];
+}
+
+const solveBatch: Build = (g, m) => ({
+  args: [...batchHead(g, m), uniform(g, 1, 100), choice(g, [1e-5, 0], [-1]), choice(g, ['log_sinkhorn', 'sinkhorn'], ['x']),
+    choice(g, ['entropy', 'kl'], ['KL']), choice(g, ['batch', 'problem'], ['x']), choice(g, ['none', 'all', 'last'], ['x']), cancelFlag(g)],
+  asyncOk: true,
+});
+
+const solveBatchBackward: Build = (g, m) => {
+  const head = batchHead(g, 'clean');
+  const [M, , , B, n, k] = head as [Float64Array | Float32Array, unknown, unknown, number, number, number];
+  let trace: unknown = {};
+  try {
+    trace = (addon.solveBatch(...head, uniform(g, 1, 30), 1e-5, 'log_sinkhorn', 'entropy', 'batch', pick(g, 'all', 'last')) as { trace: unknown }).trace;
+  } catch {
+    // an invalid head: pass a non-trace
+  }
+  const f64 = M instanceof Float64Array;
+  const seed = (l: number): unknown => (chance(g, 0.4) ? null : rawArray(g, len(g, l), m, { f64 }));
+  return { args: [trace, M, head[1], head[2], seed(B * n * k), seed(B * n), seed(B * k), chance(g, 0.5), chance(g, 0.5), cancelFlag(g)], asyncOk: true };
+};
+
+function distBatchHead(g: Gen, m: Mode): { X: unknown; Y: unknown; dims: number[]; f64: boolean } {
+  const B = size(g, 3), n = size(g, 5), k = size(g, 5), d = size(g, 3);
+  const f64 = chance(g, 0.5);
+  const nonNegative = chance(g, 0.5);
+  const X = rawArray(g, len(g, B * n * d), m, { f64, nonNegative });
+  const Y = chance(g, 0.3) ? null : rawArray(g, len(g, B * k * d), m, { f64, nonNegative });
+  return { X, Y, dims: [B, n, Y === null && chance(g, 0.9) ? n : k, d], f64 };
+}
+
+const DIST_BATCH_METRICS = ['sqeuclidean', 'euclidean', 'minkowski', 'kl'];
+
+const distBatch: Build = (g, m) => {
+  const { X, Y, dims } = distBatchHead(g, m);
+  return { args: [X, Y, ...dims, choice(g, DIST_BATCH_METRICS, ['cosine']), choice(g, [1, 2], [0.5]), cancelFlag(g)], asyncOk: true };
+};
+
+const distBatchBackward: Build = (g, m) => {
+  const { X, Y, dims, f64 } = distBatchHead(g, m);
+  const [B, n, k] = dims as [number, number, number];
+  const M = rawArray(g, len(g, B * n * k), m, { f64, nonNegative: true });
+  const G = rawArray(g, len(g, B * n * k), m, { f64 });
+  return { args: [X, Y, M, G, ...dims, choice(g, DIST_BATCH_METRICS, ['cosine']), choice(g, [1, 2], [0.5]), chance(g, 0.7), chance(g, 0.7)], asyncOk: false };
+};
+
+const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k.endsWith('Async') && k !== 'cudaAvailable');
+
+const cuda: Build = (g, m) => ({ args: Array.from({ length: uniform(g, 0, 6) }, () => (chance(g, 0.5) ? rawArray(g, 4, m) : pick(g, ...JUNK))), asyncOk: true });
+
+const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () => pick(g, ...JUNK)), asyncOk: false });
+
+const BUILDERS: readonly [number, string, Build][] = [
+  [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
+  [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
+  [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
+];
+
+/** The raw exports this fuzzer calls (so a test can assert every export is covered). */
+export function coveredExports(): string[] {
+  const names = new Set<string>();
+  for (const [, name] of BUILDERS) {
+    if (name === 'cuda') CUDA_EXPORTS.forEach((c) => names.add(c).add(`${c}Async`));
+    else names.add(name).add(`${name}Async`);
+  }
+  return [...names].filter((n) => n in addon);
+}
+
+function diverged(r: unknown): boolean {
+  const status = (r as { status?: unknown } | null)?.status;
+  return status === 'diverged' || (status instanceof Int32Array && status.includes(2));
+}
+
+/** One raw-addon call. */
+export function nativeCase(g: Gen): FuzzCase {
+  const total = BUILDERS.reduce((s, [w]) => s + w, 0);
+  let r = uniform(g, 0, total - 1);
+  let entry = BUILDERS[0]!;
+  for (const b of BUILDERS) {
+    if (r < b[0]) {
+      entry = b;
+      break;
+    }
+    r -= b[0];
+  }
+  const [, base, build] = entry;
+  const m = mode(g);
+  const { args: built, asyncOk } = build(g, m);
+  const args = mutate(g, built);
+  let name = base === 'cuda' ? pick(g, ...CUDA_EXPORTS) : base;
+  if (asyncOk && chance(g, 0.3) && `${name}Async` in addon) name = `${name}Async`;
+  const fn = addon[name] as (...a: unknown[]) => unknown;
+  const finite = allFinite(...args.filter((a) => typeof a !== 'object' || a === null || ArrayBuffer.isView(a)));
+  return {
+    label: `addon.${name}`,
+    inputs: args,
+    // The solvers report overflow as status 'diverged' (per problem for solveBatch: 2).
+    finite: (r) => finite && !diverged(r),
+    run: () => fn(...args),
+  };
+}
