@@ -34,13 +34,18 @@ export function runBackward(root: Tensor, seed: Tensor): void {
     }
   }
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  // Buffers a leaf may adopt as its .grad: not the caller's seed, and not one already handed out
+  // (ops such as add pass the same gradient to both inputs).
+  const handedOut = new Set<ArrayBufferLike>([seed.data.buffer]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
     if (!t.gradFn) {
-      t.accumulateGrad(g);
+      const adopt = !handedOut.has(g.data.buffer);
+      handedOut.add(g.data.buffer);
+      t.accumulateGrad(g, adopt);
       continue;
     }
     const inGrads = t.gradFn.backward(g);

@@ -78,14 +78,21 @@ export class Tensor {
     runBackward(this, seed);
   }
 
-  /** @internal Adds `g` into this leaf's .grad (torch accumulates across backward calls). */
-  accumulateGrad(g: Tensor): void {
+  /**
+   * @internal Adds `g` into this leaf's .grad (torch accumulates across backward calls). With `adopt`
+   * the first gradient's buffer becomes .grad without a copy (the tape guarantees nobody else holds
+   * it), which saves an n×m buffer for large costs; later sums allocate, so .grad is never mutated.
+   */
+  accumulateGrad(g: Tensor, adopt = false): void {
     const gg = g.dtype === this.dtype ? g : g.to(this.dtype);
     if (this.grad === null) {
-      this.grad = new Tensor(copyAs(gg.data, this.dtype), this.shape);
+      const owned = adopt && gg === g;
+      this.grad = new Tensor(owned ? gg.data : copyAs(gg.data, this.dtype), this.shape);
     } else {
-      const d = this.grad.data;
-      for (let i = 0; i < d.length; i++) d[i] += gg.data[i]!;
+      const prev = this.grad.data;
+      const sum = allocate(this.dtype, prev.length);
+      for (let i = 0; i < sum.length; i++) sum[i] = prev[i]! + gg.data[i]!;
+      this.grad = new Tensor(sum, this.shape);
     }
   }
 
