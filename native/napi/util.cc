@@ -197,7 +197,18 @@ CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index) {
 
 void requireFinite(Napi::Env env, const ArrayView& v, const char* fn, const char* name) {
   bool ok = v.isFloat64 ? allFinite(v.as<double>(), v.length) : allFinite(v.as<float>(), v.length);
-  if (!ok) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " contains NaN or Inf");
+  if (ok) return;
+  // Only on failure: find the entry, so the message reads like the facade's.
+  size_t i = 0;
+  double x = 0;
+  for (; i < v.length; ++i) {
+    x = v.isFloat64 ? v.as<double>()[i] : v.as<float>()[i];
+    if (!std::isfinite(x)) break;
+  }
+  std::ostringstream os;
+  os << fn << ": " << name << " contains NaN or Inf (must be finite): entry " << i << " is "
+     << (std::isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity");
+  throwError(env, "ERR_OT_VALUE", os.str());
 }
 
 void NaNGuard::check(Napi::Env env, const char* fn) const {
