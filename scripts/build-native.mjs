@@ -1,7 +1,7 @@
 // Install step: use a prebuilt binary when one matches, else build with cmake-js (CUDA when nvcc is
 // present), else fall back to node-gyp (CPU only). Exits non-zero only when every route fails.
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,3 +20,5 @@ try {
   console.warn('optimal-transport: cmake-js build failed, trying node-gyp (CPU only)');
   run('npx --no-install node-gyp rebuild');
 }
+// A build asked for over an existing prebuild (e.g. to get the CUDA kernels) is the one to load.
+if (process.env.OT_FORCE_BUILD) writeFileSync(join(root, 'build', 'Release', '.preferred'), 'local build preferred over prebuilds\n');
