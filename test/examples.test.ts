@@ -1,0 +1,39 @@
+// The demo (`npm run demo`): both reference workflows run end to end and write their figures.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const figures = [
+  'sinkhorn-gradients-times',
+  'dual-ot-data',
+  'dual-ot-entropic-loss',
+  'dual-ot-entropic-plan',
+  'dual-ot-quadratic-loss',
+  'dual-ot-quadratic-plan',
+];
+
+describe('npm run demo', () => {
+  it.runIf(existsSync(join(root, 'dist', 'index.js')))('writes every figure as PNG and SVG and converges', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ot-demo-'));
+    const log = execFileSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'examples/run-demo.ts'], {
+      cwd: root,
+      env: { ...process.env, OT_DEMO_OUT: out },
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    for (const name of figures) {
+      const png = readFileSync(join(out, `${name}.png`));
+      expect(png.subarray(1, 4).toString('latin1'), name).toBe('PNG');
+      expect(statSync(join(out, `${name}.svg`)).size, name).toBeGreaterThan(1000);
+    }
+    expect(log).toMatch(/autodiff\s+median/);
+    // Both dual runs print the original's progress lines and end near the optimum (flat curve).
+    const finals = [...log.matchAll(/Iter: 190, loss=(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
+    expect(finals).toHaveLength(2);
+    for (const f of finals) expect(f).toBeLessThan(-40);
+  }, 300_000);
+});
