@@ -8,7 +8,7 @@
 #include <limits>
 #include <vector>
 
-#include "cpu/batch_exp.h"
+#include "cpu/fast_exp.h"
 
 namespace ot::cpu::batch {
 

@@ -12,76 +12,16 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
-#include <limits>
 #include <new>
 #include <vector>
 
 #include "common/parallel.h"
-
+#include "cpu/fast_exp.h"
 
 namespace ot::dual {
 namespace {
 
 constexpr size_t kTile = 256;
-
-// exp by Cody–Waite reduction to |r| <= ln2/2 and a degree-11 polynomial (Chebyshev fit, within
-// 0.7 ulp of exp on the reduced range), branch-free so loops over it vectorise. Outside the range the
-// selects give 0 (below exp's normal range) or +inf; NaN stays NaN.
-inline double expFast(double x) {
-  const double shifter = 6755399441055744.0;  // 1.5·2^52: t's low mantissa bits hold round(x/ln2)
-  const double t = x * 1.4426950408889634 + shifter;
-  const double k = t - shifter;
-  double r = x - k * 6.93147180369123816490e-01;
-  r = r - k * 1.90821492927058770002e-10;
-  double p = 2.5110037605963777e-08;
-  p = p * r + 2.763263963904103e-07;
-  p = p * r + 2.755724091857897e-06;
-  p = p * r + 2.4801485482328494e-05;
-  p = p * r + 0.00019841269890047113;
-  p = p * r + 0.0013888888952314775;
-  p = p * r + 0.008333333333319601;
-  p = p * r + 0.0416666666664881;
-  p = p * r + 0.1666666666666668;
-  p = p * r + 0.5000000000000019;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  uint64_t bits;  // unsigned: the shift may see any pattern when x is out of range (then discarded)
-  std::memcpy(&bits, &t, sizeof bits);
-  bits = (bits << 52) + (uint64_t{1023} << 52);
-  double scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const double y = p * scale;
-  const double big = x > 709.0 ? std::numeric_limits<double>::infinity() : y;
-  return x < -708.0 ? 0.0 : big;
-}
-
-// float twin: degree-7 polynomial, exponent built in 32-bit integers.
-inline float expFast(float x) {
-  const float xc = std::min(std::max(x, -87.0f), 88.0f);
-  const float shifter = 12582912.0f;  // 1.5·2^23
-  const float t = xc * 1.44269504f + shifter;
-  const float k = t - shifter;
-  float r = xc - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  int32_t bits;
-  std::memcpy(&bits, &t, sizeof bits);
-  bits = static_cast<int32_t>((static_cast<uint32_t>(bits) << 23) + (uint32_t{127} << 23));
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const float y = p * scale;
-  const float big = x > 88.0f ? std::numeric_limits<float>::infinity() : y;
-  return x < -87.0f ? 0.0f : big;
-}
 
 // Sum of a tile with independent lane accumulators (a plain loop would be a serial dependency chain).
 template <typename T>
@@ -320,7 +260,7 @@ inline void pairTile(size_t len, T ui, T wsi, T scale, const T* __restrict xi, c
     const T z = ui + vt[j] - M;
     T wj;
     if constexpr (K == Kind::Entropic) {
-      const T a = expFast(z * scale);
+      const T a = cpu::fastExp(z * scale);
       wj = wtt[j] * a;
       if constexpr (KeepA) aw[j] = a;
     } else {
