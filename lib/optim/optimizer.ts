@@ -5,7 +5,7 @@ import type { FloatArray } from '../tensor/dtype.js';
 import { fail } from '../utils/validate.js';
 
 export abstract class Optimizer {
-  /** The tensors this optimiser updates in place (their `.data`). */
+  /** The tensors this optimiser updates in place (their `.data`; cuda ones are re-uploaded on next use). */
   readonly params: readonly Tensor[];
 
   protected constructor(fn: string, params: readonly Tensor[]) {
@@ -14,19 +14,23 @@ export abstract class Optimizer {
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) fail('ERR_OT_ARG', `${fn}: params[${i}] is not a Tensor`);
       if (!p.isLeaf) fail('ERR_OT_ARG', `${fn}: params[${i}] is not a leaf tensor (optimise the tensor you created, not a result)`);
-      if (p.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: params[${i}] is on '${p.device}'; optimisers update CPU tensors`);
       if (seen.has(p)) fail('ERR_OT_ARG', `${fn}: params[${i}] appears more than once`);
       seen.add(p);
     });
     this.params = Object.freeze([...params]);
   }
 
-  /** Applies one update to every parameter that has a gradient (those with grad === null are skipped). */
+  /**
+   * Applies one update to every parameter that has a gradient (those with grad === null are skipped).
+   * Current behaviour for cuda parameters: the update runs on their host copies (the gradient is
+   * copied back) and the new values are uploaded when a GPU kernel next reads them.
+   */
   step(): void {
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!;
       if (p.grad === null) continue;
       this.update(k, p.data, p.grad.data);
+      p.hostWritten();
     }
   }
 
@@ -38,7 +42,10 @@ export abstract class Optimizer {
     for (const p of this.params) {
       if (p.grad === null) continue;
       if (setToNone) p.grad = null;
-      else p.grad.data.fill(0);
+      else {
+        p.grad.data.fill(0);
+        p.grad.hostWritten();
+      }
     }
   }
 

@@ -36,15 +36,16 @@ export function runBackward(root: Tensor, seed: Tensor): void {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   // Buffers a leaf may adopt as its .grad: not the caller's seed, and not one already handed out
   // (ops such as add pass the same gradient to both inputs).
-  const handedOut = new Set<ArrayBufferLike>([seed.data.buffer]);
+  const handedOut = new Set<object>([seed.storageKey()]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
     if (!t.gradFn) {
-      const adopt = !handedOut.has(g.data.buffer);
-      handedOut.add(g.data.buffer);
+      const key = g.storageKey();
+      const adopt = !handedOut.has(key);
+      handedOut.add(key);
       t.accumulateGrad(g, adopt);
       continue;
     }

@@ -14,9 +14,11 @@ export interface TensorOptions {
 }
 
 /**
- * Creates a tensor.
+ * Creates a tensor. With `device: 'cuda'` the values are uploaded to the GPU at once (ERR_OT_DEVICE
+ * when none is usable); reading `.data` of a cuda tensor copies them back.
  * @example
  * const x = ot.tensor([[0, 1], [2, 3]], { dtype: 'float32', requiresGrad: true });
+ * const g = ot.tensor(new Float32Array(600), { shape: [300, 2], device: 'cuda' });
  */
 export function tensor(data: NestedArray | FloatArray | Tensor, opts: TensorOptions = {}): Tensor {
   checkOptions('tensor', opts, ['dtype', 'requiresGrad', 'device', 'shape']);
@@ -33,7 +35,7 @@ export function tensor(data: NestedArray | FloatArray | Tensor, opts: TensorOpti
     if (opts.shape !== undefined) fail('ERR_OT_ARG', 'tensor: shape is only accepted with typed-array data');
     t = fromNested(data, opts.dtype ?? 'float64');
   }
-  if (device !== 'cpu') t = t.to(device);
+  if (device !== 'cpu') t = t.copyTo(device, 'tensor');
   if (opts.requiresGrad) t.requiresGrad_(true);
   return t;
 }
@@ -64,9 +66,13 @@ function filled(fn: string, shape: readonly number[], opts: RandomOptions, allow
   checkOptions(fn, opts, allowed);
   checkShape(fn, shape);
   const dtype = checkDType(fn, opts.dtype ?? 'float64');
+  const device = checkDevice(fn, opts.device ?? 'cpu');
   const data = allocate(dtype, numel(shape));
   for (let i = 0; i < data.length; i++) data[i] = f(i);
-  return tensor(data, { shape, requiresGrad: opts.requiresGrad, device: opts.device });
+  let t = new Tensor(data, shape);
+  if (device !== 'cpu') t = t.copyTo(device, fn);
+  if (opts.requiresGrad) t.requiresGrad_(true);
+  return t;
 }
 
 const FILL_KEYS = ['dtype', 'requiresGrad', 'device'];

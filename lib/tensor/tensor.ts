@@ -3,35 +3,105 @@
 import { fail } from '../utils/validate.js';
 import { runBackward, type GradFn } from './autograd.js';
 import { binaryMap, broadcastShapes, reduceToShape } from './broadcast.js';
+import { bufferDType, download, isFloatBuffer, requireCuda, upload, type CudaBuffer } from './device.js';
 import { allocate, checkDType, checkDevice, dtypeOf, numel, promote, sameShape, type Device, type DType, type FloatArray } from './dtype.js';
 
 export type NestedArray = number | NestedArray[];
 
+/**
+ * A dense n-d array of float32 or float64 values with reverse-mode autodiff.
+ *
+ * Devices: a 'cpu' tensor keeps its values in a typed array. A 'cuda' tensor keeps them in GPU memory
+ * (a CudaBuffer) that the heavy operations (ot.dist, ot.solve, ot.batch, ot.stochastic and their
+ * backward passes) read and write directly, so data stays on the GPU across operations and
+ * iterations. Reading `.data` (or toArray, item, toString of values) of a cuda tensor copies the
+ * values back once and caches that host copy. Current behaviour: elementwise operations and
+ * reductions (add, mul, exp, sum, max, ...) on cuda tensors run on that host copy and return cuda
+ * tensors whose values are uploaded when a GPU kernel first needs them; optimisers update cuda
+ * parameters the same way.
+ * @example
+ * const x = ot.tensor([[0, 1], [2, 3]], { dtype: 'float32', requiresGrad: true });
+ * const g = x.to('cuda');   // ERR_OT_DEVICE without a GPU
+ */
 export class Tensor {
-  /** Row-major values (a typed array in the tensor's dtype). */
-  readonly data: FloatArray;
   /** Dimensions, outermost first; [] for a scalar. */
   readonly shape: readonly number[];
   /** Where the values live; 'cuda' tensors require a GPU build and device. */
   readonly device: Device;
-  /** Accumulated gradient after backward() (leaves only), or null. */
+  /** Accumulated gradient after backward() (leaves only), or null; on the tensor's device. */
   grad: Tensor | null = null;
   /** The operation that produced this tensor, for non-leaf tensors that require grad. */
   gradFn: GradFn | null = null;
   private _requiresGrad: boolean;
+  // CPU tensors: _host only. cuda tensors: _dev (GPU values, never written in place once made) and/or
+  // _host (the cached download, or a host-computed result waiting for its upload).
+  private _host: FloatArray | null;
+  private _dev: CudaBuffer | null;
+  private readonly _dtype: DType;
+  private readonly _numel: number;
 
-  constructor(data: FloatArray, shape: readonly number[], opts: { requiresGrad?: boolean; device?: Device } = {}) {
-    if (numel(shape) !== data.length) {
-      fail('ERR_OT_SHAPE', `tensor: shape [${shape.join(', ')}] holds ${numel(shape)} values but data has ${data.length}`);
+  /** Wraps host values (device 'cpu', or 'cuda' to upload them on first GPU use) or a float CudaBuffer (device 'cuda'). */
+  constructor(data: FloatArray | CudaBuffer, shape: readonly number[], opts: { requiresGrad?: boolean; device?: Device } = {}) {
+    const count = numel(shape);
+    if (count !== data.length) {
+      fail('ERR_OT_SHAPE', `tensor: shape [${shape.join(', ')}] holds ${count} values but data has ${data.length}`);
     }
-    this.data = data;
     this.shape = Object.freeze([...shape]);
-    this.device = opts.device ?? 'cpu';
     this._requiresGrad = opts.requiresGrad ?? false;
+    this._numel = count;
+    if (data instanceof Float64Array || data instanceof Float32Array) {
+      this._host = data;
+      this._dev = null;
+      this._dtype = dtypeOf(data);
+      this.device = opts.device ?? 'cpu';
+    } else {
+      if (!isFloatBuffer(data)) fail('ERR_OT_ARG', 'tensor: data must be a Float32Array, Float64Array or a float CudaBuffer');
+      this._host = null;
+      this._dev = data;
+      this._dtype = bufferDType(data);
+      this.device = 'cuda';
+    }
+  }
+
+  /**
+   * Row-major values (a typed array in the tensor's dtype). On a cuda tensor the first read copies
+   * the values back from the GPU and caches them; writing into that copy does not reach the GPU.
+   */
+  get data(): FloatArray {
+    const h = this._host;
+    return h !== null ? h : this.downloadHost();
+  }
+
+  private downloadHost(): FloatArray {
+    const h = download(this._dev!);
+    this._host = h;
+    return h;
+  }
+
+  /** @internal The GPU values of a cuda tensor, uploading a host-computed result on first use. */
+  cudaBuffer(): CudaBuffer {
+    if (this.device !== 'cuda') fail('ERR_OT_DEVICE', "tensor: a 'cpu' tensor has no GPU buffer");
+    if (this._dev === null) this._dev = upload(this._host!);
+    return this._dev;
+  }
+
+  /** @internal The host values when present without a copy from the GPU (always for CPU tensors). */
+  hostCopy(): FloatArray | null {
+    return this._host;
+  }
+
+  /** @internal After writing into `.data` of a cuda tensor in place: its GPU copy is made again on next use. */
+  hostWritten(): void {
+    if (this.device === 'cuda' && this._host !== null) this._dev = null;
+  }
+
+  /** @internal Identity of the storage (tensors sharing values share it), without copying anything. */
+  storageKey(): object {
+    return this._host !== null ? this._host.buffer : this._dev!;
   }
 
   /** Builds a result tensor, recording `gradFn` when any input requires grad. */
-  static fromOp(data: FloatArray, shape: readonly number[], gradFn: GradFn | null, device: Device = 'cpu'): Tensor {
+  static fromOp(data: FloatArray | CudaBuffer, shape: readonly number[], gradFn: GradFn | null, device: Device = 'cpu'): Tensor {
     const needs = gradFn !== null && gradFn.inputs.some((t) => t !== null && t.requiresGrad);
     const t = new Tensor(data, shape, { requiresGrad: needs, device });
     if (needs) t.gradFn = gradFn;
@@ -39,7 +109,7 @@ export class Tensor {
   }
 
   get dtype(): DType {
-    return dtypeOf(this.data);
+    return this._dtype;
   }
   get requiresGrad(): boolean {
     return this._requiresGrad;
@@ -48,7 +118,7 @@ export class Tensor {
     return this.shape.length;
   }
   get numel(): number {
-    return this.data.length;
+    return this._numel;
   }
   /** True for tensors created by the user (not by an op): they collect .grad. */
   get isLeaf(): boolean {
@@ -85,6 +155,10 @@ export class Tensor {
    */
   accumulateGrad(g: Tensor, adopt = false): void {
     const gg = g.dtype === this.dtype ? g : g.to(this.dtype);
+    if (this.device === 'cuda') {
+      this.grad = this.grad === null ? Tensor.cudaGradOf(gg, this.shape) : sumOnDevice(this.grad, gg);
+      return;
+    }
     if (this.grad === null) {
       const owned = adopt && gg === g;
       this.grad = new Tensor(owned ? gg.data : copyAs(gg.data, this.dtype), this.shape);
@@ -96,18 +170,34 @@ export class Tensor {
     }
   }
 
+  /**
+   * The first gradient of a cuda leaf: a cuda tensor sharing g's GPU values (never written in place),
+   * else a copy of its host values (so writing into .grad never reaches another tensor).
+   */
+  private static cudaGradOf(g: Tensor, shape: readonly number[]): Tensor {
+    if (g._dev !== null) return new Tensor(g._dev, shape);
+    return new Tensor(copyAs(g.data, g.dtype), shape, { device: 'cuda' });
+  }
+
   /** A tensor sharing these values, cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, { device: this.device });
+    return this.sharing(this.shape);
+  }
+
+  /** A new tensor object on the same storage (host and GPU copies), with another shape. */
+  private sharing(shape: readonly number[]): Tensor {
+    const t = new Tensor(this._host ?? this._dev!, shape, { device: this.device });
+    t._host = this._host;
+    t._dev = this._dev;
+    return t;
   }
 
   /** A copy of the values (differentiable, like torch.clone). */
   clone(): Tensor {
-    return Tensor.fromOp(copyAs(this.data, this.dtype), this.shape, {
-      name: 'clone',
-      inputs: [this],
-      backward: (g) => [g],
-    }, this.device);
+    const gradFn: GradFn = { name: 'clone', inputs: [this], backward: (g) => [g] };
+    // GPU values are never written in place, so a cuda clone may share them.
+    if (this._dev !== null) return Tensor.fromOp(this._dev, this.shape, gradFn);
+    return Tensor.fromOp(copyAs(this.data, this.dtype), this.shape, gradFn, this.device);
   }
 
   /** Nested JS arrays of the values (a number for a scalar). */
@@ -125,10 +215,25 @@ export class Tensor {
   reshape(shape: readonly number[]): Tensor {
     const resolved = resolveShape(shape, this.numel);
     const inShape = this.shape;
+    if (this.device === 'cuda') {
+      const t = this.sharing(resolved);
+      if (this.requiresGrad) {
+        t._requiresGrad = true;
+        t.gradFn = { name: 'reshape', inputs: [this], backward: (g) => [g.reshape(inShape)] };
+      }
+      return t;
+    }
     return Tensor.fromOp(this.data, resolved, { name: 'reshape', inputs: [this], backward: (g) => [g.reshape(inShape)] }, this.device);
   }
 
-  /** Moves to a device or converts to a dtype (differentiable for dtype changes). */
+  /**
+   * Converts to a dtype or copies to a device (both differentiable; the same tensor when nothing
+   * changes). `.to('cuda')` uploads the values now and throws ERR_OT_DEVICE when no GPU is usable;
+   * `.to('cpu')` copies them back.
+   * @example
+   * const xg = x.to('cuda');        // later ops on xg run on the GPU
+   * const back = loss.to('cpu');
+   */
   to(target: Device | DType): Tensor {
     if (target === 'float32' || target === 'float64') {
       if (target === this.dtype) return this;
@@ -137,7 +242,20 @@ export class Tensor {
     }
     const dev = checkDevice('to', target);
     if (dev === this.device) return this;
-    return fail('ERR_OT_DEVICE', `to: device '${dev}' is not available in this build (see ot.backend())`);
+    return this.copyTo(dev, 'to');
+  }
+
+  /** @internal `.to(device)` for a device other than this one; errors name `fn`. */
+  copyTo(device: Device, fn: string): Tensor {
+    const from = this.device;
+    const back: GradFn = { name: `to(${device})`, inputs: [this], backward: (g) => [g.device === from ? g : g.copyTo(from, 'backward')] };
+    if (device === 'cuda') {
+      requireCuda(fn);
+      return Tensor.fromOp(upload(this.data), this.shape, back);
+    }
+    // A fresh host array: the CPU tensor must not share (and later mutate) this tensor's cache.
+    const host = this._host !== null ? copyAs(this._host, this.dtype) : download(this._dev!);
+    return Tensor.fromOp(host, this.shape, back, 'cpu');
   }
 
   add(other: Tensor | number): Tensor {
@@ -199,6 +317,15 @@ function copyAs(src: FloatArray, dtype: DType): FloatArray {
   return out;
 }
 
+/** prev + g for a cuda leaf's .grad, summed on the host (neither operand is modified). */
+function sumOnDevice(prev: Tensor, g: Tensor): Tensor {
+  const a = prev.data;
+  const b = g.data;
+  const sum = allocate(prev.dtype, a.length);
+  for (let i = 0; i < sum.length; i++) sum[i] = a[i]! + b[i]!;
+  return new Tensor(sum, prev.shape, { device: 'cuda' });
+}
+
 function mapT(t: Tensor, f: (x: number) => number): Tensor {
   const out = allocate(t.dtype, t.numel);
   for (let i = 0; i < out.length; i++) out[i] = f(t.data[i]!);
@@ -234,6 +361,8 @@ function binary(
   const shape = broadcastShapes(name, a.shape, b.shape);
   const dtype = promote(a.dtype, b.dtype);
   const out = binaryMap(a.data, a.shape, b.data, b.shape, shape, dtype, f);
+  // A cuda operand makes a cuda result (the tape mixes CPU seeds with cuda values).
+  const device = a.device === 'cuda' || b.device === 'cuda' ? 'cuda' : 'cpu';
   return Tensor.fromOp(out, shape, {
     name,
     inputs: [a, b],
@@ -247,7 +376,7 @@ function binary(
         gb && new Tensor(reduceToShape(gb.data, gb.shape, b.shape, b.dtype), b.shape),
       ];
     },
-  }, a.device);
+  }, device);
 }
 
 function normDim(fn: string, dim: number, ndim: number): number {

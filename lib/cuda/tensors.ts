@@ -1,0 +1,62 @@
+// What the facades' cuda branches share: the device a call runs on (one device per call), kernel
+// operands of tensors, results wrapped as cuda tensors, and abort handling for GPU kernels.
+import { Tensor } from '../tensor/tensor.js';
+import type { Device, DType, FloatArray } from '../tensor/dtype.js';
+import { OTError } from '../utils/errors.js';
+import { fail } from '../utils/validate.js';
+import type { CudaOperand } from './native-cuda.js';
+
+/**
+ * The device of a call: that of its Tensor arguments, which must agree (ERR_OT_DEVICE naming the
+ * argument otherwise). Plain arrays and absent arguments follow the tensors; none at all → 'cpu'.
+ */
+export function callDevice(fn: string, args: readonly (readonly [name: string, value: unknown])[]): Device {
+  let first: string | null = null;
+  let device: Device = 'cpu';
+  for (const [name, v] of args) {
+    if (!(v instanceof Tensor)) continue;
+    if (first === null) {
+      first = name;
+      device = v.device;
+    } else if (v.device !== device) {
+      fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${v.device}' but ${first} is on '${device}'; move both to one device with .to('${device}')`);
+    }
+  }
+  return device;
+}
+
+/** Host values to check without a copy from the GPU: always for CPU tensors, the cached copy (or null) for cuda ones. */
+export function checkableValues(t: Tensor): FloatArray | null {
+  return t.hostCopy();
+}
+
+/** A kernel operand: the GPU buffer of a cuda tensor (uploaded on first use), the values of a CPU one. */
+export function operand(t: Tensor): CudaOperand {
+  return t.device === 'cuda' ? t.cudaBuffer() : t.data;
+}
+
+/** operand() of t in `dtype` (converted on the host when it differs). */
+export function operandAs(t: Tensor, dtype: DType): CudaOperand {
+  return operand(t.dtype === dtype ? t : t.detach().to(dtype));
+}
+
+/** Host values as a cuda tensor (uploaded when a kernel first reads them). */
+export function hostOnCuda(data: FloatArray, shape: readonly number[]): Tensor {
+  return new Tensor(data, shape, { device: 'cuda' });
+}
+
+/** A tensor computed on the host for a cuda input, as a cuda tensor (no copy, upload on first use). */
+export function asCuda(t: Tensor | null): Tensor | null {
+  return t === null || t.device === 'cuda' ? t : hostOnCuda(t.data, t.shape);
+}
+
+/** ERR_OT_DEVICE for a feature the GPU path lacks, saying what to do instead. */
+export function notOnCuda(fn: string, what: string, instead: string): never {
+  return fail('ERR_OT_DEVICE', `${fn}: ${what} is not available for cuda tensors; ${instead}`);
+}
+
+/** ERR_OT_ABORTED when `signal` has fired (for GPU kernels that cannot poll a cancel flag). */
+export function throwIfAborted(fn: string, signal: AbortSignal | undefined): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('ERR_OT_ARG', `${fn}: signal must be an AbortSignal`);
+  if (signal?.aborted) throw new OTError(`${fn}: aborted by the caller's signal`, 'ERR_OT_ABORTED');
+}
