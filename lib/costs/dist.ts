@@ -1,10 +1,13 @@
 // Cost matrices between two sets of samples (POT: ot.dist / ot.utils.dist), differentiable w.r.t.
-// both inputs; the forward and backward passes run in native/cpu/dist.cc.
+// both inputs; the forward and backward passes run in native/cpu/dist.cc (cuda tensors: dist-cuda.ts).
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type FloatArray } from '../tensor/dtype.js';
 import { fromNested, Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkOneOf, checkOptions, fail } from '../utils/validate.js';
+import { callDevice, checkableValues } from '../cuda/tensors.js';
+import type { Device } from '../tensor/dtype.js';
 import { withCancelFlag } from './cancel.js';
+import { distCuda, distCudaAsync } from './dist-cuda.js';
 import { nativeCosts, type NativeMetric } from './native-costs.js';
 
 /** Metrics of ot.dist: POT's backend-generic ones plus scipy's chebyshev. */
@@ -25,7 +28,9 @@ export interface DistAsyncOptions extends DistOptions {
 /** Samples as rows: a 2-d Tensor [n, d] or nested arrays (converted to float64). */
 export type DistInput = Tensor | number[][];
 
-interface Problem {
+/** A validated dist call (both tensors on `device`, one dtype). */
+export interface Problem {
+  device: Device;
   x: Tensor;
   y: Tensor;
   /** y is x (POT's `X is Y`): the diagonal is exactly 0. */
@@ -43,7 +48,6 @@ function asMatrix(fn: string, name: string, v: unknown): Tensor {
   else if (Array.isArray(v)) t = fromNested(v as number[][], 'float64');
   else return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor or a number[][], got ${v === null ? 'null' : typeof v}`);
   if (t.ndim !== 2) fail('ERR_OT_SHAPE', `${fn}: ${name} must be 2-d [samples, features], got shape [${t.shape.join(', ')}]`);
-  if (t.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${t.device}', but dist runs on the CPU in this build`);
   return t;
 }
 
@@ -51,11 +55,14 @@ function isOptionsObject(v: unknown): v is DistAsyncOptions {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
 }
 
+// Values of cuda tensors are checked only when a host copy is cached (no copy back just to check).
 function firstZeroRow(t: Tensor): number {
   const [rows, d] = t.shape as [number, number];
+  const v = checkableValues(t);
+  if (v === null) return -1;
   for (let i = 0; i < rows; i++) {
     let k = 0;
-    while (k < d && t.data[i * d + k] === 0) k++;
+    while (k < d && v[i * d + k] === 0) k++;
     if (k === d) return i;
   }
   return -1;
@@ -66,14 +73,17 @@ function resolve(fn: string, xIn: unknown, yIn: unknown, opts: DistAsyncOptions 
   const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DIST_METRICS);
   const p = opts?.p ?? 2;
   if (typeof p !== 'number' || !Number.isFinite(p) || p < 1) fail('ERR_OT_VALUE', `${fn}: p must be a finite number >= 1, got ${String(p)}`);
+  const device = callDevice(fn, [['x', xIn], ['y', yIn]]);
   let x = asMatrix(fn, 'x', xIn);
   const same = yIn === undefined || yIn === null || yIn === xIn;
   let y = same ? x : asMatrix(fn, 'y', yIn);
   const [n, d] = x.shape as [number, number];
   const [m, dy] = y.shape as [number, number];
   if (dy !== d) fail('ERR_OT_SHAPE', `${fn}: x has ${d} features (columns) but y has ${dy}`);
-  checkFinite(fn, 'x', x.data);
-  if (!same) checkFinite(fn, 'y', y.data);
+  const xv = checkableValues(x);
+  const yv = same ? null : checkableValues(y);
+  if (xv) checkFinite(fn, 'x', xv);
+  if (yv) checkFinite(fn, 'y', yv);
   if (metric === 'cosine') {
     for (const [name, t] of [['x', x], ['y', y]] as const) {
       const i = firstZeroRow(t);
@@ -85,7 +95,7 @@ function resolve(fn: string, xIn: unknown, yIn: unknown, opts: DistAsyncOptions 
     if (x.dtype === 'float32') x = x.to('float64');
     else y = y.to('float64');
   }
-  return { x, y, same, metric, p, n, m, d };
+  return { device, x, y, same, metric, p, n, m, d };
 }
 
 function head(pb: Problem, x: FloatArray, y: FloatArray) {
@@ -131,6 +141,9 @@ function splitArgs(yOrOpts: unknown, opts: unknown): [unknown, DistAsyncOptions 
  * Metrics: 'sqeuclidean' (default) Σ(x-y)², 'euclidean', 'cityblock' Σ|x-y|, 'minkowski'
  * (Σ|x-y|^p)^(1/p), 'chebyshev' max|x-y|, 'cosine' 1 - <x,y>/(|x||y|) (rows must be non-zero).
  * Unlike POT's torch path, squared distances are summed from differences, so they are never negative.
+ * With cuda tensors (x and y on one device, else ERR_OT_DEVICE) M and its backward are computed on
+ * the GPU and M is a cuda tensor; their values are checked (finite, non-zero cosine rows) only where
+ * a host copy is already cached.
  * @example
  * const xs = ot.rand([300, 2], { seed: 0 });
  * const xt = ot.rand([200, 2], { seed: 1, requiresGrad: true });
@@ -143,11 +156,13 @@ export function dist(x: DistInput, opts?: DistOptions): Tensor;
 export function dist(x: DistInput, yOrOpts?: DistInput | DistOptions | null, opts?: DistOptions): Tensor {
   const [y, o] = splitArgs(yOrOpts, opts);
   const pb = resolve('dist', x, y, o, ['metric', 'p']);
+  if (pb.device === 'cuda') return distCuda(pb);
   return output(pb, nativeCosts.distForward(...head(pb, pb.x.data, pb.y.data)));
 }
 
 /**
- * {@link dist} computed off the event loop; the result (and its gradient) is the same.
+ * {@link dist} computed off the event loop; the result (and its gradient) is the same. On cuda
+ * tensors an abort is honoured before and after the GPU kernel, which cannot stop midway.
  * @example
  * const ac = new AbortController();
  * const M = await ot.distAsync(xs, xt, { metric: 'euclidean', signal: ac.signal });
@@ -157,6 +172,7 @@ export function distAsync(x: DistInput, opts?: DistAsyncOptions): Promise<Tensor
 export async function distAsync(x: DistInput, yOrOpts?: DistInput | DistAsyncOptions | null, opts?: DistAsyncOptions): Promise<Tensor> {
   const [y, o] = splitArgs(yOrOpts, opts);
   const pb = resolve('distAsync', x, y, o, ['metric', 'p', 'signal']);
+  if (pb.device === 'cuda') return distCudaAsync('distAsync', pb, o?.signal);
   const M = await withCancelFlag('distAsync', o?.signal, (flag) => nativeCosts.distForwardAsync(...head(pb, pb.x.data, pb.y.data), flag));
   return output(pb, M);
 }
