@@ -1,11 +1,11 @@
 // The gradient modes of ot.solve's entropic branch (POT master): how the native forward's outputs
 // become tensors and what their backward does — 'detach', 'envelope', and 'autodiff' / 'last_step'
-// through the native adjoint (native/cpu/sinkhorn_adjoint.cc).
+// through the native adjoint (native/cpu/sinkhorn_adjoint.cc); cuda tensors: solve-cuda.ts.
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fail } from '../utils/validate.js';
-import { nativeSolve, type EntropicRegType, type NativeSolveOut } from './native-solve.js';
+import { nativeSolve, type EntropicRegType, type NativeSolveOut, type SolveStatus } from './native-solve.js';
 import { OTResult } from './result.js';
 
 export type GradMode = 'autodiff' | 'envelope' | 'last_step' | 'detach';
@@ -26,7 +26,7 @@ export interface SolveProblem {
   grad: GradMode;
 }
 
-function scalar(v: number, dtype: DType): FloatArray {
+export function scalar(v: number, dtype: DType): FloatArray {
   const out = allocate(dtype, 1);
   out[0] = v;
   return out;
@@ -58,37 +58,41 @@ export function buildResult(p: SolveProblem, out: NativeSolveOut): OTResult {
 }
 
 // A diverged solve's potentials are meaningless: its gradients would be NaN or garbage.
-function refuseDiverged(out: NativeSolveOut): void {
-  if (out.status === 'diverged') {
+export function refuseDiverged(status: SolveStatus): void {
+  if (status === 'diverged') {
     fail('ERR_OT_VALUE', "solve (backward): the solve diverged (status 'diverged'), so it has no gradient; rescale M or increase reg");
   }
+}
+
+/**
+ * The envelope gradient of value w.r.t. a weight vector: reg (x - mean x) g for its log-potential x.
+ * Zero-weight entries have potential -inf (POT: log 0), which would make every entry NaN: they get a
+ * zero gradient (as through the iterations) and stay out of the mean.
+ */
+export function centredPotential(x: FloatArray, reg: number, g: number, like: DType): FloatArray {
+  let mean = 0;
+  let count = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (Number.isFinite(x[i]!)) {
+      mean += x[i]!;
+      count++;
+    }
+  }
+  mean /= Math.max(count, 1);
+  const r = allocate(like, x.length);
+  for (let i = 0; i < x.length; i++) r[i] = Number.isFinite(x[i]!) ? reg * (x[i]! - mean) * g : 0;
+  return r;
 }
 
 // Detached solve; value's gradient is set to (plan, reg (logU - mean), reg (logV - mean)) like POT's
 // nx.set_gradients, the other outputs carry none.
 function envelope(p: SolveProblem, out: NativeSolveOut): OTResult {
   const dtype = p.M.dtype;
-  // Zero-weight entries have potential -inf (POT: log 0), which would make every entry NaN: they get
-  // a zero gradient (as through the iterations) and stay out of the mean.
-  const centred = (x: FloatArray, g: number, like: DType): FloatArray => {
-    let mean = 0;
-    let count = 0;
-    for (let i = 0; i < x.length; i++) {
-      if (Number.isFinite(x[i]!)) {
-        mean += x[i]!;
-        count++;
-      }
-    }
-    mean /= Math.max(count, 1);
-    const r = allocate(like, x.length);
-    for (let i = 0; i < x.length; i++) r[i] = Number.isFinite(x[i]!) ? p.reg * (x[i]! - mean) * g : 0;
-    return r;
-  };
   const value = Tensor.fromOp(scalar(out.value, dtype), [], {
     name: 'solve.envelope',
     inputs: [p.M, p.a, p.b],
     backward: (g) => {
-      refuseDiverged(out);
+      refuseDiverged(out.status);
       const gv = g.data[0]!;
       let dM: Tensor | null = null;
       if (p.M.requiresGrad) {
@@ -98,8 +102,8 @@ function envelope(p: SolveProblem, out: NativeSolveOut): OTResult {
       }
       return [
         dM,
-        p.a.requiresGrad ? new Tensor(centred(out.logU, gv, p.a.dtype), [p.n]) : null,
-        p.b.requiresGrad ? new Tensor(centred(out.logV, gv, p.b.dtype), [p.m]) : null,
+        p.a.requiresGrad ? new Tensor(centredPotential(out.logU, p.reg, gv, p.a.dtype), [p.n]) : null,
+        p.b.requiresGrad ? new Tensor(centredPotential(out.logV, p.reg, gv, p.b.dtype), [p.m]) : null,
       ];
     },
   });
@@ -143,7 +147,7 @@ function throughIterations(p: SolveProblem, out: NativeSolveOut): OTResult {
     name: p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step',
     inputs: [p.M, p.a, p.b],
     backward: () => {
-      refuseDiverged(out);
+      refuseDiverged(out.status);
       const s = seeds;
       seeds = noSeeds();
       const [dM, da, db] = nativeSolve.sinkhornBackward(

@@ -1,11 +1,15 @@
 // Entropic OT solver (POT: ot.solve, entropic branch = sinkhorn_log) and its async twin; options are
-// resolved and inputs validated here, the iterations run in native/cpu/sinkhorn.cc.
+// resolved and inputs validated here, the iterations run in native/cpu/sinkhorn.cc (cuda tensors:
+// solve-cuda.ts).
 import { withCancelFlag } from '../costs/cancel.js';
+import { callDevice } from '../cuda/tensors.js';
+import type { Device } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkFiniteNumber, checkInteger, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
 import { buildResult, GRAD_MODES, type GradMode, type SolveProblem } from './grad-modes.js';
-import { nativeSolve, type EntropicRegType, type NativeSolveOut, type SolveRecord } from './native-solve.js';
+import { nativeSolve, type EntropicRegType, type NativeSolveOut, type SolveRecord, type SolveStatus } from './native-solve.js';
 import type { OTResult } from './result.js';
+import { solveCuda, solveCudaAsync } from './solve-cuda.js';
 
 export interface SolveOptions {
   /** Entropic regularisation strength, > 0 (required: exact OT is not available yet). */
@@ -26,7 +30,9 @@ export interface SolveAsyncOptions extends SolveOptions {
 
 const KEYS = ['reg', 'regType', 'maxIter', 'tol', 'grad'] as const;
 
-interface Resolved {
+/** A validated solve call: the problem on `device` and the iteration controls. */
+export interface Resolved {
+  device: Device;
   problem: SolveProblem;
   maxIter: number;
   tol: number;
@@ -43,7 +49,6 @@ function weights(fn: string, name: 'a' | 'b', v: unknown, len: number, side: str
     return { t: new Tensor(data, [len]), data };
   }
   if (!(v instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor (or undefined for uniform weights), got ${typeof v}`);
-  if (v.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${v.device}', but solve runs on the CPU in this build`);
   if (v.ndim !== 1) fail('ERR_OT_SHAPE', `${fn}: ${name} must be 1-d, got shape [${v.shape.join(', ')}]`);
   if (v.shape[0] !== len) fail('ERR_OT_SHAPE', `${fn}: ${name} has ${v.shape[0]} entries but M has ${len} ${side}`);
   checkFinite(fn, name, v.data);
@@ -61,7 +66,7 @@ function total(x: Float64Array): number {
 function resolve(fn: string, M: unknown, aIn: unknown, bIn: unknown, opts: SolveAsyncOptions | undefined, allowed: readonly string[]): Resolved {
   checkOptions(fn, opts, allowed);
   if (!(M instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: M must be a Tensor, got ${M === null ? 'null' : typeof M}`);
-  if (M.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: M is on '${M.device}', but solve runs on the CPU in this build`);
+  const device = callDevice(fn, [['M', M], ['a', aIn], ['b', bIn]]);
   if (M.ndim !== 2) fail('ERR_OT_SHAPE', `${fn}: M must be 2-d [n, m], got shape [${M.shape.join(', ')}]`);
   const [n, m] = M.shape as [number, number];
   if (n === 0 || m === 0) fail('ERR_OT_SHAPE', `${fn}: M must be non-empty, got shape [${n}, ${m}]`);
@@ -93,6 +98,7 @@ function resolve(fn: string, M: unknown, aIn: unknown, bIn: unknown, opts: Solve
   const wantsGrad = M.requiresGrad || a.t.requiresGrad || b.t.requiresGrad;
   const record: SolveRecord = grad === 'last_step' ? 'last_step' : grad === 'autodiff' && wantsGrad ? 'history' : 'none';
   return {
+    device,
     problem: { M, a: a.t, b: b.t, aData: a.data, bData, n, m, reg, regType, grad },
     maxIter,
     tol,
@@ -107,18 +113,28 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
 }
 
 function finish(fn: string, r: Resolved, out: NativeSolveOut): OTResult {
-  if (out.status === 'max_iter') {
+  warnStatus(fn, r, out.status);
+  return buildResult(r.problem, out);
+}
+
+function warned(fn: string, r: Resolved, res: OTResult): OTResult {
+  warnStatus(fn, r, res.status);
+  return res;
+}
+
+/** The single warning of a solve that stopped at maxIter or diverged. */
+function warnStatus(fn: string, r: Resolved, status: SolveStatus): void {
+  if (status === 'max_iter') {
     process.emitWarning(
       `${fn}: Sinkhorn did not converge in ${r.maxIter} iterations (marginal error above tol=${r.tol}); ` +
         'increase maxIter or reg',
       { code: 'OT_SINKHORN_MAX_ITER' },
     );
-  } else if (out.status === 'diverged') {
+  } else if (status === 'diverged') {
     process.emitWarning(`${fn}: Sinkhorn diverged (non-finite values even in the log domain); check M's scale against reg`, {
       code: 'OT_SINKHORN_DIVERGED',
     });
   }
-  return buildResult(r.problem, out);
 }
 
 /**
@@ -128,6 +144,9 @@ function finish(fn: string, r: Resolved, out: NativeSolveOut): OTResult {
  * mass). Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
  * 'envelope' (value only, at the optimum), 'last_step' (through one final iteration) or 'detach'.
  * The result is in M's dtype; `status` is 'max_iter' (with a warning) when tol was not reached.
+ * With M (and a, b when given) on 'cuda' the iterations and every gradient mode run on the GPU and
+ * all result tensors are cuda tensors; a and b are copied back once for the mass checks, and M's
+ * values are not read back (a NaN shows as status 'diverged').
  * @example
  * const M = ot.dist(xs, xt);
  * const res = ot.solve(M, a, b, { reg: 0.03, grad: 'autodiff' });
@@ -139,6 +158,7 @@ export function solve(M: Tensor, opts: SolveOptions): OTResult;
 export function solve(M: Tensor, aIn?: unknown, bIn?: unknown, optsIn?: SolveOptions): OTResult {
   const [a, b, opts] = splitArgs<SolveOptions>(aIn, bIn, optsIn);
   const r = resolve('solve', M, a, b, opts, KEYS);
+  if (r.device === 'cuda') return warned('solve', r, solveCuda(r));
   const p = r.problem;
   const out = nativeSolve.sinkhornSolve(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, r.maxIter, r.tol, r.record);
   return finish('solve', r, out);
@@ -155,6 +175,7 @@ export function solveAsync(M: Tensor, opts: SolveAsyncOptions): Promise<OTResult
 export async function solveAsync(M: Tensor, aIn?: unknown, bIn?: unknown, optsIn?: SolveAsyncOptions): Promise<OTResult> {
   const [a, b, opts] = splitArgs<SolveAsyncOptions>(aIn, bIn, optsIn);
   const r = resolve('solveAsync', M, a, b, opts, [...KEYS, 'signal']);
+  if (r.device === 'cuda') return warned('solveAsync', r, await solveCudaAsync('solveAsync', r, opts?.signal));
   const p = r.problem;
   const out = await withCancelFlag('solveAsync', opts?.signal, (flag) =>
     nativeSolve.sinkhornSolveAsync(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, r.maxIter, r.tol, r.record, flag),

@@ -1,0 +1,219 @@
+// The cuda branch of ot.solve / solveAsync: log-domain Sinkhorn on the GPU (native/cuda/sinkhorn.cu) on
+// M's device buffer, every gradient mode through the GPU adjoint (native/cuda/sinkhorn_adjoint.cu);
+// plan, potentials and gradients stay on the GPU.
+import { withCancelFlag } from '../costs/cancel.js';
+import {
+  nativeCuda, type CudaBuffer, type CudaOperand, type CudaSinkhornCotangents, type CudaSinkhornOptions, type CudaSinkhornResult,
+} from '../cuda/native-cuda.js';
+import { hostOnCuda, operandAs } from '../cuda/tensors.js';
+import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import { centredPotential, refuseDiverged, scalar, type SolveProblem } from './grad-modes.js';
+import type { SolveStatus } from './native-solve.js';
+import { OTResult } from './result.js';
+import type { Resolved } from './solve.js';
+
+type Run = CudaSinkhornResult<CudaBuffer>;
+
+/** The kernel's inputs: M's buffer and the weights in M's dtype (null = uniform, the kernel's default). */
+interface Inputs {
+  M: CudaBuffer;
+  a: CudaOperand | null;
+  b: CudaOperand | null;
+}
+
+/** What the forward produced, in POT's terms. */
+interface Forward {
+  out: Run;
+  /** last_step: the detached run whose potentials the final step starts from. */
+  first: Run | null;
+  status: SolveStatus;
+  nIter: number;
+}
+
+function sameValues(x: FloatArray, y: Float64Array): boolean {
+  for (let i = 0; i < y.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/**
+ * The weights the kernel reads: the tensor's own GPU buffer when its values are those resolve()
+ * settled on (b may have been rescaled to a's mass) in M's dtype, else those values in M's dtype
+ * (uploaded by the call); null for the uniform default (a CPU tensor made by resolve()).
+ */
+function weightOperand(w: Tensor, values: Float64Array, dtype: DType): CudaOperand | null {
+  if (w.device !== 'cuda') return null;
+  if (w.dtype === dtype && sameValues(w.data, values)) return w.cudaBuffer();
+  const out = allocate(dtype, values.length);
+  out.set(values);
+  return out;
+}
+
+function inputs(p: SolveProblem): Inputs {
+  const dtype = p.M.dtype;
+  return { M: p.M.cudaBuffer(), a: weightOperand(p.a, p.aData, dtype), b: weightOperand(p.b, p.bData, dtype) };
+}
+
+/** The calls of one solve: (maxIter, options) of the run, and of the detached run before it for last_step. */
+function plan(r: Resolved): { first: CudaSinkhornOptions | null; main: (first: Run | null) => [number, CudaSinkhornOptions] } {
+  if (r.problem.grad === 'last_step') {
+    // POT: maxIter − 1 detached iterations, then one update of v and u from the detached potentials.
+    return { first: { plan: false }, main: (f) => [1, { plan: true, history: true, u0: f!.logU, v0: f!.logV }] };
+  }
+  return { first: null, main: () => [r.maxIter, { plan: true, history: r.record === 'history' }] };
+}
+
+function forward(r: Resolved, out: Run, first: Run | null): Forward {
+  if (first === null) return { out, first, status: out.status, nIter: out.nIter - 1 };
+  // The stopping test belongs to the detached run; the final step can only add a blow-up.
+  const status = out.status === 'diverged' ? 'diverged' : first.status;
+  return { out, first, status, nIter: r.maxIter };
+}
+
+/** Runs the solve on the GPU (the caller warns about its status). */
+export function solveCuda(r: Resolved): OTResult {
+  const k = inputs(r.problem);
+  const { n, m, reg } = r.problem;
+  const calls = plan(r);
+  const run = (maxIter: number, o: CudaSinkhornOptions): Run => nativeCuda.cudaSinkhornLogDevice(k.M, k.a, k.b, n, m, reg, maxIter, r.tol, o);
+  const first = calls.first && run(r.maxIter - 1, calls.first);
+  return build(r.problem, k, forward(r, run(...calls.main(first)), first));
+}
+
+export async function solveCudaAsync(fn: string, r: Resolved, signal: AbortSignal | undefined): Promise<OTResult> {
+  const k = inputs(r.problem);
+  const { n, m, reg } = r.problem;
+  const calls = plan(r);
+  const f = await withCancelFlag(fn, signal, async (flag) => {
+    const run = (maxIter: number, o: CudaSinkhornOptions): Promise<Run> =>
+      nativeCuda.cudaSinkhornLogDeviceAsync(k.M, k.a, k.b, n, m, reg, maxIter, r.tol, o, flag);
+    const first = calls.first && (await run(r.maxIter - 1, calls.first));
+    return forward(r, await run(...calls.main(first)), first);
+  });
+  return build(r.problem, k, f);
+}
+
+// ---- results and their gradients (the modes of grad-modes.ts, on GPU buffers) ----
+
+function valueOf(p: SolveProblem, out: Run): number {
+  return out.valueLinear + p.reg * (p.regType === 'KL' ? out.kl : out.entropy);
+}
+
+function cudaScalar(v: number, dtype: DType): Tensor {
+  return hostOnCuda(scalar(v, dtype), []);
+}
+
+/** A gradient computed in M's dtype, in the dtype of the input it belongs to. */
+function inDtype(g: Tensor, dtype: DType): Tensor {
+  return g.dtype === dtype ? g : g.to(dtype);
+}
+
+function build(p: SolveProblem, k: Inputs, f: Forward): OTResult {
+  const dtype = p.M.dtype;
+  const { out } = f;
+  const needs = p.M.requiresGrad || p.a.requiresGrad || p.b.requiresGrad;
+  if (p.grad === 'detach' || !needs) {
+    return new OTResult({
+      status: f.status,
+      nIter: f.nIter,
+      value: cudaScalar(valueOf(p, out), dtype),
+      valueLinear: cudaScalar(out.valueLinear, dtype),
+      plan: new Tensor(out.plan!, [p.n, p.m]),
+      potentials: [new Tensor(out.logU, [p.n]), new Tensor(out.logV, [p.m])],
+    });
+  }
+  return p.grad === 'envelope' ? envelope(p, f) : throughIterations(p, k, f);
+}
+
+// Detached solve; value's gradient is (plan, reg (logU − mean), reg (logV − mean)), POT's set_gradients.
+function envelope(p: SolveProblem, f: Forward): OTResult {
+  const dtype = p.M.dtype;
+  const plan = new Tensor(f.out.plan!, [p.n, p.m]);
+  const potentials = [new Tensor(f.out.logU, [p.n]), new Tensor(f.out.logV, [p.m])] as const;
+  const value = Tensor.fromOp(scalar(valueOf(p, f.out), dtype), [], {
+    name: 'solve.envelope',
+    inputs: [p.M, p.a, p.b],
+    backward: (g) => {
+      refuseDiverged(f.status);
+      const gv = g.item();
+      let dM: Tensor | null = null;
+      if (p.M.requiresGrad) {
+        // The usual value.backward() seeds 1: the plan's own GPU buffer is the gradient (never written in place).
+        dM = gv === 1 ? new Tensor(f.out.plan!, [p.n, p.m]) : plan.mul(gv);
+      }
+      return [
+        dM,
+        p.a.requiresGrad ? hostOnCuda(centredPotential(potentials[0].data, p.reg, gv, p.a.dtype), [p.n]) : null,
+        p.b.requiresGrad ? hostOnCuda(centredPotential(potentials[1].data, p.reg, gv, p.b.dtype), [p.m]) : null,
+      ];
+    },
+  }, 'cuda');
+  return new OTResult({
+    status: f.status, nIter: f.nIter, value, valueLinear: cudaScalar(f.out.valueLinear, dtype), plan, potentials,
+  });
+}
+
+// Incoming gradients of the five outputs, collected until the shared node runs its one adjoint.
+interface Seeds {
+  value: number;
+  valueLinear: number;
+  plan: Tensor | null;
+  logU: Tensor | null;
+  logV: Tensor | null;
+}
+const noSeeds = (): Seeds => ({ value: 0, valueLinear: 0, plan: null, logU: null, logV: null });
+const plus = (acc: Tensor | null, g: Tensor): Tensor => (acc === null ? g : acc.add(g));
+
+// 'autodiff' and 'last_step' as in grad-modes.ts: the outputs hang off one node with inputs (M, a, b)
+// whose backward runs the GPU adjoint once over the recorded iterations.
+function throughIterations(p: SolveProblem, k: Inputs, f: Forward): OTResult {
+  const dtype = p.M.dtype;
+  const { out, first } = f;
+  if (!out.historyU || !out.historyV) throw new Error('solve: the GPU forward kept no iterations to differentiate');
+  const [histU, histV] = [out.historyU, out.historyV];
+  let seeds = noSeeds();
+  const node = Tensor.fromOp(new Float64Array(1), [1], {
+    name: p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step',
+    inputs: [p.M, p.a, p.b],
+    backward: () => {
+      refuseDiverged(f.status);
+      const s = seeds;
+      seeds = noSeeds();
+      const cot: CudaSinkhornCotangents = {
+        valueLinear: s.valueLinear + s.value,
+        [p.regType === 'KL' ? 'kl' : 'entropy']: p.reg * s.value,
+      };
+      if (s.plan) cot.gPlan = operandAs(s.plan, dtype);
+      if (s.logU) cot.gLogU = operandAs(s.logU, dtype);
+      if (s.logV) cot.gLogV = operandAs(s.logV, dtype);
+      // last_step: the u-update read the detached v, and the value terms see M, a, b only through the plan.
+      if (first) Object.assign(cot, { v0: first.logV, directTerms: false });
+      const g = nativeCuda.cudaSinkhornLogAdjointDevice(k.M, k.a, k.b, p.n, p.m, p.reg, histU, histV, out.nIter, cot);
+      return [
+        p.M.requiresGrad ? new Tensor(g.dM, [p.n, p.m]) : null,
+        p.a.requiresGrad ? inDtype(new Tensor(g.da, [p.n]), p.a.dtype) : null,
+        p.b.requiresGrad ? inDtype(new Tensor(g.db, [p.m]), p.b.dtype) : null,
+      ];
+    },
+  });
+  const output = (name: string, data: FloatArray | CudaBuffer, shape: number[], record: (g: Tensor) => void): Tensor =>
+    Tensor.fromOp(data, shape, {
+      name: `${node.gradFn!.name}.${name}`,
+      inputs: [node],
+      backward: (g) => {
+        record(g);
+        return [new Tensor(new Float64Array(1), [1])];
+      },
+    }, 'cuda');
+  return new OTResult({
+    status: f.status,
+    nIter: f.nIter,
+    value: output('value', scalar(valueOf(p, out), dtype), [], (g) => void (seeds.value += g.item())),
+    valueLinear: output('valueLinear', scalar(out.valueLinear, dtype), [], (g) => void (seeds.valueLinear += g.item())),
+    plan: output('plan', out.plan!, [p.n, p.m], (g) => void (seeds.plan = plus(seeds.plan, g))),
+    potentials: [
+      output('logU', out.logU, [p.n], (g) => void (seeds.logU = plus(seeds.logU, g))),
+      output('logV', out.logV, [p.m], (g) => void (seeds.logV = plus(seeds.logV, g))),
+    ],
+  });
+}
