@@ -24,6 +24,7 @@ if [[ ! -f "$libasan" ]]; then
 fi
 
 export OT_ADDON_PATH="$addon"
+export OT_SANITIZED=1  # timing bounds in the tests allow for the instrumentation
 export LD_PRELOAD="$libasan${LD_PRELOAD:+:$LD_PRELOAD}"
 # abort_on_error: a report kills the vitest fork, so the suite fails; a small quarantine keeps RSS
 # comparable in the memory test.

@@ -161,6 +161,8 @@ describe('event loop', () => {
     log.push(`event loop: 2000x2000 solveAsync took ${ms.toFixed(0)} ms; ${ticks} timer ticks, max lag ${maxLag.toFixed(1)} ms`);
     expect(res.status).toBe('max_iter');
     expect(ticks).toBeGreaterThan(ms / 5 / 4);
-    expect(maxLag).toBeLessThan(50);
+    // The main thread only validates and allocates; sanitizer builds (scripts/test-asan.sh) run that
+    // instrumented, several times slower.
+    expect(maxLag).toBeLessThan(process.env.OT_SANITIZED ? 150 : 50);
   });
 });
