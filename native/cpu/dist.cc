@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstring>
 #include <new>
 #include <vector>
 
@@ -13,22 +12,6 @@
 #include "cpu/dist_tiles.h"
 
 namespace ot::cpu {
-
-bool parseMetric(const char* name, Metric* out) {
-  static const struct {
-    const char* name;
-    Metric metric;
-  } table[] = {{"sqeuclidean", Metric::SqEuclidean}, {"euclidean", Metric::Euclidean}, {"cityblock", Metric::Cityblock},
-               {"minkowski", Metric::Minkowski},     {"chebyshev", Metric::Chebyshev}, {"cosine", Metric::Cosine}};
-  for (const auto& e : table) {
-    if (std::strcmp(name, e.name) == 0) {
-      *out = e.metric;
-      return true;
-    }
-  }
-  return false;
-}
-
 namespace {
 
 // Columns per block: a d × kCols slab of packed y stays cache-resident while the rows stream past.

@@ -3,14 +3,12 @@
 #pragma once
 #include <cstddef>
 
+#include "common/metric.h"
 #include "common/status.h"
 
 namespace ot::cpu {
 
-enum class Metric : int { SqEuclidean = 0, Euclidean, Cityblock, Minkowski, Chebyshev, Cosine };
-
-// Parses a metric name ("sqeuclidean", ...); false when unknown.
-bool parseMetric(const char* name, Metric* out);
+using ot::Metric;
 
 // M[i, j] = metric(x_i, y_j), row-major [n, m]. `p` is the Minkowski exponent (>= 1). `same` says y is x
 // (POT's `X is Y`): the diagonal is then exactly 0. Cosine needs non-zero rows (napi/ checks).

@@ -4,12 +4,13 @@
 #pragma once
 #include <cstddef>
 
+#include "common/dual_types.h"
+#include "common/metric.h"
 #include "common/status.h"
 
 namespace ot::dual {
 
-enum class Kind { Entropic, Quadratic };
-enum class Metric { SqEuclidean, Euclidean, Cityblock, Minkowski, Chebyshev, Cosine };
+using ot::Metric;
 
 // Inputs (row-major): u [n], v [m], xs [n×d], xt [m×d]; ws/wt may be null (uniform 1/n, 1/m).
 template <typename T>
@@ -25,17 +26,6 @@ struct Problem {
   Metric metric = Metric::SqEuclidean;
   double reg = 1.0;
   double p = 2.0;  // Minkowski exponent
-};
-
-// Gradient outputs of the loss; a null pointer means "not wanted" (its accumulation is skipped).
-template <typename T>
-struct Grads {
-  T* du = nullptr;   // [n]
-  T* dv = nullptr;   // [m]
-  T* dxs = nullptr;  // [n×d]
-  T* dxt = nullptr;  // [m×d]
-  T* dws = nullptr;  // [n]
-  T* dwt = nullptr;  // [m]
 };
 
 // loss = <u, ws> + <v, wt> + Σ_ij ws_i wt_j F(u_i + v_j - M_ij), and every wanted gradient, in one pass.

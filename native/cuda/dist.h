@@ -3,12 +3,12 @@
 #pragma once
 #include <cstddef>
 
+#include "common/metric.h"
 #include "common/status.h"
 
 namespace ot::cuda {
 
-// Same order as cpu::Metric so napi/ can convert by value.
-enum class Metric : int { SqEuclidean = 0, Euclidean, Cityblock, Minkowski, Chebyshev, Cosine };
+using ot::Metric;
 
 // M[i, j] = metric(x_i, y_j), row-major [n, m]; `p` is the Minkowski exponent (>= 1); `same` pins the
 // diagonal to 0 (y is x). Cosine needs non-zero rows (checked by the caller for host inputs).

@@ -3,22 +3,15 @@
 #pragma once
 #include <cstddef>
 
+#include "common/dual_types.h"
 #include "common/status.h"
 
 namespace ot::cuda {
 
-enum class DualKind : int { Entropic = 0, Quadratic = 1 };
-
-// Gradient outputs of the loss; a null pointer means "not wanted".
+// The CPU kernels' kinds and gradient outputs (common/dual_types.h), under the names the .cu uses.
+using DualKind = dual::Kind;
 template <typename T>
-struct DualGrads {
-  T* du = nullptr;   // [n]
-  T* dv = nullptr;   // [m]
-  T* dxs = nullptr;  // [n×d]
-  T* dxt = nullptr;  // [m×d]
-  T* dws = nullptr;  // [n]
-  T* dwt = nullptr;  // [m]
-};
+using DualGrads = dual::Grads<T>;
 
 // loss = <u, ws> + <v, wt> + Σ_ij ws_i wt_j F(u_i + v_j - |xs_i - xt_j|²) (host double), and every wanted
 // gradient, in one pass over the pairs. ws / wt null = uniform 1/n, 1/m.

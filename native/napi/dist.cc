@@ -65,7 +65,7 @@ DistArgs parseDistArgs(const Napi::CallbackInfo& info) {
   requireLength(env, a.x, a.n * a.d, kFn, "x");
   requireLength(env, a.y, a.m * a.d, kFn, "y");
   std::string metric = stringArg(info, 5, kFn, "metric");
-  if (!cpu::parseMetric(metric.c_str(), &a.metric))
+  if (!parseMetric(metric.c_str(), &a.metric))
     throwError(env, "ERR_OT_ARG",
                std::string(kFn) + ": metric must be one of 'sqeuclidean', 'euclidean', 'cityblock', 'minkowski', "
                                   "'chebyshev', 'cosine', got '" + metric + "'");
