@@ -4,15 +4,15 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkNonNegative, fail } from '../utils/validate.js';
 
 /**
- * A CPU tensor of rank 3 (or `rank`), with every dimension >= 1. `values` also checks every entry is finite:
- * off for the large batched inputs, whose entries the native layer checks in one vectorised pass (a JS loop
- * over B·n·m values costs more than a typical solve) with the same ERR_OT_VALUE.
+ * A tensor of rank 3 (or `rank`), with every dimension >= 1 (on either device: callers check that one
+ * call's tensors share a device). `values` also checks every entry is finite: off for the large batched
+ * inputs, whose entries the native layer checks in one vectorised pass (a JS loop over B·n·m values
+ * costs more than a typical solve) with the same ERR_OT_VALUE.
  */
 export function batchTensor(fn: string, name: string, v: unknown, rank = 3, what = '[B, n, m]', values = true): Tensor {
   if (!(v instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor ${what}, got ${v === null ? 'null' : typeof v}`);
   if (v.ndim !== rank) fail('ERR_OT_SHAPE', `${fn}: ${name} must be ${rank}-d ${what}, got shape [${v.shape.join(', ')}]`);
   if (v.shape.some((s) => s < 1)) fail('ERR_OT_SHAPE', `${fn}: ${name} has an empty dimension (shape [${v.shape.join(', ')}])`);
-  if (v.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${v.device}', but ot.batch runs on the CPU in this build`);
   if (values) checkFinite(fn, name, v.data);
   return v;
 }

@@ -1,10 +1,12 @@
 // Batched cost matrices (POT: ot.batch.dist_batch): M[b] = metric(X[b], Y[b]) for B sample sets,
-// differentiable w.r.t. X and Y; the kernels run in native/cpu/batch_dist.cc.
+// differentiable w.r.t. X and Y; the kernels run in native/cpu/batch_dist.cc (cuda tensors: dist-batch-cuda.ts).
 import { withCancelFlag } from '../costs/cancel.js';
-import type { FloatArray } from '../tensor/dtype.js';
+import { callDevice, notOnCuda } from '../cuda/tensors.js';
+import type { Device, FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFiniteNumber, checkNonNegative, checkOneOf, checkOptions, fail } from '../utils/validate.js';
 import { batchTensor } from './args.js';
+import { distBatchCuda, distBatchCudaAsync } from './dist-batch-cuda.js';
 import { nativeBatch } from './native-batch.js';
 
 /** The metrics POT's dist_batch accepts; 'kl' is M_ij = KL(y_j ‖ x_i) on non-negative features. */
@@ -22,7 +24,9 @@ export interface DistBatchAsyncOptions extends DistBatchOptions {
   signal?: AbortSignal;
 }
 
-interface Resolved {
+/** A validated distBatch call (X and Y on `device`, one dtype). */
+export interface Resolved {
+  device: Device;
   X: Tensor;
   Y: Tensor;
   same: boolean;
@@ -36,6 +40,7 @@ interface Resolved {
 
 function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptions, keys: readonly string[]): Resolved {
   checkOptions(fn, opts, keys);
+  const device = callDevice(fn, [['X', Xv], ['Y', Yv]]);
   let X = batchTensor(fn, 'X', Xv, 3, '[B, n, d]', false);
   const same = Yv === undefined || Yv === null;
   let Y = same ? X : batchTensor(fn, 'Y', Yv, 3, '[B, m, d]', false);
@@ -51,11 +56,12 @@ function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptio
   const metric = checkOneOf(fn, 'metric', typeof mv === 'string' ? mv.toLowerCase() : mv, METRICS);
   const p = checkFiniteNumber(fn, 'p', opts.p ?? 2);
   if (metric === 'minkowski' && p < 1) fail('ERR_OT_VALUE', `${fn}: p must be >= 1 for the minkowski metric, got ${p}`);
+  if (device === 'cuda' && metric === 'kl') notOnCuda(fn, "the 'kl' metric", "use 'sqeuclidean', 'euclidean' or 'minkowski', or CPU tensors");
   if (metric === 'kl') {
     checkNonNegative(fn, 'X', X.data);
     if (!same) checkNonNegative(fn, 'Y', Y.data);
   }
-  return { X, Y, same, B, n, m, d, metric, p };
+  return { device, X, Y, same, B, n, m, d, metric, p };
 }
 
 function nativeArgs(r: Resolved) {
@@ -79,12 +85,15 @@ function wrap(r: Resolved, M: FloatArray): Tensor {
 
 /**
  * Cost matrices of B problems at once (POT: ot.batch.dist_batch). Without Y, M[b] = metric(X[b], X[b]).
+ * On cuda tensors (X and Y on one device) M and its backward are computed on the GPU and M is a cuda
+ * tensor; the 'kl' metric is CPU-only (ERR_OT_DEVICE).
  * @example
  * const X = ot.rand([16, 50, 3], { seed: 0 }), Y = ot.rand([16, 60, 3], { seed: 1 });
  * const M = ot.batch.distBatch(X, Y, { metric: 'euclidean' });  // [16, 50, 60]
  */
 export function distBatch(X: Tensor, Y?: Tensor | null, opts: DistBatchOptions = {}): Tensor {
   const r = resolve('distBatch', X, Y, opts, ['metric', 'p']);
+  if (r.device === 'cuda') return distBatchCuda(r);
   return wrap(r, nativeBatch.distBatch(...nativeArgs(r)));
 }
 
@@ -96,6 +105,7 @@ export function distBatch(X: Tensor, Y?: Tensor | null, opts: DistBatchOptions =
 export async function distBatchAsync(X: Tensor, Y?: Tensor | null, opts: DistBatchAsyncOptions = {}): Promise<Tensor> {
   const fn = 'distBatchAsync';
   const r = resolve(fn, X, Y, opts, ['metric', 'p', 'signal']);
+  if (r.device === 'cuda') return distBatchCudaAsync(fn, r, opts.signal);
   const M = await withCancelFlag(fn, opts.signal, (flag) => nativeBatch.distBatchAsync(...nativeArgs(r), flag));
   return wrap(r, M);
 }

@@ -91,7 +91,7 @@ function slice(S: Tensor, offset: number, shape: number[]): Tensor {
 }
 
 /** out[b, ...] = g[b] * x[b, ...] for a per-problem gradient g [B]; x has `shape` and x's dtype. */
-function scaleRows(g: Tensor, x: FloatArray, shape: readonly number[]): Tensor {
+export function scaleRows(g: Tensor, x: FloatArray, shape: readonly number[]): Tensor {
   const B = shape[0]!;
   const per = x.length / B;
   const out = allocate(x instanceof Float64Array ? 'float64' : 'float32', x.length);
@@ -103,7 +103,7 @@ function scaleRows(g: Tensor, x: FloatArray, shape: readonly number[]): Tensor {
 }
 
 /** ot.solve's envelope: d value/dM = plan, d/da = reg (log u − mean log u), d/db = reg (log v − mean log v). */
-function envelopeGrads(r: ResolvedBatch, g: Tensor, plan: FloatArray, pot0: FloatArray, pot1: FloatArray): (Tensor | null)[] {
+export function envelopeGrads(r: ResolvedBatch, g: Tensor, plan: FloatArray, pot0: FloatArray, pot1: FloatArray): (Tensor | null)[] {
   const { B, n, m } = r;
   const gM = r.M.requiresGrad ? scaleRows(g, plan, [B, n, m]) : null;
   const centred = (pot: FloatArray, len: number): Tensor => {

@@ -1,13 +1,16 @@
 // Batched entropic OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once by the native
-// kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values. CPU tensors only.
+// kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values (cuda tensors:
+// solve-batch-cuda.ts).
 import { withCancelFlag } from '../costs/cancel.js';
-import type { DType, FloatArray } from '../tensor/dtype.js';
+import { callDevice } from '../cuda/tensors.js';
+import type { Device, DType, FloatArray } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
 import { batchTensor, batchWeights, checkMasses, uniformWeights } from './args.js';
 import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
 import { BatchResult, STATUS_NAMES, type BatchStatus } from './result.js';
 import { batchOutputs } from './solve-batch-grad.js';
+import { solveBatchCuda, solveBatchCudaAsync } from './solve-batch-cuda.js';
 
 export type BatchSolver = 'log_sinkhorn' | 'sinkhorn';
 export type BatchGrad = 'envelope' | 'autodiff' | 'last_step' | 'detach';
@@ -51,6 +54,7 @@ export interface SolveBatchAsyncOptions extends SolveBatchOptions {
 
 /** Everything a solve needs, validated and defaulted. */
 export interface ResolvedBatch {
+  device: Device;
   M: Tensor;
   a: Tensor | null;
   b: Tensor | null;
@@ -78,6 +82,7 @@ function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefin
     fail('ERR_OT_ARG', `${fn}: options { reg } are required`);
   }
   checkOptions(fn, opts, keys);
+  const device = callDevice(fn, [['M', Mv], ['a', opts.a], ['b', opts.b]]);
   const M = batchTensor(fn, 'M', Mv, 3, '[B, n, m]', false);
   const [B, n, m] = M.shape as [number, number, number];
   const dtype = M.dtype;
@@ -97,7 +102,7 @@ function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefin
   checkMasses(fn, aData, bData, B, n, m, dtype);
   const needsGrad = M.requiresGrad || (a?.requiresGrad ?? false) || (b?.requiresGrad ?? false);
   const record = !needsGrad ? 'none' : grad === 'autodiff' ? 'all' : grad === 'last_step' ? 'last' : 'none';
-  return { M, a, b, aData, bData, dtype, B, n, m, reg, maxIter, tol, solver, regType, grad, stopRule, record };
+  return { device, M, a, b, aData, bData, dtype, B, n, m, reg, maxIter, tol, solver, regType, grad, stopRule, record };
 }
 
 function nativeArgs(r: ResolvedBatch) {
@@ -106,13 +111,7 @@ function nativeArgs(r: ResolvedBatch) {
 
 function assemble(fn: string, r: ResolvedBatch, out: NativeSolveBatchOut): BatchResult {
   const statusPerProblem: BatchStatus[] = Array.from(out.status, (s) => STATUS_NAMES[s] ?? 'diverged');
-  const stalled = statusPerProblem.filter((s) => s === 'max_iter').length;
-  const diverged = statusPerProblem.filter((s) => s === 'diverged').length;
-  if (diverged > 0) {
-    process.emitWarning(`${fn}: ${diverged} of ${r.B} problems diverged (non-finite values; try solver 'log_sinkhorn' or a larger reg)`, 'OTWarning');
-  } else if (stalled > 0) {
-    process.emitWarning(`${fn}: ${stalled} of ${r.B} problems did not reach tol=${r.tol} within maxIter=${r.maxIter} iterations`, 'OTWarning');
-  }
+  warnBatch(fn, r, statusPerProblem);
   const o = batchOutputs(r, out);
   return new BatchResult({
     value: o.value, valueLinear: o.valueLinear, plan: o.plan, potentials: [o.pot0, o.pot1],
@@ -120,8 +119,27 @@ function assemble(fn: string, r: ResolvedBatch, out: NativeSolveBatchOut): Batch
   });
 }
 
+function warned(fn: string, r: ResolvedBatch, res: BatchResult): BatchResult {
+  warnBatch(fn, r, res.statusPerProblem);
+  return res;
+}
+
+/** One warning when problems diverged or stopped at maxIter. */
+function warnBatch(fn: string, r: ResolvedBatch, statusPerProblem: readonly BatchStatus[]): void {
+  const stalled = statusPerProblem.filter((s) => s === 'max_iter').length;
+  const diverged = statusPerProblem.filter((s) => s === 'diverged').length;
+  if (diverged > 0) {
+    process.emitWarning(`${fn}: ${diverged} of ${r.B} problems diverged (non-finite values; try solver 'log_sinkhorn' or a larger reg)`, 'OTWarning');
+  } else if (stalled > 0) {
+    process.emitWarning(`${fn}: ${stalled} of ${r.B} problems did not reach tol=${r.tol} within maxIter=${r.maxIter} iterations`, 'OTWarning');
+  }
+}
+
 /**
- * Solves B entropic OT problems at once (POT: ot.batch.solve_batch), threaded over problems.
+ * Solves B entropic OT problems at once (POT: ot.batch.solve_batch), threaded over problems. With M
+ * (and a, b when given) on 'cuda' the problems are solved on the GPU in one launch and the results are
+ * cuda tensors; there grad 'envelope' and 'detach' are available ('autodiff' and 'last_step' are
+ * CPU-only: ERR_OT_DEVICE when an input requires grad).
  * @example
  * const X = ot.rand([8, 30, 2], { seed: 0 }), Y = ot.rand([8, 40, 2], { seed: 1 });
  * const M = ot.batch.distBatch(X, Y);
@@ -131,6 +149,7 @@ function assemble(fn: string, r: ResolvedBatch, out: NativeSolveBatchOut): Batch
  */
 export function solveBatch(M: Tensor, opts: SolveBatchOptions): BatchResult {
   const r = resolve('solveBatch', M, opts, KEYS);
+  if (r.device === 'cuda') return warned('solveBatch', r, solveBatchCuda('solveBatch', r));
   return assemble('solveBatch', r, nativeBatch.solveBatch(...nativeArgs(r)));
 }
 
@@ -143,6 +162,7 @@ export function solveBatch(M: Tensor, opts: SolveBatchOptions): BatchResult {
 export async function solveBatchAsync(M: Tensor, opts: SolveBatchAsyncOptions): Promise<BatchResult> {
   const fn = 'solveBatchAsync';
   const r = resolve(fn, M, opts, [...KEYS, 'signal']);
+  if (r.device === 'cuda') return warned(fn, r, await solveBatchCudaAsync(fn, r, opts.signal));
   const out = await withCancelFlag(fn, opts.signal, (flag) => nativeBatch.solveBatchAsync(...nativeArgs(r), flag));
   return assemble(fn, r, out);
 }

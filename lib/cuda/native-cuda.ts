@@ -1,4 +1,4 @@
-// Typed view of the addon's CUDA exports (native/napi/cuda.cc, cuda_sinkhorn.cc). Every entry exists in
+// Typed view of the addon's CUDA exports (native/napi/cuda.cc, cuda_sinkhorn.cc, cuda_batch_dist.cc). Every entry exists in
 // every build; without CUDA compiled in, or without a usable GPU, they throw (or reject) ERR_OT_DEVICE.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
@@ -24,6 +24,9 @@ export type CudaMetric = 'sqeuclidean' | 'euclidean' | 'cityblock' | 'minkowski'
 
 type DistHead = [x: CudaOperand, y: CudaOperand, n: number, m: number, d: number, metric: CudaMetric, p: number, same: boolean];
 type DistBackHead = [...DistHead, G: CudaOperand, needX: boolean, needY: boolean];
+/** (X [B*n*d], Y [B*m*d] (X again for dist_batch(X)), B, n, m, d, metric, p) */
+type DistBatchHead = [X: CudaOperand, Y: CudaOperand, B: number, n: number, m: number, d: number, metric: 'sqeuclidean' | 'euclidean' | 'minkowski', p: number];
+type DistBatchBackHead = [...DistBatchHead, G: CudaOperand, needX: boolean, needY: boolean];
 
 export interface CudaSinkhornOptions {
   /** Return the plan (default true). */
@@ -146,6 +149,15 @@ export interface NativeCuda {
   cudaDistBackwardAsync(...args: DistBackHead): Promise<[FloatArray | null, FloatArray | null]>;
   cudaDistBackwardDevice(...args: DistBackHead): [CudaBuffer | null, CudaBuffer | null];
   cudaDistBackwardDeviceAsync(...args: DistBackHead): Promise<[CudaBuffer | null, CudaBuffer | null]>;
+
+  cudaDistBatch(...args: DistBatchHead): FloatArray;
+  cudaDistBatchAsync(...args: DistBatchHead): Promise<FloatArray>;
+  cudaDistBatchDevice(...args: DistBatchHead): CudaBuffer;
+  cudaDistBatchDeviceAsync(...args: DistBatchHead): Promise<CudaBuffer>;
+  cudaDistBatchBackward(...args: DistBatchBackHead): [FloatArray | null, FloatArray | null];
+  cudaDistBatchBackwardAsync(...args: DistBatchBackHead): Promise<[FloatArray | null, FloatArray | null]>;
+  cudaDistBatchBackwardDevice(...args: DistBatchBackHead): [CudaBuffer | null, CudaBuffer | null];
+  cudaDistBatchBackwardDeviceAsync(...args: DistBatchBackHead): Promise<[CudaBuffer | null, CudaBuffer | null]>;
 
   cudaSinkhornLog(...args: SinkhornArgs): CudaSinkhornResult<FloatArray>;
   cudaSinkhornLogAsync(...args: SinkhornArgs): Promise<CudaSinkhornResult<FloatArray>>;
