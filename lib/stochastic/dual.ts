@@ -1,11 +1,15 @@
 // Dual losses and primal plans of regularised OT (POT: ot.stochastic.loss_dual_entropic,
 // plan_dual_entropic, loss_dual_quadratic, plan_dual_quadratic). The loss and all its gradients come
-// from one fused native pass over the n×m pairs (native/cpu/dual.cc); nothing n×m is stored.
+// from one fused native pass over the n×m pairs (native/cpu/dual.cc); nothing n×m is stored. Cuda
+// tensors: dual-cuda.ts.
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { fromNested, Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
 import { withCancelFlag } from '../costs/cancel.js';
+import { callDevice, checkableValues } from '../cuda/tensors.js';
+import type { Device } from '../tensor/dtype.js';
+import { dualLossCuda, dualLossCudaAsync, dualPlanCuda, dualPlanCudaAsync } from './dual-cuda.js';
 import { gradLayout, nativeDual, WANT, type DualHead, type DualKind, type DualMetric, type GradLayout } from './native-dual.js';
 
 export type { DualMetric } from './native-dual.js';
@@ -36,7 +40,13 @@ export type SamplesInput = Tensor | number[][];
 const KEYS = ['reg', 'ws', 'wt', 'metric', 'p'] as const;
 const ASYNC_KEYS = [...KEYS, 'signal'] as const;
 
-interface Problem {
+/** A validated dual call: tensors on `device` in one dtype, and the cost and regulariser. */
+export interface Problem {
+  device: Device;
+  kind: DualKind;
+  metric: DualMetric;
+  p: number;
+  reg: number;
   u: Tensor;
   v: Tensor;
   xs: Tensor;
@@ -47,7 +57,11 @@ interface Problem {
   m: number;
   d: number;
   dtype: DType;
-  head: DualHead;
+}
+
+function head(pb: Problem): DualHead {
+  const { u, v, xs, xt, ws, wt } = pb;
+  return [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, pb.d, pb.kind, pb.metric, pb.p, pb.reg];
 }
 
 function asTensor(fn: string, name: string, v: unknown, ndim: 1 | 2): Tensor {
@@ -58,8 +72,9 @@ function asTensor(fn: string, name: string, v: unknown, ndim: 1 | 2): Tensor {
   if (t.ndim !== ndim) {
     fail('ERR_OT_SHAPE', `${fn}: ${name} must be ${ndim}-d${ndim === 2 ? ' [samples, features]' : ''}, got shape [${t.shape.join(', ')}]`);
   }
-  if (t.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${t.device}', but the dual losses run on the CPU in this build`);
-  checkFinite(fn, name, t.data);
+  // Values of cuda tensors are checked only when a host copy is cached (no copy back just to check).
+  const values = checkableValues(t);
+  if (values) checkFinite(fn, name, values);
   return t;
 }
 
@@ -67,7 +82,8 @@ function weights(fn: string, name: string, w: unknown, size: number, of: string)
   if (w === undefined || w === null) return null;
   const t = asTensor(fn, name, w, 1);
   if (t.shape[0] !== size) fail('ERR_OT_SHAPE', `${fn}: ${name} has ${t.shape[0]} entries but ${of} has ${size} rows`);
-  checkNonNegative(fn, name, t.data);
+  const values = checkableValues(t);
+  if (values) checkNonNegative(fn, name, values);
   return t;
 }
 
@@ -78,6 +94,10 @@ function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unkn
   const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DUAL_METRICS);
   const p = opts?.p ?? 2;
   if (typeof p !== 'number' || !Number.isFinite(p) || p < 1) fail('ERR_OT_VALUE', `${fn}: p must be a finite number >= 1, got ${String(p)}`);
+  const device = callDevice(fn, [['u', ui], ['v', vi], ['xs', xsi], ['xt', xti], ['ws', opts?.ws], ['wt', opts?.wt]]);
+  if (device === 'cuda' && metric !== 'sqeuclidean') {
+    fail('ERR_OT_DEVICE', `${fn}: metric '${metric}' is not available for cuda tensors (the GPU kernel computes 'sqeuclidean' only); use CPU tensors for it`);
+  }
   let u = asTensor(fn, 'u', ui, 1);
   let v = asTensor(fn, 'v', vi, 1);
   let xs = asTensor(fn, 'xs', xsi, 2);
@@ -106,8 +126,7 @@ function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unkn
     ws = ws && ws.to(dtype);
     wt = wt && wt.to(dtype);
   }
-  const head: DualHead = [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, d, kind, metric, p, reg];
-  return { u, v, xs, xt, ws, wt, n, m, d, dtype, head };
+  return { device, kind, metric, p, reg, u, v, xs, xt, ws, wt, n, m, d, dtype };
 }
 
 function firstZeroRow(t: Tensor): number {
@@ -181,34 +200,40 @@ function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): T
 
 function lossSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  if (pb.device === 'cuda') return dualLossCuda(fn, pb);
   const buf = gradBuffer(pb);
-  return lossOutput(fn, pb, nativeDual.dualLoss(...pb.head, buf.want, buf.out), buf);
+  return lossOutput(fn, pb, nativeDual.dualLoss(...head(pb), buf.want, buf.out), buf);
 }
 
 async function lossAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
   opts?: DualAsyncOptions): Promise<Tensor> {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
+  if (pb.device === 'cuda') return dualLossCudaAsync(fn, pb, opts?.signal);
   const buf = gradBuffer(pb);
-  const loss = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...pb.head, buf.want, buf.out, flag));
+  const loss = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...head(pb), buf.want, buf.out, flag));
   return lossOutput(fn, pb, loss, buf);
 }
 
 function planSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
-  return new Tensor(nativeDual.dualPlan(...pb.head), [pb.n, pb.m]);
+  if (pb.device === 'cuda') return dualPlanCuda(pb);
+  return new Tensor(nativeDual.dualPlan(...head(pb)), [pb.n, pb.m]);
 }
 
 async function planAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
   opts?: DualAsyncOptions): Promise<Tensor> {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
-  const G = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualPlanAsync(...pb.head, flag));
+  if (pb.device === 'cuda') return dualPlanCudaAsync(fn, pb, opts?.signal);
+  const G = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualPlanAsync(...head(pb), flag));
   return new Tensor(G, [pb.n, pb.m]);
 }
 
 /**
  * Dual objective of entropic OT (Seguy et al. 2018, eq. 6–7), to be maximised over u, v:
  * <u, ws> + <v, wt> − reg Σ_ij ws_i wt_j exp((u_i + v_j − M_ij)/reg) with M = dist(xs, xt, metric).
- * A scalar Tensor, differentiable w.r.t. u, v, xs, xt, ws and wt.
+ * A scalar Tensor, differentiable w.r.t. u, v, xs, xt, ws and wt. With cuda tensors (all tensor
+ * arguments on one device) the loss and its gradients come from one GPU pass and are cuda tensors;
+ * the GPU kernel computes the 'sqeuclidean' cost only (other metrics: ERR_OT_DEVICE).
  * @example
  * const u = ot.randn([100], { seed: 1, requiresGrad: true });
  * const v = ot.randn([100], { seed: 2, requiresGrad: true });
