@@ -1,5 +1,6 @@
-// The CUDA path on machines without a usable GPU (CI): the addon loads, lists no device, and every CUDA
-// entry point (sync and async, host and device forms) fails cleanly with OTError ERR_OT_DEVICE.
+// The CUDA path on machines without a usable GPU (CI): the addon loads, lists no device, every CUDA
+// entry point (sync and async, host and device forms) fails cleanly with OTError ERR_OT_DEVICE, cuda
+// tensors cannot be made, and every public function still works on CPU tensors (CPU results).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,10 @@ const calls: [string, unknown[]][] = [
   ['cudaDistDevice', [f32(6), f32(4), 3, 2, 2, 'cosine', 2, false]],
   ['cudaDistBackward', [f64(6), f64(4), 3, 2, 2, 'euclidean', 2, false, f64(6), true, true]],
   ['cudaDistBackwardDevice', [f64(6), f64(4), 3, 2, 2, 'minkowski', 3, false, f64(6), true, false]],
+  ['cudaDistBatch', [f64(12), f64(8), 2, 3, 2, 2, 'sqeuclidean', 2]],
+  ['cudaDistBatchDevice', [f32(12), f32(8), 2, 3, 2, 2, 'euclidean', 2]],
+  ['cudaDistBatchBackward', [f64(12), f64(8), 2, 3, 2, 2, 'minkowski', 3, f64(12), true, true]],
+  ['cudaDistBatchBackwardDevice', [f64(12), f64(8), 2, 3, 2, 2, 'sqeuclidean', 2, f64(12), false, true]],
   ['cudaSinkhornLog', [f64(6), null, null, 3, 2, 0.1, 100, 1e-9, { plan: true }]],
   ['cudaSinkhornLogDevice', [f32(6), f32(3), f32(2), 3, 2, 0.1, 100, 1e-9, { history: true }]],
   ['cudaSinkhornLogAdjoint', [f64(6), null, null, 3, 2, 0.1, f64(6), f64(2), 1, { valueLinear: 1 }]],
@@ -127,6 +132,76 @@ describe('OT_DEVICE=cpu hides any GPU', () => {
     expect(ot.cuda.cudaAvailable()).toBe(false);
     delete process.env.OT_DEVICE;
     expect(ot.cuda.cudaAvailable()).toBe(info.cudaCompiled && gpuPresent);
+  });
+});
+
+describe.skipIf(gpuPresent)('the public API without a GPU', () => {
+  const saved = process.env.OT_DEVICE;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.OT_DEVICE;
+    else process.env.OT_DEVICE = saved;
+  });
+
+  const noDevice = (fn: string) => expect.objectContaining({ code: 'ERR_OT_DEVICE', message: expect.stringMatching(new RegExp(`^${fn}: no CUDA device available`)) });
+
+  it.each([undefined, 'cpu'])('cuda tensors cannot be made (OT_DEVICE=%s)', (env) => {
+    if (env === undefined) delete process.env.OT_DEVICE;
+    else process.env.OT_DEVICE = env;
+    expect(() => ot.tensor([1, 2], { device: 'cuda' })).toThrow(noDevice('tensor'));
+    expect(() => ot.tensor(new Float32Array(4), { shape: [2, 2], device: 'cuda', requiresGrad: true })).toThrow(noDevice('tensor'));
+    expect(() => ot.tensor([[1, 2]]).to('cuda')).toThrow(noDevice('to'));
+    expect(() => ot.zeros([3], { device: 'cuda' })).toThrow(noDevice('zeros'));
+    expect(() => ot.randn([3], { seed: 1, device: 'cuda' })).toThrow(noDevice('randn'));
+    expect(() => ot.tensor([1]).to('gpu' as ot.Device)).toThrow(expect.objectContaining({ code: 'ERR_OT_DEVICE', message: expect.stringMatching(/^to: device must be 'cpu' or 'cuda'/) }));
+  });
+
+  // Every heavy function on CPU tensors: CPU results and CPU gradients, as before cuda tensors existed.
+  const onCpu = (...ts: (ot.Tensor | null)[]) => {
+    for (const t of ts) expect(t?.device).toBe('cpu');
+  };
+
+  it('dist, solve (every grad mode) and their async twins', async () => {
+    const x = ot.rand([6, 2], { seed: 1, requiresGrad: true });
+    const y = ot.rand([5, 2], { seed: 2 });
+    const M = ot.dist(x, y);
+    onCpu(M, await ot.distAsync(x, y, { metric: 'cityblock' }));
+    for (const grad of ['autodiff', 'envelope', 'last_step', 'detach'] as const) {
+      const res = ot.solve(M, null, null, { reg: 0.1, grad });
+      onCpu(res.value, res.valueLinear, res.plan, ...res.potentials);
+      if (grad !== 'detach') {
+        x.grad = null;
+        res.value.backward();
+        onCpu(x.grad);
+      }
+    }
+    const r2 = await ot.solveAsync(M.detach(), { reg: 0.1 });
+    onCpu(r2.plan);
+    expect(r2.value.item()).toBeCloseTo(ot.solve(M.detach(), { reg: 0.1 }).value.item(), 12);
+  });
+
+  it('batch and stochastic functions, and Adam', async () => {
+    const X = ot.rand([2, 4, 2], { seed: 3, requiresGrad: true });
+    const Y = ot.rand([2, 3, 2], { seed: 4 });
+    const Mb = ot.batch.distBatch(X, Y);
+    onCpu(Mb, await ot.batch.distBatchAsync(X, Y));
+    const rb = ot.batch.solveBatch(Mb, { reg: 0.1 });
+    onCpu(rb.value, rb.plan, ...rb.potentials);
+    rb.value.sum().backward();
+    onCpu(X.grad);
+    onCpu((await ot.batch.solveBatchAsync(Mb.detach(), { reg: 0.1 })).plan);
+    const u = ot.randn([4], { seed: 5, requiresGrad: true });
+    const v = ot.randn([3], { seed: 6, requiresGrad: true });
+    const xs = ot.rand([4, 2], { seed: 7 });
+    const xt = ot.rand([3, 2], { seed: 8 });
+    const opt = new ot.optim.Adam([u, v], { lr: 0.1 });
+    const before = Array.from(u.data);
+    const loss = ot.stochastic.lossDualEntropic(u, v, xs, xt).neg();
+    onCpu(loss, await ot.stochastic.lossDualQuadraticAsync(u, v, xs, xt, { reg: 0.1 }));
+    loss.backward();
+    onCpu(u.grad, v.grad);
+    opt.step();
+    expect(Array.from(u.data)).not.toEqual(before);
+    onCpu(ot.stochastic.planDualEntropic(u, v, xs, xt), await ot.stochastic.planDualQuadraticAsync(u, v, xs, xt, { reg: 0.1 }));
   });
 });
 
