@@ -38,6 +38,21 @@ Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+std::string num(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  std::string s = os.str();
+  // Prefer the short form when it reads back the same value.
+  for (int prec = 1; prec < 17; ++prec) {
+    std::ostringstream t;
+    t.precision(prec);
+    t << v;
+    if (std::stod(t.str()) == v || std::isnan(v)) return t.str();
+  }
+  return s;
+}
+
 std::string typeName(const Napi::Value& v) {
   if (v.IsEmpty() || v.IsUndefined()) return "undefined";
   if (v.IsNull()) return "null";

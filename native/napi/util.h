@@ -39,6 +39,10 @@ class EntryScope {
 
 // What a JS value is, for messages ("got Int32Array", "got the number NaN").
 std::string typeName(const Napi::Value& v);
+// A number for messages, shortest round-trip form ("got -1", "got 1e-300").
+std::string num(double v);
+// "Float32Array" or "Float64Array", for dtype messages.
+inline const char* dtypeName(bool f64) { return f64 ? "Float64Array" : "Float32Array"; }
 
 // Builds an OTError (the class registered by lib/native.ts), or a plain Error with .code before that.
 Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message);
