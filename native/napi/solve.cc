@@ -24,7 +24,7 @@ struct ProblemArgs {
 };
 
 void requireWeights(Napi::Env env, const ArrayView& w, size_t len, const char* name, double* total) {
-  if (!w.isFloat64) fail(env, "ERR_OT_DTYPE", std::string(name) + " must be a Float64Array");
+  if (!w.isFloat64) fail(env, "ERR_OT_DTYPE", std::string(name) + " must be a Float64Array, got a Float32Array");
   requireLength(env, w, len, kFn, name);
   const double* p = w.as<double>();
   double s = 0;
@@ -33,7 +33,7 @@ void requireWeights(Napi::Env env, const ArrayView& w, size_t len, const char* n
       fail(env, "ERR_OT_VALUE", std::string(name) + " must be finite and >= 0, but entry " + std::to_string(i) + " is " + std::to_string(p[i]));
     s += p[i];
   }
-  if (!(s > 0)) fail(env, "ERR_OT_VALUE", std::string(name) + " must have a positive total");
+  if (!(s > 0)) fail(env, "ERR_OT_VALUE", std::string(name) + " must have a positive total, got " + num(s));
   *total = s;
 }
 
@@ -53,7 +53,7 @@ ProblemArgs parseProblem(const Napi::CallbackInfo& info) {
   if (std::fabs(sa - sb) > 1e-6 * std::max(sa, sb))
     fail(env, "ERR_OT_VALUE", "a and b must have the same total mass (balanced OT), got " + std::to_string(sa) + " and " + std::to_string(sb));
   p.reg = numberArg(info, 5, kFn, "reg");
-  if (!(p.reg > 0)) fail(env, "ERR_OT_VALUE", "reg must be > 0");
+  if (!(p.reg > 0)) fail(env, "ERR_OT_VALUE", "reg must be > 0, got " + num(p.reg));
   std::string rt = stringArg(info, 6, kFn, "regType");
   if (rt == "KL") p.regType = cpu::EntropicReg::KL;
   else if (rt == "entropy") p.regType = cpu::EntropicReg::Entropy;
@@ -96,11 +96,11 @@ struct SolveJob {
     job.args = parseProblem(info);
     job.maxIter = static_cast<long>(intArg(info, 7, kFn, "maxIter", 1, 1000000000));
     job.tol = numberArg(info, 8, kFn, "tol");
-    if (!(job.tol >= 0)) fail(env, "ERR_OT_VALUE", "tol must be >= 0");
+    if (!(job.tol >= 0)) fail(env, "ERR_OT_VALUE", "tol must be >= 0, got " + num(job.tol));
     std::string rec = stringArg(info, 9, kFn, "record");
     if (rec == "history") job.recordHistory = true;
     else if (rec == "last_step") job.lastStep = true;
-    else if (rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none', 'history' or 'last_step'");
+    else if (rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none', 'history' or 'last_step', got '" + rec + "'");
     job.cancel = cancelArg(info, 10);
     const bool f64 = job.args.M.isFloat64;
     job.planRef = newOutput(env, job.args.n * job.args.m, f64, &job.plan);
@@ -175,7 +175,7 @@ struct BackwardJob {
 
   static void requireSeed(Napi::Env env, const ArrayView& v, size_t len, bool f64, const char* name) {
     if (!v.data) return;
-    if (v.isFloat64 != f64) fail(env, "ERR_OT_DTYPE", std::string(name) + " must have M's dtype");
+    if (v.isFloat64 != f64) fail(env, "ERR_OT_DTYPE", std::string(name) + " must have M's dtype (" + dtypeName(f64) + "), got a " + dtypeName(v.isFloat64));
     requireLength(env, v, len, kFn, name);
     requireFinite(env, v, kFn, name);
   }
@@ -188,14 +188,15 @@ struct BackwardJob {
     const bool f64 = job.args.M.isFloat64;
     job.history = floatArray(info, 7, kFn, "history");
     job.iterations = static_cast<size_t>(intArg(info, 8, kFn, "iterations", 1, 1000000000));
-    if (!job.history.isFloat64) fail(env, "ERR_OT_DTYPE", "history must be a Float64Array");
+    if (!job.history.isFloat64) fail(env, "ERR_OT_DTYPE", "history must be a Float64Array, got a Float32Array");
     job.lastStep = boolArg(info, 16, "lastStep");
-    if (job.lastStep && job.iterations != 1) fail(env, "ERR_OT_ARG", "a last_step record holds one iteration");
+    if (job.lastStep && job.iterations != 1)
+      fail(env, "ERR_OT_ARG", "a last_step record holds one iteration, got iterations = " + std::to_string(job.iterations));
     const size_t perIteration = checkedEntries(env, kFn, "history", {job.iterations, n + m});
     requireLength(env, job.history, n + perIteration + (job.lastStep ? m : 0), kFn, "history");
     const double* h = job.history.as<double>();
     for (size_t i = 0; i < job.history.length; ++i)
-      if (std::isnan(h[i]) || h[i] == HUGE_VAL) fail(env, "ERR_OT_VALUE", "history contains NaN or +Inf");
+      if (std::isnan(h[i]) || h[i] == HUGE_VAL) fail(env, "ERR_OT_VALUE", "history contains NaN or +Inf: entry " + std::to_string(i) + " is " + num(h[i]));
     job.directTerms = boolArg(info, 9, "directTerms");
     job.gValue = numberArg(info, 10, kFn, "gValue");
     job.gValueLinear = numberArg(info, 11, kFn, "gValueLinear");
