@@ -47,7 +47,8 @@ Weights weightsArg(const Napi::CallbackInfo& info, size_t index, const char* fn,
     else w.f32.assign(B * len, 1.0f / static_cast<float>(len));
     return w;
   }
-  if (w.view.isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must have M's dtype");
+  if (w.view.isFloat64 != f64)
+    throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must have M's dtype (" + dtypeName(f64) + "), got a " + dtypeName(w.view.isFloat64));
   requireLength(env, w.view, B * len, fn, name);
   requireFinite(env, w.view, fn, name);
   for (size_t k = 0; k < w.view.length; ++k) {
@@ -112,27 +113,27 @@ struct SolveBatchJob {
     job.b = weightsArg(info, 2, fn, "b", p.B, p.m, f64);
     checkMasses(env, fn, job.a, job.b, p.B, p.n, p.m, f64);
     p.reg = numberArg(info, 6, fn, "reg");
-    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
+    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(p.reg));
     p.maxIter = intArg(info, 7, fn, "maxIter", 1, 2147483647);
     p.tol = numberArg(info, 8, fn, "tol");
-    if (p.tol < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0");
+    if (p.tol < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0, got " + num(p.tol));
     std::string solver = stringArg(info, 9, fn, "solver");
     if (solver == "log_sinkhorn") p.solver = cpu::BatchSolver::LogSinkhorn;
     else if (solver == "sinkhorn") p.solver = cpu::BatchSolver::Sinkhorn;
-    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": solver must be 'log_sinkhorn' or 'sinkhorn'");
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": solver must be 'log_sinkhorn' or 'sinkhorn', got '" + solver + "'");
     std::string reg = stringArg(info, 10, fn, "regType");
     if (reg == "entropy") p.regType = cpu::BatchRegType::Entropy;
     else if (reg == "kl") p.regType = cpu::BatchRegType::KL;
-    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": regType must be 'entropy' or 'kl'");
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": regType must be 'entropy' or 'kl', got '" + reg + "'");
     std::string stop = stringArg(info, 11, fn, "stopRule");
     if (stop == "batch") p.stop = cpu::BatchStop::Batch;
     else if (stop == "problem") p.stop = cpu::BatchStop::Problem;
-    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": stopRule must be 'batch' or 'problem'");
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": stopRule must be 'batch' or 'problem', got '" + stop + "'");
     std::string rec = stringArg(info, 12, fn, "record");
     if (rec == "none") p.record = BatchRecord::None;
     else if (rec == "all") p.record = BatchRecord::AllSteps;
     else if (rec == "last") p.record = BatchRecord::LastStep;
-    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": record must be 'none', 'all' or 'last'");
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": record must be 'none', 'all' or 'last', got '" + rec + "'");
     job.cancel = cancelArg(info, 13);
 
     auto solArr = newFloatArray(env, p.B * (p.n * p.m + p.n + p.m), f64);
@@ -225,14 +226,16 @@ struct SolveBatchBackwardJob {
     const char* fn = name();
     Napi::Env env = info.Env();
     SolveBatchBackwardJob job;
-    if (info.Length() < 1 || !info[0].IsExternal()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": trace must be a solve trace");
+    if (info.Length() < 1 || !info[0].IsExternal())
+      throwError(env, "ERR_OT_ARG", std::string(fn) + ": trace must be the trace of a recorded solveBatch, got " + typeName(info.Length() < 1 ? env.Undefined() : info[0]));
     auto ext = info[0].As<Napi::External<TraceHolder>>();
     job.trace = ext.Data();
     job.traceRef = Napi::Persistent(ext);
     const auto& p = job.trace->params;
     const bool f64 = job.trace->f64;
     job.M = floatArray(info, 1, fn, "M");
-    if (job.M.isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": M must have the solve's dtype");
+    if (job.M.isFloat64 != f64)
+      throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": M must have the solve's dtype (" + dtypeName(f64) + "), got a " + dtypeName(job.M.isFloat64));
     requireLength(env, job.M, p.B * p.n * p.m, fn, "M");
     requireFinite(env, job.M, fn, "M");
     job.a = weightsArg(info, 2, fn, "a", p.B, p.n, f64);
@@ -243,7 +246,8 @@ struct SolveBatchBackwardJob {
     for (int k = 0; k < 3; ++k) {
       *views[k] = optionalFloatArray(info, 4 + k, fn, names[k]);
       if (!views[k]->data) continue;
-      if (views[k]->isFloat64 != f64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + names[k] + " must have the solve's dtype");
+      if (views[k]->isFloat64 != f64)
+        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + names[k] + " must have the solve's dtype (" + dtypeName(f64) + "), got a " + dtypeName(views[k]->isFloat64));
       requireLength(env, *views[k], lens[k], fn, names[k]);
       requireFinite(env, *views[k], fn, names[k]);
     }
