@@ -33,19 +33,21 @@ struct DistArgs {
     requireLength(env, r.X, checkedEntries(env, fn, "X", {r.B, r.n, r.d}), fn, "X");
     requireFinite(env, r.X, fn, "X");
     if (r.Y.data) {
-      if (r.Y.isFloat64 != r.X.isFloat64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": Y must have X's dtype");
+      if (r.Y.isFloat64 != r.X.isFloat64)
+        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": Y must have X's dtype (" + dtypeName(r.X.isFloat64) + "), got a " + dtypeName(r.Y.isFloat64));
       requireLength(env, r.Y, r.B * r.m * r.d, fn, "Y");
       requireFinite(env, r.Y, fn, "Y");
     } else {
-      if (r.m != r.n) throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": without Y, m must equal n");
+      if (r.m != r.n)
+        throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": without Y, m must equal n (" + std::to_string(r.n) + "), got " + std::to_string(r.m));
       r.Y = r.X;
     }
     std::string metric = stringArg(info, dims + 4, fn, "metric");
     if (!cpu::parseBatchMetric(metric.c_str(), &r.metric))
-      throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be 'sqeuclidean', 'euclidean', 'minkowski' or 'kl'");
+      throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be 'sqeuclidean', 'euclidean', 'minkowski' or 'kl', got '" + metric + "'");
     r.p = numberArg(info, dims + 5, fn, "p");
     if (r.metric == cpu::BatchMetric::Minkowski && !(r.p >= 1))
-      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric");
+      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric, got " + num(r.p));
     if (r.metric == cpu::BatchMetric::KL) {  // log(x + 1e-10) needs x >= 0
       for (const ArrayView* v : {&r.X, &r.Y}) {
         bool ok = true;
@@ -113,7 +115,8 @@ struct DistBatchBackwardJob {
     job.M = floatArray(info, 2, fn, "M");
     job.G = floatArray(info, 3, fn, "G");
     for (const ArrayView* v : {&job.M, &job.G}) {
-      if (v->isFloat64 != r.X.isFloat64) throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": gradient must have X's dtype");
+      if (v->isFloat64 != r.X.isFloat64)
+        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + (v == &job.M ? "M" : "G") + " must have X's dtype (" + dtypeName(r.X.isFloat64) + "), got a " + dtypeName(v->isFloat64));
       requireLength(env, *v, r.B * r.n * r.m, fn, v == &job.M ? "M" : "G");
     }
     // M is the forward's output (+inf where a distance overflowed); G must be finite.
