@@ -74,14 +74,17 @@ struct DualArgs {
     const bool f64 = a.u.isFloat64;
     for (const ArrayView* x : {&a.v, &a.xs, &a.xt, &a.ws, &a.wt})
       if (x->data && x->isFloat64 != f64)
-        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": u, v, xs, xt, ws and wt must share one dtype");
-    if (a.n == 0 || a.m == 0) throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": u and v must not be empty");
+        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": u, v, xs, xt, ws and wt must share u's dtype (" + dtypeName(f64) + "), got a " + dtypeName(x->isFloat64));
+    if (a.n == 0 || a.m == 0)
+      throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": u and v must not be empty, got " + std::to_string(a.n) + " and " + std::to_string(a.m) + " entries");
     requireLength(env, a.xs, a.n * a.d, fn, "xs");
     requireLength(env, a.xt, a.m * a.d, fn, "xt");
     if (a.ws.data) requireLength(env, a.ws, a.n, fn, "ws");
     if (a.wt.data) requireLength(env, a.wt, a.m, fn, "wt");
-    if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
-    if (a.metric == dual::Metric::Minkowski && !(a.p > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be > 0");
+    if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(a.reg));
+    // As the facade (and ot.dist): below 1 the Minkowski "distance" is no metric and its gradient blows up at 0.
+    if (a.metric == dual::Metric::Minkowski && !(a.p >= 1))
+      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric, got " + num(a.p));
     requireFinite(env, a.u, fn, "u");
     requireFinite(env, a.v, fn, "v");
     requireFinite(env, a.xs, fn, "xs");
@@ -90,7 +93,7 @@ struct DualArgs {
       if (!w->data) continue;
       requireFinite(env, *w, fn, name);
       bool neg = f64 ? anyNegative(w->as<double>(), w->length) : anyNegative(w->as<float>(), w->length);
-      if (neg) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0");
+      if (neg) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0, got a negative entry");
     }
     if (a.metric == dual::Metric::Cosine) {
       bool zs = f64 ? hasZeroRow(a.xs.as<double>(), a.n, a.d) : hasZeroRow(a.xs.as<float>(), a.n, a.d);
@@ -161,10 +164,12 @@ struct DualLossJob {
     job.out = optionalFloatArray(info, 12, name(), "out");
     size_t need = 0;
     gradViews<double>(job.args, job.want, nullptr, &need);
-    if (need > 0 && !job.out.data) throwError(info.Env(), "ERR_OT_ARG", "lossDual: out is required when gradients are wanted");
+    if (need > 0 && !job.out.data)
+      throwError(info.Env(), "ERR_OT_ARG", "lossDual: out (" + std::to_string(need) + " entries) is required when gradients are wanted, got none");
     if (job.out.data) {
       requireLength(info.Env(), job.out, need, name(), "out");
-      if (job.out.isFloat64 != job.args.u.isFloat64) throwError(info.Env(), "ERR_OT_DTYPE", "lossDual: out must have the inputs' dtype");
+      if (job.out.isFloat64 != job.args.u.isFloat64)
+        throwError(info.Env(), "ERR_OT_DTYPE", std::string("lossDual: out must have the inputs' dtype (") + dtypeName(job.args.u.isFloat64) + "), got a " + dtypeName(job.out.isFloat64));
     }
     job.cancel = cancelArg(info, 13);
     return job;
