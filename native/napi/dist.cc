@@ -40,7 +40,7 @@ void requireNonZeroRows(Napi::Env env, const ArrayView& v, size_t rows, size_t d
 
 void requireSameDtype(Napi::Env env, const ArrayView& a, const ArrayView& b, const char* name) {
   if (a.isFloat64 != b.isFloat64)
-    throwError(env, "ERR_OT_DTYPE", std::string(kFn) + ": " + name + " must have the same dtype as x");
+    throwError(env, "ERR_OT_DTYPE", std::string(kFn) + ": " + name + " must have the same dtype as x (" + dtypeName(a.isFloat64) + "), got a " + dtypeName(b.isFloat64));
 }
 
 DistArgs parseDistArgs(const Napi::CallbackInfo& info) {
@@ -71,10 +71,11 @@ DistArgs parseDistArgs(const Napi::CallbackInfo& info) {
                                   "'chebyshev', 'cosine', got '" + metric + "'");
   a.p = numberArg(info, 6, kFn, "p");
   if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": p must be a finite number >= 1, got " + std::to_string(a.p));
-  if (info.Length() <= 7 || !info[7].IsBoolean()) throwError(env, "ERR_OT_ARG", std::string(kFn) + ": same must be a boolean");
+  if (info.Length() <= 7 || !info[7].IsBoolean())
+    throwError(env, "ERR_OT_ARG", std::string(kFn) + ": same must be a boolean, got " + typeName(info.Length() <= 7 ? env.Undefined() : info[7]));
   a.same = info[7].As<Napi::Boolean>().Value();
   if (a.same && (a.n != a.m || a.x.data != a.y.data))
-    throwError(env, "ERR_OT_ARG", std::string(kFn) + ": same=true needs y to be x");
+    throwError(env, "ERR_OT_ARG", std::string(kFn) + ": same=true needs y to be x (and m = n), got another array");
   requireFinite(env, a.x, kFn, "x");
   requireFinite(env, a.y, kFn, "y");
   if (a.metric == cpu::Metric::Cosine) {
@@ -155,7 +156,7 @@ struct DistBackwardJob {
       throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": M contains NaN");
     requireFinite(env, job.G, kFn, "the output gradient");
     if (info.Length() <= 11 || !info[10].IsBoolean() || !info[11].IsBoolean())
-      throwError(env, "ERR_OT_ARG", std::string(kFn) + ": needX and needY must be booleans");
+      throwError(env, "ERR_OT_ARG", std::string(kFn) + ": needX and needY must be booleans, got " + typeName(info.Length() > 10 ? info[10] : env.Undefined()) + " and " + typeName(info.Length() > 11 ? info[11] : env.Undefined()));
     if (info[10].As<Napi::Boolean>().Value()) job.gxRef = gradArray(env, a.n * a.d, a.x.isFloat64, &job.gx);
     if (info[11].As<Napi::Boolean>().Value()) job.gyRef = gradArray(env, a.m * a.d, a.x.isFloat64, &job.gy);
     job.cancel = cancelArg(info, 12);
