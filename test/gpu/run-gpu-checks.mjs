@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // GPU checks of the CUDA kernels (npm run test:gpu): each kernel against float64 references (POT fixtures,
 // the public CPU ot.dist, and the plain-JS references of ./reference.mjs) on fixtures and random cases,
+// the public API end to end on cuda tensors against the same calls on CPU tensors (needs npm run build),
 // then benchmarks against the HBM roofline. Prints a table, writes $OUT/gpu-results.json when OUT is set.
 // No usable GPU: prints "no GPU: skipped" and exits 0. Flags: --self-test (check the JS references
 // against the fixtures; no GPU needed), --no-bench (checks only), --small-bench (tiny benchmark sizes,
@@ -557,6 +558,160 @@ async function dualChecks(cu) {
   }
 }
 
+// ---------------------------------------------------------------- public API on cuda tensors
+
+/**
+ * The same values as a CPU tensor and as a cuda tensor of `dtype` (both leaves). The CPU twin is always
+ * float64 (of the values rounded to dtype): float32 GPU results are judged by float64 CPU results of the
+ * same inputs, so the CPU's own float32 rounding does not count against the GPU.
+ */
+function twins(lib, values, shape, dtype, requiresGrad = true) {
+  const data = as(dtype, values);
+  return [
+    lib.tensor(f64(data), { shape, dtype: 'float64', requiresGrad }),
+    lib.tensor(data, { shape, requiresGrad, device: 'cuda' }),
+  ];
+}
+
+/** Parts asserting the cuda results are cuda tensors that were never copied back (.hostCopy() null). */
+function onGpu(named) {
+  return Object.entries(named).map(([what, t]) => ({
+    what: `${what} is a cuda tensor left on the GPU`,
+    pass: t?.device === 'cuda' && t.hostCopy() === null,
+    note: t ? `device ${t.device}, host copy ${t.hostCopy() === null ? 'none' : 'present'}` : 'missing',
+  }));
+}
+
+// float32 cannot reach float64 stopping tolerances: fixed iteration counts (tol 0) so both devices run the
+// same iterations; their max_iter warnings are silenced while these checks run.
+function quietly(fn) {
+  const saved = process.emitWarning;
+  process.emitWarning = () => {};
+  return Promise.resolve().then(fn).finally(() => {
+    process.emitWarning = saved;
+  });
+}
+
+async function publicApiChecks(lib) {
+  const parts = (what) => [{ what, pass: false, note: 'dist/index.js is missing or stale: run npm run build first' }];
+  if (!lib?.tensor || !lib?.solve) {
+    await check('public', 'library build', '-', async () => parts('load the public API'));
+    return;
+  }
+  if (!lib.backend().cuda) {
+    await check('public', 'library build', '-', async () => [{ what: 'the library sees the GPU', pass: false, note: "its addon has no CUDA: set OT_ADDON_PATH to the CUDA build" }]);
+    return;
+  }
+  const r = rng(41);
+  for (const dtype of ['float64', 'float32']) {
+    const f32 = dtype === 'float32';
+    const [n, m, d] = [300, 200, 3];
+    const xs = randArray(r, n * d);
+    const xt = randArray(r, m * d);
+    const a = randWeights(r, n);
+    const b = randWeights(r, m);
+    const W = randArray(r, n * m, -1, 1);
+    for (const grad of ['autodiff', 'envelope', 'last_step']) {
+      await check('public', `dist -> solve grad=${grad} -> backward ${n}x${m}x${d}`, dtype, () => quietly(async () => {
+        const [X, Xg] = twins(lib, xs, [n, d], dtype);
+        const [Y, Yg] = twins(lib, xt, [m, d], dtype);
+        const [A, Ag] = twins(lib, a, [n], dtype);
+        const [B, Bg] = twins(lib, b, [m], dtype, false);
+        const opts = { reg: 0.1, grad, maxIter: f32 ? 150 : 1000, tol: f32 ? 0 : 1e-9 };
+        const res = lib.solve(lib.dist(X, Y), A, B, opts);
+        const Mg = lib.dist(Xg, Yg);
+        const resg = grad === 'autodiff' ? await lib.solveAsync(Mg, Ag, Bg, opts) : lib.solve(Mg, Ag, Bg, opts);
+        const Wt = lib.tensor(as(dtype, W), { shape: [n, m] });
+        const seed = (rs) => (grad === 'envelope' ? rs.value : rs.value.add(rs.plan.mul(Wt).sum()));
+        const gpu = onGpu({ M: Mg, plan: resg.plan, logU: resg.potentials[0] });
+        seed(res).backward();
+        seed(resg).backward();
+        gpu.push(...onGpu({ 'X.grad': Xg.grad, 'Y.grad': Yg.grad }));
+        return [
+          ...gpu,
+          { what: `nIter ${resg.nIter} vs ${res.nIter}, status ${resg.status} vs ${res.status}`, pass: resg.nIter === res.nIter && resg.status === res.status },
+          { what: 'value', got: resg.value.item(), want: res.value.item() },
+          { what: 'plan', got: resg.plan.data, want: res.plan.data },
+          { what: 'logV', got: resg.potentials[1].data, want: res.potentials[1].data },
+          { what: 'X.grad', got: Xg.grad.data, want: X.grad.data },
+          { what: 'Y.grad', got: Yg.grad.data, want: Y.grad.data },
+          { what: 'a.grad', got: Ag.grad.data, want: A.grad.data },
+          { what: 'a.grad on cuda', pass: Ag.grad.device === 'cuda' },
+        ];
+      }));
+    }
+
+    const [Bn, bn, bm] = [16, 40, 30];
+    const Xs = randArray(r, Bn * bn * 2);
+    const Ys = randArray(r, Bn * bm * 2);
+    await check('public', `distBatch -> solveBatch (envelope) -> backward B=${Bn} ${bn}x${bm}`, dtype, () => quietly(async () => {
+      const [X, Xg] = twins(lib, Xs, [Bn, bn, 2], dtype);
+      const [Y, Yg] = twins(lib, Ys, [Bn, bm, 2], dtype);
+      const opts = { reg: 0.05, maxIter: f32 ? 60 : 2000, tol: f32 ? 0 : 1e-8 };
+      const res = lib.batch.solveBatch(lib.batch.distBatch(X, Y), opts);
+      const Mg = await lib.batch.distBatchAsync(Xg, Yg);
+      const resg = lib.batch.solveBatch(Mg, opts);
+      const gpu = onGpu({ M: Mg, plan: resg.plan, 'potentials[0]': resg.potentials[0] });
+      res.value.sum().backward();
+      resg.value.sum().backward();
+      return [
+        ...gpu,
+        { what: 'nIterPerProblem and status', pass: resg.nIter === res.nIter && resg.statusPerProblem.every((s, i) => s === res.statusPerProblem[i]) },
+        { what: 'value', got: resg.value.data, want: res.value.data },
+        { what: 'plan', got: resg.plan.data, want: res.plan.data },
+        { what: 'X.grad', got: Xg.grad.data, want: X.grad.data },
+        { what: 'Y.grad', got: Yg.grad.data, want: Y.grad.data },
+        { what: 'X.grad on cuda', pass: Xg.grad.device === 'cuda' },
+      ];
+    }));
+
+    const [dn, dm] = [400, 300];
+    // Well separated clouds: no gradient entry near 0, where Adam's normalised step would amplify rounding.
+    const ds = randArray(r, dn * 2, 0, 1);
+    const dt = randArray(r, dm * 2, 2.5, 3.5);
+    await check('public', `lossDualEntropic + Adam, 10 steps ${dn}x${dm}`, dtype, async () => {
+      const [u, ug] = twins(lib, new Float64Array(dn), [dn], dtype);
+      const [v, vg] = twins(lib, new Float64Array(dm), [dm], dtype);
+      const [xsC, xsG] = twins(lib, ds, [dn, 2], dtype, false);
+      const [xtC, xtG] = twins(lib, dt, [dm, 2], dtype, false);
+      const opt = new lib.optim.Adam([u, v], { lr: 0.05 });
+      const optg = new lib.optim.Adam([ug, vg], { lr: 0.05 });
+      let loss = 0;
+      let lossg = 0;
+      for (let k = 0; k < 10; k++) {
+        opt.zeroGrad();
+        optg.zeroGrad();
+        const L = lib.stochastic.lossDualEntropic(u, v, xsC, xtC, { reg: 0.5 }).neg();
+        const Lg = lib.stochastic.lossDualEntropic(ug, vg, xsG, xtG, { reg: 0.5 }).neg();
+        L.backward();
+        Lg.backward();
+        opt.step();
+        optg.step();
+        [loss, lossg] = [L.item(), Lg.item()];
+      }
+      const Gg = lib.stochastic.planDualEntropic(ug, vg, xsG, xtG, { reg: 0.5 });
+      const gpu = onGpu({ plan: Gg });
+      return [
+        ...gpu,
+        { what: 'u, v stay cuda', pass: ug.device === 'cuda' && vg.grad?.device === 'cuda' },
+        { what: 'loss after 10 steps', got: lossg, want: loss },
+        { what: 'u', got: ug.data, want: u.data },
+        { what: 'v', got: vg.data, want: v.data },
+        { what: 'plan', got: Gg.data, want: lib.stochastic.planDualEntropic(u, v, xsC, xtC, { reg: 0.5 }).data },
+      ];
+    });
+  }
+  await check('public', 'mixed devices and CPU-only features are ERR_OT_DEVICE', 'float64', async () => {
+    const x = lib.tensor([[0, 1], [1, 0]], { device: 'cuda' });
+    const y = lib.tensor([[1, 1], [0, 0]]);
+    return [
+      { what: 'dist(cuda, cpu)', ...(await expectError(() => lib.dist(x, y), 'ERR_OT_DEVICE')) },
+      { what: "lossDualEntropic metric 'euclidean'", ...(await expectError(() => lib.stochastic.lossDualEntropic(lib.tensor([0, 0], { device: 'cuda' }), lib.tensor([0, 0], { device: 'cuda' }), x, x, { metric: 'euclidean' }), 'ERR_OT_DEVICE')) },
+      { what: 'x.to("cpu") reads back', pass: x.to('cpu').device === 'cpu' && x.to('cpu').data[1] === 1 },
+    ];
+  });
+}
+
 // ---------------------------------------------------------------- benchmarks
 
 // Peak HBM bandwidth by device name (bytes/s); null when unknown.
@@ -769,6 +924,7 @@ for (const [name, fn] of [
   ['sinkhorn', () => sinkhornChecks(cu)],
   ['batch', () => batchChecks(cu)],
   ['dual', () => dualChecks(cu)],
+  ['public API', () => publicApiChecks(lib)],
 ]) {
   const t0 = performance.now();
   await fn();
