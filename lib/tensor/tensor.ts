@@ -14,8 +14,8 @@ export type NestedArray = number | NestedArray[];
  * Devices: a 'cpu' tensor keeps its values in a typed array. A 'cuda' tensor keeps them in GPU memory
  * (a CudaBuffer) that the heavy operations (ot.dist, ot.solve, ot.batch, ot.stochastic and their
  * backward passes) read and write directly, so data stays on the GPU across operations and
- * iterations. Reading `.data` (or toArray, item, toString of values) of a cuda tensor copies the
- * values back once and caches that host copy. Current behaviour: elementwise operations and
+ * iterations. Reading `.data` (or toArray, item) of a cuda tensor copies the values back once and
+ * caches that host copy. Current behaviour: elementwise operations and
  * reductions (add, mul, exp, sum, max, ...) on cuda tensors run on that host copy and return cuda
  * tensors whose values are uploaded when a GPU kernel first needs them; optimisers update cuda
  * parameters the same way.
@@ -127,6 +127,7 @@ export class Tensor {
 
   /** Sets requiresGrad in place on a leaf and returns this (torch's requires_grad_). */
   requiresGrad_(flag = true): this {
+    if (typeof flag !== 'boolean') fail('ERR_OT_ARG', `requiresGrad_: flag must be a boolean, got ${typeof flag}`);
     if (!this.isLeaf) fail('ERR_OT_ARG', 'requiresGrad_: only leaf tensors can change requiresGrad');
     this._requiresGrad = flag;
     return this;
@@ -386,6 +387,7 @@ function normDim(fn: string, dim: number, ndim: number): number {
 }
 
 function reduce(name: string, x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  if (typeof keepdim !== 'boolean') fail('ERR_OT_ARG', `${name}: keepdim must be a boolean, got ${typeof keepdim}`);
   if (dim === undefined) {
     let s = 0;
     for (let i = 0; i < x.numel; i++) s += x.data[i]!;
