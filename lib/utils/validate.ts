@@ -6,6 +6,15 @@ export function fail(code: OTErrorCode, message: string): never {
   throw new OTError(message, code);
 }
 
+/** A value as messages show it: strings quoted (so '10' is not mistaken for 10), arrays and objects named. */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return String(v);
+}
+
 /** Rejects option keys not in `allowed` (a typo in `maxIter` must not be silently ignored). */
 export function checkOptions(fn: string, opts: object | undefined, allowed: readonly string[]): void {
   if (opts === undefined || opts === null) return;
@@ -19,20 +28,20 @@ export function checkOptions(fn: string, opts: object | undefined, allowed: read
 
 export function checkPositive(fn: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    fail('ERR_OT_VALUE', `${fn}: ${name} must be a finite number > 0, got ${String(v)}`);
+    fail('ERR_OT_VALUE', `${fn}: ${name} must be a finite number > 0, got ${show(v)}`);
   }
   return v;
 }
 
 export function checkInteger(fn: string, name: string, v: unknown, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    fail('ERR_OT_ARG', `${fn}: ${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+    fail('ERR_OT_ARG', `${fn}: ${name} must be an integer in [${lo}, ${hi}], got ${show(v)}`);
   }
   return v;
 }
 
 export function checkFiniteNumber(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail('ERR_OT_VALUE', `${fn}: ${name} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail('ERR_OT_VALUE', `${fn}: ${name} must be a finite number, got ${show(v)}`);
   return v;
 }
 
