@@ -2,7 +2,7 @@
 // per-parameter loop that hands each gradient to the update rule.
 import { Tensor } from '../tensor/tensor.js';
 import type { FloatArray } from '../tensor/dtype.js';
-import { fail } from '../utils/validate.js';
+import { fail, show } from '../utils/validate.js';
 
 export abstract class Optimizer {
   /** The tensors this optimiser updates in place (their `.data`; cuda ones are re-uploaded on next use). */
@@ -29,6 +29,10 @@ export abstract class Optimizer {
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!;
       if (p.grad === null) continue;
+      // .grad may have been assigned by hand: a wrong size would read past it (NaN) or update a part.
+      if (p.grad.data.length !== p.data.length) {
+        fail('ERR_OT_SHAPE', `step: params[${k}].grad has ${p.grad.data.length} values but the parameter has ${p.data.length}`);
+      }
       this.update(k, p.data, p.grad.data);
       p.hostWritten();
     }
@@ -56,7 +60,7 @@ export abstract class Optimizer {
 /** A hyper-parameter that must be a finite number in [lo, hi) (or [lo, hi] when closed). */
 export function checkRange(fn: string, name: string, v: unknown, lo: number, hi: number, closed = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (closed ? v > hi : v >= hi)) {
-    fail('ERR_OT_VALUE', `${fn}: ${name} must be a finite number in [${lo}, ${hi}${closed ? ']' : ')'}, got ${String(v)}`);
+    fail('ERR_OT_VALUE', `${fn}: ${name} must be a finite number in [${lo}, ${hi}${closed ? ']' : ')'}, got ${show(v)}`);
   }
   return v;
 }
