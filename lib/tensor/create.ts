@@ -1,5 +1,5 @@
 // Tensor creation: from nested arrays or typed arrays, and zeros/ones/full/rand/randn (seeded).
-import { checkOptions, fail } from '../utils/validate.js';
+import { checkOptions, fail, show } from '../utils/validate.js';
 import { allocate, checkDevice, checkDType, dtypeOf, numel, type Device, type DType, type FloatArray } from './dtype.js';
 import { generatorFor } from './random.js';
 import { fromNested, Tensor, type NestedArray } from './tensor.js';
@@ -88,6 +88,7 @@ export function ones(shape: readonly number[], opts: FillOptions = {}): Tensor {
 }
 /** @example ot.full([2, 2], 0.5) */
 export function full(shape: readonly number[], value: number, opts: FillOptions = {}): Tensor {
+  if (typeof value !== 'number') fail('ERR_OT_ARG', `full: value must be a number, got ${show(value)}`);
   return filled('full', shape, opts, FILL_KEYS, () => value);
 }
 /** Uniform values in [0, 1). @example ot.rand([300, 5], { seed: 0, dtype: 'float32' }) */
