@@ -1,6 +1,7 @@
 // Seeded random numbers for rand/randn/datasets: xoshiro128** seeded through splitmix32, normals by
 // Box–Muller. Same seed → same stream on every platform. Unseeded calls draw from one global stream
 // seeded from the clock, re-seedable with `manualSeed` (as torch.manual_seed).
+import { fail, show } from '../utils/validate.js';
 
 export class Generator {
   private s0 = 0;
@@ -15,6 +16,8 @@ export class Generator {
 
   /** Re-seeds the stream (any finite number; its 32-bit integer part is used). */
   seed(seed: number): void {
+    // A string or NaN would silently seed 0.
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) fail('ERR_OT_ARG', `seed: must be a finite number, got ${show(seed)}`);
     let x = (Math.trunc(seed) >>> 0) ^ 0x9e3779b9;
     const next = (): number => {
       x = (x + 0x9e3779b9) | 0;
