@@ -1,4 +1,6 @@
 // Wall-clock timers (POT: ot.tic / ot.toc / ot.toq) backed by a stack, so tic calls can nest.
+import { fail, show } from './validate.js';
+
 const starts: bigint[] = [];
 
 /** Starts a timer. @example ot.tic(); work(); const s = ot.toq(); */
@@ -14,6 +16,7 @@ function elapsed(): number {
 
 /** Stops the last timer and prints `message` with the elapsed seconds ("Elapsed time : {} s"); returns them. */
 export function toc(message = 'Elapsed time : {} s'): number {
+  if (typeof message !== 'string') fail('ERR_OT_ARG', `toc: message must be a string, got ${show(message)}`);
   const s = elapsed();
   console.log(message.includes('{}') ? message.replace('{}', String(s)) : `${message} ${s} s`);
   return s;
