@@ -5,7 +5,10 @@
 import { cpus } from 'node:os';
 import * as ot from '../lib/index.js';
 import { nativeBatch } from '../lib/batch/native-batch.js';
-import { runOracle } from './oracle.js';
+import { argValue, hasFlag, numberArg } from './helpers/cli.js';
+import { runOracle } from './helpers/oracle.js';
+import { fixed, printJson, printTable } from './helpers/table.js';
+import { measure } from './helpers/timing.js';
 
 const B = 512;
 const N = 64;
@@ -31,28 +34,11 @@ interface Row {
   speedup: number | null;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
 function bench(solver: ot.batch.BatchSolver, stopRule: ot.batch.BatchStopRule, trials: number): Row {
   const M = ot.rand([B, N, N], { seed: 0, dtype: 'float32' });
   const opts = { reg: REG, maxIter: MAX_ITER, tol: TOL, solver, stopRule, grad: 'detach' as const };
   let res = ot.batch.solveBatch(M, opts); // warm-up
-  const ts: number[] = [];
-  const cpu: number[] = [];
-  for (let t = 0; t < trials; t++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    res = ot.batch.solveBatch(M, opts);
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e3);
-  }
-  const ms = median(ts);
-  const cpuMs = median(cpu);
+  const { ms, cpuMs } = measure(() => void (res = ot.batch.solveBatch(M, opts)), { trials, warmup: 0 });
   const iterations = Array.from(res.nIterPerProblem, (k) => k + 1).reduce((s, k) => s + k, 0);
   // The work the kernel reports for this very call (the facade passes the same arguments): arithmetic
   // operations (a multiply-add counts 2) and exp/log evaluations, over every pass it made.
@@ -79,14 +65,12 @@ function peak(ghzArg: string | undefined): { cores: number; ghz: number; gflops:
 }
 
 function main(): void {
-  const json = process.argv.includes('--json');
-  const trialsArg = process.argv.indexOf('--trials');
-  const trials = trialsArg >= 0 ? Number(process.argv[trialsArg + 1]) : 5;
+  const trials = numberArg('--trials', 5);
   const rows: Row[] = [];
   for (const solver of ['log_sinkhorn', 'sinkhorn'] as const) {
     for (const stopRule of ['batch', 'problem'] as const) rows.push(bench(solver, stopRule, trials));
   }
-  const pot = process.argv.includes('--no-pot') ? null : runOracle(['batch']);
+  const pot = hasFlag('--no-pot') ? null : (runOracle(['batch']).result as Record<string, unknown> | null);
   const potBatch = (pot?.batch ?? null) as Record<string, number> | null;
   for (const r of rows) {
     const s = potBatch?.[r.solver];
@@ -95,22 +79,21 @@ function main(): void {
       r.speedup = r.potMs / r.ms;
     }
   }
-  const ghzArg = process.argv.indexOf('--ghz');
-  const pk = peak(ghzArg >= 0 ? process.argv[ghzArg + 1] : undefined);
-  if (json) {
-    console.log(JSON.stringify({ workload: { B, n: N, m: N, reg: REG, maxIter: MAX_ITER, tol: TOL, dtype: 'float32', trials }, peak: pk, pot: pot ? { pot: pot.pot, torch: pot.torch } : null, rows }));
+  const pk = peak(argValue('--ghz'));
+  if (hasFlag('--json')) {
+    printJson({ workload: { B, n: N, m: N, reg: REG, maxIter: MAX_ITER, tol: TOL, dtype: 'float32', trials }, peak: pk, pot: pot ? { pot: pot.pot, torch: pot.torch } : null, rows });
     return;
   }
   console.log(`solveBatch B=${B} ${N}x${N} reg=${REG} float32 maxIter=${MAX_ITER} tol=${TOL}, median of ${trials} (threads: ${ot.backend().threads})`);
-  console.log('solver        stopRule  nIter   ours ms  (cpu ms)   POT ms   speedup (target)  GFLOP/s  Gexp+log/s  % fp32 peak');
-  for (const r of rows) {
-    const target = r.stopRule === 'batch' ? `>= ${TARGET[r.solver]}x` : '';
-    console.log(
-      `${r.solver.padEnd(13)} ${r.stopRule.padEnd(8)} ${String(r.nIter).padStart(6)} ${r.ms.toFixed(1).padStart(9)} ${`(${r.cpuMs.toFixed(1)})`.padStart(9)} ` +
-      `${r.potMs === null ? '      -' : r.potMs.toFixed(1).padStart(8)} ${r.speedup === null ? '      -' : `${r.speedup.toFixed(1)}x`.padStart(8)} ${target.padEnd(9)} ` +
-      `${r.gflops.toFixed(1).padStart(8)} ${r.gexps.toFixed(2).padStart(11)} ${((100 * r.gflops) / pk.gflops).toFixed(1).padStart(8)}%`,
-    );
-  }
+  printTable(
+    [{ title: 'solver', align: 'left' }, { title: 'stopRule', align: 'left' }, { title: 'nIter' }, { title: 'ours ms' }, { title: '(cpu ms)' },
+      { title: 'POT ms' }, { title: 'speedup' }, { title: '(target)', align: 'left' }, { title: 'GFLOP/s' }, { title: 'Gexp+log/s' }, { title: '% fp32 peak' }],
+    rows.map((r) => [
+      r.solver, r.stopRule, String(r.nIter), fixed(r.ms, 1), `(${fixed(r.cpuMs, 1)})`, fixed(r.potMs, 1),
+      r.speedup === null ? '—' : `${r.speedup.toFixed(1)}×`, r.stopRule === 'batch' ? `>= ${TARGET[r.solver]}×` : '',
+      fixed(r.gflops, 1), fixed(r.gexps), `${fixed((100 * r.gflops) / pk.gflops, 1)}%`,
+    ]),
+  );
   console.log(`peak estimate: ${pk.gflops.toFixed(0)} GFLOP/s fp32 = ${pk.note}`);
   if (pot) console.log(`POT ${String(pot.pot)} + torch ${String(pot.torch)} (best of 1 and all threads, median of its trials)`);
 }

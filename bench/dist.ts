@@ -1,9 +1,11 @@
 // Benchmark of ot.dist (POT: ot.dist): forward and backward, n = m = 2000, d = 5 and 64, float32,
 // median of 10 after a warm-up. With --pot, POT + torch (CPU) time the same calls in one run.
 // Usage: npx tsx bench/dist.ts [--json] [--pot] [--trials N] [--metrics sqeuclidean,euclidean]
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import * as ot from '../lib/index.js';
+import { argValue, hasFlag, numberArg } from './helpers/cli.js';
+import { runPot } from './helpers/oracle.js';
+import { fixed, printJson, printTable, speedup } from './helpers/table.js';
+import { timeMs } from './helpers/timing.js';
 
 const N = 2000;
 const DIMS = [5, 64];
@@ -16,28 +18,6 @@ interface Row {
   backwardMs: number;
   potForwardMs?: number | null;
   potBackwardMs?: number | null;
-}
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
-function timeMs(trials: number, fn: () => void): number {
-  fn();
-  const ts: number[] = [];
-  for (let t = 0; t < trials; t++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return median(ts);
 }
 
 function benchOurs(metric: ot.DistMetric, p: number | undefined, d: number, trials: number): Row {
@@ -84,29 +64,10 @@ for c in cfg["rows"]:
 print(json.dumps(out))
 `;
 
-function oraclePath(): string | null {
-  if (process.env.OT_ORACLE && existsSync(process.env.OT_ORACLE)) return process.env.OT_ORACLE;
-  const cached = '/tmp/oracle.path';
-  if (existsSync(cached)) {
-    const p = readFileSync(cached, 'utf8').trim();
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
 function benchPot(rows: Row[], trials: number): void {
-  const oracle = oraclePath();
-  if (!oracle) {
-    console.error('--pot: no POT oracle found (set OT_ORACLE to the path ../shared/oracle/setup.sh prints)');
-    return;
-  }
   const cfg = JSON.stringify({ n: N, trials, rows: rows.map(({ metric, p, d }) => ({ metric, p, d })) });
-  const r = spawnSync('/usr/bin/python3', ['-c', POT_SCRIPT, cfg], { env: { ...process.env, PYTHONPATH: oracle }, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`--pot: POT run failed: ${r.stderr.trim().split('\n').pop()}`);
-    return;
-  }
-  const times = JSON.parse(r.stdout) as ([number, number] | null)[];
+  const times = runPot(['-c', POT_SCRIPT, cfg]).result as ([number, number] | null)[] | null;
+  if (!times) return;
   rows.forEach((row, i) => {
     row.potForwardMs = times[i]?.[0] ?? null;
     row.potBackwardMs = times[i]?.[1] ?? null;
@@ -114,30 +75,26 @@ function benchPot(rows: Row[], trials: number): void {
 }
 
 function main(): void {
-  const trials = Number(argValue('--trials') ?? 10);
+  const trials = numberArg('--trials', 10);
   const wanted = (argValue('--metrics') ?? 'sqeuclidean,euclidean,cityblock,minkowski,chebyshev,cosine').split(',') as ot.DistMetric[];
   const rows: Row[] = [];
   for (const d of DIMS) {
     for (const metric of wanted) rows.push(benchOurs(metric, metric === 'minkowski' ? 3 : undefined, d, trials));
   }
-  if (process.argv.includes('--pot')) benchPot(rows, trials);
+  if (hasFlag('--pot')) benchPot(rows, trials);
   const info = { n: N, m: N, dtype: 'float32', trials, threads: ot.backend().threads, rows };
-  if (process.argv.includes('--json')) {
-    console.log(JSON.stringify(info, null, 2));
+  if (hasFlag('--json')) {
+    printJson(info);
     return;
   }
-  const fmt = (v: number | null | undefined): string => (v === undefined || v === null ? '—' : v.toFixed(2));
-  const ratio = (pot: number | null | undefined, ours: number): string => (pot ? `${(pot / ours).toFixed(1)}×` : '—');
   console.log(`ot.dist, n = m = ${N}, float32, median of ${trials}, ${info.threads} threads (ms; ratio = POT / ours)`);
-  console.log('metric        d   forward  backward   POT fwd   POT bwd  fwd ratio  bwd ratio');
-  for (const r of rows) {
-    const name = r.p === undefined ? r.metric : `${r.metric} p=${r.p}`;
-    console.log(
-      `${name.padEnd(12)} ${String(r.d).padStart(2)} ${fmt(r.forwardMs).padStart(9)} ${fmt(r.backwardMs).padStart(9)} ` +
-        `${fmt(r.potForwardMs).padStart(9)} ${fmt(r.potBackwardMs).padStart(9)} ${ratio(r.potForwardMs, r.forwardMs).padStart(10)} ` +
-        `${ratio(r.potBackwardMs, r.backwardMs).padStart(10)}`,
-    );
-  }
+  printTable(
+    [{ title: 'metric', align: 'left' }, { title: 'd' }, { title: 'forward' }, { title: 'backward' }, { title: 'POT fwd' }, { title: 'POT bwd' }, { title: 'fwd ratio' }, { title: 'bwd ratio' }],
+    rows.map((r) => [
+      r.p === undefined ? r.metric : `${r.metric} p=${r.p}`, String(r.d), fixed(r.forwardMs), fixed(r.backwardMs),
+      fixed(r.potForwardMs), fixed(r.potBackwardMs), speedup(r.potForwardMs, r.forwardMs), speedup(r.potBackwardMs, r.backwardMs),
+    ]),
+  );
 }
 
 main();

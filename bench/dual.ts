@@ -4,12 +4,13 @@
 // loss+gradient throughput at n = m = 5000 on 1 thread and on all threads.
 // Usage: npx tsx bench/dual.ts [--json] [--no-pot] [--trials N]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ot from '../lib/index.js';
+import { hasFlag, numberArg } from './helpers/cli.js';
+import { runOracle } from './helpers/oracle.js';
+import { fixed, printJson, printTable, speedup } from './helpers/table.js';
+import { measure } from './helpers/timing.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const STEPS = 200;
 const WORKLOADS = [
   { kind: 'entropic', reg: 0.5 },
@@ -17,23 +18,6 @@ const WORKLOADS = [
 ] as const;
 type Kind = (typeof WORKLOADS)[number]['kind'];
 const LOSS = { entropic: ot.stochastic.lossDualEntropic, quadratic: ot.stochastic.lossDualQuadratic };
-
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
-function seconds(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
 
 /**
  * torch.manual_seed(seed) followed by torch.randn(count) for each count, float64 (torch's CPU
@@ -119,10 +103,8 @@ function benchWorkloads(trials: number): WorkloadRow[] {
   return WORKLOADS.map(({ kind, reg }) => {
     // A few warm-up runs: one 200-step run is too short for V8 to finish optimising the step's code.
     let finalLoss = NaN;
-    for (let w = 0; w < 3; w++) finalLoss = optimise(kind, reg, xs, xt);
-    const ts: number[] = [];
-    for (let t = 0; t < trials; t++) ts.push(seconds(() => void (finalLoss = optimise(kind, reg, xs, xt))));
-    return { kind, reg, seconds: median(ts), minSeconds: Math.min(...ts), finalLoss };
+    const t = measure(() => void (finalLoss = optimise(kind, reg, xs, xt)), { trials, warmup: 3 });
+    return { kind, reg, seconds: t.ms / 1e3, minSeconds: t.minMs / 1e3, finalLoss };
   });
 }
 
@@ -146,11 +128,7 @@ function benchThroughput(trials: number): ThroughputRow[] {
       const v = ot.randn([n], { seed: 4, requiresGrad: true });
       const xsg = withX ? xs.clone().detach().requiresGrad_(true) : xs;
       const xtg = withX ? xt.clone().detach().requiresGrad_(true) : xt;
-      const run = (): void => LOSS[kind](u, v, xsg, xtg, { reg }).backward();
-      run();
-      const ts: number[] = [];
-      for (let t = 0; t < trials; t++) ts.push(seconds(run));
-      const s = median(ts);
+      const s = measure(() => LOSS[kind](u, v, xsg, xtg, { reg }).backward(), { trials }).ms / 1e3;
       rows.push({ kind, grads: withX ? 'u,v,xs,xt' : 'u,v', threads: ot.backend().threads, seconds: s, pairsPerSecond: (n * n) / s });
     }
   }
@@ -167,21 +145,10 @@ function throughputWith(threads: number, trials: number): ThroughputRow[] {
   return JSON.parse(r.stdout) as ThroughputRow[];
 }
 
-function oracle(): { python: string; path: string; script: string } | null {
-  let path = process.env.OT_ORACLE;
-  if (!path && existsSync('/tmp/oracle.path')) path = readFileSync('/tmp/oracle.path', 'utf8').trim();
-  if (!path || !existsSync(path)) return null;
-  const candidates = [process.env.OT_ORACLE_BENCH, join(here, '..', '..', 'shared', 'oracle', 'bench_pot.py'), join(here, '..', 'shared', 'oracle', 'bench_pot.py')];
-  const script = candidates.find((p): p is string => !!p && existsSync(p));
-  return script ? { python: '/usr/bin/python3', path, script } : null;
-}
-
 function benchPot(rows: WorkloadRow[]): string | null {
-  const o = oracle();
-  if (!o) return 'no POT oracle found (set OT_ORACLE, or run ../shared/oracle/setup.sh)';
-  const r = spawnSync(o.python, [o.script, 'dual'], { env: { ...process.env, PYTHONPATH: o.path }, encoding: 'utf8' });
-  if (r.status !== 0) return `POT run failed: ${r.stderr.trim().split('\n').pop()}`;
-  const pot = (JSON.parse(r.stdout) as { dual: Record<string, number> }).dual;
+  const run = runOracle(['dual']);
+  if (run.note !== null) return run.note;
+  const pot = (run.result as { dual: Record<string, number> }).dual;
   for (const row of rows) {
     row.potSeconds = pot[row.kind];
     row.potFinalLoss = pot[`${row.kind}_final_loss`];
@@ -191,36 +158,36 @@ function benchPot(rows: WorkloadRow[]): string | null {
 }
 
 function main(): void {
-  const trials = Number(argValue('--trials') ?? 3);
-  if (process.argv.includes('--throughput-only')) {
-    console.log(JSON.stringify(benchThroughput(trials)));
+  const trials = numberArg('--trials', 3);
+  if (hasFlag('--throughput-only')) {
+    printJson(benchThroughput(trials));
     return;
   }
   const workloads = benchWorkloads(trials);
-  const potNote = process.argv.includes('--no-pot') ? 'skipped (--no-pot)' : benchPot(workloads);
+  const potNote = hasFlag('--no-pot') ? 'skipped (--no-pot)' : benchPot(workloads);
   const allThreads = ot.backend().threads;
   const throughput = [...throughputWith(1, trials), ...(allThreads > 1 ? throughputWith(allThreads, trials) : [])];
   const result = { steps: STEPS, dtype: 'float64', trials, threads: allThreads, workloads, throughput, pot: potNote ?? 'ok' };
-  if (process.argv.includes('--json')) {
-    console.log(JSON.stringify(result, null, 2));
+  if (hasFlag('--json')) {
+    printJson(result);
     return;
   }
-  const ms = (s: number | undefined): string => (s === undefined ? '—' : (s * 1e3).toFixed(2));
+  const ms = (s: number | undefined): string => fixed(s === undefined ? s : s * 1e3);
   console.log(`dual OT (plot_dual_ot_pytorch): gaussrot 100/100, Adam lr=1, ${STEPS} steps, float64, median of ${trials}`);
   if (potNote) console.log(`POT + torch: ${potNote}`);
-  console.log('loss        reg    ours ms  (min ms)   torch ms   ratio   final loss (ours)   final loss (torch)');
-  for (const w of workloads) {
-    console.log(
-      `${w.kind.padEnd(10)} ${String(w.reg).padEnd(5)} ${ms(w.seconds).padStart(9)} ${`(${ms(w.minSeconds)})`.padStart(9)} ${ms(w.potSeconds).padStart(10)} ` +
-        `${(w.ratio === undefined ? '—' : `${w.ratio.toFixed(1)}×`).padStart(7)}   ${w.finalLoss.toPrecision(15).padStart(18)}   ` +
-        `${(w.potFinalLoss === undefined ? '—' : w.potFinalLoss.toPrecision(15)).padStart(18)}`,
-    );
-  }
+  printTable(
+    [{ title: 'loss', align: 'left' }, { title: 'reg', align: 'left' }, { title: 'ours ms' }, { title: '(min ms)' }, { title: 'torch ms' },
+      { title: 'ratio' }, { title: 'final loss (ours)' }, { title: 'final loss (torch)' }],
+    workloads.map((w) => [
+      w.kind, String(w.reg), ms(w.seconds), `(${ms(w.minSeconds)})`, ms(w.potSeconds), speedup(w.potSeconds, w.seconds),
+      w.finalLoss.toPrecision(15), w.potFinalLoss === undefined ? '—' : w.potFinalLoss.toPrecision(15),
+    ]),
+  );
   console.log('\nloss + gradient, n = m = 5000, d = 2, float64 (pairs per second)');
-  console.log('loss        grads       threads   ms        Mpairs/s');
-  for (const t of throughput) {
-    console.log(`${t.kind.padEnd(10)} ${t.grads.padEnd(11)} ${String(t.threads).padStart(7)} ${ms(t.seconds).padStart(8)} ${(t.pairsPerSecond / 1e6).toFixed(1).padStart(12)}`);
-  }
+  printTable(
+    [{ title: 'loss', align: 'left' }, { title: 'grads', align: 'left' }, { title: 'threads' }, { title: 'ms' }, { title: 'Mpairs/s' }],
+    throughput.map((t) => [t.kind, t.grads, String(t.threads), ms(t.seconds), (t.pairsPerSecond / 1e6).toFixed(1)]),
+  );
 }
 
 main();

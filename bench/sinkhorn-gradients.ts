@@ -6,28 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as ot from '../lib/index.js';
-import { runOracle } from './oracle.js';
+import { argValue, hasFlag, numberArg } from './helpers/cli.js';
+import { runOracle } from './helpers/oracle.js';
+import { fixed, printJson, printTable, speedup } from './helpers/table.js';
+import { timeMs } from './helpers/timing.js';
 
 const MODES = ['autodiff', 'envelope', 'last_step'] as const;
 type Mode = (typeof MODES)[number];
 const REG = 0.03;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
-function timeMs(trials: number, fn: () => void): number {
-  fn();
-  const ts: number[] = [];
-  for (let t = 0; t < trials; t++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return median(ts);
-}
 
 function problem(n: number): { M0: ot.Tensor; a0: ot.Tensor; b0: ot.Tensor } {
   const x = ot.rand([n, 5], { seed: 0, dtype: 'float32' });
@@ -101,37 +87,30 @@ function benchLarge(n: number): LargeRow | null {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as LargeRow;
 }
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 function main(): void {
   const child = argValue('--child-large');
   if (child !== undefined) {
     console.log(JSON.stringify(largeChild(Number(child))));
     return;
   }
-  const json = process.argv.includes('--json');
-  const trials = Number(argValue('--trials') ?? 10);
-  const oracle = process.argv.includes('--no-pot') ? null : runOracle(['sinkhorn_grads']);
-  const pot = (oracle?.sinkhorn_grads ?? null) as Record<string, number> | null;
+  const trials = numberArg('--trials', 10);
+  const oracle = hasFlag('--no-pot') ? null : (runOracle(['sinkhorn_grads']).result as { sinkhorn_grads?: Record<string, number> } | null);
+  const pot = oracle?.sinkhorn_grads ?? null;
   const { rows, value } = benchModes(trials, pot);
-  const large = process.argv.includes('--no-large') ? null : benchLarge(2000);
+  const large = hasFlag('--no-large') ? null : benchLarge(2000);
   const threads = ot.backend().threads;
-  if (json) {
-    console.log(JSON.stringify({ workload: 'sinkhorn_grads', n: 300, reg: REG, trials, threads, value, potValue: pot?.value ?? null, rows, large }));
+  if (hasFlag('--json')) {
+    printJson({ workload: 'sinkhorn_grads', n: 300, reg: REG, trials, threads, value, potValue: pot?.value ?? null, rows, large });
     return;
   }
-  const f = (v: number | null, d = 2): string => (v === null ? '—' : v.toFixed(d));
   console.log(`Sinkhorn gradients: n = m = 300, d = 5, reg = ${REG}, float32 M, median of ${trials} (${threads} threads)`);
   console.log(`value ours ${value.toFixed(6)}  POT ${pot ? Number(pot.value).toFixed(6) : '—'} (different random draws)`);
-  console.log('mode        solve+backward ms  (forward ms)  nIter   POT+torch ms   ratio');
-  for (const r of rows) {
-    console.log(`${r.mode.padEnd(12)}${f(r.ms).padStart(17)}  ${('(' + f(r.forwardMs) + ')').padStart(12)}  ${String(r.nIter).padStart(5)}  ${f(r.potMs).padStart(13)}  ${(r.ratio === null ? '—' : r.ratio.toFixed(1) + 'x').padStart(6)}`);
-  }
+  printTable(
+    [{ title: 'mode', align: 'left' }, { title: 'solve+backward ms' }, { title: '(forward ms)' }, { title: 'nIter' }, { title: 'POT+torch ms' }, { title: 'ratio' }],
+    rows.map((r) => [r.mode, fixed(r.ms), `(${fixed(r.forwardMs)})`, String(r.nIter), fixed(r.potMs), speedup(r.potMs, r.ms)]),
+  );
   if (large) {
-    console.log(`autodiff n = m = ${large.n}: ${f(large.ms, 1)} ms, nIter ${large.nIter}, peak extra memory ${f(large.peakExtraMiB, 1)} MiB = ${f(large.extraBuffers)} n x m float32 buffers`);
+    console.log(`autodiff n = m = ${large.n}: ${fixed(large.ms, 1)} ms, nIter ${large.nIter}, peak extra memory ${fixed(large.peakExtraMiB, 1)} MiB = ${fixed(large.extraBuffers)} n x m float32 buffers`);
   }
 }
 
