@@ -224,6 +224,15 @@ describe('ot.solve on cuda tensors', () => {
     expectClose(ag.grad!.data, a.grad!.data, { rel: 1e-3, abs: 1e-6 }, 'a.grad');
   });
 
+  it('an aborted solveAsync rejects before any GPU work', async () => {
+    const Mg = ot.tensor(M0, { device: 'cuda' }).mul(1); // a host-computed cuda tensor: not uploaded yet
+    const ac = new AbortController();
+    ac.abort();
+    fake.reset();
+    await expect(ot.solveAsync(Mg, { reg: 0.1, signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_OT_ABORTED' });
+    expect(fake.calls).toEqual([]);
+  });
+
   it('mixed devices are ERR_OT_DEVICE naming the argument', () => {
     const Mg = ot.tensor(M0, { device: 'cuda' });
     expect(() => ot.solve(Mg, a0, b0, { reg: 0.1 })).toThrow(expect.objectContaining({ code: 'ERR_OT_DEVICE', message: expect.stringMatching(/^solve: a is on 'cpu' but M is on 'cuda'/) }));

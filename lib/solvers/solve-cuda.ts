@@ -81,14 +81,14 @@ export function solveCuda(r: Resolved): OTResult {
 }
 
 export async function solveCudaAsync(fn: string, r: Resolved, signal: AbortSignal | undefined): Promise<OTResult> {
-  const k = inputs(r.problem);
   const { n, m, reg } = r.problem;
   const calls = plan(r);
-  const f = await withCancelFlag(fn, signal, async (flag) => {
+  const [k, f] = await withCancelFlag(fn, signal, async (flag) => {
+    const k = inputs(r.problem); // after the abort check: an aborted call uploads nothing
     const run = (maxIter: number, o: CudaSinkhornOptions): Promise<Run> =>
       nativeCuda.cudaSinkhornLogDeviceAsync(k.M, k.a, k.b, n, m, reg, maxIter, r.tol, o, flag);
     const first = calls.first && (await run(r.maxIter - 1, calls.first));
-    return forward(r, await run(...calls.main(first)), first);
+    return [k, forward(r, await run(...calls.main(first)), first)] as const;
   });
   return build(r.problem, k, f);
 }
