@@ -267,6 +267,40 @@ async function distChecks(cu, lib) {
   });
 }
 
+// cudaDistBatch* loop cuda::dist over the problems: each slice must equal the single-problem kernel exactly.
+async function distBatchChecks(cu) {
+  const r = rng(19);
+  const [B, n, m, d] = [5, 37, 29, 3];
+  for (const [metric, p] of [['sqeuclidean', 2], ['euclidean', 2], ['minkowski', 3], ['minkowski', 1.5]]) {
+    for (const dtype of ['float64', 'float32']) {
+      await check('dist', `batch ${metric}${metric === 'minkowski' ? ` p=${p}` : ''} B=${B} ${n}x${m}x${d}`, dtype, async () => {
+        const X = as(dtype, randArray(r, B * n * d, -1, 1));
+        const Y = as(dtype, randArray(r, B * m * d, -1, 1));
+        const G = as(dtype, randArray(r, B * n * m, -1, 1));
+        const M = cu.cudaDistBatch(X, Y, B, n, m, d, metric, p);
+        const [gX, gY] = await cu.cudaDistBatchBackwardAsync(X, Y, B, n, m, d, metric, p, G, true, true);
+        const Mdev = cu.cudaDownload(await cu.cudaDistBatchDeviceAsync(cu.cudaUpload(X), Y, B, n, m, d, metric, p));
+        const [, gYdev] = cu.cudaDistBatchBackwardDevice(X, cu.cudaUpload(Y), B, n, m, d, metric, p, cu.cudaUpload(G), false, true);
+        const want = { M: [], gX: [], gY: [] };
+        for (let k = 0; k < B; k++) {
+          const x = X.subarray(k * n * d, (k + 1) * n * d);
+          const y = Y.subarray(k * m * d, (k + 1) * m * d);
+          want.M.push(...cu.cudaDist(x, y, n, m, d, metric, p, false));
+          const [gx, gy] = cu.cudaDistBackward(x, y, n, m, d, metric, p, false, G.subarray(k * n * m, (k + 1) * n * m), true, true);
+          want.gX.push(...gx);
+          want.gY.push(...gy);
+        }
+        return [
+          { what: 'M = per-problem cudaDist', got: M, want: want.M, tol: 0 },
+          { what: 'gX', got: gX, want: want.gX, tol: 0 },
+          { what: 'gY', got: gY, want: want.gY, tol: 0 },
+          { what: 'device forms', got: [...Mdev, ...cu.cudaDownload(gYdev)], want: [...want.M, ...want.gY], tol: 0 },
+        ];
+      });
+    }
+  }
+}
+
 function solveValue(res, reg, regType) {
   return res.valueLinear + reg * (regType.toLowerCase() === 'kl' ? res.kl : res.entropy);
 }
@@ -921,6 +955,7 @@ console.log(`device: ${devices[0].name} (${(devices[0].totalMemory / 2 ** 30).to
 for (const [name, fn] of [
   ['runtime', () => runtimeChecks(cu)],
   ['dist', () => distChecks(cu, lib)],
+  ['dist batch', () => distBatchChecks(cu)],
   ['sinkhorn', () => sinkhornChecks(cu)],
   ['batch', () => batchChecks(cu)],
   ['dual', () => dualChecks(cu)],
