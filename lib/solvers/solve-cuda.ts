@@ -55,7 +55,7 @@ function inputs(p: SolveProblem): Inputs {
 }
 
 /** The calls of one solve: (maxIter, options) of the run, and of the detached run before it for last_step. */
-function plan(r: Resolved): { first: CudaSinkhornOptions | null; main: (first: Run | null) => [number, CudaSinkhornOptions] } {
+function schedule(r: Resolved): { first: CudaSinkhornOptions | null; main: (first: Run | null) => [number, CudaSinkhornOptions] } {
   if (r.problem.grad === 'last_step') {
     // POT: maxIter − 1 detached iterations, then one update of v and u from the detached potentials.
     return { first: { plan: false }, main: (f) => [1, { plan: true, history: true, u0: f!.logU, v0: f!.logV }] };
@@ -74,7 +74,7 @@ function forward(r: Resolved, out: Run, first: Run | null): Forward {
 export function solveCuda(r: Resolved): OTResult {
   const k = inputs(r.problem);
   const { n, m, reg } = r.problem;
-  const calls = plan(r);
+  const calls = schedule(r);
   const run = (maxIter: number, o: CudaSinkhornOptions): Run => nativeCuda.cudaSinkhornLogDevice(k.M, k.a, k.b, n, m, reg, maxIter, r.tol, o);
   const first = calls.first && run(r.maxIter - 1, calls.first);
   return build(r.problem, k, forward(r, run(...calls.main(first)), first));
@@ -82,7 +82,7 @@ export function solveCuda(r: Resolved): OTResult {
 
 export async function solveCudaAsync(fn: string, r: Resolved, signal: AbortSignal | undefined): Promise<OTResult> {
   const { n, m, reg } = r.problem;
-  const calls = plan(r);
+  const calls = schedule(r);
   const [k, f] = await withCancelFlag(fn, signal, async (flag) => {
     const k = inputs(r.problem); // after the abort check: an aborted call uploads nothing
     const run = (maxIter: number, o: CudaSinkhornOptions): Promise<Run> =>
