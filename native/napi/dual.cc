@@ -162,6 +162,8 @@ struct DualLossJob {
     job.args = DualArgs::parse(info, name());
     job.want = static_cast<int>(intArg(info, 11, name(), "want", 0, 63));
     job.out = optionalFloatArray(info, 12, name(), "out");
+    // An async call writes into a private copy of `out` (util.h AsyncInputScope), copied back at the end.
+    if (job.out.owner) job.outRef = Napi::Persistent(info[12].As<Napi::Object>());
     size_t need = 0;
     gradViews<double>(job.args, job.want, nullptr, &need);
     if (need > 0 && !job.out.data)
@@ -186,8 +188,10 @@ struct DualLossJob {
     return s;
   }
   NaNGuard guard;
+  Napi::ObjectReference outRef;
   Napi::Value result(Napi::Env env) {
     guard.check(env, name());
+    if (!outRef.IsEmpty()) copyBack(env, out, outRef.Value());
     return Napi::Number::New(env, loss);
   }
 };

@@ -1,6 +1,7 @@
 // Implementation of the shared N-API plumbing declared in util.h.
 #include "napi/util.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -26,7 +27,54 @@ Napi::FunctionReference& errorClass(Napi::Env env) { return envData(env).errorCl
 
 // The name of the entry point being parsed (main thread only), so allocation failures name it.
 thread_local const char* currentEntry = "optimal-transport";
+
+// Private copies of the float arrays an async job reads (see AsyncInputScope), by source range.
+struct InputCopy {
+  const void* src;
+  size_t bytes;
+  std::shared_ptr<void> copy;
+};
+thread_local bool copyInputs = false;
+thread_local std::vector<InputCopy>* inputCopies = nullptr;
 }  // namespace
+
+AsyncInputScope::AsyncInputScope() : previous_(copyInputs) {
+  copyInputs = true;
+  if (inputCopies == nullptr) inputCopies = new std::vector<InputCopy>();
+}
+AsyncInputScope::~AsyncInputScope() {
+  copyInputs = previous_;
+  if (!copyInputs) inputCopies->clear();
+}
+
+static void privateCopy(Napi::Env env, ArrayView& view, const char* fn, const char* name) {
+  const size_t bytes = view.length * (view.isFloat64 ? sizeof(double) : sizeof(float));
+  if (bytes == 0) return;
+  for (const InputCopy& c : *inputCopies) {
+    if (c.src == view.data && c.bytes == bytes) {
+      view.owner = c.copy;
+      view.data = c.copy.get();
+      return;
+    }
+  }
+  void* mem = std::malloc(bytes);
+  if (mem == nullptr) throwError(env, "ERR_OT_OOM", std::string(fn) + ": out of memory copying " + name + " for the async call");
+  std::memcpy(mem, view.data, bytes);
+  std::shared_ptr<void> copy(mem, std::free);
+  inputCopies->push_back({view.data, bytes, copy});
+  view.owner = copy;
+  view.data = mem;
+}
+
+void copyBack(Napi::Env env, const ArrayView& view, const Napi::Value& target) {
+  if (!view.owner || !target.IsTypedArray()) return;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, target, &type, &length, &data, nullptr, nullptr) != napi_ok) return;
+  if (data != nullptr && length == view.length)
+    std::memcpy(data, view.data, view.length * (view.isFloat64 ? sizeof(double) : sizeof(float)));
+}
 
 EntryScope::EntryScope(const char* fn) : previous_(currentEntry) { currentEntry = fn; }
 EntryScope::~EntryScope() { currentEntry = previous_; }
@@ -146,6 +194,7 @@ static ArrayView viewOf(const Napi::Value& v, const char* fn, const char* name, 
   }
   out.length = data == nullptr ? 0 : length;  // a detached buffer reads as empty
   out.data = data;
+  if (copyInputs) privateCopy(env, out, fn, name);
   return out;
 }
 

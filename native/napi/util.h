@@ -58,9 +58,28 @@ struct ArrayView {
   void* data = nullptr;
   size_t length = 0;
   bool isFloat64 = true;
+  // Set when `data` is a private copy (async calls): keeps it alive as long as any view of it.
+  std::shared_ptr<void> owner;
   template <typename T>
   T* as() const { return static_cast<T*>(data); }
 };
+
+// While alive (on the main thread, around an async job's parse), float arrays are read into private
+// copies: JS runs again while the job does, and could detach (transfer) or shrink the buffers the job
+// would otherwise read — a use-after-free. The same JS range read twice shares one copy.
+class AsyncInputScope {
+ public:
+  AsyncInputScope();
+  ~AsyncInputScope();
+  AsyncInputScope(const AsyncInputScope&) = delete;
+  AsyncInputScope& operator=(const AsyncInputScope&) = delete;
+
+ private:
+  bool previous_;
+};
+// Copies an output view's private copy back into the JS typed array `target` (if it is still
+// attached and as long), on the main thread: for caller-provided output arrays of async calls.
+void copyBack(Napi::Env env, const ArrayView& view, const Napi::Value& target);
 
 // Unwrap argument `index` as a float typed array named `name` (throws OTError otherwise).
 ArrayView floatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
@@ -233,6 +252,7 @@ Napi::Value runAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto deferred = Napi::Promise::Deferred::New(env);
   try {
+    AsyncInputScope copies;
     Job job = parseGuarded<Job>(info);
     job.keeper.keepArgs(info);
     auto* worker = new JobWorker<Job>(env, std::move(job));
