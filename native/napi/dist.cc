@@ -20,67 +20,32 @@ struct DistArgs {
   bool same = false;
 };
 
-template <typename T>
-int64_t firstZeroRow(const T* a, size_t rows, size_t d) {
-  for (size_t i = 0; i < rows; ++i) {
-    bool zero = true;
-    for (size_t k = 0; k < d && zero; ++k) zero = a[k + i * d] == T(0);
-    if (zero) return static_cast<int64_t>(i);
-  }
-  return -1;
-}
-
-void requireNonZeroRows(Napi::Env env, const ArrayView& v, size_t rows, size_t d, const char* name) {
-  int64_t i = v.isFloat64 ? firstZeroRow(v.as<double>(), rows, d) : firstZeroRow(v.as<float>(), rows, d);
-  if (i >= 0)
-    throwError(env, "ERR_OT_VALUE",
-               std::string(kFn) + ": the cosine distance needs non-zero rows, but row " + std::to_string(i) + " of " +
-                   name + " is all zeros");
-}
-
-void requireSameDtype(Napi::Env env, const ArrayView& a, const ArrayView& b, const char* name) {
-  if (a.isFloat64 != b.isFloat64)
-    throwError(env, "ERR_OT_DTYPE", std::string(kFn) + ": " + name + " must have the same dtype as x (" + dtypeName(a.isFloat64) + "), got a " + dtypeName(b.isFloat64));
-}
-
 DistArgs parseDistArgs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DistArgs a;
   a.x = floatArray(info, 0, kFn, "x");
   a.y = floatArray(info, 1, kFn, "y");
-  requireSameDtype(env, a.x, a.y, "y");
-  constexpr int64_t kMaxDim = int64_t(1) << 40;
-  a.n = static_cast<size_t>(intArg(info, 2, kFn, "n", 0, kMaxDim));
-  a.m = static_cast<size_t>(intArg(info, 3, kFn, "m", 0, kMaxDim));
-  a.d = static_cast<size_t>(intArg(info, 4, kFn, "d", 0, kMaxDim));
+  requireDtype(env, a.y, a.x.isFloat64, kFn, "y", "the same");
+  a.n = dimArg(info, 2, kFn, "n", 0);
+  a.m = dimArg(info, 3, kFn, "m", 0);
+  a.d = dimArg(info, 4, kFn, "d", 0);
   // Products are checked before use so an overflow cannot pass the length checks below.
-  constexpr double kMaxEntries = 4294967296.0;  // the longest typed array Node allocates
-  const double nd = double(a.n) * double(a.d), md = double(a.m) * double(a.d), nm = double(a.n) * double(a.m);
-  if (nd > kMaxEntries || md > kMaxEntries)
+  if (double(a.n) * double(a.d) > kMaxTypedArrayLength || double(a.m) * double(a.d) > kMaxTypedArrayLength)
     throwError(env, "ERR_OT_SHAPE", std::string(kFn) + ": x or y has more entries than a typed array can hold");
-  if (nm > kMaxEntries)
-    throwError(env, "ERR_OT_OOM",
-               std::string(kFn) + ": the cost matrix would have " + std::to_string(a.n) + " x " + std::to_string(a.m) +
-                   " entries, more than a typed array can hold");
+  checkedEntries(env, kFn, "the cost matrix", {a.n, a.m});
   requireLength(env, a.x, a.n * a.d, kFn, "x");
   requireLength(env, a.y, a.m * a.d, kFn, "y");
-  std::string metric = stringArg(info, 5, kFn, "metric");
-  if (!parseMetric(metric.c_str(), &a.metric))
-    throwError(env, "ERR_OT_ARG",
-               std::string(kFn) + ": metric must be one of 'sqeuclidean', 'euclidean', 'cityblock', 'minkowski', "
-                                  "'chebyshev', 'cosine', got '" + metric + "'");
+  a.metric = metricArg(info, 5, kFn);
   a.p = numberArg(info, 6, kFn, "p");
-  if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": p must be a finite number >= 1, got " + std::to_string(a.p));
-  if (info.Length() <= 7 || !info[7].IsBoolean())
-    throwError(env, "ERR_OT_ARG", std::string(kFn) + ": same must be a boolean, got " + typeName(info.Length() <= 7 ? env.Undefined() : info[7]));
-  a.same = info[7].As<Napi::Boolean>().Value();
+  if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": p must be a finite number >= 1, got " + num(a.p));
+  a.same = boolArg(info, 7, kFn, "same");
   if (a.same && (a.n != a.m || a.x.data != a.y.data))
     throwError(env, "ERR_OT_ARG", std::string(kFn) + ": same=true needs y to be x (and m = n), got another array");
   requireFinite(env, a.x, kFn, "x");
   requireFinite(env, a.y, kFn, "y");
   if (a.metric == cpu::Metric::Cosine) {
-    requireNonZeroRows(env, a.x, a.n, a.d, "x");
-    requireNonZeroRows(env, a.y, a.m, a.d, "y");
+    requireNonZeroRows(env, a.x.data, a.x.isFloat64, a.n, a.d, kFn, "x");
+    requireNonZeroRows(env, a.y.data, a.y.isFloat64, a.m, a.d, kFn, "y");
   }
   return a;
 }
@@ -90,8 +55,7 @@ struct DistJob {
   Keeper keeper;
   DistArgs args;
   CancelFlag cancel;
-  Napi::ObjectReference out;
-  void* outData = nullptr;
+  OutArray out;
 
   static const char* name() { return kFn; }
 
@@ -99,25 +63,23 @@ struct DistJob {
     DistJob job;
     job.args = parseDistArgs(info);
     job.cancel = cancelArg(info, 8);
-    Napi::TypedArray M = newFloatArray(info.Env(), job.args.n * job.args.m, job.args.x.isFloat64);
-    job.outData = static_cast<uint8_t*>(M.ArrayBuffer().Data()) + M.ByteOffset();
-    job.out = Napi::Persistent(Napi::Object(M));
+    job.out = OutArray::floats(info.Env(), job.args.n * job.args.m, job.args.x.isFloat64);
     return job;
   }
 
   Status execute() {
     const DistArgs& a = args;
-    Status s = a.x.isFloat64 ? cpu::dist(a.x.as<double>(), a.y.as<double>(), a.n, a.m, a.d, a.metric, a.p, a.same,
-                                         static_cast<double*>(outData), cancel)
-                             : cpu::dist(a.x.as<float>(), a.y.as<float>(), a.n, a.m, a.d, a.metric, a.p, a.same,
-                                         static_cast<float*>(outData), cancel);
-    if (s == Status::Ok) guard.scan(outData, a.n * a.m, a.x.isFloat64, "the cost matrix");
+    Status s = withFloatType(a.x.isFloat64, [&](auto t) {
+      using T = decltype(t);
+      return cpu::dist(a.x.as<T>(), a.y.as<T>(), a.n, a.m, a.d, a.metric, a.p, a.same, out.as<T>(), cancel);
+    });
+    if (s == Status::Ok) guard.scan(out.data, a.n * a.m, a.x.isFloat64, "the cost matrix");
     return s;
   }
 
   Napi::Value result(Napi::Env env) {
     guard.check(env, kFn);
-    return out.Value();
+    return out.value(env);
   }
   NaNGuard guard;
 };
@@ -128,17 +90,9 @@ struct DistBackwardJob {
   DistArgs args;
   ArrayView M, G;
   CancelFlag cancel;
-  Napi::ObjectReference gxRef, gyRef;
-  void* gx = nullptr;
-  void* gy = nullptr;
+  OutArray gx, gy;
 
   static const char* name() { return "dist (backward)"; }
-
-  static Napi::ObjectReference gradArray(Napi::Env env, size_t len, bool f64, void** data) {
-    Napi::TypedArray t = newFloatArray(env, len, f64);
-    *data = static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset();
-    return Napi::Persistent(Napi::Object(t));
-  }
 
   static DistBackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -147,32 +101,30 @@ struct DistBackwardJob {
     const DistArgs& a = job.args;
     job.M = floatArray(info, 8, kFn, "M");
     job.G = floatArray(info, 9, kFn, "the output gradient");
-    requireSameDtype(env, a.x, job.M, "M");
-    requireSameDtype(env, a.x, job.G, "the output gradient");
+    requireDtype(env, job.M, a.x.isFloat64, kFn, "M", "the same");
+    requireDtype(env, job.G, a.x.isFloat64, kFn, "the output gradient", "the same");
     requireLength(env, job.M, a.n * a.m, kFn, "M");
     requireLength(env, job.G, a.n * a.m, kFn, "the output gradient");
     // M is the forward's output: +inf where a distance overflowed is legitimate, NaN is not.
-    if (firstNaN(job.M.data, job.M.length, job.M.isFloat64) < job.M.length)
-      throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": M contains NaN");
+    requireNoNaN(env, job.M, kFn, "M");
     requireFinite(env, job.G, kFn, "the output gradient");
-    if (info.Length() <= 11 || !info[10].IsBoolean() || !info[11].IsBoolean())
-      throwError(env, "ERR_OT_ARG", std::string(kFn) + ": needX and needY must be booleans, got " + typeName(info.Length() > 10 ? info[10] : env.Undefined()) + " and " + typeName(info.Length() > 11 ? info[11] : env.Undefined()));
-    if (info[10].As<Napi::Boolean>().Value()) job.gxRef = gradArray(env, a.n * a.d, a.x.isFloat64, &job.gx);
-    if (info[11].As<Napi::Boolean>().Value()) job.gyRef = gradArray(env, a.m * a.d, a.x.isFloat64, &job.gy);
+    const bool needX = boolArg(info, 10, kFn, "needX"), needY = boolArg(info, 11, kFn, "needY");
+    if (needX) job.gx = OutArray::floats(env, a.n * a.d, a.x.isFloat64);
+    if (needY) job.gy = OutArray::floats(env, a.m * a.d, a.x.isFloat64);
     job.cancel = cancelArg(info, 12);
     return job;
   }
 
   Status execute() {
     const DistArgs& a = args;
-    Status s = a.x.isFloat64
-                   ? cpu::distBackward(a.x.as<double>(), a.y.as<double>(), M.as<double>(), G.as<double>(), a.n, a.m, a.d,
-                                       a.metric, a.p, a.same, static_cast<double*>(gx), static_cast<double*>(gy), cancel)
-                   : cpu::distBackward(a.x.as<float>(), a.y.as<float>(), M.as<float>(), G.as<float>(), a.n, a.m, a.d,
-                                       a.metric, a.p, a.same, static_cast<float*>(gx), static_cast<float*>(gy), cancel);
+    Status s = withFloatType(a.x.isFloat64, [&](auto t) {
+      using T = decltype(t);
+      return cpu::distBackward(a.x.as<T>(), a.y.as<T>(), M.as<T>(), G.as<T>(), a.n, a.m, a.d, a.metric, a.p, a.same,
+                               gx.as<T>(), gy.as<T>(), cancel);
+    });
     if (s == Status::Ok) {
-      guard.scan(gx, a.n * a.d, a.x.isFloat64, "the gradient of x");
-      guard.scan(gy, a.m * a.d, a.x.isFloat64, "the gradient of y");
+      guard.scan(gx.data, a.n * a.d, a.x.isFloat64, "the gradient of x");
+      guard.scan(gy.data, a.m * a.d, a.x.isFloat64, "the gradient of y");
     }
     return s;
   }
@@ -181,17 +133,15 @@ struct DistBackwardJob {
   Napi::Value result(Napi::Env env) {
     guard.check(env, name());
     Napi::Array out = Napi::Array::New(env, 2);
-    out.Set(0u, gxRef.IsEmpty() ? env.Null() : gxRef.Value());
-    out.Set(1u, gyRef.IsEmpty() ? env.Null() : gyRef.Value());
+    out.Set(0u, gx.value(env));
+    out.Set(1u, gy.value(env));
     return out;
   }
 };
 
 void initDist(Napi::Env env, Napi::Object exports) {
-  exports.Set("distForward", Napi::Function::New(env, runSync<DistJob>));
-  exports.Set("distForwardAsync", Napi::Function::New(env, runAsync<DistJob>));
-  exports.Set("distBackward", Napi::Function::New(env, runSync<DistBackwardJob>));
-  exports.Set("distBackwardAsync", Napi::Function::New(env, runAsync<DistBackwardJob>));
+  exportJob<DistJob>(env, exports, "distForward");
+  exportJob<DistBackwardJob>(env, exports, "distBackward");
 }
 
 Registrar reg(initDist);

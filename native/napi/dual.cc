@@ -12,40 +12,6 @@ namespace {
 // Bits of the `want` mask: which gradients the loss call must produce.
 constexpr int kWantU = 1, kWantV = 2, kWantXs = 4, kWantXt = 8, kWantWs = 16, kWantWt = 32;
 
-dual::Kind parseKind(Napi::Env env, const std::string& s, const char* fn) {
-  if (s == "entropic") return dual::Kind::Entropic;
-  if (s == "quadratic") return dual::Kind::Quadratic;
-  throwError(env, "ERR_OT_ARG", std::string(fn) + ": kind must be 'entropic' or 'quadratic', got '" + s + "'");
-}
-
-dual::Metric parseMetric(Napi::Env env, const std::string& s, const char* fn) {
-  if (s == "sqeuclidean") return dual::Metric::SqEuclidean;
-  if (s == "euclidean") return dual::Metric::Euclidean;
-  if (s == "cityblock") return dual::Metric::Cityblock;
-  if (s == "minkowski") return dual::Metric::Minkowski;
-  if (s == "chebyshev") return dual::Metric::Chebyshev;
-  if (s == "cosine") return dual::Metric::Cosine;
-  throwError(env, "ERR_OT_ARG",
-             std::string(fn) + ": metric must be one of sqeuclidean, euclidean, cityblock, minkowski, chebyshev, cosine; got '" + s + "'");
-}
-
-template <typename T>
-bool hasZeroRow(const T* x, size_t rows, size_t d) {
-  for (size_t r = 0; r < rows; ++r) {
-    bool zero = true;
-    for (size_t k = 0; k < d && zero; ++k) zero = x[r * d + k] == T(0);
-    if (zero) return true;
-  }
-  return false;
-}
-
-template <typename T>
-bool anyNegative(const T* x, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    if (x[i] < T(0)) return true;
-  return false;
-}
-
 // Arguments shared by both entry points:
 // (u, v, xs, xt, ws|null, wt|null, d, kind, metric, p, reg, ...)
 struct DualArgs {
@@ -65,16 +31,15 @@ struct DualArgs {
     a.ws = optionalFloatArray(info, 4, fn, "ws");
     a.wt = optionalFloatArray(info, 5, fn, "wt");
     a.d = static_cast<size_t>(intArg(info, 6, fn, "d", 1, int64_t{1} << 31));
-    a.kind = parseKind(env, stringArg(info, 7, fn, "kind"), fn);
-    a.metric = parseMetric(env, stringArg(info, 8, fn, "metric"), fn);
+    a.kind = dualKindArg(info, 7, fn);
+    a.metric = metricArg(info, 8, fn);
     a.p = numberArg(info, 9, fn, "p");
     a.reg = numberArg(info, 10, fn, "reg");
     a.n = a.u.length;
     a.m = a.v.length;
     const bool f64 = a.u.isFloat64;
-    for (const ArrayView* x : {&a.v, &a.xs, &a.xt, &a.ws, &a.wt})
-      if (x->data && x->isFloat64 != f64)
-        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": u, v, xs, xt, ws and wt must share u's dtype (" + dtypeName(f64) + "), got a " + dtypeName(x->isFloat64));
+    for (auto [x, name] : {std::pair{&a.v, "v"}, std::pair{&a.xs, "xs"}, std::pair{&a.xt, "xt"}, std::pair{&a.ws, "ws"}, std::pair{&a.wt, "wt"}})
+      if (x->data) requireDtype(env, *x, f64, fn, name, "u's");
     if (a.n == 0 || a.m == 0)
       throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": u and v must not be empty, got " + std::to_string(a.n) + " and " + std::to_string(a.m) + " entries");
     requireLength(env, a.xs, a.n * a.d, fn, "xs");
@@ -92,14 +57,12 @@ struct DualArgs {
     for (auto [w, name] : {std::pair{&a.ws, "ws"}, std::pair{&a.wt, "wt"}}) {
       if (!w->data) continue;
       requireFinite(env, *w, fn, name);
-      bool neg = f64 ? anyNegative(w->as<double>(), w->length) : anyNegative(w->as<float>(), w->length);
-      if (neg) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0, got a negative entry");
+      const size_t k = firstNegative(w->data, w->length, f64);
+      if (k < w->length) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0, got a negative entry (" + std::to_string(k) + ")");
     }
     if (a.metric == dual::Metric::Cosine) {
-      bool zs = f64 ? hasZeroRow(a.xs.as<double>(), a.n, a.d) : hasZeroRow(a.xs.as<float>(), a.n, a.d);
-      bool zt = f64 ? hasZeroRow(a.xt.as<double>(), a.m, a.d) : hasZeroRow(a.xt.as<float>(), a.m, a.d);
-      if (zs || zt)
-        throwError(env, "ERR_OT_VALUE", std::string(fn) + ": the cosine metric needs non-zero rows in " + (zs ? "xs" : "xt"));
+      requireNonZeroRows(env, a.xs.data, f64, a.n, a.d, fn, "xs");
+      requireNonZeroRows(env, a.xt.data, f64, a.m, a.d, fn, "xt");
     }
     return a;
   }
@@ -170,17 +133,17 @@ struct DualLossJob {
       throwError(info.Env(), "ERR_OT_ARG", "lossDual: out (" + std::to_string(need) + " entries) is required when gradients are wanted, got none");
     if (job.out.data) {
       requireLength(info.Env(), job.out, need, name(), "out");
-      if (job.out.isFloat64 != job.args.u.isFloat64)
-        throwError(info.Env(), "ERR_OT_DTYPE", std::string("lossDual: out must have the inputs' dtype (") + dtypeName(job.args.u.isFloat64) + "), got a " + dtypeName(job.out.isFloat64));
+      requireDtype(info.Env(), job.out, job.args.u.isFloat64, name(), "out", "the inputs'");
     }
     job.cancel = cancelArg(info, 13);
     return job;
   }
   Status execute() {
     size_t need = 0;
-    Status s = args.u.isFloat64
-                   ? dual::lossAndGrad<double>(args.problem<double>(), &loss, gradViews(args, want, out.as<double>(), &need), cancel)
-                   : dual::lossAndGrad<float>(args.problem<float>(), &loss, gradViews(args, want, out.as<float>(), &need), cancel);
+    Status s = withFloatType(args.u.isFloat64, [&](auto t) {
+      using T = decltype(t);
+      return dual::lossAndGrad<T>(args.problem<T>(), &loss, gradViews(args, want, out.as<T>(), &need), cancel);
+    });
     if (s == Status::Ok) {
       guard.scan(&loss, 1, true, "the loss");
       guard.scan(out.data, need, args.u.isFloat64, "a gradient");
@@ -202,37 +165,34 @@ struct DualPlanJob {
   Keeper keeper;
   DualArgs args;
   CancelFlag cancel;
-  Napi::ObjectReference out;
-  void* outData = nullptr;
+  OutArray out;
 
   static const char* name() { return "planDual"; }
   static DualPlanJob parse(const Napi::CallbackInfo& info) {
     DualPlanJob job;
     job.args = DualArgs::parse(info, name());
     job.cancel = cancelArg(info, 11);
-    Napi::TypedArray arr = newFloatArray(info.Env(), job.args.n * job.args.m, job.args.u.isFloat64);
-    job.outData = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-    job.out = Napi::Persistent(static_cast<Napi::Object>(arr));
+    job.out = OutArray::floats(info.Env(), job.args.n * job.args.m, job.args.u.isFloat64);
     return job;
   }
   Status execute() {
-    Status s = args.u.isFloat64 ? dual::plan<double>(args.problem<double>(), static_cast<double*>(outData), cancel)
-                                : dual::plan<float>(args.problem<float>(), static_cast<float*>(outData), cancel);
-    if (s == Status::Ok) guard.scan(outData, args.n * args.m, args.u.isFloat64, "the plan");
+    Status s = withFloatType(args.u.isFloat64, [&](auto t) {
+      using T = decltype(t);
+      return dual::plan<T>(args.problem<T>(), out.as<T>(), cancel);
+    });
+    if (s == Status::Ok) guard.scan(out.data, args.n * args.m, args.u.isFloat64, "the plan");
     return s;
   }
   NaNGuard guard;
   Napi::Value result(Napi::Env env) {
     guard.check(env, name());
-    return out.Value();
+    return out.value(env);
   }
 };
 
 void initDual(Napi::Env env, Napi::Object exports) {
-  exports.Set("dualLoss", Napi::Function::New(env, runSync<DualLossJob>));
-  exports.Set("dualLossAsync", Napi::Function::New(env, runAsync<DualLossJob>));
-  exports.Set("dualPlan", Napi::Function::New(env, runSync<DualPlanJob>));
-  exports.Set("dualPlanAsync", Napi::Function::New(env, runAsync<DualPlanJob>));
+  exportJob<DualLossJob>(env, exports, "dualLoss");
+  exportJob<DualPlanJob>(env, exports, "dualPlan");
 }
 
 ot::napi::Registrar reg(initDual);

@@ -230,6 +230,35 @@ std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* 
   return arg.As<Napi::String>().Utf8Value();
 }
 
+size_t dimArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo) {
+  return static_cast<size_t>(intArg(info, index, fn, name, lo, kMaxDim));
+}
+
+bool boolArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
+  Napi::Value arg = index < info.Length() ? info[index] : info.Env().Undefined();
+  if (!arg.IsBoolean()) throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a boolean, got " + typeName(arg));
+  return arg.As<Napi::Boolean>().Value();
+}
+
+Metric metricArg(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  const std::string s = stringArg(info, index, fn, "metric");
+  Metric m;
+  if (!parseMetric(s.c_str(), &m)) {
+    std::string names;
+    for (const char* k : kMetricNames) names += std::string(names.empty() ? "" : ", ") + "'" + k + "'";
+    throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": metric must be one of " + names + ", got '" + s + "'");
+  }
+  return m;
+}
+
+dual::Kind dualKindArg(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  const std::string s = stringArg(info, index, fn, "kind");
+  dual::Kind k;
+  if (!dual::parseKind(s.c_str(), &k))
+    throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": kind must be 'entropic' or 'quadratic', got '" + s + "'");
+  return k;
+}
+
 size_t checkedEntries(Napi::Env env, const char* fn, const char* what, std::initializer_list<size_t> dims) {
   // In doubles, so a product that overflows size_t cannot wrap round to a small, valid-looking length.
   double total = 1;
@@ -286,6 +315,47 @@ void requireLength(Napi::Env env, const ArrayView& v, size_t expected, const cha
   if (v.length != expected)
     throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": " + name + " has " + std::to_string(v.length) +
                                         " entries, expected " + std::to_string(expected));
+}
+
+void requireDtype(Napi::Env env, const ArrayView& v, bool f64, const char* fn, const char* name, const char* whose) {
+  if (v.isFloat64 != f64)
+    throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must have " + whose + " dtype (" + dtypeName(f64) +
+                                        "), got a " + dtypeName(v.isFloat64));
+}
+
+void requireNoNaN(Napi::Env env, const ArrayView& v, const char* fn, const char* name) {
+  const size_t k = firstNaN(v.data, v.length, v.isFloat64);
+  if (k < v.length) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " contains NaN (entry " + std::to_string(k) + ")");
+}
+
+namespace {
+template <typename T>
+size_t firstNegativeOf(const T* p, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (p[i] < T(0)) return i;
+  return n;
+}
+
+template <typename T>
+size_t firstZeroRow(const T* a, size_t rows, size_t d) {
+  for (size_t i = 0; i < rows; ++i) {
+    bool zero = true;
+    for (size_t k = 0; k < d && zero; ++k) zero = a[i * d + k] == T(0);
+    if (zero) return i;
+  }
+  return rows;
+}
+}  // namespace
+
+size_t firstNegative(const void* p, size_t n, bool f64) {
+  return f64 ? firstNegativeOf(static_cast<const double*>(p), n) : firstNegativeOf(static_cast<const float*>(p), n);
+}
+
+void requireNonZeroRows(Napi::Env env, const void* p, bool f64, size_t rows, size_t d, const char* fn, const char* name) {
+  const size_t i = f64 ? firstZeroRow(static_cast<const double*>(p), rows, d) : firstZeroRow(static_cast<const float*>(p), rows, d);
+  if (i < rows)
+    throwError(env, "ERR_OT_VALUE", std::string(fn) + ": the cosine distance needs non-zero rows, but row " + std::to_string(i) +
+                                        " of " + name + " is all zeros");
 }
 
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {

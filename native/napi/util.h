@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/dual_types.h"
+#include "common/metric.h"
 #include "common/status.h"
 
 namespace ot::napi {
@@ -26,6 +28,8 @@ struct ArgError {
 
 // The longest typed array Node allocates (entries); outputs above it are ERR_OT_OOM, never an abort.
 constexpr double kMaxTypedArrayLength = 4294967296.0;
+// The largest dimension (n, m, d, B) an entry point accepts; products are checked separately.
+constexpr int64_t kMaxDim = int64_t(1) << 40;
 
 // Names the entry point whose arguments are being parsed, for messages of shared helpers.
 class EntryScope {
@@ -88,6 +92,18 @@ ArrayView optionalFloatArray(const Napi::CallbackInfo& info, size_t index, const
 double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
 int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo, int64_t hi);
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+// A dimension in [lo, kMaxDim].
+size_t dimArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo = 1);
+// A required boolean (true/false only).
+bool boolArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+// An optional flag: absent or falsy → false, anything truthy → true.
+inline bool flagArg(const Napi::CallbackInfo& info, size_t index) {
+  return index < info.Length() && info[index].ToBoolean().Value();
+}
+// One of POT's metric names (common/metric.h).
+Metric metricArg(const Napi::CallbackInfo& info, size_t index, const char* fn);
+// A dual-OT loss kind, "entropic" or "quadratic" (common/dual_types.h).
+dual::Kind dualKindArg(const Napi::CallbackInfo& info, size_t index, const char* fn);
 // The product of `dims` (entries of `what`), or ERR_OT_OOM when it exceeds a typed array (or size_t).
 size_t checkedEntries(Napi::Env env, const char* fn, const char* what, std::initializer_list<size_t> dims);
 // Optional Int32Array cancel flag (shared memory) at `index`.
@@ -150,6 +166,22 @@ struct NaNGuard {
   void check(Napi::Env env, const char* fn) const;
 };
 void requireLength(Napi::Env env, const ArrayView& v, size_t expected, const char* fn, const char* name);
+// ERR_OT_DTYPE unless v is float64 exactly when f64: "<fn>: <name> must have <whose> dtype (...), got a ...",
+// with whose a possessive ("x's", "the inputs'").
+void requireDtype(Napi::Env env, const ArrayView& v, bool f64, const char* fn, const char* name, const char* whose);
+// ERR_OT_VALUE when v holds a NaN (+-inf pass: a forward's overflow is a legitimate input to its backward).
+void requireNoNaN(Napi::Env env, const ArrayView& v, const char* fn, const char* name);
+// Index of the first negative entry of p[0..n) (float64 when f64), or n.
+size_t firstNegative(const void* p, size_t n, bool f64);
+// ERR_OT_VALUE when a row of the rows × d matrix at p is all zeros (the cosine distance divides by its norm).
+void requireNonZeroRows(Napi::Env env, const void* p, bool f64, size_t rows, size_t d, const char* fn, const char* name);
+
+// Calls fn(T{}) with T = double when f64, else float, so a kernel call is written once for both dtypes:
+//   withFloatType(f64, [&](auto t) { using T = decltype(t); return cpu::dist(x.as<T>(), ...); })
+template <class F>
+decltype(auto) withFloatType(bool f64, F&& fn) {
+  return f64 ? fn(double{}) : fn(float{});
+}
 
 // New typed array of `n` entries in the given precision.
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64);
@@ -160,6 +192,24 @@ Napi::TypedArray toJS(Napi::Env env, const std::vector<T>& v) {
   if (!v.empty()) std::memcpy(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset(), v.data(), v.size() * sizeof(T));
   return arr;
 }
+
+// Address of a typed array's first entry.
+inline void* dataOf(const Napi::TypedArray& t) { return static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset(); }
+
+// An output typed array, made on the main thread in parse() and filled in place by execute() on the
+// worker. A default-constructed one is "not wanted": data is null and value() is null.
+struct OutArray {
+  Napi::ObjectReference ref;
+  void* data = nullptr;
+
+  OutArray() = default;
+  explicit OutArray(const Napi::TypedArray& t) : ref(Napi::Persistent(Napi::Object(t))), data(dataOf(t)) {}
+  // n float entries in the given precision (ERR_OT_OOM when they cannot be allocated).
+  static OutArray floats(Napi::Env env, size_t n, bool f64) { return OutArray(newFloatArray(env, n, f64)); }
+  template <typename T>
+  T* as() const { return static_cast<T*>(data); }
+  Napi::Value value(Napi::Env env) const { return ref.IsEmpty() ? env.Null() : ref.Value(); }
+};
 
 // Keeps the JS arrays a job borrows alive while it runs off the main thread.
 class Keeper {
@@ -263,6 +313,14 @@ Napi::Value runAsync(const Napi::CallbackInfo& info) {
     deferred.Reject(err.Value());
     return deferred.Promise();
   }
+}
+
+// Registers `name` (runSync) and `name + "Async"` (runAsync, a Promise) for one Job.
+template <class Job>
+void exportJob(Napi::Env env, Napi::Object exports, const char* name) {
+  const std::string async = std::string(name) + "Async";
+  exports.Set(name, Napi::Function::New(env, runSync<Job>, name));
+  exports.Set(async, Napi::Function::New(env, runAsync<Job>, async));
 }
 
 // Registration: each napi/<area>.cc defines a static Registrar that adds its exports.
