@@ -142,6 +142,36 @@ describe('abort', () => {
   });
 });
 
+describe('inputs changed while a solve runs', () => {
+  it('transferring (detaching) an input buffer during solveAsync neither crashes nor changes the result', async () => {
+    const { M, a, b } = problem(600, 500, 15);
+    const ref = ot.solve(M, a, b, { reg: 0.01, maxIter: 200, tol: 0, grad: 'detach' });
+    const Mc = M.clone().detach();
+    const p = ot.solveAsync(Mc, a, b, { reg: 0.01, maxIter: 200, tol: 0, grad: 'detach' });
+    await new Promise((r) => setTimeout(r, 5));
+    // Moves the backing store away (as posting it to a worker with a transfer list would), then lets
+    // the GC free it and reuses the memory.
+    let moved: ArrayBuffer | null = structuredClone(Mc.data.buffer as ArrayBuffer, { transfer: [Mc.data.buffer as ArrayBuffer] });
+    expect(Mc.data.byteLength).toBe(0);
+    moved = null;
+    void moved;
+    settle();
+    for (let k = 0; k < 8; k++) new Float64Array(600 * 500).fill(1e300);
+    const res = await p;
+    expect(relDiff(res.plan.data, ref.plan.data)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('writing into the inputs during solveAsync does not reach the running solve', async () => {
+    const { M, a, b } = problem(400, 400, 16);
+    const ref = ot.solve(M, a, b, { reg: 0.02, maxIter: 100, tol: 0, grad: 'detach' });
+    const Mc = M.clone().detach();
+    const p = ot.solveAsync(Mc, a, b, { reg: 0.02, maxIter: 100, tol: 0, grad: 'detach' });
+    Mc.data.fill(Number.NaN);
+    const res = await p;
+    expect(relDiff(res.plan.data, ref.plan.data)).toBeLessThanOrEqual(1e-12);
+  });
+});
+
 describe('event loop', () => {
   it('keeps ticking while a 2000x2000 solveAsync runs', async () => {
     const { M, a, b } = problem(2000, 2000, 14, 'float32');
