@@ -11,7 +11,6 @@ namespace ot::napi {
 namespace {
 
 constexpr const char* kFn = "solve";
-constexpr int64_t kMaxDim = int64_t(1) << 40;
 
 [[noreturn]] void fail(Napi::Env env, const char* code, const std::string& msg) { throwError(env, code, std::string(kFn) + ": " + msg); }
 
@@ -21,6 +20,18 @@ struct ProblemArgs {
   size_t n = 0, m = 0;
   double reg = 1;
   cpu::EntropicReg regType = cpu::EntropicReg::KL;
+
+  // The fields the forward problem and the adjoint share.
+  template <typename T, class P>
+  void fill(P& p) const {
+    p.M = M.as<T>();
+    p.a = a.as<double>();
+    p.b = b.as<double>();
+    p.n = n;
+    p.m = m;
+    p.reg = reg;
+    p.regType = regType;
+  }
 };
 
 void requireWeights(Napi::Env env, const ArrayView& w, size_t len, const char* name, double* total) {
@@ -41,8 +52,8 @@ ProblemArgs parseProblem(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ProblemArgs p;
   p.M = floatArray(info, 0, kFn, "M");
-  p.n = static_cast<size_t>(intArg(info, 3, kFn, "n", 1, kMaxDim));
-  p.m = static_cast<size_t>(intArg(info, 4, kFn, "m", 1, kMaxDim));
+  p.n = dimArg(info, 3, kFn, "n");
+  p.m = dimArg(info, 4, kFn, "m");
   requireLength(env, p.M, checkedEntries(env, kFn, "M", {p.n, p.m}), kFn, "M");
   requireFinite(env, p.M, kFn, "M");
   p.a = floatArray(info, 1, kFn, "a");
@@ -61,19 +72,6 @@ ProblemArgs parseProblem(const Napi::CallbackInfo& info) {
   return p;
 }
 
-void* dataOf(const Napi::TypedArray& t) { return static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset(); }
-
-Napi::ObjectReference newOutput(Napi::Env env, size_t len, bool f64, void** data) {
-  Napi::TypedArray t = newFloatArray(env, len, f64);
-  *data = dataOf(t);
-  return Napi::Persistent(Napi::Object(t));
-}
-
-bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsBoolean()) fail(info.Env(), "ERR_OT_ARG", std::string(name) + " must be a boolean");
-  return info[i].As<Napi::Boolean>().Value();
-}
-
 // sinkhornSolve(M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel?)
 //   -> { plan, logU, logV, value, valueLinear, nIter, status, history?, iterations, logIterations, absorptions }
 struct SolveJob {
@@ -83,8 +81,7 @@ struct SolveJob {
   double tol = 1e-9;
   bool recordHistory = false, lastStep = false;
   CancelFlag cancel;
-  Napi::ObjectReference planRef, uRef, vRef;
-  void *plan = nullptr, *logU = nullptr, *logV = nullptr;
+  OutArray plan, logU, logV;
   cpu::SinkhornResult<float> r32;
   cpu::SinkhornResult<double> r64;
 
@@ -103,30 +100,24 @@ struct SolveJob {
     else if (rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none', 'history' or 'last_step', got '" + rec + "'");
     job.cancel = cancelArg(info, 10);
     const bool f64 = job.args.M.isFloat64;
-    job.planRef = newOutput(env, job.args.n * job.args.m, f64, &job.plan);
-    job.uRef = newOutput(env, job.args.n, f64, &job.logU);
-    job.vRef = newOutput(env, job.args.m, f64, &job.logV);
+    job.plan = OutArray::floats(env, job.args.n * job.args.m, f64);
+    job.logU = OutArray::floats(env, job.args.n, f64);
+    job.logV = OutArray::floats(env, job.args.m, f64);
     return job;
   }
 
   template <typename T>
   Status run(cpu::SinkhornResult<T>& r) {
     cpu::SinkhornProblem<T> p;
-    p.M = args.M.as<T>();
-    p.a = args.a.as<double>();
-    p.b = args.b.as<double>();
-    p.n = args.n;
-    p.m = args.m;
-    p.reg = args.reg;
-    p.regType = args.regType;
+    args.fill<T>(p);
     p.maxIter = maxIter;
     p.tol = tol;
     p.lastStep = lastStep;
     p.recordHistory = recordHistory;
     p.cancel = cancel;
-    r.plan = static_cast<T*>(plan);
-    r.logU = static_cast<T*>(logU);
-    r.logV = static_cast<T*>(logV);
+    r.plan = plan.as<T>();
+    r.logU = logU.as<T>();
+    r.logV = logV.as<T>();
     return cpu::sinkhornSolve(p, r);
   }
 
@@ -135,9 +126,9 @@ struct SolveJob {
   template <typename T>
   Napi::Value build(Napi::Env env, cpu::SinkhornResult<T>& r) {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("plan", planRef.Value());
-    o.Set("logU", uRef.Value());
-    o.Set("logV", vRef.Value());
+    o.Set("plan", plan.value(env));
+    o.Set("logU", logU.value(env));
+    o.Set("logV", logV.value(env));
     o.Set("value", Napi::Number::New(env, r.value));
     o.Set("valueLinear", Napi::Number::New(env, r.valueLinear));
     o.Set("nIter", Napi::Number::New(env, static_cast<double>(r.nIter)));
@@ -168,14 +159,13 @@ struct BackwardJob {
   size_t iterations = 0;
   bool directTerms = true, lastStep = false;
   double gValue = 0, gValueLinear = 0;
-  Napi::ObjectReference dMRef, daRef, dbRef;
-  void *dM = nullptr, *da = nullptr, *db = nullptr;
+  OutArray dM, da, db;
 
   static const char* name() { return "solve (backward)"; }
 
   static void requireSeed(Napi::Env env, const ArrayView& v, size_t len, bool f64, const char* name) {
     if (!v.data) return;
-    if (v.isFloat64 != f64) fail(env, "ERR_OT_DTYPE", std::string(name) + " must have M's dtype (" + dtypeName(f64) + "), got a " + dtypeName(v.isFloat64));
+    requireDtype(env, v, f64, kFn, name, "M's");
     requireLength(env, v, len, kFn, name);
     requireFinite(env, v, kFn, name);
   }
@@ -189,7 +179,7 @@ struct BackwardJob {
     job.history = floatArray(info, 7, kFn, "history");
     job.iterations = static_cast<size_t>(intArg(info, 8, kFn, "iterations", 1, 1000000000));
     if (!job.history.isFloat64) fail(env, "ERR_OT_DTYPE", "history must be a Float64Array, got a Float32Array");
-    job.lastStep = boolArg(info, 16, "lastStep");
+    job.lastStep = boolArg(info, 16, kFn, "lastStep");
     if (job.lastStep && job.iterations != 1)
       fail(env, "ERR_OT_ARG", "a last_step record holds one iteration, got iterations = " + std::to_string(job.iterations));
     const size_t perIteration = checkedEntries(env, kFn, "history", {job.iterations, n + m});
@@ -197,7 +187,7 @@ struct BackwardJob {
     const double* h = job.history.as<double>();
     for (size_t i = 0; i < job.history.length; ++i)
       if (std::isnan(h[i]) || h[i] == HUGE_VAL) fail(env, "ERR_OT_VALUE", "history contains NaN or +Inf: entry " + std::to_string(i) + " is " + num(h[i]));
-    job.directTerms = boolArg(info, 9, "directTerms");
+    job.directTerms = boolArg(info, 9, kFn, "directTerms");
     job.gValue = numberArg(info, 10, kFn, "gValue");
     job.gValueLinear = numberArg(info, 11, kFn, "gValueLinear");
     job.gPlan = optionalFloatArray(info, 12, kFn, "gPlan");
@@ -206,22 +196,16 @@ struct BackwardJob {
     requireSeed(env, job.gPlan, n * m, f64, "gPlan");
     requireSeed(env, job.gLogU, n, f64, "gLogU");
     requireSeed(env, job.gLogV, m, f64, "gLogV");
-    if (boolArg(info, 15, "needM")) job.dMRef = newOutput(env, n * m, f64, &job.dM);
-    job.daRef = newOutput(env, n, true, &job.da);
-    job.dbRef = newOutput(env, m, true, &job.db);
+    if (boolArg(info, 15, kFn, "needM")) job.dM = OutArray::floats(env, n * m, f64);
+    job.da = OutArray::floats(env, n, true);
+    job.db = OutArray::floats(env, m, true);
     return job;
   }
 
   template <typename T>
   Status run() {
     cpu::SinkhornAdjoint<T> p;
-    p.M = args.M.as<T>();
-    p.a = args.a.as<double>();
-    p.b = args.b.as<double>();
-    p.n = args.n;
-    p.m = args.m;
-    p.reg = args.reg;
-    p.regType = args.regType;
+    args.fill<T>(p);
     p.history = history.as<double>();
     p.iterations = iterations;
     p.directTerms = directTerms;
@@ -231,18 +215,18 @@ struct BackwardJob {
     p.gPlan = static_cast<const T*>(gPlan.data);
     p.gLogU = static_cast<const T*>(gLogU.data);
     p.gLogV = static_cast<const T*>(gLogV.data);
-    p.dM = static_cast<T*>(dM);
-    p.da = static_cast<double*>(da);
-    p.db = static_cast<double*>(db);
+    p.dM = dM.as<T>();
+    p.da = da.as<double>();
+    p.db = db.as<double>();
     return cpu::sinkhornBackward(p);
   }
 
   Status execute() {
     Status s = args.M.isFloat64 ? run<double>() : run<float>();
     if (s == Status::Ok) {
-      guard.scan(dM, args.n * args.m, args.M.isFloat64, "the gradient of M");  // null when not wanted
-      guard.scan(da, args.n, true, "the gradient of a");
-      guard.scan(db, args.m, true, "the gradient of b");
+      guard.scan(dM.data, args.n * args.m, args.M.isFloat64, "the gradient of M");  // null when not wanted
+      guard.scan(da.data, args.n, true, "the gradient of a");
+      guard.scan(db.data, args.m, true, "the gradient of b");
     }
     return s;
   }
@@ -251,18 +235,16 @@ struct BackwardJob {
   Napi::Value result(Napi::Env env) {
     guard.check(env, name());
     Napi::Array out = Napi::Array::New(env, 3);
-    out.Set(0u, dMRef.IsEmpty() ? env.Null() : dMRef.Value());
-    out.Set(1u, daRef.Value());
-    out.Set(2u, dbRef.Value());
+    out.Set(0u, dM.value(env));
+    out.Set(1u, da.value(env));
+    out.Set(2u, db.value(env));
     return out;
   }
 };
 
 void initSolve(Napi::Env env, Napi::Object exports) {
-  exports.Set("sinkhornSolve", Napi::Function::New(env, runSync<SolveJob>));
-  exports.Set("sinkhornSolveAsync", Napi::Function::New(env, runAsync<SolveJob>));
-  exports.Set("sinkhornBackward", Napi::Function::New(env, runSync<BackwardJob>));
-  exports.Set("sinkhornBackwardAsync", Napi::Function::New(env, runAsync<BackwardJob>));
+  exportJob<SolveJob>(env, exports, "sinkhornSolve");
+  exportJob<BackwardJob>(env, exports, "sinkhornBackward");
 }
 
 Registrar reg(initSolve);
