@@ -13,10 +13,6 @@ namespace {
 using cpu::BatchRecord;
 using cpu::BatchSinkhornParams;
 
-size_t dimArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  return static_cast<size_t>(intArg(info, i, fn, name, 1, int64_t(1) << 40));
-}
-
 // Weights: optional typed array of B*len non-negative finite entries in M's precision; null → uniform.
 struct Weights {
   ArrayView view;
@@ -47,14 +43,11 @@ Weights weightsArg(const Napi::CallbackInfo& info, size_t index, const char* fn,
     else w.f32.assign(B * len, 1.0f / static_cast<float>(len));
     return w;
   }
-  if (w.view.isFloat64 != f64)
-    throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must have M's dtype (" + dtypeName(f64) + "), got a " + dtypeName(w.view.isFloat64));
+  requireDtype(env, w.view, f64, fn, name, "M's");
   requireLength(env, w.view, B * len, fn, name);
   requireFinite(env, w.view, fn, name);
-  for (size_t k = 0; k < w.view.length; ++k) {
-    double v = f64 ? w.view.as<double>()[k] : w.view.as<float>()[k];
-    if (v < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0 (entry " + std::to_string(k) + ")");
-  }
+  const size_t k = firstNegative(w.view.data, w.view.length, f64);
+  if (k < w.view.length) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be >= 0 (entry " + std::to_string(k) + ")");
   return w;
 }
 
@@ -88,11 +81,9 @@ struct SolveBatchJob {
   ArrayView M;
   Weights a, b;
   CancelFlag cancel;
-  Napi::ObjectReference solRef, valRef, statusRef, itersRef;
-  void* sol = nullptr;  // [plan | pot0 | pot1]
-  void* val = nullptr;  // [value | valueLinear]
-  int32_t* status = nullptr;
-  int32_t* iters = nullptr;
+  OutArray sol;  // [plan | pot0 | pot1]
+  OutArray val;  // [value | valueLinear]
+  OutArray status, iters;  // Int32Array [B]
   int64_t nIter = 0;
   double flops = 0, transcendentals = 0;
   std::unique_ptr<TraceHolder> trace;
@@ -136,18 +127,10 @@ struct SolveBatchJob {
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": record must be 'none', 'all' or 'last', got '" + rec + "'");
     job.cancel = cancelArg(info, 13);
 
-    auto solArr = newFloatArray(env, p.B * (p.n * p.m + p.n + p.m), f64);
-    auto valArr = newFloatArray(env, 2 * p.B, f64);
-    auto stArr = Napi::Int32Array::New(env, p.B);
-    auto itArr = Napi::Int32Array::New(env, p.B);
-    job.sol = static_cast<uint8_t*>(solArr.ArrayBuffer().Data()) + solArr.ByteOffset();
-    job.val = static_cast<uint8_t*>(valArr.ArrayBuffer().Data()) + valArr.ByteOffset();
-    job.status = stArr.Data();
-    job.iters = itArr.Data();
-    job.solRef = Napi::Persistent(static_cast<Napi::Object>(solArr));
-    job.valRef = Napi::Persistent(static_cast<Napi::Object>(valArr));
-    job.statusRef = Napi::Persistent(static_cast<Napi::Object>(stArr));
-    job.itersRef = Napi::Persistent(static_cast<Napi::Object>(itArr));
+    job.sol = OutArray::floats(env, p.B * (p.n * p.m + p.n + p.m), f64);
+    job.val = OutArray::floats(env, 2 * p.B, f64);
+    job.status = OutArray(Napi::Int32Array::New(env, p.B));
+    job.iters = OutArray(Napi::Int32Array::New(env, p.B));
     if (p.record != BatchRecord::None) {
       job.trace = std::make_unique<TraceHolder>();
       job.trace->params = p;
@@ -161,15 +144,15 @@ struct SolveBatchJob {
   template <typename T>
   Status run(cpu::BatchTrace<T>* tr) {
     const size_t B = params.B, n = params.n, m = params.m;
-    T* s = static_cast<T*>(sol);
+    T* s = sol.as<T>();
     cpu::BatchSinkhornOut<T> out;
     out.plan = s;
     out.pot0 = s + B * n * m;
     out.pot1 = out.pot0 + B * n;
-    out.value = static_cast<T*>(val);
+    out.value = val.as<T>();
     out.valueLinear = out.value + B;
-    out.status = status;
-    out.iters = iters;
+    out.status = status.as<int32_t>();
+    out.iters = iters.as<int32_t>();
     out.trace = tr;
     Status st = cpu::batchSinkhorn<T>(M.as<T>(), a.data<T>(), b.data<T>(), params, out, cancel);
     nIter = out.nIter;
@@ -185,10 +168,10 @@ struct SolveBatchJob {
 
   Napi::Value result(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("sol", solRef.Value());
-    o.Set("values", valRef.Value());
-    o.Set("status", statusRef.Value());
-    o.Set("iters", itersRef.Value());
+    o.Set("sol", sol.value(env));
+    o.Set("values", val.value(env));
+    o.Set("status", status.value(env));
+    o.Set("iters", iters.value(env));
     o.Set("nIter", Napi::Number::New(env, static_cast<double>(nIter)));
     Napi::Object work = Napi::Object::New(env);
     work.Set("flops", Napi::Number::New(env, flops));
@@ -215,12 +198,8 @@ struct SolveBatchBackwardJob {
   TraceHolder* trace = nullptr;
   ArrayView M, gPlan, gPot0, gPot1;
   Weights a, b;
-  bool wantA = false, wantB = false;
   CancelFlag cancel;
-  Napi::ObjectReference gMRef, gaRef, gbRef;
-  void* gM = nullptr;
-  void* ga = nullptr;
-  void* gb = nullptr;
+  OutArray gM, ga, gb;
 
   static SolveBatchBackwardJob parse(const Napi::CallbackInfo& info) {
     const char* fn = name();
@@ -234,8 +213,7 @@ struct SolveBatchBackwardJob {
     const auto& p = job.trace->params;
     const bool f64 = job.trace->f64;
     job.M = floatArray(info, 1, fn, "M");
-    if (job.M.isFloat64 != f64)
-      throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": M must have the solve's dtype (" + dtypeName(f64) + "), got a " + dtypeName(job.M.isFloat64));
+    requireDtype(env, job.M, f64, fn, "M", "the solve's");
     requireLength(env, job.M, p.B * p.n * p.m, fn, "M");
     requireFinite(env, job.M, fn, "M");
     job.a = weightsArg(info, 2, fn, "a", p.B, p.n, f64);
@@ -246,44 +224,30 @@ struct SolveBatchBackwardJob {
     for (int k = 0; k < 3; ++k) {
       *views[k] = optionalFloatArray(info, 4 + k, fn, names[k]);
       if (!views[k]->data) continue;
-      if (views[k]->isFloat64 != f64)
-        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + names[k] + " must have the solve's dtype (" + dtypeName(f64) + "), got a " + dtypeName(views[k]->isFloat64));
+      requireDtype(env, *views[k], f64, fn, names[k], "the solve's");
       requireLength(env, *views[k], lens[k], fn, names[k]);
       requireFinite(env, *views[k], fn, names[k]);
     }
-    job.wantA = info.Length() > 7 && info[7].ToBoolean().Value();
-    job.wantB = info.Length() > 8 && info[8].ToBoolean().Value();
     job.cancel = cancelArg(info, 9);
-    auto gMArr = newFloatArray(env, lens[0], f64);
-    job.gM = static_cast<uint8_t*>(gMArr.ArrayBuffer().Data()) + gMArr.ByteOffset();
-    job.gMRef = Napi::Persistent(static_cast<Napi::Object>(gMArr));
-    if (job.wantA) {
-      auto arr = newFloatArray(env, lens[1], f64);
-      job.ga = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-      job.gaRef = Napi::Persistent(static_cast<Napi::Object>(arr));
-    }
-    if (job.wantB) {
-      auto arr = newFloatArray(env, lens[2], f64);
-      job.gb = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-      job.gbRef = Napi::Persistent(static_cast<Napi::Object>(arr));
-    }
+    job.gM = OutArray::floats(env, lens[0], f64);
+    if (flagArg(info, 7)) job.ga = OutArray::floats(env, lens[1], f64);
+    if (flagArg(info, 8)) job.gb = OutArray::floats(env, lens[2], f64);
     return job;
   }
 
   template <typename T>
   Status run(const cpu::BatchTrace<T>& tr) {
     return cpu::batchSinkhornBackward<T>(M.as<T>(), a.data<T>(), b.data<T>(), trace->params, tr, gPlan.as<T>(),
-                                         gPot0.as<T>(), gPot1.as<T>(), static_cast<T*>(gM), static_cast<T*>(ga),
-                                         static_cast<T*>(gb), cancel);
+                                         gPot0.as<T>(), gPot1.as<T>(), gM.as<T>(), ga.as<T>(), gb.as<T>(), cancel);
   }
 
   Status execute() {
     Status s = trace->f64 ? run<double>(*trace->f64Trace) : run<float>(*trace->f32Trace);
     if (s == Status::Ok) {
       const auto& p = trace->params;
-      guard.scan(gM, p.B * p.n * p.m, trace->f64, "the gradient of M");
-      guard.scan(ga, p.B * p.n, trace->f64, "the gradient of a");
-      guard.scan(gb, p.B * p.m, trace->f64, "the gradient of b");
+      guard.scan(gM.data, p.B * p.n * p.m, trace->f64, "the gradient of M");
+      guard.scan(ga.data, p.B * p.n, trace->f64, "the gradient of a");
+      guard.scan(gb.data, p.B * p.m, trace->f64, "the gradient of b");
     }
     return s;
   }
@@ -292,18 +256,16 @@ struct SolveBatchBackwardJob {
   Napi::Value result(Napi::Env env) {
     guard.check(env, name());
     Napi::Object o = Napi::Object::New(env);
-    o.Set("gM", gMRef.Value());
-    if (wantA) o.Set("ga", gaRef.Value());
-    if (wantB) o.Set("gb", gbRef.Value());
+    o.Set("gM", gM.value(env));
+    if (!ga.ref.IsEmpty()) o.Set("ga", ga.value(env));
+    if (!gb.ref.IsEmpty()) o.Set("gb", gb.value(env));
     return o;
   }
 };
 
 void initBatch(Napi::Env env, Napi::Object exports) {
-  exports.Set("solveBatch", Napi::Function::New(env, runSync<SolveBatchJob>));
-  exports.Set("solveBatchAsync", Napi::Function::New(env, runAsync<SolveBatchJob>));
-  exports.Set("solveBatchBackward", Napi::Function::New(env, runSync<SolveBatchBackwardJob>));
-  exports.Set("solveBatchBackwardAsync", Napi::Function::New(env, runAsync<SolveBatchBackwardJob>));
+  exportJob<SolveBatchJob>(env, exports, "solveBatch");
+  exportJob<SolveBatchBackwardJob>(env, exports, "solveBatchBackward");
 }
 
 ot::napi::Registrar registrar(initBatch);

@@ -8,10 +8,6 @@
 namespace ot::napi {
 namespace {
 
-size_t sizeArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  return static_cast<size_t>(intArg(info, i, fn, name, 1, int64_t(1) << 40));
-}
-
 // Shared argument parsing of distBatch and its backward: X [B,n,d], Y [B,m,d] or null (= X), metric, p.
 struct DistArgs {
   ArrayView X, Y;
@@ -24,17 +20,16 @@ struct DistArgs {
     DistArgs r;
     r.X = floatArray(info, 0, fn, "X");
     r.Y = optionalFloatArray(info, 1, fn, "Y");
-    r.B = sizeArg(info, dims, fn, "B");
-    r.n = sizeArg(info, dims + 1, fn, "n");
-    r.m = sizeArg(info, dims + 2, fn, "m");
-    r.d = sizeArg(info, dims + 3, fn, "d");
+    r.B = dimArg(info, dims, fn, "B");
+    r.n = dimArg(info, dims + 1, fn, "n");
+    r.m = dimArg(info, dims + 2, fn, "m");
+    r.d = dimArg(info, dims + 3, fn, "d");
     checkedEntries(env, fn, "the cost matrices", {r.B, r.n, r.m});
     checkedEntries(env, fn, "Y", {r.B, r.m, r.d});
     requireLength(env, r.X, checkedEntries(env, fn, "X", {r.B, r.n, r.d}), fn, "X");
     requireFinite(env, r.X, fn, "X");
     if (r.Y.data) {
-      if (r.Y.isFloat64 != r.X.isFloat64)
-        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": Y must have X's dtype (" + dtypeName(r.X.isFloat64) + "), got a " + dtypeName(r.Y.isFloat64));
+      requireDtype(env, r.Y, r.X.isFloat64, fn, "Y", "X's");
       requireLength(env, r.Y, r.B * r.m * r.d, fn, "Y");
       requireFinite(env, r.Y, fn, "Y");
     } else {
@@ -50,9 +45,9 @@ struct DistArgs {
       throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric, got " + num(r.p));
     if (r.metric == cpu::BatchMetric::KL) {  // log(x + 1e-10) needs x >= 0
       for (const ArrayView* v : {&r.X, &r.Y}) {
-        bool ok = true;
-        for (size_t k = 0; k < v->length && ok; ++k) ok = (v->isFloat64 ? v->as<double>()[k] : v->as<float>()[k]) >= 0;
-        if (!ok) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + (v == &r.X ? "X" : "Y") + " must be >= 0 for the kl metric");
+        const size_t k = firstNegative(v->data, v->length, v->isFloat64);
+        if (k < v->length)
+          throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + (v == &r.X ? "X" : "Y") + " must be >= 0 for the kl metric, got a negative entry (" + std::to_string(k) + ")");
       }
     }
     return r;
@@ -64,34 +59,31 @@ struct DistBatchJob {
   static const char* name() { return "distBatch"; }
   DistArgs args;
   CancelFlag cancel;
-  Napi::ObjectReference outRef;
-  void* out = nullptr;
+  OutArray out;
 
   static DistBatchJob parse(const Napi::CallbackInfo& info) {
     DistBatchJob job;
     job.args = DistArgs::parse(info, name(), 2);
     job.cancel = cancelArg(info, 8);
     const auto& r = job.args;
-    auto arr = newFloatArray(info.Env(), r.B * r.n * r.m, r.X.isFloat64);
-    job.out = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-    job.outRef = Napi::Persistent(static_cast<Napi::Object>(arr));
+    job.out = OutArray::floats(info.Env(), r.B * r.n * r.m, r.X.isFloat64);
     return job;
   }
 
   Status execute() {
     const auto& r = args;
-    Status s = r.X.isFloat64 ? cpu::batchDist<double>(r.X.as<double>(), r.Y.as<double>(), r.B, r.n, r.m, r.d, r.metric,
-                                                      r.p, static_cast<double*>(out), cancel)
-                             : cpu::batchDist<float>(r.X.as<float>(), r.Y.as<float>(), r.B, r.n, r.m, r.d, r.metric,
-                                                     r.p, static_cast<float*>(out), cancel);
-    if (s == Status::Ok) guard.scan(out, r.B * r.n * r.m, r.X.isFloat64, "the cost matrices");
+    Status s = withFloatType(r.X.isFloat64, [&](auto t) {
+      using T = decltype(t);
+      return cpu::batchDist<T>(r.X.as<T>(), r.Y.as<T>(), r.B, r.n, r.m, r.d, r.metric, r.p, out.as<T>(), cancel);
+    });
+    if (s == Status::Ok) guard.scan(out.data, r.B * r.n * r.m, r.X.isFloat64, "the cost matrices");
     return s;
   }
   NaNGuard guard;
 
   Napi::Value result(Napi::Env env) {
     guard.check(env, name());
-    return outRef.Value();
+    return out.value(env);
   }
 };
 
@@ -100,10 +92,7 @@ struct DistBatchBackwardJob {
   static const char* name() { return "distBatchBackward"; }
   DistArgs args;
   ArrayView M, G;
-  bool wantX = false, wantY = false;
-  Napi::ObjectReference gXRef, gYRef;
-  void* gX = nullptr;
-  void* gY = nullptr;
+  OutArray gX, gY;
 
   // (X, Y|null, M, G, B, n, m, d, metric, p, wantX, wantY)
   static DistBatchBackwardJob parse(const Napi::CallbackInfo& info) {
@@ -115,26 +104,14 @@ struct DistBatchBackwardJob {
     job.M = floatArray(info, 2, fn, "M");
     job.G = floatArray(info, 3, fn, "G");
     for (const ArrayView* v : {&job.M, &job.G}) {
-      if (v->isFloat64 != r.X.isFloat64)
-        throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + (v == &job.M ? "M" : "G") + " must have X's dtype (" + dtypeName(r.X.isFloat64) + "), got a " + dtypeName(v->isFloat64));
+      requireDtype(env, *v, r.X.isFloat64, fn, v == &job.M ? "M" : "G", "X's");
       requireLength(env, *v, r.B * r.n * r.m, fn, v == &job.M ? "M" : "G");
     }
     // M is the forward's output (+inf where a distance overflowed); G must be finite.
-    if (firstNaN(job.M.data, job.M.length, job.M.isFloat64) < job.M.length)
-      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": M contains NaN");
+    requireNoNaN(env, job.M, fn, "M");
     requireFinite(env, job.G, fn, "G");
-    job.wantX = info.Length() > 10 && info[10].ToBoolean().Value();
-    job.wantY = info.Length() > 11 && info[11].ToBoolean().Value();
-    if (job.wantX) {
-      auto arr = newFloatArray(env, r.B * r.n * r.d, r.X.isFloat64);
-      job.gX = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-      job.gXRef = Napi::Persistent(static_cast<Napi::Object>(arr));
-    }
-    if (job.wantY) {
-      auto arr = newFloatArray(env, r.B * r.m * r.d, r.X.isFloat64);
-      job.gY = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-      job.gYRef = Napi::Persistent(static_cast<Napi::Object>(arr));
-    }
+    if (flagArg(info, 10)) job.gX = OutArray::floats(env, r.B * r.n * r.d, r.X.isFloat64);
+    if (flagArg(info, 11)) job.gY = OutArray::floats(env, r.B * r.m * r.d, r.X.isFloat64);
     return job;
   }
 
@@ -142,13 +119,13 @@ struct DistBatchBackwardJob {
   Status run() {
     const auto& r = args;
     return cpu::batchDistBackward<T>(r.X.as<T>(), r.Y.as<T>(), M.as<T>(), G.as<T>(), r.B, r.n, r.m, r.d, r.metric,
-                                     r.p, static_cast<T*>(gX), static_cast<T*>(gY));
+                                     r.p, gX.as<T>(), gY.as<T>());
   }
   Status execute() {
     Status s = args.X.isFloat64 ? run<double>() : run<float>();
     if (s == Status::Ok) {
-      guard.scan(gX, args.B * args.n * args.d, args.X.isFloat64, "the gradient of X");
-      guard.scan(gY, args.B * args.m * args.d, args.X.isFloat64, "the gradient of Y");
+      guard.scan(gX.data, args.B * args.n * args.d, args.X.isFloat64, "the gradient of X");
+      guard.scan(gY.data, args.B * args.m * args.d, args.X.isFloat64, "the gradient of Y");
     }
     return s;
   }
@@ -157,16 +134,15 @@ struct DistBatchBackwardJob {
   Napi::Value result(Napi::Env env) {
     guard.check(env, name());
     Napi::Object o = Napi::Object::New(env);
-    if (wantX) o.Set("gX", gXRef.Value());
-    if (wantY) o.Set("gY", gYRef.Value());
+    if (!gX.ref.IsEmpty()) o.Set("gX", gX.value(env));
+    if (!gY.ref.IsEmpty()) o.Set("gY", gY.value(env));
     return o;
   }
 };
 
 void initBatchDist(Napi::Env env, Napi::Object exports) {
-  exports.Set("distBatch", Napi::Function::New(env, runSync<DistBatchJob>));
-  exports.Set("distBatchAsync", Napi::Function::New(env, runAsync<DistBatchJob>));
-  exports.Set("distBatchBackward", Napi::Function::New(env, runSync<DistBatchBackwardJob>));
+  exportJob<DistBatchJob>(env, exports, "distBatch");
+  exports.Set("distBatchBackward", Napi::Function::New(env, runSync<DistBatchBackwardJob>, "distBatchBackward"));
 }
 
 ot::napi::Registrar registrar(initBatchDist);
