@@ -97,8 +97,7 @@ struct UploadJob {
 struct DownloadJob {
   Keeper keeper;
   BufferPtr buf;
-  void* out = nullptr;
-  Napi::ObjectReference outRef;
+  OutArray out;
   static const char* name() { return "cudaDownload"; }
   static DownloadJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -115,35 +114,14 @@ struct DownloadJob {
       case DType::Int32: arr = Napi::Int32Array::New(env, len); break;
       case DType::UInt8: arr = Napi::Uint8Array::New(env, len); break;
     }
-    j.out = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-    j.outRef = Napi::Persistent(Napi::Object(arr));
+    j.out = OutArray(arr);
     return j;
   }
-  Status execute() { return buf->download(out); }
-  Napi::Value result(Napi::Env) { return outRef.Value(); }
+  Status execute() { return buf->download(out.data); }
+  Napi::Value result(Napi::Env env) { return out.value(env); }
 };
 
 // ---- cost matrices: (x, y, n, m, d, metric, p, same, ...) as the CPU distForward ----
-
-bool parseMetric(const std::string& s, cuda::Metric* out) {
-  static const char* names[] = {"sqeuclidean", "euclidean", "cityblock", "minkowski", "chebyshev", "cosine"};
-  for (int k = 0; k < 6; ++k)
-    if (s == names[k]) {
-      *out = static_cast<cuda::Metric>(k);
-      return true;
-    }
-  return false;
-}
-
-template <typename T>
-bool hasZeroRow(const T* a, size_t rows, size_t d) {
-  for (size_t i = 0; i < rows; ++i) {
-    bool zero = true;
-    for (size_t k = 0; k < d && zero; ++k) zero = a[i * d + k] == T(0);
-    if (zero) return true;
-  }
-  return false;
-}
 
 struct DistArgs {
   Operand x, y;
@@ -165,23 +143,15 @@ struct DistArgs {
     a.d = sizeArg(info, 4, fn, "d");
     requireOperand(env, a.x, a.n * a.d, a.f64, fn);
     requireOperand(env, a.y, a.m * a.d, a.f64, fn);
-    const std::string metric = stringArg(info, 5, fn, "metric");
-    if (!parseMetric(metric, &a.metric))
-      throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be one of 'sqeuclidean', 'euclidean', 'cityblock', "
-                                                      "'minkowski', 'chebyshev', 'cosine', got '" + metric + "'");
+    a.metric = metricArg(info, 5, fn);
     a.p = numberArg(info, 6, fn, "p");
     if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1");
-    if (info.Length() <= 7 || !info[7].IsBoolean()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": same must be a boolean");
-    a.same = info[7].As<Napi::Boolean>().Value();
+    a.same = boolArg(info, 7, fn, "same");
     if (a.same && a.n != a.m) throwError(env, "ERR_OT_ARG", std::string(fn) + ": same=true needs y to be x");
     if (a.metric == cuda::Metric::Cosine) {
-      for (const Operand* op : {&a.x, &a.y}) {
-        if (!op->host) continue;
-        const size_t rows = op == &a.x ? a.n : a.m;
-        const bool zero = a.f64 ? hasZeroRow(static_cast<const double*>(op->host), rows, a.d)
-                                : hasZeroRow(static_cast<const float*>(op->host), rows, a.d);
-        if (zero) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": the cosine distance needs non-zero rows of " + op->name);
-      }
+      // Device operands are not read back to check (requireOperand's contract).
+      if (a.x.host) requireNonZeroRows(env, a.x.host, a.f64, a.n, a.d, fn, a.x.name);
+      if (a.y.host) requireNonZeroRows(env, a.y.host, a.f64, a.m, a.d, fn, a.y.name);
     }
     return a;
   }
@@ -211,12 +181,11 @@ struct DistJob {
     const void *px, *py;
     OT_NAPI_TRY(a.stageInputs(hx, hy, &px, &py));
     OT_NAPI_TRY(M.prepare());
-    if (a.f64)
-      OT_NAPI_TRY(cuda::dist(static_cast<const double*>(px), static_cast<const double*>(py), a.n, a.m, a.d, a.metric, a.p,
-                             a.same, static_cast<double*>(M.devicePtr())));
-    else
-      OT_NAPI_TRY(cuda::dist(static_cast<const float*>(px), static_cast<const float*>(py), a.n, a.m, a.d, a.metric, a.p,
-                             a.same, static_cast<float*>(M.devicePtr())));
+    OT_NAPI_TRY(withFloatType(a.f64, [&](auto t) {
+      using T = decltype(t);
+      return cuda::dist(static_cast<const T*>(px), static_cast<const T*>(py), a.n, a.m, a.d, a.metric, a.p, a.same,
+                        static_cast<T*>(M.devicePtr()));
+    }));
     OT_NAPI_TRY(cuda::synchronize());
     return M.finish();
   }
@@ -238,10 +207,9 @@ struct DistBackwardJob {
     const DistArgs& a = j.args;
     j.G = operandArg(info, 8, name(), "the output gradient", false);
     requireOperand(env, j.G, a.n * a.m, a.f64, name());
-    if (info.Length() <= 10 || !info[9].IsBoolean() || !info[10].IsBoolean())
-      throwError(env, "ERR_OT_ARG", std::string(name()) + ": needX and needY must be booleans");
-    if (info[9].As<Napi::Boolean>().Value()) j.gx = Output(env, a.n * a.d, a.f64, Device);
-    if (info[10].As<Napi::Boolean>().Value()) j.gy = Output(env, a.m * a.d, a.f64, Device);
+    const bool needX = boolArg(info, 9, name(), "needX"), needY = boolArg(info, 10, name(), "needY");
+    if (needX) j.gx = Output(env, a.n * a.d, a.f64, Device);
+    if (needY) j.gy = Output(env, a.m * a.d, a.f64, Device);
     return j;
   }
   Status execute() {
@@ -252,14 +220,11 @@ struct DistBackwardJob {
     OT_NAPI_TRY(stage(G, hg, &pg));
     OT_NAPI_TRY(gx.prepare());
     OT_NAPI_TRY(gy.prepare());
-    if (a.f64)
-      OT_NAPI_TRY(cuda::distBackward(static_cast<const double*>(px), static_cast<const double*>(py),
-                                     static_cast<const double*>(pg), a.n, a.m, a.d, a.metric, a.p, a.same,
-                                     static_cast<double*>(gx.devicePtr()), static_cast<double*>(gy.devicePtr())));
-    else
-      OT_NAPI_TRY(cuda::distBackward(static_cast<const float*>(px), static_cast<const float*>(py),
-                                     static_cast<const float*>(pg), a.n, a.m, a.d, a.metric, a.p, a.same,
-                                     static_cast<float*>(gx.devicePtr()), static_cast<float*>(gy.devicePtr())));
+    OT_NAPI_TRY(withFloatType(a.f64, [&](auto t) {
+      using T = decltype(t);
+      return cuda::distBackward(static_cast<const T*>(px), static_cast<const T*>(py), static_cast<const T*>(pg), a.n, a.m,
+                                a.d, a.metric, a.p, a.same, static_cast<T*>(gx.devicePtr()), static_cast<T*>(gy.devicePtr()));
+    }));
     OT_NAPI_TRY(cuda::synchronize());
     OT_NAPI_TRY(gx.finish());
     return gy.finish();
@@ -303,10 +268,7 @@ struct DualArgs {
     requireOperand(env, a.wt, a.m, a.f64, fn);
     a.reg = numberArg(info, 9, fn, "reg");
     if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
-    const std::string kind = stringArg(info, 10, fn, "kind");
-    if (kind == "entropic") a.kind = cuda::DualKind::Entropic;
-    else if (kind == "quadratic") a.kind = cuda::DualKind::Quadratic;
-    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": kind must be 'entropic' or 'quadratic', got '" + kind + "'");
+    a.kind = dualKindArg(info, 10, fn);
     return a;
   }
 
@@ -405,16 +367,12 @@ struct DualPlanJob {
     DualArgs::Staged s;
     OT_NAPI_TRY(a.stageInputs(s));
     OT_NAPI_TRY(G.prepare());
-    if (a.f64)
-      OT_NAPI_TRY(cuda::dualPlanCuda(static_cast<const double*>(s.p[0]), static_cast<const double*>(s.p[1]),
-                                     static_cast<const double*>(s.p[2]), static_cast<const double*>(s.p[3]),
-                                     static_cast<const double*>(s.p[4]), static_cast<const double*>(s.p[5]), a.n, a.m,
-                                     a.d, a.reg, a.kind, static_cast<double*>(G.devicePtr())));
-    else
-      OT_NAPI_TRY(cuda::dualPlanCuda(static_cast<const float*>(s.p[0]), static_cast<const float*>(s.p[1]),
-                                     static_cast<const float*>(s.p[2]), static_cast<const float*>(s.p[3]),
-                                     static_cast<const float*>(s.p[4]), static_cast<const float*>(s.p[5]), a.n, a.m,
-                                     a.d, a.reg, a.kind, static_cast<float*>(G.devicePtr())));
+    OT_NAPI_TRY(withFloatType(a.f64, [&](auto t) {
+      using T = decltype(t);
+      return cuda::dualPlanCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]), static_cast<const T*>(s.p[2]),
+                                static_cast<const T*>(s.p[3]), static_cast<const T*>(s.p[4]), static_cast<const T*>(s.p[5]),
+                                a.n, a.m, a.d, a.reg, a.kind, static_cast<T*>(G.devicePtr()));
+    }));
     return G.finish();
   }
   Napi::Value result(Napi::Env env) { return G.value(env); }
@@ -427,9 +385,7 @@ Napi::Value cudaAvailable(const Napi::CallbackInfo& info) {
 void initCuda(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));
   CudaBuffer::define(env, exports);
-#define OT_EXPORT_JOB(name, Job)                                      \
-  exports.Set(name, Napi::Function::New(env, runSync<Job>, name));    \
-  exports.Set(name "Async", Napi::Function::New(env, runAsync<Job>, name "Async"));
+#define OT_EXPORT_JOB(name, Job) exportJob<Job>(env, exports, name);
   OT_CUDA_CORE_EXPORTS(OT_EXPORT_JOB)
 #undef OT_EXPORT_JOB
 }

@@ -70,7 +70,7 @@ void checkOptionKeys(Napi::Env env, const Napi::Value& opts, const std::vector<s
 }
 
 size_t sizeArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  return static_cast<size_t>(intArg(info, index, fn, name, 0, int64_t(1) << 40));
+  return dimArg(info, index, fn, name, 0);
 }
 
 void requireDevice(Napi::Env env, const char* fn) {

@@ -25,14 +25,15 @@ namespace {
 
 constexpr int64_t kMaxIter = int64_t(1) << 31;
 
-// Problem inputs shared by the solve and its adjoint: (M, a | null, b | null, n, m, reg, ...).
+// Problem inputs shared by the solve, its adjoint and the batched solve: (M, a | null, b | null, n, m, reg, ...),
+// with a problem count B before n for the batched form (B = 1 otherwise: M [B×n×m], a [B×n], b [B×m]).
 struct ProblemArgs {
   Operand M, a, b;
-  size_t n = 0, m = 0;
+  size_t B = 1, n = 0, m = 0;
   double reg = 1;
   bool f64 = false;
 
-  static ProblemArgs parse(const Napi::CallbackInfo& info, const char* fn) {
+  static ProblemArgs parse(const Napi::CallbackInfo& info, const char* fn, bool batched = false) {
     Napi::Env env = info.Env();
     requireDevice(env, fn);
     ProblemArgs p;
@@ -40,12 +41,17 @@ struct ProblemArgs {
     p.a = operandArg(info, 1, fn, "a", true);
     p.b = operandArg(info, 2, fn, "b", true);
     p.f64 = p.M.f64;
-    p.n = sizeArg(info, 3, fn, "n");
-    p.m = sizeArg(info, 4, fn, "m");
-    requireOperand(env, p.M, p.n * p.m, p.f64, fn);
-    requireOperand(env, p.a, p.n, p.f64, fn);
-    requireOperand(env, p.b, p.m, p.f64, fn);
-    p.reg = numberArg(info, 5, fn, "reg");
+    const size_t at = batched ? 4 : 3;  // index of n
+    if (batched) {
+      p.B = sizeArg(info, 3, fn, "B");
+      if (p.B > size_t(INT32_MAX)) throwError(env, "ERR_OT_ARG", std::string(fn) + ": B is too large");
+    }
+    p.n = sizeArg(info, at, fn, "n");
+    p.m = sizeArg(info, at + 1, fn, "m");
+    requireOperand(env, p.M, p.B * p.n * p.m, p.f64, fn);
+    requireOperand(env, p.a, p.B * p.n, p.f64, fn);
+    requireOperand(env, p.b, p.B * p.m, p.f64, fn);
+    p.reg = numberArg(info, at + 2, fn, "reg");
     if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
     return p;
   }
@@ -56,8 +62,8 @@ struct ProblemArgs {
   };
   Status stageInputs(Staged& s) const {
     OT_NAPI_TRY(stage(M, s.h[0], &s.p[0]));
-    OT_NAPI_TRY(stageWeights(a, n, n ? 1.0 / double(n) : 0.0, f64, s.h[1], &s.p[1]));
-    return stageWeights(b, m, m ? 1.0 / double(m) : 0.0, f64, s.h[2], &s.p[2]);
+    OT_NAPI_TRY(stageWeights(a, B * n, n ? 1.0 / double(n) : 0.0, f64, s.h[1], &s.p[1]));
+    return stageWeights(b, B * m, m ? 1.0 / double(m) : 0.0, f64, s.h[2], &s.p[2]);
   }
 };
 
@@ -286,11 +292,9 @@ struct AdjointJob {
 template <bool Device>
 struct BatchJob {
   Keeper keeper;
-  Operand M, a, b;
-  size_t B = 0, n = 0, m = 0;
-  double reg = 1, tol = 1e-9;
+  ProblemArgs args;
+  double tol = 1e-9;
   int64_t maxIter = 1000;
-  bool f64 = false;
   cuda::BatchSolver solver = cuda::BatchSolver::LogSinkhorn;
   cuda::BatchStop stop = cuda::BatchStop::Batch;
   CancelFlag cancel;
@@ -303,21 +307,9 @@ struct BatchJob {
   static BatchJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const char* fn = name();
-    requireDevice(env, fn);
     BatchJob j;
-    j.M = operandArg(info, 0, fn, "M", false);
-    j.a = operandArg(info, 1, fn, "a", true);
-    j.b = operandArg(info, 2, fn, "b", true);
-    j.f64 = j.M.f64;
-    j.B = sizeArg(info, 3, fn, "B");
-    j.n = sizeArg(info, 4, fn, "n");
-    j.m = sizeArg(info, 5, fn, "m");
-    if (j.B > size_t(INT32_MAX)) throwError(env, "ERR_OT_ARG", std::string(fn) + ": B is too large");
-    requireOperand(env, j.M, j.B * j.n * j.m, j.f64, fn);
-    requireOperand(env, j.a, j.B * j.n, j.f64, fn);
-    requireOperand(env, j.b, j.B * j.m, j.f64, fn);
-    j.reg = numberArg(info, 6, fn, "reg");
-    if (!(j.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
+    j.args = ProblemArgs::parse(info, fn, true);
+    const ProblemArgs& a = j.args;
     j.maxIter = intArg(info, 7, fn, "maxIter", 0, INT32_MAX);
     j.tol = numberArg(info, 8, fn, "tol");
     if (!(j.tol >= 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0");
@@ -335,15 +327,16 @@ struct BatchJob {
       else throwError(env, "ERR_OT_ARG", std::string(fn) + ": option stop must be 'batch' or 'each'");
     }
     j.cancel = cancelArg(info, 11);
-    j.u = Output(env, j.B * j.n, j.f64, Device);
-    j.v = Output(env, j.B * j.m, j.f64, Device);
-    if (boolOption(env, opts, "plan", true, fn)) j.plan = Output(env, j.B * j.n * j.m, j.f64, Device);
-    for (Output* o : {&j.valueLinear, &j.entropy, &j.kl, &j.err}) *o = Output(env, j.B, j.f64, false);
+    j.u = Output(env, a.B * a.n, a.f64, Device);
+    j.v = Output(env, a.B * a.m, a.f64, Device);
+    if (boolOption(env, opts, "plan", true, fn)) j.plan = Output(env, a.B * a.n * a.m, a.f64, Device);
+    for (Output* o : {&j.valueLinear, &j.entropy, &j.kl, &j.err}) *o = Output(env, a.B, a.f64, false);
     return j;
   }
 
   template <typename T>
-  Status run(const void* pM, const void* pa, const void* pb) {
+  Status run(const ProblemArgs::Staged& s) {
+    const size_t B = args.B;
     cuda::DeviceBuffer it, conv;
     OT_NAPI_TRY(it.allocate(B, cuda::DType::Int32));
     OT_NAPI_TRY(conv.allocate(B, cuda::DType::UInt8));
@@ -357,8 +350,9 @@ struct BatchJob {
     o.err = static_cast<T*>(err.devicePtr());
     o.nIter = it.as<int32_t>();
     o.converged = conv.as<uint8_t>();
-    kernelStatus = cuda::batchSinkhornCuda(static_cast<const T*>(pM), static_cast<const T*>(pa),
-                                           static_cast<const T*>(pb), B, n, m, reg, maxIter, tol, solver, stop, cancel, o);
+    kernelStatus = cuda::batchSinkhornCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
+                                           static_cast<const T*>(s.p[2]), B, args.n, args.m, args.reg, maxIter, tol, solver,
+                                           stop, cancel, o);
     if (statusIsFailure(kernelStatus)) return kernelStatus;
     nIter.resize(B);
     converged.resize(B);
@@ -367,14 +361,11 @@ struct BatchJob {
   }
 
   Status execute() {
-    BufferPtr hM, ha, hb;
-    const void *pM, *pa, *pb;
-    OT_NAPI_TRY(stage(M, hM, &pM));
-    OT_NAPI_TRY(stageWeights(a, B * n, n ? 1.0 / double(n) : 0.0, f64, ha, &pa));
-    OT_NAPI_TRY(stageWeights(b, B * m, m ? 1.0 / double(m) : 0.0, f64, hb, &pb));
+    ProblemArgs::Staged s;
+    OT_NAPI_TRY(args.stageInputs(s));
     Output* outs[] = {&u, &v, &plan, &valueLinear, &entropy, &kl, &err};
     for (Output* o : outs) OT_NAPI_TRY(o->prepare());
-    OT_NAPI_TRY(f64 ? run<double>(pM, pa, pb) : run<float>(pM, pa, pb));
+    OT_NAPI_TRY(args.f64 ? run<double>(s) : run<float>(s));
     for (Output* o : outs) OT_NAPI_TRY(o->finish());
     return kernelStatus;
   }
@@ -400,9 +391,7 @@ struct BatchJob {
 };
 
 void initCudaSinkhorn(Napi::Env env, Napi::Object exports) {
-#define OT_EXPORT_JOB(name, Job)                                   \
-  exports.Set(name, Napi::Function::New(env, runSync<Job>, name)); \
-  exports.Set(name "Async", Napi::Function::New(env, runAsync<Job>, name "Async"));
+#define OT_EXPORT_JOB(name, Job) exportJob<Job>(env, exports, name);
   OT_CUDA_SINKHORN_EXPORTS(OT_EXPORT_JOB)
 #undef OT_EXPORT_JOB
 }
