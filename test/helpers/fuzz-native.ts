@@ -133,7 +133,7 @@ function batchHead(g: Gen, m: Mode): unknown[] {
   const w = (l: number): unknown => {
     if (chance(g, 0.4)) return null;
     if (chance(g, 0.2)) return rawArray(g, len(g, B * l), m, { f64, nonNegative: true });
-    return (f64 ? Float64Array : Float32Array).from({ length: B * l }, () => 1 / l);
+    return (f64 ? new Float64Array(B * l) : new Float32Array(B * l)).fill(1 / l);
   };
   return [rawArray(g, len(g, B * n * k), m, { f64, nonNegative: chance(g, 0.7) }), w(n), w(k), B, n, k, choice(g, [1e-3, 0.05, 1], [0])];
 }

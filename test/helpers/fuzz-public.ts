@@ -324,14 +324,38 @@ function datasetCase(g: Gen): FuzzCase {
         options(g, { nz: (g) => pick(g, 0.5, -1, 'x'), theta: (g) => pick(g, 0.1, NaN), p: (g) => pick(g, 0.5, 2), seed: (g) => pick(g, 0, 1, -1, 1.5) }) as object);
     }
     if (fn === 'make1DGauss') return ot.datasets.make1DGauss(n as number, pick(g, 0, 2, -1, 1e300) as number, pick(g, 1, 0, -1, NaN) as number);
-    return ot.datasets.make2DSamplesGauss(n as number, pick(g, [0, 0], [0], 'x', 1) as number[], pick(g, [[1, 0], [0, 1]], 1, -1, [[1]]) as number[][],
+    return ot.datasets.make2DSamplesGauss(n as number, pick(g, [0, 0], [0], 'x', 1) as unknown as number[], pick(g, [[1, 0], [0, 1]], 1, -1, [[1]]) as unknown as number[][],
       options(g, { seed: (g) => pick(g, 0, 1, -1) }) as object);
   };
   return { label: `datasets.${fn}`, finite: true, run, inputs: [n] };
 }
 
+/** Small utilities: seeds, timers, introspection, and gradients set by hand before an optimiser step. */
+function miscCase(g: Gen): FuzzCase {
+  const junk = (): unknown => pick(g, undefined, null, 'x', -1, 1.5, NaN, 2 ** 40, {}, [], true);
+  const fn = pick(g, 'manualSeed', 'tic', 'toc', 'toq', 'backend', 'handGrad', 'requiresGrad_');
+  const arg = junk();
+  const run = (): unknown => {
+    switch (fn) {
+      case 'manualSeed': return ot.manualSeed(arg as number);
+      case 'tic': return ot.tic();
+      case 'toc': return ot.toc(chance(g, 0.5) ? 'took {} s' : (arg as string));
+      case 'toq': return ot.toq();
+      case 'backend': return (ot.backend as (x: unknown) => unknown)(arg);
+      case 'requiresGrad_': return ot.rand([2]).requiresGrad_(arg as boolean);
+      default: {
+        const p = ot.rand([3], { requiresGrad: true });
+        p.grad = ot.ones([pick(g, 2, 3, 4)]);
+        new ot.optim.SGD([p], { lr: 0.1 }).step();
+        return p;
+      }
+    }
+  };
+  return { label: `misc.${fn}`, finite: true, run, inputs: [arg] };
+}
+
 /** Every public-API case kind with its weight (heavier where the native boundary is crossed). */
 export const PUBLIC_CASES: readonly [number, (g: Gen) => FuzzCase][] = [
   [4, distCase], [6, solveCase], [4, dualCase], [4, solveBatchCase], [3, distBatchCase],
-  [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase],
+  [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase],
 ];

@@ -19,20 +19,20 @@ export type Mode = 'clean' | 'extreme' | 'wild';
 export function uniform(g: Gen, lo: number, hi: number): number {
   return g(() => fc.noBias(fc.integer({ min: lo, max: hi })));
 }
-export function pick<T>(g: Gen, ...xs: readonly T[]): T {
-  return xs[uniform(g, 0, xs.length - 1)]!;
+export function pick<const T extends readonly unknown[]>(g: Gen, ...xs: T): T[number] {
+  return xs[uniform(g, 0, xs.length - 1)];
 }
 export function chance(g: Gen, p: number): boolean {
   return uniform(g, 0, 9999) < p * 10000;
 }
 
 /** Mostly one of `valid`, sometimes (pBad) one of `invalid`. */
-export function choice<T>(g: Gen, valid: readonly T[], invalid: readonly T[], pBad = 0.05): T {
+export function choice<V, I>(g: Gen, valid: readonly V[], invalid: readonly I[], pBad = 0.05): V | I {
   return invalid.length > 0 && chance(g, pBad) ? pick(g, ...invalid) : pick(g, ...valid);
 }
 
 export function mode(g: Gen): Mode {
-  return pick<Mode>(g, 'clean', 'clean', 'extreme', 'wild');
+  return pick(g, 'clean', 'clean', 'extreme', 'wild');
 }
 
 export function value(g: Gen, m: Mode, nonNegative = false): number {
@@ -66,7 +66,8 @@ export type BadKind = 'i32' | 'u8' | 'array' | 'object' | 'undefined' | 'null' |
 export function floatStorage(kind: FloatKind, vals: readonly number[], f64 = kind !== 'f32'): Float32Array | Float64Array {
   const Ctor = f64 ? Float64Array : Float32Array;
   if (kind === 'sab') {
-    const a = new Ctor(new SharedArrayBuffer(Math.max(1, vals.length) * Ctor.BYTES_PER_ELEMENT), 0, vals.length);
+    const sab = new SharedArrayBuffer(Math.max(1, vals.length) * Ctor.BYTES_PER_ELEMENT) as unknown as ArrayBuffer;
+    const a = new Ctor(sab, 0, vals.length);
     a.set(vals);
     return a;
   }
@@ -95,7 +96,7 @@ export function badValue(kind: BadKind, vals: readonly number[]): unknown {
 export function rawArray(g: Gen, len: number, m: Mode, opts: { f64?: boolean; nonNegative?: boolean; badRate?: number } = {}): unknown {
   const vals = values(g, len, m, opts.nonNegative);
   if (chance(g, opts.badRate ?? 0.03)) {
-    return badValue(pick<BadKind>(g, 'i32', 'u8', 'array', 'object', 'undefined', 'null', 'number', 'string'), vals);
+    return badValue(pick(g, 'i32', 'u8', 'array', 'object', 'undefined', 'null', 'number', 'string'), vals);
   }
   const kind = pick(g, 'plain', 'plain', 'plain', 'sab', 'offset');
   const f64 = opts.f64 ?? chance(g, 0.5);
@@ -106,8 +107,8 @@ export function rawArray(g: Gen, len: number, m: Mode, opts: { f64?: boolean; no
 export function tensorArg(g: Gen, shape: readonly number[], m: Mode, opts: { nonNegative?: boolean; badRate?: number; grad?: boolean } = {}): unknown {
   const len = shape.reduce((p, s) => p * s, 1);
   const vals = values(g, len, m, opts.nonNegative);
-  if (chance(g, opts.badRate ?? 0.04)) return badValue(pick<BadKind>(g, 'i32', 'array', 'object', 'undefined', 'null', 'number', 'string'), vals);
-  const dtype = pick<ot.DType>(g, 'float64', 'float32');
+  if (chance(g, opts.badRate ?? 0.04)) return badValue(pick(g, 'i32', 'array', 'object', 'undefined', 'null', 'number', 'string'), vals);
+  const dtype = pick(g, 'float64', 'float32');
   const storage = pick(g, 'plain', 'plain', 'plain', 'plain', 'sab', 'offset');
   const data = floatStorage(storage === 'plain' ? (dtype === 'float64' ? 'f64' : 'f32') : (storage as FloatKind), vals, dtype === 'float64');
   const t = new ot.Tensor(data, shape);
