@@ -1,12 +1,16 @@
 // Thread teams for kernels: a fixed team of workers with a spinning barrier (for iterative solvers
-// that synchronise thousands of times per call) and a simple static parallel_for.
+// that synchronise thousands of times per call), a simple static parallel_for, and a dynamic
+// one-item-at-a-time loop (forEachItem) whose first failure stops the team.
 #pragma once
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <new>
 #include <thread>
 #include <vector>
+
+#include "common/status.h"
 
 namespace ot {
 
@@ -75,6 +79,49 @@ inline void parallelFor(size_t n, double workPerItem, const std::function<void(s
     Range r = splitRange(n, tid, nt);
     if (r.begin < r.end) body(r.begin, r.end);
   });
+}
+
+// The first failure reported by a team's workers; later ones are dropped, so the result does not
+// depend on which thread lost the race.
+class FirstFailure {
+ public:
+  void fail(Status s) {
+    Status ok = Status::Ok;
+    s_.compare_exchange_strong(ok, s);
+  }
+  bool failed() const { return s_.load() != Status::Ok; }
+  Status status() const { return s_.load(); }
+
+ private:
+  std::atomic<Status> s_{Status::Ok};
+};
+
+// Hands items [0, count) to a team of `nthreads`, one at a time (items such as the problems of a batch
+// differ in cost). Each worker makes its own state once (state = makeState(): scratch buffers), then
+// runs body(state, item) -> Status until the items run out or a worker failed. Returns the first
+// failure: a body's status, Aborted when `cancel` is raised between items, OutOfMemory when makeState
+// or body throws std::bad_alloc (no exception leaves a worker).
+template <class MakeState, class Body>
+Status forEachItem(size_t count, int nthreads, CancelFlag cancel, MakeState makeState, Body body) {
+  std::atomic<size_t> next{0};
+  FirstFailure failure;
+  runTeam(nthreads, [&](int, int) {
+    try {
+      auto state = makeState();
+      for (size_t k = next.fetch_add(1); k < count; k = next.fetch_add(1)) {
+        if (failure.failed()) return;
+        if (cancel.raised()) {
+          failure.fail(Status::Aborted);
+          return;
+        }
+        const Status st = body(state, k);
+        if (st != Status::Ok) failure.fail(st);
+      }
+    } catch (const std::bad_alloc&) {
+      failure.fail(Status::OutOfMemory);
+    }
+  });
+  return failure.status();
 }
 
 }  // namespace ot

@@ -5,10 +5,8 @@
 #include "cpu/batch_dist.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
-#include <new>
 #include <vector>
 
 #include "common/parallel.h"
@@ -40,32 +38,10 @@ constexpr double kKlEps = 1e-10;  // POT's dist_kl_batch eps
 // too small to use threads by itself, else one problem at a time (the kernels then thread inside).
 template <typename T, class Body>
 Status forProblems(size_t B, double workPerProblem, CancelFlag cancel, Body body) {
-  std::atomic<size_t> next{0};
-  std::atomic<Status> failed{Status::Ok};
   const bool wholeProblems = teamSizeFor(workPerProblem) == 1;
   int nt = wholeProblems ? std::min<int>(teamSizeFor(workPerProblem * static_cast<double>(B)), static_cast<int>(B)) : 1;
-  runTeam(nt, [&](int, int) {
-    try {
-      std::vector<T> scratch;
-      for (size_t b = next.fetch_add(1); b < B; b = next.fetch_add(1)) {
-        if (failed.load() != Status::Ok) return;
-        if (cancel.raised()) {
-          Status ok = Status::Ok;
-          failed.compare_exchange_strong(ok, Status::Aborted);
-          return;
-        }
-        Status st = body(b, scratch);
-        if (st != Status::Ok) {
-          Status ok = Status::Ok;
-          failed.compare_exchange_strong(ok, st);
-        }
-      }
-    } catch (const std::bad_alloc&) {
-      Status ok = Status::Ok;
-      failed.compare_exchange_strong(ok, Status::OutOfMemory);
-    }
-  });
-  return failed.load();
+  return forEachItem(B, nt, cancel, [] { return std::vector<T>(); },
+                     [&](std::vector<T>& scratch, size_t b) { return body(b, scratch); });
 }
 
 Metric singleMetric(BatchMetric metric) {

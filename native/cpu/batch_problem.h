@@ -2,11 +2,11 @@
 // thread's scratch, the iterations and checks of one problem at a time, and its plan, values and status.
 #pragma once
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "common/parallel.h"
 #include "cpu/batch_log_absorbed.h"
 #include "cpu/batch_sinkhorn.h"
 #include "cpu/batch_sinkhorn_ops.h"
@@ -26,16 +26,13 @@ struct BatchState {
   CancelFlag cancel;
   std::vector<int64_t> done, okAt, finishedAt;  // iterations run; converged checkpoint or -1; done when finished
   std::vector<uint8_t> dead;                    // a non-finite marginal error was seen
-  std::atomic<Status> failed{Status::Ok};
+  FirstFailure failure;
 
   BatchState(const T* M_, const T* a_, const T* b_, const BatchSinkhornParams& p_, BatchSinkhornOut<T>& out_,
              CancelFlag cancel_)
       : M(M_), a(a_), b(b_), p(p_), out(out_), cancel(cancel_), done(p_.B, 0), okAt(p_.B, -1), finishedAt(p_.B, -1),
         dead(p_.B, 0) {}
-  void fail(Status s) {
-    Status ok = Status::Ok;
-    failed.compare_exchange_strong(ok, s);
-  }
+  void fail(Status s) { failure.fail(s); }
 };
 
 // One thread's runner: its scratch (kernel, vectors, absorbed kernel) and the per-problem steps.

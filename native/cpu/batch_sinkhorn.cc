@@ -56,9 +56,9 @@ class ForwardSolver {
         // always under 'problem'; under 'batch' when it reached the latest stop known. The final pass
         // (re)does the others.
         const bool final = !batchRule || round > 0 || reached >= known_.load();
-        if (final && p_.record == BatchRecord::None && s_.failed == Status::Ok) r.finish(pb, true);
+        if (final && p_.record == BatchRecord::None && !s_.failure.failed()) r.finish(pb, true);
       });
-      if (s_.failed != Status::Ok) return s_.failed.load();
+      if (s_.failure.failed()) return s_.failure.status();
       if (!batchRule) break;
       // The batch can stop no earlier than the latest first-converged checkpoint; a problem that never
       // converges (or diverged: POT's NaN error never passes `err < tol`) keeps everyone to max_iter.
@@ -79,7 +79,7 @@ class ForwardSolver {
     for (size_t pb = 0; pb < B; ++pb)
       if (s_.finishedAt[pb] != s_.done[pb]) rest.push_back(pb);
     forEach(rest, [&](ProblemRunner<T>& r, size_t pb) { r.finish(pb, false); });
-    if (s_.failed != Status::Ok) return s_.failed.load();
+    if (s_.failure.failed()) return s_.failure.status();
     Status overall = Status::Ok;
     for (size_t pb = 0; pb < B; ++pb) {
       Status st = static_cast<Status>(out_.status[pb]);
@@ -105,7 +105,7 @@ class ForwardSolver {
       try {
         const size_t step = static_cast<size_t>(nt);
         ProblemRunner<T> runner(s_);
-        for (size_t k = next.fetch_add(1); k < list.size() && s_.failed == Status::Ok; k = next.fetch_add(1)) {
+        for (size_t k = next.fetch_add(1); k < list.size() && !s_.failure.failed(); k = next.fetch_add(1)) {
           // This thread's next problem is probably nt items on: start streaming its costs into L2 now.
           if (k + step < list.size()) runner.prefetch(list[k + step]);
           body(runner, list[k]);

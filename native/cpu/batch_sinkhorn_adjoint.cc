@@ -1,10 +1,9 @@
 // Reverse-mode adjoint of the batched Sinkhorn iterations (what POT's grad='autodiff' gets from torch by
 // keeping every iterate): walks the recorded per-iteration vectors backwards, recomputing each softmax
 // (log solver) or mat-vec (scaling solver) from K instead of storing n×m matrices per iteration.
-#include <atomic>
 #include <cmath>
 #include <limits>
-#include <new>
+#include <utility>
 
 #include "common/parallel.h"
 #include "cpu/batch_sinkhorn.h"
@@ -30,29 +29,13 @@ class Adjoint {
         gb_(gb), cancel_(cancel) {}
 
   Status run() {
-    std::atomic<size_t> next{0};
-    std::atomic<Status> failed{Status::Ok};
     const size_t B = p_.B;
     double work = static_cast<double>(B) * p_.n * p_.m * 40.0;
     int nt = std::min<int>(teamSizeFor(work), static_cast<int>(B));
-    runTeam(nt, [&](int, int) {
-      try {
-        Workspace<T> w(p_.n, p_.m, true);
-        AdjointVectors<T> s(p_.n, p_.m);
-        for (size_t pb = next.fetch_add(1); pb < B; pb = next.fetch_add(1)) {
-          if (failed.load() != Status::Ok) return;
-          Status st = problem(w, s, pb);
-          if (st != Status::Ok) {
-            Status ok = Status::Ok;
-            failed.compare_exchange_strong(ok, st);
-          }
-        }
-      } catch (const std::bad_alloc&) {
-        Status ok = Status::Ok;
-        failed.compare_exchange_strong(ok, Status::OutOfMemory);
-      }
-    });
-    return failed.load();
+    // Cancellation is polled inside problem() (every 10 steps), not between problems.
+    auto scratch = [&] { return std::make_pair(Workspace<T>(p_.n, p_.m, true), AdjointVectors<T>(p_.n, p_.m)); };
+    return forEachItem(B, nt, CancelFlag{}, scratch,
+                       [&](auto& s, size_t pb) { return problem(s.first, s.second, pb); });
   }
 
  private:
