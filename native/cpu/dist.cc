@@ -101,13 +101,9 @@ void forwardTile(const Op& op, const T* x, const T* yP, size_t m, size_t d, size
   for (size_t jb = j0; jb < j1; jb += kCols) {
     const size_t je = std::min(j1, jb + kCols);
     for (size_t i = i0; i < i1; i += R) {
-      if (cancel.raised()) {
-        aborted.store(true, std::memory_order_relaxed);
-        return;
-      }
+      if (tiles::stopRequested(cancel, aborted)) return;
       const size_t rows = std::min(R, i1 - i);
-      // Missing rows of a last, partial tile repeat row i; their results are discarded.
-      for (size_t r = 0; r < R; ++r) xr[r] = x + (i + (r < rows ? r : 0)) * d;
+      tiles::tileRows(x, i, rows, d, xr);
       for (size_t j = jb; j < je; j += C) {
         forwardMicro(op, xr, yP + (j / C) * d * C, d, acc);
         const size_t cols = std::min(C, je - j);

@@ -17,6 +17,8 @@ using tiles::kPanel;
 using tiles::panelCount;
 using tiles::powInt;
 using tiles::sgn;
+using tiles::stopRequested;
+using tiles::tileRows;
 
 // Both gradients have one shape. For each "target" sample t (a row of x for dL/dx, of y for dL/dy):
 //   g_t[k] = Σ_s c(s,t) · φ(source_s[k], target_t[k]; σ(s,t)),  s running over the other set,
@@ -192,10 +194,7 @@ void gradPass(const Op& op, const T* src, const T* tgtP, const T* G, const T* M,
   for (size_t tb = t0; tb < t1; tb += kTgtBlock) {
     const size_t tw = std::min(kTgtBlock, t1 - tb);
     for (size_t sb = 0; sb < a.nSources; sb += kSrcBlock) {
-      if (cancel.raised() || aborted.load(std::memory_order_relaxed)) {
-        aborted.store(true, std::memory_order_relaxed);
-        return;
-      }
+      if (stopRequested(cancel, aborted)) return;
       const size_t sw = std::min(kSrcBlock, a.nSources - sb);
       buildCoefficients<T, Op, TargetsX>(op, G, M, a, tb, tw, sb, sw, coef, scale, selfT);
       for (size_t t = tb; t < tb + tw; t += C) {
@@ -313,12 +312,9 @@ void chebyshevScatter(const T* x, const T* yP, const T* G, size_t m, size_t d, s
   T code[R][C];
   const T* xr[R];
   for (size_t i = i0; i < i1; i += R) {
-    if (cancel.raised()) {
-      aborted.store(true, std::memory_order_relaxed);
-      return;
-    }
+    if (stopRequested(cancel, aborted)) return;
     const size_t rows = std::min(R, i1 - i);
-    for (size_t r = 0; r < R; ++r) xr[r] = x + (i + (r < rows ? r : 0)) * d;
+    tileRows(x, i, rows, d, xr);
     for (size_t j = j0; j < j1; j += C) {
       argmaxMicro(xr, yP + (j / C) * d * C, d, code);
       const size_t cols = std::min(C, j1 - j);

@@ -1,9 +1,13 @@
 // Internal helpers shared by the cost-matrix forward (dist.cc) and backward (dist_backward.cc):
-// the packed-panel layout of the samples and small branch-free scalar functions.
+// the packed-panel layout of the samples, register-tile rows, cancellation checks and small
+// branch-free scalar functions.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
+
+#include "common/status.h"
 
 // Keeps a micro-kernel out of line where inlining it makes GCC give up on vectorising it.
 #if defined(__GNUC__)
@@ -30,6 +34,21 @@ void packPanels(const T* z, size_t rows, size_t d, T* zP) {
   std::fill(zP, zP + panelCount(rows, C) * C * d, T(0));
   for (size_t s = 0; s < rows; ++s)
     for (size_t k = 0; k < d; ++k) zP[(s / C) * d * C + k * C + s % C] = z[s * d + k];
+}
+
+// Row pointers of an R-row register tile starting at row i of z [.., d]. Rows past `rows` (a last,
+// partial tile) repeat row i: the micro-kernel still runs all R, and their results are discarded.
+template <size_t R, typename T>
+inline void tileRows(const T* z, size_t i, size_t rows, size_t d, const T* (&zr)[R]) {
+  for (size_t r = 0; r < R; ++r) zr[r] = z + (i + (r < rows ? r : 0)) * d;
+}
+
+// Whether a worker should stop: the caller raised `cancel`, or another worker of the call already
+// stopped. Records the stop in `aborted`, which the call turns into Status::Aborted.
+inline bool stopRequested(CancelFlag cancel, std::atomic<bool>& aborted) {
+  if (!cancel.raised() && !aborted.load(std::memory_order_relaxed)) return false;
+  aborted.store(true, std::memory_order_relaxed);
+  return true;
 }
 
 template <typename T>
