@@ -29,7 +29,31 @@ struct alignas(64) Slot {
   double lin = 0;
   int bad = 0;         // a zero or non-finite sum: the scaling path cannot continue
   int absorb = 0;      // a scaling left [e^-absorb, e^absorb]
+
+  // One scaling-domain update w / r of a potential whose weight w > 0: a zero or non-finite r is bad,
+  // a result outside [lo, hi] asks for absorption.
+  double scalingStep(double w, double r, double lo, double hi) {
+    if (!(r > 0 && r < std::numeric_limits<double>::infinity())) bad = 1;
+    const double x = w / r;
+    if (!(x <= hi && x >= lo)) absorb = 1;
+    return x;
+  }
+  // One log-domain update log w - lse of a potential whose weight w > 0 (previously `old`): a
+  // non-finite lse is bad; the move is folded into `delta`.
+  double logStep(double logw, double lse, double old, double& delta) {
+    if (!std::isfinite(lse)) bad = 1;
+    const double x = logw - lse;
+    delta = std::max(delta, std::fabs(x - old));
+    return x;
+  }
 };
+
+// A history row from scaling-domain iterates [b, e): log of the scalings plus the kernel's base offsets.
+inline void recordScalings(const double* scalings, const double* base, double* hist, size_t b, size_t e) {
+  if (e <= b) return;
+  logArray(scalings + b, hist + b, e - b);
+  for (size_t k = b; k < e; ++k) hist[k] += base[k];
+}
 
 enum class Mode { Log, Scaling };
 
@@ -145,20 +169,10 @@ class Forward {
       double sum = 0;
       for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
       if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
-      double vn = 0;
-      if (p_.b[j] > 0) {
-        if (!(sum > 0 && sum < kInf)) s.bad = 1;
-        vn = p_.b[j] / sum;
-        if (!(vn <= hi && vn >= lo)) s.absorb = 1;
-      }
-      Vn[j] = vn;
+      Vn[j] = p_.b[j] > 0 ? s.scalingStep(p_.b[j], sum, lo, hi) : 0.0;
     }
     s.err = err;
-    if (recording() && l.cols.end > l.cols.begin) {
-      double* hv = histV(k);
-      logArray(Vn + l.cols.begin, hv + l.cols.begin, l.cols.end - l.cols.begin);
-      for (size_t j = l.cols.begin; j < l.cols.end; ++j) hv[j] += beta_[j];
-    }
+    if (recording()) recordScalings(Vn, beta_.data(), histV(k), l.cols.begin, l.cols.end);
   }
   void updateColumnsLog(const Local& l, bool check, double* histOut) {
     Slot& s = colSlot_[l.tid];
@@ -179,12 +193,7 @@ class Forward {
         double e = std::exp(v[j] + lse) - p_.b[j];
         err += e * e;
       }
-      double x = -kInf;
-      if (p_.b[j] > 0) {
-        if (!std::isfinite(lse)) s.bad = 1;
-        x = logb_[j] - lse;
-        delta = std::max(delta, std::fabs(x - v[j]));
-      }
+      const double x = p_.b[j] > 0 ? s.logStep(logb_[j], lse, v[j], delta) : -kInf;
       vn[j] = x;
       if (histOut) histOut[j] = x;
     }
@@ -205,22 +214,12 @@ class Forward {
     for (size_t i0 = l.rows.begin; i0 < l.rows.end; i0 += kGroup) {
       const size_t cnt = std::min(kGroup, l.rows.end - i0);
       for (size_t i = i0; i < i0 + cnt; ++i) {
-        double r = dotRow(Kt_.data() + i * m_, V, m_);
-        double un = 0;
-        if (p_.a[i] > 0) {
-          if (!(r > 0 && r < kInf)) s.bad = 1;
-          un = p_.a[i] / r;
-          if (!(un <= hi && un >= lo)) s.absorb = 1;
-        }
-        U_[i] = un;
+        const double r = dotRow(Kt_.data() + i * m_, V, m_);
+        U_[i] = p_.a[i] > 0 ? s.scalingStep(p_.a[i], r, lo, hi) : 0.0;
       }
       accumulateColumns(l.Pt, Kt_.data() + i0 * m_, m_, U_.data() + i0, cnt, m_);
     }
-    if (recording() && l.rows.end > l.rows.begin) {
-      double* hu = histU(k);
-      logArray(U_.data() + l.rows.begin, hu + l.rows.begin, l.rows.end - l.rows.begin);
-      for (size_t i = l.rows.begin; i < l.rows.end; ++i) hu[i] += alpha_[i];
-    }
+    if (recording()) recordScalings(U_.data(), alpha_.data(), histU(k), l.rows.begin, l.rows.end);
   }
   void updateRowsLog(const Local& l, double* histOut) {
     Slot& s = rowSlot_[l.tid];
@@ -228,13 +227,8 @@ class Forward {
     double delta = 0;
     s.bad = s.absorb = 0;
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
-      double un = -kInf;
-      if (p_.a[i] > 0) {
-        double lse = rowLogSumExp(p_.M + i * m_, c_, v, m_);
-        if (!std::isfinite(lse)) s.bad = 1;
-        un = loga_[i] - lse;
-        delta = std::max(delta, std::fabs(un - u_[i]));
-      }
+      // The row's LSE is the expensive part: only rows with weight need it.
+      const double un = p_.a[i] > 0 ? s.logStep(loga_[i], rowLogSumExp(p_.M + i * m_, c_, v, m_), u_[i], delta) : -kInf;
       u_[i] = un;
       if (histOut) histOut[i] = un;
     }
