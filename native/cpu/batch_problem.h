@@ -80,29 +80,22 @@ class ProblemRunner {
   }
 
   // lse[i] = LSE_j(K_ij + v_j) (into w.lseU), single-pass when the previous one is a usable shift.
-  void lseOfU(Workspace<T>& w, const T* v) {
-    const size_t n = p_.n, m = p_.m;
-    T* t = w.tmp.data();
-    if (w.haveLseU) w.tally(3, 1);
-    if (!(w.haveLseU && columnLseShifted(w.Kt.data(), v, m, n, w.lseU.data(), w.acc.data(), t))) {
-      columnLse(w.Kt.data(), v, m, n, w.mx.data(), w.acc.data(), t);
-      w.tally(5, 1);
-    }
-    std::copy(t, t + n, w.lseU.data());
-    w.haveLseU = true;
-  }
+  void lseOfU(Workspace<T>& w, const T* v) { columnLseInto(w, w.Kt.data(), v, p_.m, p_.n, w.lseU.data(), w.haveLseU); }
 
   // lse[j] = LSE_i(K_ij + u_i) (into w.lseV).
-  void lseOfV(Workspace<T>& w, const T* u) {
-    const size_t n = p_.n, m = p_.m;
+  void lseOfV(Workspace<T>& w, const T* u) { columnLseInto(w, w.K.data(), u, p_.n, p_.m, w.lseV.data(), w.haveLseV); }
+
+  // lse[c] = LSE_r(A_rc + x_r) over the rows of A [rows × cols], into `lse`; the previous lse (when
+  // `have`) is tried first as the shift of a single pass.
+  void columnLseInto(Workspace<T>& w, const T* A, const T* x, size_t rows, size_t cols, T* lse, bool& have) {
     T* t = w.tmp.data();
-    if (w.haveLseV) w.tally(3, 1);
-    if (!(w.haveLseV && columnLseShifted(w.K.data(), u, n, m, w.lseV.data(), w.acc.data(), t))) {
-      columnLse(w.K.data(), u, n, m, w.mx.data(), w.acc.data(), t);
+    if (have) w.tally(3, 1);
+    if (!(have && columnLseShifted(A, x, rows, cols, lse, w.acc.data(), t))) {
+      columnLse(A, x, rows, cols, w.mx.data(), w.acc.data(), t);
       w.tally(5, 1);
     }
-    std::copy(t, t + m, w.lseV.data());
-    w.haveLseV = true;
+    std::copy(t, t + cols, lse);
+    have = true;
   }
 
   // One Sinkhorn iteration (u then v update), appended to the trace when recording. `uLseReady`: the

@@ -57,6 +57,17 @@ struct Ctx {
   T reg, invReg, inv2Reg, p;
 };
 
+// Consecutive slices of one allocation (so a call's buffers cost one allocator round trip).
+template <typename T>
+struct Slicer {
+  T* p;
+  T* take(size_t len) {
+    T* q = p;
+    p += len;
+    return q;
+  }
+};
+
 // One thread's tile buffers and column accumulators (views into a Workspace arena).
 template <typename T>
 struct Scratch {
@@ -82,24 +93,19 @@ struct Workspace {
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
-    T* p = arena.data();
-    auto take = [&p](size_t len) {
-      T* q = p;
-      p += len;
-      return q;
-    };
+    Slicer<T> slices{arena.data()};
     for (int t = 0; t < nt; ++t) {
       Scratch<T>& s = team[t];
-      s.D = take(kTile);
-      s.wa = take(kTile);
-      s.wf = take(kTile);
-      s.aw = take(kTile);
-      s.Q = take(kTile);
-      s.g = take(kTile);
-      s.arg = take(kTile);
-      s.colP = wantV ? take(m) : nullptr;
-      s.colW = wantWt ? take(m) : nullptr;
-      s.colX = wantX ? take(d * m) : nullptr;
+      s.D = slices.take(kTile);
+      s.wa = slices.take(kTile);
+      s.wf = slices.take(kTile);
+      s.aw = slices.take(kTile);
+      s.Q = slices.take(kTile);
+      s.g = slices.take(kTile);
+      s.arg = slices.take(kTile);
+      s.colP = wantV ? slices.take(m) : nullptr;
+      s.colW = wantWt ? slices.take(m) : nullptr;
+      s.colX = wantX ? slices.take(d * m) : nullptr;
       s.rowX = rowSums.data() + static_cast<size_t>(t) * d;
       s.loss = 0;
     }
@@ -366,25 +372,20 @@ struct Prepared {
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
-    T* p = store.data();
-    auto take = [&p](size_t len) {
-      T* q = p;
-      p += len;
-      return q;
-    };
+    Slicer<T> slices{store.data()};
     const T* ws = pb.ws;
     const T* wt = pb.wt;
     if (!ws) {
-      T* w = take(pb.n);
+      T* w = slices.take(pb.n);
       std::fill(w, w + pb.n, static_cast<T>(1.0 / static_cast<double>(pb.n)));
       ws = w;
     }
     if (!wt) {
-      T* w = take(pb.m);
+      T* w = slices.take(pb.m);
       std::fill(w, w + pb.m, static_cast<T>(1.0 / static_cast<double>(pb.m)));
       wt = w;
     }
-    T* xtT = take(pb.m * pb.d);
+    T* xtT = slices.take(pb.m * pb.d);
     for (size_t j = 0; j < pb.m; ++j)
       for (size_t k = 0; k < pb.d; ++k) xtT[k * pb.m + j] = pb.xt[j * pb.d + k];
     T* invNs = nullptr;
@@ -397,8 +398,8 @@ struct Prepared {
           out[r] = static_cast<T>(1.0 / std::sqrt(q));
         }
       };
-      invNs = take(pb.n);
-      invNt = take(pb.m);
+      invNs = slices.take(pb.n);
+      invNt = slices.take(pb.m);
       norms(pb.xs, pb.n, invNs);
       norms(pb.xt, pb.m, invNt);
     }
