@@ -48,67 +48,89 @@ inline double doubleOf(int64_t i) {
   return x;
 }
 
-// The double exp core, shared by the scalar and the vector form (V is double or an eight-lane vector of
-// doubles): Cody–Waite reduction x = k·ln2 + r, |r| <= ln2/2, and e^r by a degree-11 Chebyshev fit (0.7 ulp
-// on the reduced range; as accurate as a degree-13 Taylor series and two multiply-adds cheaper). Returns
-// e^r; t holds k in its low mantissa bits (adding 1.5·2^52 rounds x/ln2 without a float->int conversion).
-constexpr double kExpShifter = 6755399441055744.0;
-template <typename V>
+// The exp core per precision: Cody–Waite reduction x = k·ln2 + r, |r| <= ln2/2 (ln2 split so that
+// k·ln2Hi is exact), e^r by a polynomial, and the exponent layout that builds 2^k. Adding the shifter
+// 1.5·2^mantissa rounds x/ln2 to k in the low mantissa bits of t, without a float->int conversion.
+template <typename F>
+struct ExpCore;
+
+// double: a degree-11 Chebyshev fit (0.7 ulp on the reduced range; as accurate as a degree-13 Taylor
+// series and two multiply-adds cheaper). V is double or an eight-lane vector of doubles (sk::exp8).
+template <>
+struct ExpCore<double> {
+  using Bits = uint64_t;
+  static constexpr int kMantissa = 52, kBias = 1023;
+  static constexpr double kShifter = 6755399441055744.0, kLog2e = 1.4426950408889634;
+  static constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  static constexpr double kLo = -708.3964185322641, kHi = 709.782712893384;  // ln of the smallest normal / largest finite
+  template <typename V>
+  static V poly(V r) {
+    V p = r * 2.5110037605963777e-08 + 2.763263963904103e-07;
+    p = p * r + 2.755724091857897e-06;
+    p = p * r + 2.4801485482328494e-05;
+    p = p * r + 0.00019841269890047113;
+    p = p * r + 0.0013888888952314775;
+    p = p * r + 0.008333333333319601;
+    p = p * r + 0.0416666666664881;
+    p = p * r + 0.1666666666666668;
+    p = p * r + 0.5000000000000019;
+    p = p * r + 1.0;
+    return p * r + 1.0;
+  }
+};
+
+// float, computed in float: a degree-7 Taylor polynomial (about 1 ulp; it rounds correctly more often
+// than Cephes' degree-6 minimax at equal cost).
+template <>
+struct ExpCore<float> {
+  using Bits = uint32_t;
+  static constexpr int kMantissa = 23, kBias = 127;
+  static constexpr float kShifter = 12582912.0f, kLog2e = 1.44269504088896341f;
+  static constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  static constexpr float kLo = -87.33654022216797f, kHi = 88.72283935546875f;
+  template <typename V>
+  static V poly(V r) {
+    V p = r * (1.0f / 5040.0f) + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    return p * r + 1.0f;
+  }
+};
+
+// e^r after the reduction of x (F's precision; V is F or a vector of F). t holds k in its low bits.
+template <typename F, typename V>
 inline V expReduced(V x, V& t) {
-  t = x * 1.4426950408889634 + kExpShifter;
-  const V k = t - kExpShifter;
-  V r = x - k * 6.93147180369123816490e-01;
-  r = r - k * 1.90821492927058770002e-10;
-  V p = r * 2.5110037605963777e-08 + 2.763263963904103e-07;
-  p = p * r + 2.755724091857897e-06;
-  p = p * r + 2.4801485482328494e-05;
-  p = p * r + 0.00019841269890047113;
-  p = p * r + 0.0013888888952314775;
-  p = p * r + 0.008333333333319601;
-  p = p * r + 0.0416666666664881;
-  p = p * r + 0.1666666666666668;
-  p = p * r + 0.5000000000000019;
-  p = p * r + 1.0;
-  return p * r + 1.0;
+  using C = ExpCore<F>;
+  t = x * C::kLog2e + C::kShifter;
+  const V k = t - C::kShifter;
+  V r = x - k * C::kLn2Hi;
+  r = r - k * C::kLn2Lo;
+  return C::poly(r);
 }
 }  // namespace detail
 
-// exp(x) for the vectorised loops. Results below the smallest normal number flush to 0 and those above
-// about 9e307 (x > 709.09, where 2^k reaches 2^1024) come out +inf; NaN stays NaN. No clamp: out-of-range
-// lanes compute garbage that the two final selects discard, which is cheaper than clamping the input.
-inline double fastExp(double x) {
+// exp(x) for the vectorised loops (F = float or double). Results below the smallest normal number flush
+// to 0; those from 2^(bias+1)·0.707 on (x > 709.09 in double, 88.38 in float, where 2^k reaches the
+// infinity exponent) come out +inf; NaN stays NaN. No clamp: out-of-range lanes compute garbage that the
+// two final selects discard, which is cheaper than clamping the input.
+template <typename F>
+inline F fastExp(F x) {
   using namespace detail;
-  double t;
-  const double p = expReduced(x, t);
-  // Shifting t's bits left by 52 keeps k mod 2^12 (unsigned: any pattern may appear out of range).
-  const uint64_t bits = (static_cast<uint64_t>(bitsOf(t)) << 52) + (uint64_t{1023} << 52);
-  const double y = p * doubleOf(static_cast<int64_t>(bits));
-  const double big = x > 709.782712893384 ? std::numeric_limits<double>::infinity() : y;
-  return x < -708.3964185322641 ? 0.0 : big;
-}
-
-// float twin, computed in float: the same reduction (ln2 split so that k·ln2_hi is exact) and a degree-7
-// Taylor polynomial (about 1 ulp; it rounds correctly more often than Cephes' degree-6 minimax at equal cost).
-// Same range contract: 0 below the smallest normal, +inf from about 1.7e38 (x > 88.38) on.
-inline float fastExp(float x) {
-  using namespace detail;
-  const float shifter = 12582912.0f;  // 1.5·2^23
-  const float t = x * 1.44269504088896341f + shifter;
-  const float k = t - shifter;
-  float r = x - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const uint32_t bits = (static_cast<uint32_t>(bitsOf(t)) << 23) + (uint32_t{127} << 23);
-  const float y = p * floatOf(static_cast<int32_t>(bits));
-  const float big = x > 88.72283935546875f ? std::numeric_limits<float>::infinity() : y;
-  return x < -87.33654022216797f ? 0.0f : big;
+  using C = ExpCore<F>;
+  using B = typename C::Bits;
+  F t;
+  const F p = expReduced<F>(x, t);
+  // Shifting t's bits up to the exponent field keeps k modulo its width (unsigned: out of range, any
+  // pattern may appear).
+  const B bits = (static_cast<B>(bitsOf(t)) << C::kMantissa) + (static_cast<B>(C::kBias) << C::kMantissa);
+  F scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const F y = p * scale;
+  const F big = x > C::kHi ? std::numeric_limits<F>::infinity() : y;
+  return x < C::kLo ? F(0) : big;
 }
 
 // log(x) for x >= 0 (musl/fdlibm scheme: x = 2^k (1+f) with 1+f in [sqrt(2)/2, sqrt(2)), then a
@@ -217,13 +239,14 @@ inline v8d vabs(v8d a) { return a < 0 ? -a : a; }
 inline v8d exp8(v8d x) {
   v8d xc = x < -746.0 ? splat(-746.0) : x;
   xc = xc > 710.0 ? splat(710.0) : xc;
+  using C = detail::ExpCore<double>;
   v8d t;
-  const v8d p = detail::expReduced(xc, t);
-  const v8d kd = t - detail::kExpShifter;
+  const v8d p = detail::expReduced<double>(xc, t);
+  const v8d kd = t - C::kShifter;
 #if defined(__AVX512F__)
   v8d y = (v8d)_mm512_maskz_scalef_pd((__mmask8)0xff, (__m512d)p, (__m512d)kd);  // p * 2^k: inf / 0 beyond range
 #else
-  v8l k = (v8l)t - (v8l)splat(detail::kExpShifter);
+  v8l k = (v8l)t - (v8l)splat(C::kShifter);
   v8l k1 = k >> 1;
   v8l k2 = k - k1;
   v8d s1 = (v8d)((k1 + 1023) << 52);
