@@ -8,6 +8,7 @@ const runs: string[] = [];
 
 beforeAll(() => {
   vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
 });
 afterAll(() => {
   vi.restoreAllMocks();

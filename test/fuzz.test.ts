@@ -10,8 +10,9 @@ const SEED = 20240611;
 const runs: string[] = [];
 
 beforeAll(() => {
-  // Non-convergence warnings are expected by the thousand here.
+  // Non-convergence warnings are expected by the thousand here, and ot.toc prints.
   vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
 });
 afterAll(() => {
   vi.restoreAllMocks();
