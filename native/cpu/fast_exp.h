@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -27,23 +28,18 @@
 namespace ot::cpu {
 
 namespace detail {
-inline int32_t bitsOf(float x) {
-  int32_t i;
+// The bits of x as the signed integer of its size, and a value of type F from bits (memcpy: no aliasing
+// questions, compiled to a register move).
+template <typename F>
+inline auto bitsOf(F x) {
+  std::conditional_t<sizeof(F) == 8, int64_t, int32_t> i;
   std::memcpy(&i, &x, sizeof i);
   return i;
 }
-inline float floatOf(int32_t i) {
-  float x;
-  std::memcpy(&x, &i, sizeof x);
-  return x;
-}
-inline int64_t bitsOf(double x) {
-  int64_t i;
-  std::memcpy(&i, &x, sizeof i);
-  return i;
-}
-inline double doubleOf(int64_t i) {
-  double x;
+template <typename F, typename I>
+inline F fromBits(I i) {
+  static_assert(sizeof(F) == sizeof(I), "fromBits: sizes differ");
+  F x;
   std::memcpy(&x, &i, sizeof x);
   return x;
 }
@@ -126,9 +122,7 @@ inline F fastExp(F x) {
   // Shifting t's bits up to the exponent field keeps k modulo its width (unsigned: out of range, any
   // pattern may appear).
   const B bits = (static_cast<B>(bitsOf(t)) << C::kMantissa) + (static_cast<B>(C::kBias) << C::kMantissa);
-  F scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const F y = p * scale;
+  const F y = p * fromBits<F>(bits);
   const F big = x > C::kHi ? std::numeric_limits<F>::infinity() : y;
   return x < C::kLo ? F(0) : big;
 }
@@ -145,7 +139,7 @@ inline float fastLog(float x) {
   float xs = sub ? scaled : x;
   int32_t ix = bitsOf(xs) + (0x3f800000 - 0x3f3504f3);
   int32_t k = (ix >> 23) - 0x7f - (sub ? 23 : 0);
-  float m = floatOf((ix & 0x007fffff) + 0x3f3504f3);
+  float m = fromBits<float>((ix & 0x007fffff) + 0x3f3504f3);
   float f = m - 1.0f;
   float s = f / (2.0f + f);
   float z = s * s;
@@ -168,7 +162,7 @@ inline double fastLog(double x) {
   int64_t hx = (bitsOf(xs) >> 32) + (0x3ff00000 - 0x3fe6a09e);
   int64_t k = (hx >> 20) - 0x3ff - (sub ? 54 : 0);
   int64_t mb = (((hx & 0x000fffff) + 0x3fe6a09e) << 32) | (bitsOf(xs) & 0xffffffffLL);
-  double m = doubleOf(mb);
+  double m = fromBits<double>(mb);
   double f = m - 1.0;
   double s = f / (2.0 + f);
   double z = s * s;
