@@ -1,5 +1,6 @@
-// Shared N-API plumbing: OTError construction, argument unwrapping, and the Job runner that gives
-// every heavy entry point a sync form and an AsyncWorker/Promise form over the same execute().
+// Shared N-API plumbing: OTError construction, argument unwrapping and checks, output arrays, and the
+// Job runner that gives every heavy entry point a sync form and an AsyncWorker/Promise form over the
+// same execute() (both registered by exportJob).
 #pragma once
 #include <napi.h>
 
