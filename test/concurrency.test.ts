@@ -108,8 +108,9 @@ describe('abort', () => {
     }
     const worst = Math.max(...latencies);
     log.push(`abort: 1500x1500, ${perIter.toFixed(1)} ms per iteration; abort -> rejection ${latencies.map((l) => l.toFixed(1)).join(', ')} ms`);
-    // A few iterations, plus the event-loop turn that settles the promise.
-    expect(worst).toBeLessThan(5 * perIter + 50);
+    // A few iterations, plus the event-loop turn that settles the promise; generous because other
+    // test files share the 2 CI cores (an ignored abort would run 100,000 iterations).
+    expect(worst).toBeLessThan(10 * perIter + 150);
   });
 
   it('repeated aborts free the solves\' memory', async () => {
@@ -190,9 +191,11 @@ describe('event loop', () => {
     clearInterval(timer);
     log.push(`event loop: 2000x2000 solveAsync took ${ms.toFixed(0)} ms; ${ticks} timer ticks, max lag ${maxLag.toFixed(1)} ms`);
     expect(res.status).toBe('max_iter');
-    expect(ticks).toBeGreaterThan(ms / 5 / 4);
+    // A blocked loop would show one tick and a lag of the whole solve; other test files share the
+    // cores, so the bounds leave room for scheduling noise.
+    expect(ticks).toBeGreaterThan(ms / 5 / 10);
     // The main thread only validates and allocates; sanitizer builds (scripts/test-asan.sh) run that
     // instrumented, several times slower.
-    expect(maxLag).toBeLessThan(process.env.OT_SANITIZED ? 150 : 50);
+    expect(maxLag).toBeLessThan(process.env.OT_SANITIZED ? 300 : Math.max(100, ms / 4));
   });
 });
