@@ -1,23 +1,10 @@
 // Concurrency of the async solver: many solves in flight give the sync results, an abort rejects with
 // ERR_OT_ABORTED within a few iterations and frees the solve's memory, and the event loop keeps
 // ticking while a large solve runs on the thread pool.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
+import { MiB, settle } from './helpers/memory.js';
 
-function exposeGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-const gc = exposeGc();
-const MiB = 1024 * 1024;
-const settle = (): number => {
-  for (let k = 0; k < 4; k++) gc();
-  return process.memoryUsage().rss;
-};
 const log: string[] = [];
 
 let warn: ReturnType<typeof vi.spyOn>;

@@ -1,25 +1,9 @@
 // Memory stays flat over many solves: 10,000 solves of mixed sizes (5..60, some 200), in every grad
 // mode with backward passes, sync and async. RSS after a warm-up is compared with RSS at the end.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
+import { MiB, settle } from './helpers/memory.js';
 
-/** global.gc, exposed at run time when node was not started with --expose-gc. */
-function exposeGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-const gc = exposeGc();
-const MiB = 1024 * 1024;
-
-function settle(): number {
-  for (let k = 0; k < 4; k++) gc();
-  return process.memoryUsage().rss;
-}
 
 interface Problem {
   M: ot.Tensor;
