@@ -1,12 +1,16 @@
-// Tensor: a dense n-d array (float32/float64) with torch-style reverse-mode autodiff.
-// Elementwise ops run in JS; heavy ops (dist, solve, dual losses) are native and record their own GradFn.
+// Tensor: a dense n-d array (float32/float64) with torch-style reverse-mode autodiff: storage, devices,
+// backward and thin op methods. Elementwise ops and reductions run in JS (elementwise.ts, reduce.ts);
+// heavy ops (dist, solve, dual losses) are native and record their own GradFn.
 import { fail } from '../utils/validate.js';
 import { runBackward, type GradFn } from './autograd.js';
-import { binaryMap, broadcastShapes, reduceToShape } from './broadcast.js';
 import { bufferDType, download, isFloatBuffer, requireCuda, upload, type CudaBuffer } from './device.js';
-import { allocate, checkDType, checkDevice, dtypeOf, numel, promote, sameShape, type Device, type DType, type FloatArray } from './dtype.js';
+import { allocate, checkDevice, dtypeOf, numel, sameShape, type Device, type DType, type FloatArray } from './dtype.js';
+import { binary, mapT, unary } from './elementwise.js';
+import { fromNested, resolveShape, toNested, type NestedArray } from './nested.js';
+import { extreme, normDim, reduce } from './reduce.js';
 
-export type NestedArray = number | NestedArray[];
+// The op helpers import Tensor back; that cycle is safe because none of them touches it at load time.
+export { fromNested, type NestedArray } from './nested.js';
 
 /**
  * A dense n-d array of float32 or float64 values with reverse-mode autodiff.
@@ -325,161 +329,4 @@ function sumOnDevice(prev: Tensor, g: Tensor): Tensor {
   const sum = allocate(prev.dtype, a.length);
   for (let i = 0; i < sum.length; i++) sum[i] = a[i]! + b[i]!;
   return new Tensor(sum, prev.shape, { device: 'cuda' });
-}
-
-function mapT(t: Tensor, f: (x: number) => number): Tensor {
-  const out = allocate(t.dtype, t.numel);
-  for (let i = 0; i < out.length; i++) out[i] = f(t.data[i]!);
-  return new Tensor(out, t.shape);
-}
-
-function asTensor(fn: string, v: Tensor | number, like: Tensor): Tensor {
-  if (v instanceof Tensor) return v;
-  if (typeof v !== 'number') fail('ERR_OT_ARG', `${fn}: the other operand must be a Tensor or a number, got ${v === null ? 'null' : typeof v}`);
-  const d = allocate(like.dtype, 1);
-  d[0] = v;
-  return new Tensor(d, []);
-}
-
-function unary(name: string, x: Tensor, f: (v: number) => number, df: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
-  const out = allocate(x.dtype, x.numel);
-  const d = x.data;
-  for (let i = 0; i < out.length; i++) out[i] = f(d[i]!);
-  const shape = x.shape;
-  const result: Tensor = Tensor.fromOp(out, shape, {
-    name,
-    inputs: [x],
-    backward: (g) => [df(g, x.detach(), new Tensor(out, shape))],
-  }, x.device);
-  return result;
-}
-
-function binary(
-  name: string, a: Tensor, bv: Tensor | number, f: (x: number, y: number) => number,
-  da: (g: Tensor, a: Tensor, b: Tensor) => Tensor, db: (g: Tensor, a: Tensor, b: Tensor) => Tensor,
-): Tensor {
-  const b = asTensor(name, bv, a);
-  const shape = broadcastShapes(name, a.shape, b.shape);
-  const dtype = promote(a.dtype, b.dtype);
-  const out = binaryMap(a.data, a.shape, b.data, b.shape, shape, dtype, f);
-  // A cuda operand makes a cuda result (the tape mixes CPU seeds with cuda values).
-  const device = a.device === 'cuda' || b.device === 'cuda' ? 'cuda' : 'cpu';
-  return Tensor.fromOp(out, shape, {
-    name,
-    inputs: [a, b],
-    backward: (g) => {
-      const ad = a.detach();
-      const bd = b.detach();
-      const ga = a.requiresGrad ? da(g, ad, bd) : null;
-      const gb = b.requiresGrad ? db(g, ad, bd) : null;
-      return [
-        ga && new Tensor(reduceToShape(ga.data, ga.shape, a.shape, a.dtype), a.shape),
-        gb && new Tensor(reduceToShape(gb.data, gb.shape, b.shape, b.dtype), b.shape),
-      ];
-    },
-  }, device);
-}
-
-function normDim(fn: string, dim: number, ndim: number): number {
-  const d = dim < 0 ? dim + ndim : dim;
-  if (!Number.isInteger(d) || d < 0 || d >= ndim) fail('ERR_OT_ARG', `${fn}: dim ${dim} is out of range for a ${ndim}-d tensor`);
-  return d;
-}
-
-function reduce(name: string, x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
-  if (typeof keepdim !== 'boolean') fail('ERR_OT_ARG', `${name}: keepdim must be a boolean, got ${typeof keepdim}`);
-  if (dim === undefined) {
-    let s = 0;
-    for (let i = 0; i < x.numel; i++) s += x.data[i]!;
-    const out = allocate(x.dtype, 1);
-    out[0] = s;
-    return Tensor.fromOp(out, [], {
-      name, inputs: [x],
-      backward: (g) => [new Tensor(allocate(x.dtype, x.numel).fill(g.data[0]!), x.shape)],
-    }, x.device);
-  }
-  const d = normDim(name, dim, x.ndim);
-  const outer = numel(x.shape.slice(0, d));
-  const len = x.shape[d]!;
-  const inner = numel(x.shape.slice(d + 1));
-  const out = allocate(x.dtype, outer * inner);
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < len; k++) {
-      const base = (o * len + k) * inner;
-      for (let i = 0; i < inner; i++) out[o * inner + i] += x.data[base + i]!;
-    }
-  }
-  const keptShape = x.shape.map((s, i) => (i === d ? 1 : s));
-  const shape = keepdim ? keptShape : x.shape.filter((_, i) => i !== d);
-  return Tensor.fromOp(out, shape, {
-    name, inputs: [x],
-    backward: (g) => [new Tensor(allocate(x.dtype, x.numel), x.shape).add(g.reshape(keptShape))],
-  }, x.device);
-}
-
-function extreme(name: string, x: Tensor, better: (a: number, b: number) => boolean): Tensor {
-  if (x.numel === 0) fail('ERR_OT_SHAPE', `${name}: tensor is empty`);
-  let best = 0;
-  for (let i = 1; i < x.numel; i++) if (better(x.data[i]!, x.data[best]!) || Number.isNaN(x.data[i]!)) best = i;
-  const out = allocate(x.dtype, 1);
-  out[0] = x.data[best]!;
-  return Tensor.fromOp(out, [], {
-    name, inputs: [x],
-    backward: (g) => {
-      const gd = allocate(x.dtype, x.numel);
-      gd[best] = g.data[0]!;
-      return [new Tensor(gd, x.shape)];
-    },
-  }, x.device);
-}
-
-function resolveShape(shape: readonly number[], total: number): number[] {
-  if (!Array.isArray(shape)) fail('ERR_OT_SHAPE', `reshape: shape must be an array of integers, got ${typeof shape}`);
-  const out = [...shape];
-  const free = out.indexOf(-1);
-  if (out.some((s, i) => !Number.isInteger(s) || (s < 0 && i !== free))) fail('ERR_OT_SHAPE', `reshape: invalid shape [${shape.join(', ')}]`);
-  if (free >= 0) {
-    const rest = numel(out.filter((_, i) => i !== free));
-    out[free] = rest === 0 ? 0 : total / rest;
-  }
-  if (numel(out) !== total || !out.every(Number.isInteger)) fail('ERR_OT_SHAPE', `reshape: cannot view ${total} values as [${shape.join(', ')}]`);
-  return out;
-}
-
-function toNested(data: FloatArray, shape: readonly number[]): NestedArray {
-  if (shape.length === 0) return data[0]!;
-  const rec = (offset: number, d: number): NestedArray[] | number[] => {
-    const len = shape[d]!;
-    const stride = numel(shape.slice(d + 1));
-    if (d === shape.length - 1) return Array.from(data.subarray(offset, offset + len));
-    const out: NestedArray[] = [];
-    for (let i = 0; i < len; i++) out.push(rec(offset + i * stride, d + 1));
-    return out;
-  };
-  return rec(0, 0);
-}
-
-/** Builds a tensor from nested arrays (checked rectangular and numeric). */
-export function fromNested(data: NestedArray, dtype: DType = 'float64'): Tensor {
-  checkDType('tensor', dtype);
-  const shape: number[] = [];
-  let probe: NestedArray = data;
-  while (Array.isArray(probe)) {
-    shape.push(probe.length);
-    if (probe.length === 0) break;
-    probe = probe[0]!;
-  }
-  const out = allocate(dtype, numel(shape));
-  let k = 0;
-  const walk = (v: NestedArray, d: number): void => {
-    if (d === shape.length) {
-      if (typeof v !== 'number') fail('ERR_OT_ARG', `tensor: expected a number at depth ${d}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
-      out[k++] = v;
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[d]) fail('ERR_OT_SHAPE', `tensor: ragged nested array (dimension ${d} should have ${shape[d]} entries)`);
-    for (const e of v) walk(e, d + 1);
-  };
-  walk(data, 0);
-  return new Tensor(out, shape);
 }
