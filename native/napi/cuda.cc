@@ -62,6 +62,8 @@ struct AllocJob {
 // cudaUpload(Float32Array | Float64Array | Int32Array | Uint8Array) -> CudaBuffer of the same dtype
 struct UploadJob {
   Keeper keeper;
+  // The bytes to upload, copied at parse: the async form runs while JS may transfer the source buffer.
+  std::shared_ptr<std::vector<uint8_t>> staged;
   const void* host = nullptr;
   size_t length = 0;
   DType dtype = DType::Float32;
@@ -82,7 +84,9 @@ struct UploadJob {
       default: throwError(env, "ERR_OT_DTYPE", "cudaUpload: data must be a Float32Array, Float64Array, Int32Array or Uint8Array");
     }
     j.length = ta.ElementLength();
-    j.host = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    const uint8_t* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    j.staged = std::make_shared<std::vector<uint8_t>>(src, src + ta.ByteLength());
+    j.host = j.staged->data();
     return j;
   }
   Status execute() {

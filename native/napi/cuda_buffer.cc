@@ -146,13 +146,13 @@ Operand operandValue(Napi::Env env, const Napi::Value& v, const char* fn, const 
     return op;
   }
   if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
-    if (ta.TypedArrayType() != napi_float32_array && ta.TypedArrayType() != napi_float64_array)
-      throwError(env, "ERR_OT_DTYPE", std::string(fn) + ": " + name + " must be a Float32Array or Float64Array");
+    // Through util's reader, so async calls work on a private copy (JS may transfer the buffer).
+    ArrayView view = floatValue(v, fn, name, env);
     op.present = true;
-    op.f64 = ta.TypedArrayType() == napi_float64_array;
-    op.length = ta.ElementLength();
-    op.host = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    op.f64 = view.isFloat64;
+    op.length = view.length;
+    op.host = view.data;
+    op.owner = view.owner;
     return op;
   }
   throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a Float32Array, Float64Array or CudaBuffer");

@@ -71,6 +71,8 @@ struct Operand {
   size_t length = 0;
   bool f64 = false;
   const char* name = "";
+  // Keeps an async call's private copy of a host operand alive (see AsyncInputScope in util.h).
+  std::shared_ptr<void> owner;
 };
 
 // Unwraps argument `index`; optional operands may be undefined/null (present = false).

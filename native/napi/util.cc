@@ -175,7 +175,7 @@ ArgError statusError(Status s, const std::string& where) {
   }
 }
 
-static ArrayView viewOf(const Napi::Value& v, const char* fn, const char* name, Napi::Env env) {
+ArrayView floatValue(const Napi::Value& v, const char* fn, const char* name, Napi::Env env) {
   if (!v.IsTypedArray())
     throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a Float32Array or Float64Array, got " + typeName(v));
   // The C API, because Napi::ArrayBuffer rejects a SharedArrayBuffer (a plain Error, not an OTError).
@@ -199,12 +199,12 @@ static ArrayView viewOf(const Napi::Value& v, const char* fn, const char* name, 
 }
 
 ArrayView floatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  return viewOf(info[index], fn, name, info.Env());
+  return floatValue(info[index], fn, name, info.Env());
 }
 
 ArrayView optionalFloatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
   if (index >= info.Length() || info[index].IsUndefined() || info[index].IsNull()) return {};
-  return viewOf(info[index], fn, name, info.Env());
+  return floatValue(info[index], fn, name, info.Env());
 }
 
 double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {

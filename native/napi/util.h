@@ -86,6 +86,8 @@ class AsyncInputScope {
 // attached and as long), on the main thread: for caller-provided output arrays of async calls.
 void copyBack(Napi::Env env, const ArrayView& view, const Napi::Value& target);
 
+// A JS value as a float typed array named `name` (a private copy inside an AsyncInputScope).
+ArrayView floatValue(const Napi::Value& v, const char* fn, const char* name, Napi::Env env);
 // Unwrap argument `index` as a float typed array named `name` (throws OTError otherwise).
 ArrayView floatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
 // Same, for an optional argument (undefined/null → empty view with data == nullptr).
