@@ -79,6 +79,10 @@ export class Adam extends Optimizer {
     const c2 = 1 - beta2;
     const { expAvg: m, expAvgSq: v, maxExpAvgSq: vmax } = st;
     const sign = this.maximize ? -1 : 1;
+    if (wd === 0 && vmax === null && sign === 1) {
+      adamPlain(x, g, m, v, beta1, beta2, c1, c2, bc2Sqrt, eps, stepSize);
+      return;
+    }
     for (let i = 0; i < x.length; i++) {
       let gi = sign * g[i]!;
       if (wd !== 0) gi = gi + wd * x[i]!;
@@ -98,5 +102,22 @@ export class Adam extends Optimizer {
       // (torch's 0/0 would write NaN into the parameter).
       x[i] = denom === 0 ? x[i]! : x[i]! + (-stepSize * mi) / denom;
     }
+  }
+}
+
+/**
+ * Adam's update without weight decay, AMSGrad or maximize: the loop below with those branches taken
+ * out (the same operations in the same order, so the same results), for the common small-step case.
+ */
+function adamPlain(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, beta1: number, beta2: number, c1: number, c2: number,
+  bc2Sqrt: number, eps: number, stepSize: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const gi = g[i]!;
+    const mi = m[i]! * beta1 + c1 * gi;
+    const vi = v[i]! * beta2 + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const denom = Math.sqrt(vi) / bc2Sqrt + eps;
+    x[i] = denom === 0 ? x[i]! : x[i]! + (-stepSize * mi) / denom;
   }
 }

@@ -5,10 +5,12 @@
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { fromNested, Tensor } from '../tensor/tensor.js';
+import { OTError } from '../utils/errors.js';
 import { checkFinite, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
 import { withCancelFlag } from '../costs/cancel.js';
 import { callDevice, checkableValues } from '../cuda/tensors.js';
 import type { Device } from '../tensor/dtype.js';
+import { slabArray } from './grad-slab.js';
 import { dualLossCuda, dualLossCudaAsync, dualPlanCuda, dualPlanCudaAsync } from './dual-cuda.js';
 import { gradLayout, nativeDual, WANT, type DualHead, type DualKind, type DualMetric, type GradLayout } from './native-dual.js';
 
@@ -64,7 +66,7 @@ function head(pb: Problem): DualHead {
   return [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, pb.d, pb.kind, pb.metric, pb.p, pb.reg];
 }
 
-function asTensor(fn: string, name: string, v: unknown, ndim: 1 | 2): Tensor {
+function asTensor(fn: string, name: string, v: unknown, ndim: 1 | 2, checkNow: boolean): Tensor {
   let t: Tensor;
   if (v instanceof Tensor) t = v;
   else if (Array.isArray(v)) t = fromNested(v as number[], 'float64');
@@ -72,19 +74,53 @@ function asTensor(fn: string, name: string, v: unknown, ndim: 1 | 2): Tensor {
   if (t.ndim !== ndim) {
     fail('ERR_OT_SHAPE', `${fn}: ${name} must be ${ndim}-d${ndim === 2 ? ' [samples, features]' : ''}, got shape [${t.shape.join(', ')}]`);
   }
-  // Values of cuda tensors are checked only when a host copy is cached (no copy back just to check).
-  const values = checkableValues(t);
-  if (values) checkFinite(fn, name, values);
+  if (checkNow) checkValues(fn, name, t, false);
   return t;
 }
 
-function weights(fn: string, name: string, w: unknown, size: number, of: string): Tensor | null {
-  if (w === undefined || w === null) return null;
-  const t = asTensor(fn, name, w, 1);
-  if (t.shape[0] !== size) fail('ERR_OT_SHAPE', `${fn}: ${name} has ${t.shape[0]} entries but ${of} has ${size} rows`);
+/** Finite (and, for weights, >= 0) values; those of cuda tensors only when a host copy is cached. */
+function checkValues(fn: string, name: string, t: Tensor, weight: boolean): void {
   const values = checkableValues(t);
-  if (values) checkNonNegative(fn, name, values);
+  if (!values) return;
+  checkFinite(fn, name, values);
+  if (weight) checkNonNegative(fn, name, values);
+}
+
+function weights(fn: string, name: string, w: unknown, size: number, of: string, checkNow: boolean): Tensor | null {
+  if (w === undefined || w === null) return null;
+  const t = asTensor(fn, name, w, 1, false);
+  if (t.shape[0] !== size) fail('ERR_OT_SHAPE', `${fn}: ${name} has ${t.shape[0]} entries but ${of} has ${size} rows`);
+  if (checkNow) checkValues(fn, name, t, true);
   return t;
+}
+
+/**
+ * CPU calls leave the value checks to the native entry point, which scans every input anyway (a second
+ * pass here cost as much as the kernel at n = 100); when it rejects a value, the facade's checks run to
+ * word the error as the other entry points do (naming this function and the argument).
+ */
+function nativeValueError(fn: string, pb: Problem, e: unknown): unknown {
+  if (e instanceof OTError && e.code === 'ERR_OT_VALUE') {
+    for (const [name, t] of [['u', pb.u], ['v', pb.v], ['xs', pb.xs], ['xt', pb.xt]] as const) checkValues(fn, name, t, false);
+    for (const [name, t] of [['ws', pb.ws], ['wt', pb.wt]] as const) if (t) checkValues(fn, name, t, true);
+  }
+  return e;
+}
+
+function checkedSync<R>(fn: string, pb: Problem, call: () => R): R {
+  try {
+    return call();
+  } catch (e) {
+    throw nativeValueError(fn, pb, e);
+  }
+}
+
+async function checkedAsync<R>(fn: string, pb: Problem, call: () => Promise<R>): Promise<R> {
+  try {
+    return await call();
+  } catch (e) {
+    throw nativeValueError(fn, pb, e);
+  }
 }
 
 function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unknown, xti: unknown, opts: DualAsyncOptions | undefined,
@@ -98,18 +134,19 @@ function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unkn
   if (device === 'cuda' && metric !== 'sqeuclidean') {
     fail('ERR_OT_DEVICE', `${fn}: metric '${metric}' is not available for cuda tensors (the GPU kernel computes 'sqeuclidean' only); use CPU tensors for it`);
   }
-  let u = asTensor(fn, 'u', ui, 1);
-  let v = asTensor(fn, 'v', vi, 1);
-  let xs = asTensor(fn, 'xs', xsi, 2);
-  let xt = xti === xsi ? xs : asTensor(fn, 'xt', xti, 2);
+  const checkNow = device !== 'cpu';
+  let u = asTensor(fn, 'u', ui, 1, checkNow);
+  let v = asTensor(fn, 'v', vi, 1, checkNow);
+  let xs = asTensor(fn, 'xs', xsi, 2, checkNow);
+  let xt = xti === xsi ? xs : asTensor(fn, 'xt', xti, 2, checkNow);
   const [n, d] = xs.shape as [number, number];
   const [m, dt] = xt.shape as [number, number];
   if (u.shape[0] !== n) fail('ERR_OT_SHAPE', `${fn}: u has ${u.shape[0]} entries but xs has ${n} rows`);
   if (v.shape[0] !== m) fail('ERR_OT_SHAPE', `${fn}: v has ${v.shape[0]} entries but xt has ${m} rows`);
   if (dt !== d) fail('ERR_OT_SHAPE', `${fn}: xs has ${d} features (columns) but xt has ${dt}`);
   if (n === 0 || m === 0 || d === 0) fail('ERR_OT_SHAPE', `${fn}: xs [${n}, ${d}] and xt [${m}, ${dt}] must not be empty`);
-  let ws = weights(fn, 'ws', opts?.ws, n, 'xs');
-  let wt = weights(fn, 'wt', opts?.wt, m, 'xt');
+  let ws = weights(fn, 'ws', opts?.ws, n, 'xs', checkNow);
+  let wt = weights(fn, 'wt', opts?.wt, m, 'xt', checkNow);
   if (metric === 'cosine') {
     for (const [name, t] of [['xs', xs], ['xt', xt]] as const) {
       const i = firstZeroRow(t);
@@ -162,19 +199,38 @@ function gradBuffer(pb: Problem): GradBuffer {
   const want = wantMask(pb);
   if (want === 0) return { want, layout: null, out: null };
   const layout = gradLayout(want, pb.n, pb.m, pb.d);
-  return { want, layout, out: allocate(pb.dtype, layout.total) };
+  return { want, layout, out: slabArray(pb.dtype, layout.total) };
 }
 
-/** s·(the slice of `out` at `offset`) as a tensor of `shape` (the slice itself when s is 1: nothing mutates it). */
+/**
+ * s·(the slice of `out` at `offset`) as a tensor of `shape`, always in a fresh array: `out` may be a
+ * slab view (grad-slab.ts), and a leaf may adopt what backward returns as its .grad.
+ */
 function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[]): Tensor | null {
   if (offset === undefined) return null;
   let len = 1;
   for (const k of shape) len *= k;
-  const seed = out.subarray(offset, offset + len);
-  if (s === 1) return new Tensor(seed, shape);
   const g = allocate(out instanceof Float32Array ? 'float32' : 'float64', len);
-  for (let i = 0; i < len; i++) g[i] = s * seed[i]!;
+  if (s === 1) g.set(out.subarray(offset, offset + len));
+  else for (let i = 0; i < len; i++) g[i] = s * out[offset + i]!;
   return new Tensor(g, shape);
+}
+
+/** The loss's backward: scales the gradients the kernel computed (a class: no closure per call). */
+class DualLossGrad implements GradFn {
+  readonly inputs: readonly (Tensor | null)[];
+  constructor(readonly name: string, private readonly pb: Problem, private readonly out: FloatArray, private readonly at: GradLayout) {
+    this.inputs = [pb.u, pb.v, pb.xs, pb.xt, pb.ws, pb.wt];
+  }
+
+  backward(g: Tensor): (Tensor | null)[] {
+    const s = g.data[0]!;
+    const { pb: { u, v, xs, xt, ws, wt }, out, at } = this;
+    return [
+      scaled(out, at.u, s, u.shape), scaled(out, at.v, s, v.shape), scaled(out, at.xs, s, xs.shape),
+      scaled(out, at.xt, s, xt.shape), ws && scaled(out, at.ws, s, ws.shape), wt && scaled(out, at.wt, s, wt.shape),
+    ];
+  }
 }
 
 /** Wraps the kernel's loss as a scalar whose backward only scales the precomputed gradients. */
@@ -183,26 +239,23 @@ function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): T
   data[0] = loss;
   const { out, layout: at } = buf;
   if (out === null || at === null) return new Tensor(data, []);
-  const { u, v, xs, xt, ws, wt } = pb;
-  const gradFn: GradFn = {
-    name,
-    inputs: [u, v, xs, xt, ws, wt],
-    backward: (g: Tensor) => {
-      const s = g.data[0]!;
-      return [
-        scaled(out, at.u, s, u.shape), scaled(out, at.v, s, v.shape), scaled(out, at.xs, s, xs.shape),
-        scaled(out, at.xt, s, xt.shape), ws && scaled(out, at.ws, s, ws.shape), wt && scaled(out, at.wt, s, wt.shape),
-      ];
-    },
-  };
-  return Tensor.fromOp(data, [], gradFn);
+  return Tensor.fromOp(data, [], new DualLossGrad(name, pb, out, at));
 }
 
 function lossSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
   if (pb.device === 'cuda') return dualLossCuda(fn, pb);
   const buf = gradBuffer(pb);
-  return lossOutput(fn, pb, nativeDual.dualLoss(...head(pb), buf.want, buf.out), buf);
+  const { u: uu, v: vv, xs: xss, xt: xtt, ws, wt } = pb;
+  // Arguments listed, not spread from head(), and no closure: both cost a measurable share of a small step.
+  let loss: number;
+  try {
+    loss = nativeDual.dualLoss(uu.data, vv.data, xss.data, xtt.data, ws ? ws.data : null, wt ? wt.data : null,
+      pb.d, pb.kind, pb.metric, pb.p, pb.reg, buf.want, buf.out);
+  } catch (e) {
+    throw nativeValueError(fn, pb, e);
+  }
+  return lossOutput(fn, pb, loss, buf);
 }
 
 async function lossAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
@@ -210,21 +263,21 @@ async function lossAsync(fn: string, kind: DualKind, u: PotentialInput, v: Poten
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
   if (pb.device === 'cuda') return dualLossCudaAsync(fn, pb, opts?.signal);
   const buf = gradBuffer(pb);
-  const loss = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...head(pb), buf.want, buf.out, flag));
+  const loss = await checkedAsync(fn, pb, () => withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...head(pb), buf.want, buf.out, flag)));
   return lossOutput(fn, pb, loss, buf);
 }
 
 function planSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
   if (pb.device === 'cuda') return dualPlanCuda(pb);
-  return new Tensor(nativeDual.dualPlan(...head(pb)), [pb.n, pb.m]);
+  return new Tensor(checkedSync(fn, pb, () => nativeDual.dualPlan(...head(pb))), [pb.n, pb.m]);
 }
 
 async function planAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
   opts?: DualAsyncOptions): Promise<Tensor> {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
   if (pb.device === 'cuda') return dualPlanCudaAsync(fn, pb, opts?.signal);
-  const G = await withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualPlanAsync(...head(pb), flag));
+  const G = await checkedAsync(fn, pb, () => withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualPlanAsync(...head(pb), flag)));
   return new Tensor(G, [pb.n, pb.m]);
 }
 

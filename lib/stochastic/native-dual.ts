@@ -31,19 +31,15 @@ export interface GradLayout {
  * dwt [m] in this order, each present only when its WANT bit is set (native/napi/dual.cc gradViews).
  */
 export function gradLayout(want: number, n: number, m: number, d: number): GradLayout {
+  // Straight-line (no helper closure): this runs on every loss call.
   const out: GradLayout = { total: 0 };
-  const take = (bit: number, len: number): number | undefined => {
-    if (!(want & bit)) return undefined;
-    const at = out.total;
-    out.total += len;
-    return at;
-  };
-  out.u = take(WANT.u, n);
-  out.v = take(WANT.v, m);
-  out.xs = take(WANT.xs, n * d);
-  out.xt = take(WANT.xt, m * d);
-  out.ws = take(WANT.ws, n);
-  out.wt = take(WANT.wt, m);
+  const sizes = [n, m, n * d, m * d, n, m] as const;
+  const keys = ['u', 'v', 'xs', 'xt', 'ws', 'wt'] as const;
+  for (let k = 0; k < 6; k++) {
+    if (!(want & (1 << k))) continue;
+    out[keys[k]!] = out.total;
+    out.total += sizes[k]!;
+  }
   return out;
 }
 

@@ -12,7 +12,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "common/parallel.h"
@@ -22,6 +25,7 @@ namespace ot::dual {
 namespace {
 
 constexpr size_t kTile = 256;
+constexpr size_t kLanes = cpu::sk::kLanes;
 
 // Sum of a tile with independent lane accumulators (a plain loop would be a serial dependency chain).
 template <typename T>
@@ -55,6 +59,12 @@ struct Ctx {
   const T* invNt;  // cosine: 1/|xt_j|
   size_t n, m, d;
   T reg, invReg, inv2Reg, p;
+  // Lane path (double, squared euclidean, d <= 3): xt's coordinates, v and wt padded to mp = m rounded
+  // up to 8 (v = -inf, wt = 0 there, so padding lanes add exact zeros); null when the path is off.
+  const double* padX;  // d×mp
+  const double* padV;
+  const double* padW;
+  size_t mp;
 };
 
 // Consecutive slices of one allocation (so a call's buffers cost one allocator round trip).
@@ -81,19 +91,20 @@ struct Scratch {
 // Every per-call buffer of a team in two allocations (so small problems pay no allocator cost per tile).
 template <typename T>
 struct Workspace {
-  std::vector<T> arena;
+  std::unique_ptr<T[]> arena;  // not value-initialised: only the column accumulators need zeros
   std::vector<double> rowSums;
   std::vector<Scratch<T>> team;
   Status init(int nt, size_t m, size_t d, bool wantV, bool wantWt, bool wantX) {
-    const size_t per = 7 * kTile + (wantV ? m : 0) + (wantWt ? m : 0) + (wantX ? d * m : 0);
+    const size_t mp = (m + kLanes - 1) / kLanes * kLanes;  // colP: room for the lane path's padding
+    const size_t per = 7 * kTile + (wantV ? mp : 0) + (wantWt ? m : 0) + (wantX ? d * m : 0);
     try {
-      arena.assign(per * static_cast<size_t>(nt), T(0));
+      arena.reset(new T[per * static_cast<size_t>(nt)]);
       rowSums.assign(d * static_cast<size_t>(nt), 0.0);
       team.resize(nt);
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
-    Slicer<T> slices{arena.data()};
+    Slicer<T> slices{arena.get()};
     for (int t = 0; t < nt; ++t) {
       Scratch<T>& s = team[t];
       s.D = slices.take(kTile);
@@ -103,9 +114,12 @@ struct Workspace {
       s.Q = slices.take(kTile);
       s.g = slices.take(kTile);
       s.arg = slices.take(kTile);
-      s.colP = wantV ? slices.take(m) : nullptr;
+      s.colP = wantV ? slices.take(mp) : nullptr;
       s.colW = wantWt ? slices.take(m) : nullptr;
       s.colX = wantX ? slices.take(d * m) : nullptr;
+      if (s.colP) std::fill(s.colP, s.colP + mp, T(0));
+      if (s.colW) std::fill(s.colW, s.colW + m, T(0));
+      if (s.colX) std::fill(s.colX, s.colX + d * m, T(0));
       s.rowX = rowSums.data() + static_cast<size_t>(t) * d;
       s.loss = 0;
     }
@@ -317,6 +331,97 @@ inline void axpy(size_t len, T a, const T* __restrict x, T* __restrict y) {
   for (size_t j = 0; j < len; ++j) y[j] += a * x[j];
 }
 
+using cpu::sk::v8d;
+typedef uint64_t v8u __attribute__((vector_size(64)));
+
+// fastExp's arithmetic on eight lanes (the same result in every lane as the scalar form).
+inline v8d expLanes(v8d x) {
+  using C = cpu::detail::ExpCore<double>;
+  v8d t;
+  const v8d p = cpu::detail::expReduced<double>(x, t);
+  const v8u bits = ((v8u)t << C::kMantissa) + (static_cast<uint64_t>(C::kBias) << C::kMantissa);
+  const v8d y = p * (v8d)bits;
+  const v8d big = x > C::kHi ? cpu::sk::splat(std::numeric_limits<double>::infinity()) : y;
+  return x < C::kLo ? cpu::sk::splat(0.0) : big;
+}
+
+// Lanes folded pairwise (a fixed order: results do not depend on timing).
+inline double foldLanes(v8d a) {
+  const double q0 = (a[0] + a[4]) + (a[2] + a[6]);
+  const double q1 = (a[1] + a[5]) + (a[3] + a[7]);
+  return q0 + q1;
+}
+
+// One row of the lane path: R = Σ_j wt_j a_ij, FR = Σ_j wt_j F_ij (quadratic) and, with ColP, the plan
+// entries ws_i wt_j a_ij added to colP; the sums stay in registers (the tile path writes each term
+// out and sums it again, which at ~100 columns costs as much as the exps).
+template <Kind K, int DD, bool ColP>
+inline void laneRow(const Ctx<double>& c, size_t i, double* __restrict colP, double& R, double& FR) {
+  using cpu::sk::load8;
+  using cpu::sk::splat;
+  const double* xi = c.xs + i * DD;
+  const v8d ui = splat(c.u[i]);
+  const v8d wsi = splat(c.ws[i]);
+  const double scale = K == Kind::Entropic ? c.invReg : c.inv2Reg;
+  const v8d x0 = splat(xi[0]);
+  const v8d x1 = splat(DD >= 2 ? xi[1] : 0.0);
+  const v8d x2 = splat(DD >= 3 ? xi[2] : 0.0);
+  const double* c0 = c.padX;
+  const double* c1 = c.padX + c.mp;
+  const double* c2 = c.padX + 2 * c.mp;
+  v8d accR = splat(0.0), accF = splat(0.0);
+  for (size_t j = 0; j < c.mp; j += kLanes) {
+    const v8d d0 = x0 - load8(c0 + j);
+    v8d M = d0 * d0;
+    if constexpr (DD >= 2) {
+      const v8d d1 = x1 - load8(c1 + j);
+      M += d1 * d1;
+    }
+    if constexpr (DD >= 3) {
+      const v8d d2 = x2 - load8(c2 + j);
+      M += d2 * d2;
+    }
+    const v8d z = ui + load8(c.padV + j) - M;
+    const v8d wtt = load8(c.padW + j);
+    v8d wj;
+    if constexpr (K == Kind::Entropic) {
+      wj = wtt * expLanes(z * scale);
+    } else {
+      const v8d zp = z < 0.0 ? splat(0.0) : z;  // std::max(z, 0) lane by lane
+      const v8d a = zp * scale;
+      const v8d F = -0.5 * a * zp;
+      wj = wtt * a;
+      accF += wtt * F;
+    }
+    accR += wj;
+    if constexpr (ColP) cpu::sk::store8(colP + j, load8(colP + j) + wsi * wj);
+  }
+  R = foldLanes(accR);
+  if constexpr (K == Kind::Quadratic) FR = foldLanes(accF);
+}
+
+template <Kind K, bool ColP>
+inline void laneRowFor(const Ctx<double>& c, size_t i, double* colP, double& R, double& FR) {
+  switch (c.d) {
+    case 1: return laneRow<K, 1, ColP>(c, i, colP, R, FR);
+    case 2: return laneRow<K, 2, ColP>(c, i, colP, R, FR);
+    default: return laneRow<K, 3, ColP>(c, i, colP, R, FR);
+  }
+}
+
+// Runs row i on the lane path when the call qualifies (see Ctx::padX) and no xs/xt/wt gradient is
+// wanted; false otherwise.
+template <typename T, Kind K, Metric Mt>
+inline bool laneRowIfAble(const Ctx<T>& c, size_t i, Scratch<T>& s, const Want& w, double& R, double& FR) {
+  if constexpr (std::is_same_v<T, double> && Mt == Metric::SqEuclidean) {
+    if (c.padX == nullptr || w.x || w.wt) return false;
+    if (w.v) laneRowFor<K, true>(c, i, s.colP, R, FR);
+    else laneRowFor<K, false>(c, i, nullptr, R, FR);
+    return true;
+  }
+  return false;
+}
+
 // One thread's share: rows [rb, re) against every column.
 template <typename T, Kind K, Metric Mt>
 Status sweepRows(const Ctx<T>& c, size_t rb, size_t re, Scratch<T>& s, Want w, const Grads<T>& g, CancelFlag cancel,
@@ -328,24 +433,26 @@ Status sweepRows(const Ctx<T>& c, size_t rb, size_t re, Scratch<T>& s, Want w, c
     const T ui = c.u[i];
     const T wsi = c.ws[i];
     double R = 0, FR = 0;
-    if (w.x) std::fill(s.rowX, s.rowX + c.d, 0.0);
-    for (size_t j0 = 0; j0 < c.m; j0 += kTile) {
-      const size_t len = std::min(kTile, c.m - j0);
-      // Column sums: Σ_i P_ij for dv (in the pair loop); Σ_i ws_i F_ij for dwt (entropic F = −reg·a).
-      if (w.wt) {
-        if (w.v) pairsFor<T, K, Mt, true, true>(c, i, j0, len, s, s.colP + j0);
-        else pairsFor<T, K, Mt, true, false>(c, i, j0, len, s, nullptr);
-      } else {
-        if (w.v) pairsFor<T, K, Mt, false, true>(c, i, j0, len, s, s.colP + j0);
-        else pairsFor<T, K, Mt, false, false>(c, i, j0, len, s, nullptr);
-      }
-      R += tileSum(wa, len);
-      if constexpr (K == Kind::Quadratic) FR += tileSum(s.wf, len);
-      if (w.wt) axpy(len, K == Kind::Entropic ? -reg * wsi : wsi, s.aw, s.colW + j0);
-      if (w.x) {
-        for (size_t j = 0; j < len; ++j) wa[j] *= wsi;  // now the plan entries P_ij
-        gradScale<T, Mt>(c, wa, s.D, len, s.Q);
-        gradTile<T, Mt>(c, i, j0, len, s.Q, s.D, s.arg, s.g, s.wf, s.colX, s.rowX);
+    if (!laneRowIfAble<T, K, Mt>(c, i, s, w, R, FR)) {
+      if (w.x) std::fill(s.rowX, s.rowX + c.d, 0.0);
+      for (size_t j0 = 0; j0 < c.m; j0 += kTile) {
+        const size_t len = std::min(kTile, c.m - j0);
+        // Column sums: Σ_i P_ij for dv (in the pair loop); Σ_i ws_i F_ij for dwt (entropic F = −reg·a).
+        if (w.wt) {
+          if (w.v) pairsFor<T, K, Mt, true, true>(c, i, j0, len, s, s.colP + j0);
+          else pairsFor<T, K, Mt, true, false>(c, i, j0, len, s, nullptr);
+        } else {
+          if (w.v) pairsFor<T, K, Mt, false, true>(c, i, j0, len, s, s.colP + j0);
+          else pairsFor<T, K, Mt, false, false>(c, i, j0, len, s, nullptr);
+        }
+        R += tileSum(wa, len);
+        if constexpr (K == Kind::Quadratic) FR += tileSum(s.wf, len);
+        if (w.wt) axpy(len, K == Kind::Entropic ? -reg * wsi : wsi, s.aw, s.colW + j0);
+        if (w.x) {
+          for (size_t j = 0; j < len; ++j) wa[j] *= wsi;  // now the plan entries P_ij
+          gradScale<T, Mt>(c, wa, s.D, len, s.Q);
+          gradTile<T, Mt>(c, i, j0, len, s.Q, s.D, s.arg, s.g, s.wf, s.colX, s.rowX);
+        }
       }
     }
     if constexpr (K == Kind::Entropic) FR = -static_cast<double>(reg) * R;
@@ -364,11 +471,15 @@ template <typename T>
 struct Prepared {
   std::vector<T> store;
   Ctx<T> ctx{};
-  Status init(const Problem<T>& pb) {
+  // lanes: also lay out the lane path's padded columns (loss calls in double with the squared
+  // euclidean cost in 1–3 dimensions).
+  Status init(const Problem<T>& pb, bool lanes = false) {
     if (pb.n == 0 || pb.m == 0 || pb.d == 0 || !(pb.reg > 0)) return Status::BadArgument;
     const bool cosine = pb.metric == Metric::Cosine;
+    lanes = lanes && std::is_same_v<T, double> && pb.metric == Metric::SqEuclidean && pb.d <= 3;
+    const size_t mp = (pb.m + kLanes - 1) / kLanes * kLanes;
     try {
-      store.resize((pb.ws ? 0 : pb.n) + (pb.wt ? 0 : pb.m) + pb.m * pb.d + (cosine ? pb.n + pb.m : 0));
+      store.resize((pb.ws ? 0 : pb.n) + (pb.wt ? 0 : pb.m) + pb.m * pb.d + (cosine ? pb.n + pb.m : 0) + (lanes ? (pb.d + 2) * mp : 0));
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
@@ -404,7 +515,25 @@ struct Prepared {
       norms(pb.xt, pb.m, invNt);
     }
     ctx = Ctx<T>{pb.u, pb.v, pb.xs, ws, wt, xtT, invNs, invNt, pb.n, pb.m, pb.d, static_cast<T>(pb.reg),
-                 static_cast<T>(1.0 / pb.reg), static_cast<T>(0.5 / pb.reg), static_cast<T>(pb.p)};
+                 static_cast<T>(1.0 / pb.reg), static_cast<T>(0.5 / pb.reg), static_cast<T>(pb.p), nullptr, nullptr, nullptr, mp};
+    if constexpr (std::is_same_v<T, double>) {
+      if (lanes) {
+        T* padX = slices.take(pb.d * mp);
+        T* padV = slices.take(mp);
+        T* padW = slices.take(mp);
+        for (size_t k = 0; k < pb.d; ++k) {
+          std::copy(xtT + k * pb.m, xtT + (k + 1) * pb.m, padX + k * mp);
+          std::fill(padX + k * mp + pb.m, padX + (k + 1) * mp, T(0));
+        }
+        std::copy(pb.v, pb.v + pb.m, padV);
+        std::fill(padV + pb.m, padV + mp, -std::numeric_limits<T>::infinity());  // a padding lane's exp is 0
+        std::copy(wt, wt + pb.m, padW);
+        std::fill(padW + pb.m, padW + mp, T(0));
+        ctx.padX = padX;
+        ctx.padV = padV;
+        ctx.padW = padW;
+      }
+    }
     return Status::Ok;
   }
 };
@@ -420,7 +549,7 @@ inline int teamFor(size_t n, size_t m, size_t d, bool grads, int threads) {
 template <typename T, Kind K, Metric Mt>
 Status lossImpl(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFlag cancel, int threads) {
   Prepared<T> prep;
-  if (Status st = prep.init(pb); st != Status::Ok) return st;
+  if (Status st = prep.init(pb, true); st != Status::Ok) return st;
   const Ctx<T>& c = prep.ctx;
   const Want w{g.du != nullptr, g.dv != nullptr, g.dxs != nullptr || g.dxt != nullptr, g.dws != nullptr, g.dwt != nullptr};
   const int nt = teamFor(pb.n, pb.m, pb.d, w.x, threads);
