@@ -67,6 +67,28 @@ struct Ctx {
   size_t mp;
 };
 
+// Uninitialised scratch of `len` entries for one call: small requests reuse a buffer kept per thread
+// and per Slot (calls on one thread never overlap), so the steps of a small optimisation loop make no
+// allocator round trips (freeing blocks of some KiB had glibc consolidate its free lists every call);
+// larger ones are allocated into `own`. Throws std::bad_alloc.
+template <typename T, int Slot>
+T* callScratch(size_t len, std::unique_ptr<T[]>& own) {
+  constexpr size_t kKeep = size_t(1) << 14;  // entries kept per thread: 128 KiB of doubles
+  if (len > kKeep) {
+    own.reset(new T[len]);
+    return own.get();
+  }
+  thread_local std::unique_ptr<T[]> kept;
+  thread_local size_t keptLen = 0;
+  if (keptLen < len) {
+    kept.reset();
+    keptLen = 0;
+    kept.reset(new T[len < 2048 ? 2048 : len]);
+    keptLen = len < 2048 ? 2048 : len;
+  }
+  return kept.get();
+}
+
 // Consecutive slices of one allocation (so a call's buffers cost one allocator round trip).
 template <typename T>
 struct Slicer {
@@ -91,20 +113,21 @@ struct Scratch {
 // Every per-call buffer of a team in two allocations (so small problems pay no allocator cost per tile).
 template <typename T>
 struct Workspace {
-  std::unique_ptr<T[]> arena;  // not value-initialised: only the column accumulators need zeros
+  std::unique_ptr<T[]> arena;  // set only when the call is too large for callScratch's kept buffer
   std::vector<double> rowSums;
   std::vector<Scratch<T>> team;
   Status init(int nt, size_t m, size_t d, bool wantV, bool wantWt, bool wantX) {
+    T* base = nullptr;
     const size_t mp = (m + kLanes - 1) / kLanes * kLanes;  // colP: room for the lane path's padding
     const size_t per = 7 * kTile + (wantV ? mp : 0) + (wantWt ? m : 0) + (wantX ? d * m : 0);
     try {
-      arena.reset(new T[per * static_cast<size_t>(nt)]);
+      base = callScratch<T, 0>(per * static_cast<size_t>(nt), arena);  // not zeroed: only accumulators need it
       rowSums.assign(d * static_cast<size_t>(nt), 0.0);
       team.resize(nt);
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
-    Slicer<T> slices{arena.get()};
+    Slicer<T> slices{base};
     for (int t = 0; t < nt; ++t) {
       Scratch<T>& s = team[t];
       s.D = slices.take(kTile);
@@ -469,7 +492,7 @@ Status sweepRows(const Ctx<T>& c, size_t rb, size_t re, Scratch<T>& s, Want w, c
 // allocation.
 template <typename T>
 struct Prepared {
-  std::vector<T> store;
+  std::unique_ptr<T[]> own;  // set only when the call is too large for callScratch's kept buffer
   Ctx<T> ctx{};
   // lanes: also lay out the lane path's padded columns (loss calls in double with the squared
   // euclidean cost in 1–3 dimensions).
@@ -478,12 +501,14 @@ struct Prepared {
     const bool cosine = pb.metric == Metric::Cosine;
     lanes = lanes && std::is_same_v<T, double> && pb.metric == Metric::SqEuclidean && pb.d <= 3;
     const size_t mp = (pb.m + kLanes - 1) / kLanes * kLanes;
+    T* store = nullptr;
     try {
-      store.resize((pb.ws ? 0 : pb.n) + (pb.wt ? 0 : pb.m) + pb.m * pb.d + (cosine ? pb.n + pb.m : 0) + (lanes ? (pb.d + 2) * mp : 0));
+      store = callScratch<T, 1>((pb.ws ? 0 : pb.n) + (pb.wt ? 0 : pb.m) + pb.m * pb.d + (cosine ? pb.n + pb.m : 0) + (lanes ? (pb.d + 2) * mp : 0),
+                                own);
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
-    Slicer<T> slices{store.data()};
+    Slicer<T> slices{store};
     const T* ws = pb.ws;
     const T* wt = pb.wt;
     if (!ws) {
