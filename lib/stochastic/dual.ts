@@ -96,8 +96,8 @@ function weights(fn: string, name: string, w: unknown, size: number, of: string,
 
 /**
  * CPU calls leave the value checks to the native entry point, which scans every input anyway (a second
- * pass here cost as much as the kernel at n = 100); when it rejects a value, the facade's checks run to
- * word the error as the other entry points do (naming this function and the argument).
+ * pass here was a measurable share of a small optimisation step); when it rejects a value, the facade's
+ * checks run to word the error as the other entry points do (naming this function and the argument).
  */
 function nativeValueError(fn: string, pb: Problem, e: unknown): unknown {
   if (e instanceof OTError && e.code === 'ERR_OT_VALUE') {
