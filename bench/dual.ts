@@ -1,6 +1,6 @@
 // Benchmark of the dual OT workflow (POT gallery plot_dual_ot_pytorch, see shared/oracle README "dual"):
 // gaussrot data, Adam lr=1, 200 steps of −lossDualEntropic (reg 0.5) and −lossDualQuadratic (reg 0.01),
-// float64, median of 3 after a warm-up, against POT + torch run by the oracle's bench_pot.py; plus
+// float64, median of 3 after warm-up runs, against POT + torch run by the oracle's bench_pot.py; plus
 // loss+gradient throughput at n = m = 5000 on 1 thread and on all threads.
 // Usage: npx tsx bench/dual.ts [--json] [--no-pot] [--trials N]
 import { spawnSync } from 'node:child_process';
@@ -101,9 +101,10 @@ interface WorkloadRow {
 function benchWorkloads(trials: number): WorkloadRow[] {
   const { xs, xt } = data();
   return WORKLOADS.map(({ kind, reg }) => {
-    // A few warm-up runs: one 200-step run is too short for V8 to finish optimising the step's code.
+    // Ten warm-up runs: V8 (with its compiler and GC threads on the same 2 cores) needs about that many
+    // 200-step runs before the step code is optimised and timings settle.
     let finalLoss = NaN;
-    const t = measure(() => void (finalLoss = optimise(kind, reg, xs, xt)), { trials, warmup: 3 });
+    const t = measure(() => void (finalLoss = optimise(kind, reg, xs, xt)), { trials, warmup: 10 });
     return { kind, reg, seconds: t.ms / 1e3, minSeconds: t.minMs / 1e3, finalLoss };
   });
 }
