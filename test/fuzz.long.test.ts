@@ -1,19 +1,10 @@
 // Long fuzz run (npm run fuzz): the properties of test/fuzz.test.ts over many more cases and seeds.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fuzz, summary } from './helpers/fuzz-run.js';
+import { describe, expect, it } from 'vitest';
+import { fuzz, fuzzSummaryLog, summary } from './helpers/fuzz-run.js';
 
 const SEEDS = [1, 2, 3, 4];
 const PER_SEED = 25_000;
-const runs: string[] = [];
-
-beforeAll(() => {
-  vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-});
-afterAll(() => {
-  vi.restoreAllMocks();
-  console.log(runs.join('\n'));
-});
+const runs = fuzzSummaryLog();
 
 describe('fuzz (long run)', () => {
   for (const seed of SEEDS) {

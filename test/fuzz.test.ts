@@ -1,23 +1,13 @@
 // Short fuzz run (npm test): random shapes, hostile values, wrong types and options through the
 // public API and the raw addon exports. Every case must return a well-formed result (NaN-free from
 // finite input) or throw / reject an OTError with a valid code; a native crash kills the fork.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addon } from '../lib/native.js';
 import { coveredExports } from './helpers/fuzz-native.js';
-import { fuzz, summary, type FuzzStats } from './helpers/fuzz-run.js';
+import { fuzz, fuzzSummaryLog, summary, type FuzzStats } from './helpers/fuzz-run.js';
 
 const SEED = 20240611;
-const runs: string[] = [];
-
-beforeAll(() => {
-  // Non-convergence warnings are expected by the thousand here, and ot.toc prints.
-  vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-});
-afterAll(() => {
-  vi.restoreAllMocks();
-  console.log(runs.join('\n'));
-});
+const runs = fuzzSummaryLog();
 
 function record(target: 'public' | 'native', s: FuzzStats): void {
   runs.push(summary(target, s));

@@ -1,6 +1,7 @@
 // The fuzz driver shared by the short (npm test) and long (npm run fuzz) runs: fast-check properties
 // over the public API and the raw addon, each case checked by runCase (well-formed result or OTError).
 import fc from 'fast-check';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { PUBLIC_CASES } from './fuzz-public.js';
 import { nativeCase } from './fuzz-native.js';
 import { report, runCase, uniform, type FuzzCase, type Gen } from './fuzz-values.js';
@@ -54,4 +55,22 @@ export async function fuzz(target: FuzzTarget, numRuns: number, seed: number): P
 
 export function summary(target: FuzzTarget, s: FuzzStats): string {
   return `${target}: ${s.cases} cases, ${s.results} well-formed results, ${s.errors} OTErrors (bad input refused), ${s.byLabel.size} entry points`;
+}
+
+/**
+ * Registers the hooks both fuzz files need: non-convergence warnings and ot.toc prints are provoked
+ * by the thousand, so they are silenced during the run; the returned lines (run summaries) are
+ * printed once the file's tests are done.
+ */
+export function fuzzSummaryLog(): string[] {
+  const lines: string[] = [];
+  beforeAll(() => {
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterAll(() => {
+    vi.restoreAllMocks();
+    console.log(lines.join('\n'));
+  });
+  return lines;
 }
