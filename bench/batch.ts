@@ -1,6 +1,6 @@
 // Benchmark of ot.batch.solveBatch (POT: ot.batch.solve_batch): B=512 problems of 64×64 uniform random
 // costs (seeded), reg=0.05, float32, maxIter=1000, tol=1e-5, both solvers; median of 5 after a warm-up,
-// against POT + torch timed by ../shared/oracle/bench_pot.py in the same run, with achieved GFLOP/s.
+// against POT + torch timed by bench/oracle/bench_pot.py in the same run, with achieved GFLOP/s.
 // Usage: npx tsx bench/batch.ts [--json] [--no-pot] [--trials N] [--ghz CLOCK]
 import { cpus } from 'node:os';
 import * as ot from '../lib/index.js';

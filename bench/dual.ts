@@ -1,4 +1,4 @@
-// Benchmark of the dual OT workflow (POT gallery plot_dual_ot_pytorch, see shared/oracle README "dual"):
+// Benchmark of the dual OT workflow (POT gallery plot_dual_ot_pytorch, workload "dual" of bench/oracle/bench_pot.py):
 // gaussrot data, Adam lr=1, 200 steps of −lossDualEntropic (reg 0.5) and −lossDualQuadratic (reg 0.01),
 // float64, median of 3 after warm-up runs, against POT + torch run by the oracle's bench_pot.py; plus
 // loss+gradient throughput at n = m = 5000 on 1 thread and on all threads.

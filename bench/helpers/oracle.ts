@@ -1,28 +1,23 @@
-// Runs the reference oracle (POT + torch from ../shared/oracle) when it is installed: bench_pot.py's timings
-// of the reference workloads, or a benchmark's own POT script. Optional: without it a note says why.
+// Runs the reference oracle (POT master + torch, installed outside the repository) when present:
+// bench/oracle/bench_pot.py's timings of the reference workloads, or a benchmark's own POT script.
+// Optional: without it a note says why.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The unpacked POT (PYTHONPATH), from OT_ORACLE, /tmp/oracle.path or ${TMPDIR:-/tmp}/ot-oracle. */
+/** The unpacked POT (PYTHONPATH), from OT_ORACLE or ${TMPDIR:-/tmp}/ot-oracle. */
 export function oraclePath(): string | null {
-  const candidates = [process.env.OT_ORACLE];
-  if (existsSync('/tmp/oracle.path')) candidates.push(readFileSync('/tmp/oracle.path', 'utf8').trim());
-  candidates.push(join(process.env.TMPDIR ?? '/tmp', 'ot-oracle'));
+  const candidates = [process.env.OT_ORACLE, join(process.env.TMPDIR ?? '/tmp', 'ot-oracle')];
   for (const c of candidates) if (c && existsSync(join(c, 'ot'))) return c;
   return null;
 }
 
-/** bench_pot.py: OT_ORACLE_BENCH, else ../shared/oracle beside the repository, else shared/oracle inside it. */
+/** bench_pot.py: OT_ORACLE_BENCH, else the copy in bench/oracle. */
 export function benchScript(): string | null {
-  const candidates = [
-    process.env.OT_ORACLE_BENCH,
-    join(repoRoot, '..', 'shared', 'oracle', 'bench_pot.py'),
-    join(repoRoot, 'shared', 'oracle', 'bench_pot.py'),
-  ];
+  const candidates = [process.env.OT_ORACLE_BENCH, join(repoRoot, 'bench', 'oracle', 'bench_pot.py')];
   return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
 }
 
@@ -42,7 +37,7 @@ function without(note: string): OracleRun {
  */
 export function runPot(args: string[]): OracleRun {
   const path = oraclePath();
-  if (!path) return without('POT not found (run ../shared/oracle/setup.sh, or set OT_ORACLE to the path it prints)');
+  if (!path) return without('POT not found (install POT master + torch and set OT_ORACLE to its PYTHONPATH)');
   const r = spawnSync('/usr/bin/python3', args, {
     env: { ...process.env, PYTHONPATH: path },
     encoding: 'utf8',
