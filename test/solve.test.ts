@@ -21,7 +21,7 @@ function refSinkhornLog(M: number[][], a: number[], b: number[], reg: number, ma
   const m = b.length;
   let u = new Array<number>(n).fill(0);
   let v = new Array<number>(m).fill(0);
-  let ii = 0;
+  let ii: number;
   for (ii = 0; ii < maxIter; ii++) {
     v = b.map((bj, j) => Math.log(bj) - lse(M.map((row, i) => -row[j]! / reg + u[i]!)));
     u = a.map((ai, i) => Math.log(ai) - lse(M[i]!.map((mij, j) => -mij / reg + v[j]!)));
