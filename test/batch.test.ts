@@ -481,7 +481,7 @@ describe('distBatch', () => {
     await expectOTError(() => ot.batch.distBatch(X, ot.rand([2, 5, 4])), 'ERR_OT_SHAPE', /problems/);
     await expectOTError(() => ot.batch.distBatch(X, ot.rand([3, 5, 3])), 'ERR_OT_SHAPE', /features/);
     await expectOTError(() => ot.batch.distBatch(X, Y, { metric: 'cosine' as never }), 'ERR_OT_ARG', /metric/);
-    await expectOTError(() => ot.batch.distBatch(X, Y, { metric: 'minkowski', p: 0.5 }), 'ERR_OT_VALUE', /p must be >= 1/);
+    await expectOTError(() => ot.batch.distBatch(X, Y, { metric: 'minkowski', p: 0.5 }), 'ERR_OT_VALUE', /p must be a finite number >= 1/);
     await expectOTError(() => ot.batch.distBatch(X, Y, { metrc: 'kl' } as never), 'ERR_OT_ARG', /unknown option/);
     await expectOTError(() => ot.batch.distBatch(X.mul(-1), Y, { metric: 'kl' }), 'ERR_OT_VALUE', /X must be >= 0/);
     const nan = X.data.slice();

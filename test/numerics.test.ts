@@ -1,13 +1,16 @@
 // Numerical safety at the edges: tiny reg, huge costs, zero-mass weights. No NaN or Inf may reach a
-// value, a plan or a gradient; non-convergence is status 'max_iter' with exactly one warning per call,
-// a blow-up is status 'diverged' (one warning, and no gradient) — never a silent NaN.
+// value, a plan or a gradient; non-convergence is status 'max_iter' with one warning per call site and
+// code, a blow-up is status 'diverged' (one warning, and no gradient) — never a silent NaN.
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import * as ot from '../lib/index.js';
+import { resetWarnings } from '../lib/core/warnings.js';
 
 const GRADS = ['autodiff', 'envelope', 'last_step', 'detach'] as const;
 
 let warn: MockInstance<typeof process.emitWarning>;
 beforeEach(() => {
+  // Each test counts its own warnings: forget the call sites earlier tests warned from.
+  resetWarnings();
   warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
 });
 afterEach(() => {
@@ -231,6 +234,12 @@ describe('status and warnings', () => {
     const ok = ot.solve(M, undefined, undefined, { reg: 1, maxIter: 1000 });
     expect(ok.status).toBe('converged');
     expect(warn).toHaveBeenCalledTimes(2);
+  });
+
+  it('a loop of stalled solves from one call site warns once, not once per call', () => {
+    const M = ot.rand([10, 10], { seed: 9 });
+    for (let k = 0; k < 34; k++) expect(ot.solve(M, { reg: 1e-3, maxIter: 2 }).status).toBe('max_iter');
+    expect(warningCodes()).toEqual(['OT_SINKHORN_MAX_ITER']);
   });
 
   it("batch non-convergence: one warning per call whatever the number of stalled problems", () => {

@@ -1,7 +1,7 @@
 // Argument checks shared by solveBatch and distBatch: batched tensors, weights and their masses.
 import type { DType, FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkFinite, checkNonNegative, fail } from '../utils/validate.js';
+import { checkFinite, checkNonNegative, fail } from '../core/validate.js';
 
 /**
  * A tensor of rank 3 (or `rank`), with every dimension >= 1 (on either device: callers check that one

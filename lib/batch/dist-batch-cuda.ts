@@ -1,7 +1,8 @@
 // The cuda branch of ot.batch.distBatch / distBatchAsync: the B cost matrices and their backward are
 // computed on the GPU (native/napi/cuda_batch_dist.cc over native/cuda/dist.cu) on the inputs' buffers.
 import { nativeCuda, type CudaBuffer } from '../cuda/native-cuda.js';
-import { operandAs, throwIfAborted } from '../cuda/tensors.js';
+import { operandAs } from '../cuda/tensors.js';
+import { throwIfAborted } from '../core/cancel.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Resolved } from './dist-batch.js';
 

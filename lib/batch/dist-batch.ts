@@ -1,17 +1,16 @@
 // Batched cost matrices (POT: ot.batch.dist_batch): M[b] = metric(X[b], Y[b]) for B sample sets,
 // differentiable w.r.t. X and Y; the kernels run in native/cpu/batch_dist.cc (cuda tensors: dist-batch-cuda.ts).
-import { withCancelFlag } from '../costs/cancel.js';
+import { withCancelFlag } from '../core/cancel.js';
 import { callDevice, notOnCuda } from '../cuda/tensors.js';
 import type { Device, FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkFiniteNumber, checkNonNegative, checkOneOf, checkOptions, fail } from '../utils/validate.js';
+import { checkFiniteNumber, checkNonNegative, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { BATCH_METRICS, checkMinkowskiP, type BatchMetric } from '../core/vocabulary.js';
 import { batchTensor } from './args.js';
 import { distBatchCuda, distBatchCudaAsync } from './dist-batch-cuda.js';
 import { nativeBatch } from './native-batch.js';
 
-/** The metrics POT's dist_batch accepts; 'kl' is M_ij = KL(y_j ‖ x_i) on non-negative features. */
-export type BatchMetric = 'sqeuclidean' | 'euclidean' | 'minkowski' | 'kl';
-const METRICS: readonly BatchMetric[] = ['sqeuclidean', 'euclidean', 'minkowski', 'kl'];
+export type { BatchMetric };
 
 export interface DistBatchOptions {
   /** Default 'sqeuclidean' (POT's); case-insensitive. */
@@ -53,9 +52,9 @@ function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptio
     Y = Y.to('float64');
   }
   const mv = opts.metric ?? 'sqeuclidean';
-  const metric = checkOneOf(fn, 'metric', typeof mv === 'string' ? mv.toLowerCase() : mv, METRICS);
+  const metric = checkOneOf(fn, 'metric', typeof mv === 'string' ? mv.toLowerCase() : mv, BATCH_METRICS);
   const p = checkFiniteNumber(fn, 'p', opts.p ?? 2);
-  if (metric === 'minkowski' && p < 1) fail('ERR_OT_VALUE', `${fn}: p must be >= 1 for the minkowski metric, got ${p}`);
+  if (metric === 'minkowski') checkMinkowskiP(fn, p);
   if (device === 'cuda' && metric === 'kl') notOnCuda(fn, "the 'kl' metric", "use 'sqeuclidean', 'euclidean' or 'minkowski', or CPU tensors");
   if (metric === 'kl') {
     checkNonNegative(fn, 'X', X.data);

@@ -1,10 +1,9 @@
 // BatchResult: what ot.batch.solveBatch returns (POT: the OTResult of ot.batch.solve_batch).
 import type { Tensor } from '../tensor/tensor.js';
+import type { Status } from '../core/vocabulary.js';
 
 /** How one problem ended: below tol, out of iterations, or non-finite values. */
-export type BatchStatus = 'converged' | 'max_iter' | 'diverged';
-
-export const STATUS_NAMES: readonly BatchStatus[] = ['converged', 'max_iter', 'diverged'];
+export type BatchStatus = Status;
 
 /** Result of {@link solveBatch}: one entry per problem along the leading dimension B. */
 export class BatchResult {

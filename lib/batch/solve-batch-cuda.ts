@@ -1,7 +1,7 @@
 // The cuda branch of ot.batch.solveBatch / solveBatchAsync: the B problems run in one GPU launch
 // (native/cuda/batch_sinkhorn.cu) on M's device buffer; plans and potentials stay on the GPU. The GPU
 // batch solver has no adjoint, so gradients are the envelope ones ('envelope') or none ('detach').
-import { withCancelFlag } from '../costs/cancel.js';
+import { withCancelFlag } from '../core/cancel.js';
 import { nativeCuda, type CudaBatchOptions, type CudaBatchResult, type CudaBuffer, type CudaOperand } from '../cuda/native-cuda.js';
 import { asCuda, hostOnCuda, notOnCuda, operand } from '../cuda/tensors.js';
 import { allocate } from '../tensor/dtype.js';

@@ -5,6 +5,7 @@ import { allocate, type FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
 import type { ResolvedBatch } from './solve-batch.js';
+import { fail } from '../core/validate.js';
 
 export interface BatchOutputs {
   value: Tensor;
@@ -43,7 +44,7 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
     };
   }
   const trace = out.trace;
-  if (!trace) throw new Error('solveBatch: the native solve recorded no trace for the gradient');
+  if (!trace) return fail('ERR_OT_VALUE', 'solveBatch: the native solve recorded no trace for the gradient');
   // One node for (plan | pot0 | pot1): its backward runs the adjoint once for all three.
   const S = Tensor.fromOp(sol, [sol.length], {
     name: 'solveBatch',

@@ -1,14 +1,16 @@
 // Batched entropic OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once by the native
 // kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values (cuda tensors:
 // solve-batch-cuda.ts).
-import { withCancelFlag } from '../costs/cancel.js';
+import { withCancelFlag } from '../core/cancel.js';
 import { callDevice } from '../cuda/tensors.js';
 import type { Device, DType, FloatArray } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
+import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
 import { batchTensor, batchWeights, checkMasses, uniformWeights } from './args.js';
 import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
-import { BatchResult, STATUS_NAMES, type BatchStatus } from './result.js';
+import { BatchResult, type BatchStatus } from './result.js';
+import { checkSpelling, STATUSES } from '../core/vocabulary.js';
+import { warn } from '../core/warnings.js';
 import { batchOutputs } from './solve-batch-grad.js';
 import { solveBatchCuda, solveBatchCudaAsync } from './solve-batch-cuda.js';
 
@@ -91,8 +93,7 @@ function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefin
   const tol = checkFiniteNumber(fn, 'tol', opts.tol ?? 1e-5);
   if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
   const solver = checkOneOf(fn, 'solver', opts.solver ?? 'log_sinkhorn', ['log_sinkhorn', 'sinkhorn'] as const);
-  const rt = opts.regType ?? 'entropy';
-  const regType = checkOneOf(fn, 'regType', typeof rt === 'string' ? rt.toLowerCase() : rt, ['entropy', 'kl'] as const);
+  const regType = checkSpelling(fn, 'regType', opts.regType ?? 'entropy', ['entropy', 'kl'] as const);
   const grad = checkOneOf(fn, 'grad', opts.grad ?? 'envelope', GRADS);
   const stopRule = checkOneOf(fn, 'stopRule', opts.stopRule ?? 'batch', ['batch', 'problem'] as const);
   const a = batchWeights(fn, 'a', opts.a, B, n, 'n', dtype);
@@ -110,7 +111,7 @@ function nativeArgs(r: ResolvedBatch) {
 }
 
 function assemble(fn: string, r: ResolvedBatch, out: NativeSolveBatchOut): BatchResult {
-  const statusPerProblem: BatchStatus[] = Array.from(out.status, (s) => STATUS_NAMES[s] ?? 'diverged');
+  const statusPerProblem: BatchStatus[] = Array.from(out.status, (s) => STATUSES[s] ?? 'diverged');
   warnBatch(fn, r, statusPerProblem);
   const o = batchOutputs(r, out);
   return new BatchResult({
@@ -124,14 +125,14 @@ function warned(fn: string, r: ResolvedBatch, res: BatchResult): BatchResult {
   return res;
 }
 
-/** One warning when problems diverged or stopped at maxIter. */
+/** One warning (per call site) when problems diverged or stopped at maxIter. */
 function warnBatch(fn: string, r: ResolvedBatch, statusPerProblem: readonly BatchStatus[]): void {
   const stalled = statusPerProblem.filter((s) => s === 'max_iter').length;
   const diverged = statusPerProblem.filter((s) => s === 'diverged').length;
   if (diverged > 0) {
-    process.emitWarning(`${fn}: ${diverged} of ${r.B} problems diverged (non-finite values; try solver 'log_sinkhorn' or a larger reg)`, 'OTWarning');
+    warn('OT_BATCH_DIVERGED', `${fn}: ${diverged} of ${r.B} problems diverged (non-finite values; try solver 'log_sinkhorn' or a larger reg)`);
   } else if (stalled > 0) {
-    process.emitWarning(`${fn}: ${stalled} of ${r.B} problems did not reach tol=${r.tol} within maxIter=${r.maxIter} iterations`, 'OTWarning');
+    warn('OT_BATCH_MAX_ITER', `${fn}: ${stalled} of ${r.B} problems did not reach tol=${r.tol} within maxIter=${r.maxIter} iterations`);
   }
 }
 

@@ -1,7 +1,8 @@
 // The cuda branch of ot.dist / distAsync: the cost matrix and its backward run on the GPU
 // (native/cuda/dist.cu) on the inputs' device buffers; M and the gradients stay on the GPU.
 import { nativeCuda, type CudaBuffer } from '../cuda/native-cuda.js';
-import { operandAs, throwIfAborted } from '../cuda/tensors.js';
+import { operandAs } from '../cuda/tensors.js';
+import { throwIfAborted } from '../core/cancel.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Problem } from './dist.js';
 

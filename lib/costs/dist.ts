@@ -3,16 +3,17 @@
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type FloatArray } from '../tensor/dtype.js';
 import { fromNested, Tensor } from '../tensor/tensor.js';
-import { checkFinite, checkOneOf, checkOptions, fail } from '../utils/validate.js';
+import { checkFinite, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkMinkowskiP, METRICS, type Metric } from '../core/vocabulary.js';
 import { callDevice, checkableValues } from '../cuda/tensors.js';
 import type { Device } from '../tensor/dtype.js';
-import { withCancelFlag } from './cancel.js';
+import { withCancelFlag } from '../core/cancel.js';
 import { distCuda, distCudaAsync } from './dist-cuda.js';
-import { nativeCosts, type NativeMetric } from './native-costs.js';
+import { nativeCosts } from './native-costs.js';
 
 /** Metrics of ot.dist: POT's backend-generic ones plus scipy's chebyshev. */
-export type DistMetric = NativeMetric;
-export const DIST_METRICS: readonly DistMetric[] = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
+export type DistMetric = Metric;
+export const DIST_METRICS: readonly DistMetric[] = METRICS;
 
 export interface DistOptions {
   /** Default 'sqeuclidean' (POT's default). */
@@ -71,8 +72,7 @@ function firstZeroRow(t: Tensor): number {
 function resolve(fn: string, xIn: unknown, yIn: unknown, opts: DistAsyncOptions | undefined, allowed: readonly string[]): Problem {
   checkOptions(fn, opts, allowed);
   const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DIST_METRICS);
-  const p = opts?.p ?? 2;
-  if (typeof p !== 'number' || !Number.isFinite(p) || p < 1) fail('ERR_OT_VALUE', `${fn}: p must be a finite number >= 1, got ${String(p)}`);
+  const p = checkMinkowskiP(fn, opts?.p ?? 2);
   const device = callDevice(fn, [['x', xIn], ['y', yIn]]);
   let x = asMatrix(fn, 'x', xIn);
   const same = yIn === undefined || yIn === null || yIn === xIn;

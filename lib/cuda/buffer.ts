@@ -1,6 +1,6 @@
 // GPU memory from TypeScript: availability, and moving typed arrays to and from CudaBuffers.
 import type { FloatArray } from '../tensor/dtype.js';
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import { nativeCuda, type CudaBuffer, type CudaDType } from './native-cuda.js';
 
 type HostArray = FloatArray | Int32Array | Uint8Array;

@@ -2,6 +2,7 @@
 // every build; without CUDA compiled in, or without a usable GPU, they throw (or reject) ERR_OT_DEVICE.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
+import type { Metric } from '../core/vocabulary.js';
 
 export type CudaDType = 'float32' | 'float64' | 'int32' | 'uint8';
 
@@ -20,7 +21,7 @@ export interface CudaBuffer {
 
 /** A kernel input: host data or data already on the GPU (same dtype across one call). */
 export type CudaOperand = FloatArray | CudaBuffer;
-export type CudaMetric = 'sqeuclidean' | 'euclidean' | 'cityblock' | 'minkowski' | 'chebyshev' | 'cosine';
+export type CudaMetric = Metric;
 
 type DistHead = [x: CudaOperand, y: CudaOperand, n: number, m: number, d: number, metric: CudaMetric, p: number, same: boolean];
 type DistBackHead = [...DistHead, G: CudaOperand, needX: boolean, needY: boolean];

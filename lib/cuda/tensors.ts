@@ -2,8 +2,7 @@
 // operands of tensors, results wrapped as cuda tensors, and abort handling for GPU kernels.
 import { Tensor } from '../tensor/tensor.js';
 import type { Device, DType, FloatArray } from '../tensor/dtype.js';
-import { OTError } from '../utils/errors.js';
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import type { CudaOperand } from './native-cuda.js';
 
 /**
@@ -53,10 +52,4 @@ export function asCuda(t: Tensor | null): Tensor | null {
 /** ERR_OT_DEVICE for a feature the GPU path lacks, saying what to do instead. */
 export function notOnCuda(fn: string, what: string, instead: string): never {
   return fail('ERR_OT_DEVICE', `${fn}: ${what} is not available for cuda tensors; ${instead}`);
-}
-
-/** ERR_OT_ABORTED when `signal` has fired (for GPU kernels that cannot poll a cancel flag). */
-export function throwIfAborted(fn: string, signal: AbortSignal | undefined): void {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('ERR_OT_ARG', `${fn}: signal must be an AbortSignal`);
-  if (signal?.aborted) throw new OTError(`${fn}: aborted by the caller's signal`, 'ERR_OT_ABORTED');
 }

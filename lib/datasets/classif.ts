@@ -1,7 +1,7 @@
 // Classification toy data (POT: ot.datasets.make_data_classif): '3gauss', '3gauss2', 'gaussrot',
 // '2gauss_prop', drawn from numpy's RandomState in POT's order so a seed gives POT's very samples.
 import { Tensor } from '../tensor/tensor.js';
-import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
+import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
 import { gaussSamples } from './gauss.js';
 import { randomState, type RandomState, type SeedInput } from './numpy-random.js';
 

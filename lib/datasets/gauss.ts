@@ -1,6 +1,6 @@
 // Gaussian toy data (POT: ot.datasets.make_1D_gauss, make_2D_samples_gauss).
 import { Tensor } from '../tensor/tensor.js';
-import { checkFiniteNumber, checkInteger, checkOptions, checkPositive, fail } from '../utils/validate.js';
+import { checkFiniteNumber, checkInteger, checkOptions, checkPositive, fail } from '../core/validate.js';
 import { randomState, type SeedInput } from './numpy-random.js';
 
 /**

@@ -1,7 +1,7 @@
 // numpy's legacy RandomState stream (MT19937 with init_genrand seeding, 53-bit doubles, polar
 // Box–Muller gauss with a cached second value), so an integer seed reproduces POT's datasets exactly.
 import { generatorFor } from '../tensor/random.js';
-import { checkInteger, fail } from '../utils/validate.js';
+import { checkInteger, fail } from '../core/validate.js';
 
 const N = 624;
 const M = 397;

@@ -2,7 +2,7 @@
 // trajectories match torch to rounding: bias corrections 1 − β^step, denom = √v/√(1 − β2^step) + eps.
 import type { Tensor } from '../tensor/tensor.js';
 import { allocate, dtypeOf, type FloatArray } from '../tensor/dtype.js';
-import { checkOptions, fail } from '../utils/validate.js';
+import { checkOptions, fail } from '../core/validate.js';
 import { checkFlag, checkRange, Optimizer } from './optimizer.js';
 
 export interface AdamOptions {

@@ -2,7 +2,7 @@
 // per-parameter loop that hands each gradient to the update rule.
 import { Tensor } from '../tensor/tensor.js';
 import type { FloatArray } from '../tensor/dtype.js';
-import { fail, show } from '../utils/validate.js';
+import { fail, show } from '../core/validate.js';
 
 export abstract class Optimizer {
   /** The tensors this optimiser updates in place (their `.data`; cuda ones are re-uploaded on next use). */

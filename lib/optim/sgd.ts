@@ -2,7 +2,7 @@
 // maximize, in torch's order of operations.
 import type { Tensor } from '../tensor/tensor.js';
 import { allocate, dtypeOf, type FloatArray } from '../tensor/dtype.js';
-import { checkOptions, fail } from '../utils/validate.js';
+import { checkOptions, fail } from '../core/validate.js';
 import { checkFlag, checkRange, Optimizer } from './optimizer.js';
 
 export interface SGDOptions {

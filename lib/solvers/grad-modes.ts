@@ -4,12 +4,12 @@
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
+import { GRAD_MODES, type GradMode } from '../core/vocabulary.js';
 import { nativeSolve, type EntropicRegType, type NativeSolveOut, type SolveStatus } from './native-solve.js';
 import { OTResult } from './result.js';
 
-export type GradMode = 'autodiff' | 'envelope' | 'last_step' | 'detach';
-export const GRAD_MODES: readonly GradMode[] = ['autodiff', 'envelope', 'last_step', 'detach'];
+export { GRAD_MODES, type GradMode };
 
 /** A validated problem, ready for the native calls. */
 export interface SolveProblem {
@@ -140,7 +140,7 @@ function sum(acc: FloatArray | null, g: FloatArray): FloatArray {
 // backward — which the tape runs after all of its consumers — replays the iterations natively once.
 function throughIterations(p: SolveProblem, out: NativeSolveOut): OTResult {
   const dtype = p.M.dtype;
-  if (!out.history) throw new Error('solve: the forward kept no iterations to differentiate');
+  if (!out.history) fail('ERR_OT_VALUE', 'solve: the forward kept no iterations to differentiate');
   const history = out.history;
   let seeds = noSeeds();
   const node = Tensor.fromOp(new Float64Array(1), [1], {

@@ -1,11 +1,12 @@
 // Typed view of the addon's entropic-solver exports (native/napi/solve.cc).
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
+import type { EntropicRegType, Status } from '../core/vocabulary.js';
 
-export type EntropicRegType = 'KL' | 'entropy';
+export type { EntropicRegType };
 /** What the forward keeps for a backward pass: nothing, every iteration (autodiff), or the last step. */
 export type SolveRecord = 'none' | 'history' | 'last_step';
-export type SolveStatus = 'converged' | 'max_iter' | 'diverged';
+export type SolveStatus = Status;
 
 /** (M [n*m], a [n], b [m], n, m, reg, regType) — weights always float64. */
 export type SolveHead = [M: FloatArray, a: Float64Array, b: Float64Array, n: number, m: number, reg: number, regType: EntropicRegType];

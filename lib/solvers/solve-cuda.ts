@@ -1,7 +1,7 @@
 // The cuda branch of ot.solve / solveAsync: log-domain Sinkhorn on the GPU (native/cuda/sinkhorn.cu) on
 // M's device buffer, every gradient mode through the GPU adjoint (native/cuda/sinkhorn_adjoint.cu);
 // plan, potentials and gradients stay on the GPU.
-import { withCancelFlag } from '../costs/cancel.js';
+import { withCancelFlag } from '../core/cancel.js';
 import {
   nativeCuda, type CudaBuffer, type CudaOperand, type CudaSinkhornCotangents, type CudaSinkhornOptions, type CudaSinkhornResult,
 } from '../cuda/native-cuda.js';
@@ -11,6 +11,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { centredPotential, refuseDiverged, scalar, type SolveProblem } from './grad-modes.js';
 import type { SolveStatus } from './native-solve.js';
 import { OTResult } from './result.js';
+import { fail } from '../core/validate.js';
 import type { Resolved } from './solve.js';
 
 type Run = CudaSinkhornResult<CudaBuffer>;
@@ -169,7 +170,7 @@ const plus = (acc: Tensor | null, g: Tensor): Tensor => (acc === null ? g : acc.
 function throughIterations(p: SolveProblem, k: Inputs, f: Forward): OTResult {
   const dtype = p.M.dtype;
   const { out, first } = f;
-  if (!out.historyU || !out.historyV) throw new Error('solve: the GPU forward kept no iterations to differentiate');
+  if (!out.historyU || !out.historyV) fail('ERR_OT_VALUE', 'solve: the GPU forward kept no iterations to differentiate');
   const [histU, histV] = [out.historyU, out.historyV];
   let seeds = noSeeds();
   const node = Tensor.fromOp(new Float64Array(1), [1], {

@@ -1,12 +1,13 @@
 // Entropic OT solver (POT: ot.solve, entropic branch = sinkhorn_log) and its async twin; options are
 // resolved and inputs validated here, the iterations run in native/cpu/sinkhorn.cc (cuda tensors:
 // solve-cuda.ts).
-import { withCancelFlag } from '../costs/cancel.js';
+import { withCancelFlag } from '../core/cancel.js';
 import { callDevice } from '../cuda/tensors.js';
-import type { Device } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkFinite, checkFiniteNumber, checkInteger, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
-import { buildResult, GRAD_MODES, type GradMode, type SolveProblem } from './grad-modes.js';
+import { checkFinite, checkFiniteNumber, checkInteger, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
+import { ENTROPIC_REG_TYPES, GRAD_MODES, checkSpelling, type Device, type GradMode } from '../core/vocabulary.js';
+import { warn } from '../core/warnings.js';
+import { buildResult, type SolveProblem } from './grad-modes.js';
 import { nativeSolve, type EntropicRegType, type NativeSolveOut, type SolveRecord, type SolveStatus } from './native-solve.js';
 import type { OTResult } from './result.js';
 import { solveCuda, solveCudaAsync } from './solve-cuda.js';
@@ -73,11 +74,7 @@ function resolve(fn: string, M: unknown, aIn: unknown, bIn: unknown, opts: Solve
   const reg = opts?.reg;
   if (reg === undefined || reg === null || reg === 0) fail('ERR_OT_ARG', `${fn}: exact OT (reg=0) is not available yet; pass reg > 0`);
   checkPositive(fn, 'reg', reg);
-  const regName = opts?.regType ?? 'KL';
-  const regType: EntropicRegType =
-    typeof regName === 'string' && regName.toLowerCase() === 'kl' ? 'KL'
-      : typeof regName === 'string' && regName.toLowerCase() === 'entropy' ? 'entropy'
-        : fail('ERR_OT_ARG', `${fn}: regType must be 'KL' or 'entropy', got ${JSON.stringify(regName)}`);
+  const regType = checkSpelling(fn, 'regType', opts?.regType ?? 'KL', ENTROPIC_REG_TYPES);
   const maxIter = checkInteger(fn, 'maxIter', opts?.maxIter ?? 1000, 1, 1e9);
   const tol = checkFiniteNumber(fn, 'tol', opts?.tol ?? 1e-9);
   if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
@@ -122,18 +119,13 @@ function warned(fn: string, r: Resolved, res: OTResult): OTResult {
   return res;
 }
 
-/** The single warning of a solve that stopped at maxIter or diverged. */
+/** The warning (once per call site) of a solve that stopped at maxIter or diverged. */
 function warnStatus(fn: string, r: Resolved, status: SolveStatus): void {
   if (status === 'max_iter') {
-    process.emitWarning(
-      `${fn}: Sinkhorn did not converge in ${r.maxIter} iterations (marginal error above tol=${r.tol}); ` +
-        'increase maxIter or reg',
-      { code: 'OT_SINKHORN_MAX_ITER' },
-    );
+    warn('OT_SINKHORN_MAX_ITER',
+      `${fn}: Sinkhorn did not converge in ${r.maxIter} iterations (marginal error above tol=${r.tol}); increase maxIter or reg`);
   } else if (status === 'diverged') {
-    process.emitWarning(`${fn}: Sinkhorn diverged (non-finite values even in the log domain); check M's scale against reg`, {
-      code: 'OT_SINKHORN_DIVERGED',
-    });
+    warn('OT_SINKHORN_DIVERGED', `${fn}: Sinkhorn diverged (non-finite values even in the log domain); check M's scale against reg`);
   }
 }
 

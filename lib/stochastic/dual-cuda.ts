@@ -1,8 +1,9 @@
 // The cuda branch of ot.stochastic's dual losses and plans: one fused GPU pass (native/cuda/dual.cu,
 // squared Euclidean cost) on the inputs' device buffers; the loss's gradients stay on the GPU.
-import { withCancelFlag } from '../costs/cancel.js';
+import { withCancelFlag } from '../core/cancel.js';
 import { nativeCuda, type CudaBuffer, type CudaDualNeeds, type CudaDualResult, type CudaOperand } from '../cuda/native-cuda.js';
-import { hostOnCuda, operand, throwIfAborted } from '../cuda/tensors.js';
+import { hostOnCuda, operand } from '../cuda/tensors.js';
+import { throwIfAborted } from '../core/cancel.js';
 import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Problem } from './dual.js';

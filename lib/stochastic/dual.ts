@@ -5,9 +5,10 @@
 import type { GradFn } from '../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { fromNested, Tensor } from '../tensor/tensor.js';
-import { OTError } from '../utils/errors.js';
-import { checkFinite, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
-import { withCancelFlag } from '../costs/cancel.js';
+import { OTError } from '../core/errors.js';
+import { checkFinite, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
+import { withCancelFlag } from '../core/cancel.js';
+import { checkMinkowskiP, METRICS } from '../core/vocabulary.js';
 import { callDevice, checkableValues } from '../cuda/tensors.js';
 import type { Device } from '../tensor/dtype.js';
 import { slabArray } from './grad-slab.js';
@@ -15,7 +16,7 @@ import { dualLossCuda, dualLossCudaAsync, dualPlanCuda, dualPlanCudaAsync } from
 import { gradLayout, nativeDual, WANT, type DualHead, type DualKind, type DualMetric, type GradLayout } from './native-dual.js';
 
 export type { DualMetric } from './native-dual.js';
-export const DUAL_METRICS: readonly DualMetric[] = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
+export const DUAL_METRICS: readonly DualMetric[] = METRICS;
 
 export interface DualOptions {
   /** Regularisation strength, > 0 (default 1). */
@@ -128,8 +129,7 @@ function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unkn
   checkOptions(fn, opts, allowed);
   const reg = checkPositive(fn, 'reg', opts?.reg ?? 1);
   const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DUAL_METRICS);
-  const p = opts?.p ?? 2;
-  if (typeof p !== 'number' || !Number.isFinite(p) || p < 1) fail('ERR_OT_VALUE', `${fn}: p must be a finite number >= 1, got ${String(p)}`);
+  const p = checkMinkowskiP(fn, opts?.p ?? 2);
   const device = callDevice(fn, [['u', ui], ['v', vi], ['xs', xsi], ['xt', xti], ['ws', opts?.ws], ['wt', opts?.wt]]);
   if (device === 'cuda' && metric !== 'sqeuclidean') {
     fail('ERR_OT_DEVICE', `${fn}: metric '${metric}' is not available for cuda tensors (the GPU kernel computes 'sqeuclidean' only); use CPU tensors for it`);

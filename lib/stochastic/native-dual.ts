@@ -1,10 +1,11 @@
 // Typed view of the addon's dual-OT exports (native/napi/dual.cc).
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
+import type { Metric } from '../core/vocabulary.js';
 
 export type DualKind = 'entropic' | 'quadratic';
 /** Metrics the fused kernel evaluates inline (the metrics of ot.dist). */
-export type DualMetric = 'sqeuclidean' | 'euclidean' | 'cityblock' | 'minkowski' | 'chebyshev' | 'cosine';
+export type DualMetric = Metric;
 
 /** Bits of the `want` mask: which gradients the loss kernel must accumulate. */
 export const WANT = { u: 1, v: 2, xs: 4, xt: 8, ws: 16, wt: 32 } as const;

@@ -1,5 +1,5 @@
 // NumPy/torch broadcasting for elementwise ops, and its adjoint (summing a gradient back to a shape).
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import { allocate, numel, sameShape, type DType, type FloatArray } from './dtype.js';
 
 export function broadcastShapes(fn: string, a: readonly number[], b: readonly number[]): number[] {

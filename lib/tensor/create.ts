@@ -1,5 +1,5 @@
 // Tensor creation: from nested arrays or typed arrays, and zeros/ones/full/rand/randn (seeded).
-import { checkOptions, fail, show } from '../utils/validate.js';
+import { checkOptions, fail, show } from '../core/validate.js';
 import { allocate, checkDevice, checkDType, dtypeOf, numel, type Device, type DType, type FloatArray } from './dtype.js';
 import { generatorFor } from './random.js';
 import { fromNested, Tensor, type NestedArray } from './tensor.js';

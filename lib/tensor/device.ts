@@ -1,7 +1,7 @@
 // Storage moves of cuda tensors: the availability check, uploads and downloads of whole tensors
 // (through lib/cuda/native-cuda.ts, the addon's CudaBuffer entry points).
 import { nativeCuda, type CudaBuffer } from '../cuda/native-cuda.js';
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import type { DType, FloatArray } from './dtype.js';
 
 export type { CudaBuffer };

@@ -1,8 +1,8 @@
-// Scalar types and devices of tensors, and the typed-array storage that backs them on the CPU.
-import { fail } from '../utils/validate.js';
+// The typed-array storage that backs tensors on the CPU (dtype and device names: lib/core/vocabulary.ts).
+import { fail } from '../core/validate.js';
+import type { DType } from '../core/vocabulary.js';
 
-export type DType = 'float32' | 'float64';
-export type Device = 'cpu' | 'cuda';
+export { checkDevice, checkDType, type Device, type DType } from '../core/vocabulary.js';
 export type FloatArray = Float32Array | Float64Array;
 
 /** Longest typed array Node allocates. */
@@ -25,16 +25,6 @@ export function dtypeOf(arr: FloatArray): DType {
 /** torch's promotion between floating types: float64 wins. */
 export function promote(a: DType, b: DType): DType {
   return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
-}
-
-export function checkDType(fn: string, v: unknown): DType {
-  if (v !== 'float32' && v !== 'float64') fail('ERR_OT_DTYPE', `${fn}: dtype must be 'float32' or 'float64', got ${JSON.stringify(v)}`);
-  return v;
-}
-
-export function checkDevice(fn: string, v: unknown): Device {
-  if (v !== 'cpu' && v !== 'cuda') fail('ERR_OT_DEVICE', `${fn}: device must be 'cpu' or 'cuda', got ${JSON.stringify(v)}`);
-  return v;
 }
 
 export function numel(shape: readonly number[]): number {

@@ -1,6 +1,6 @@
 // Elementwise ops behind Tensor's methods: unary maps and broadcasting binary ops, each recording
 // the vector-Jacobian product that sends its output gradient back to its inputs.
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import { binaryMap, broadcastShapes, reduceToShape } from './broadcast.js';
 import { allocate, promote } from './dtype.js';
 import { Tensor } from './tensor.js';

@@ -1,6 +1,6 @@
 // Shapes in and out of JS: nested arrays to and from tensors (checked rectangular and numeric), and
 // reshape's resolution of a target shape with one -1 dimension.
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import { allocate, checkDType, numel, type DType, type FloatArray } from './dtype.js';
 import { Tensor } from './tensor.js';
 

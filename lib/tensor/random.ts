@@ -1,7 +1,7 @@
 // Seeded random numbers for rand/randn/datasets: xoshiro128** seeded through splitmix32, normals by
 // Box–Muller. Same seed → same stream on every platform. Unseeded calls draw from one global stream
 // seeded from the clock, re-seedable with `manualSeed` (as torch.manual_seed).
-import { fail, show } from '../utils/validate.js';
+import { fail, show } from '../core/validate.js';
 
 export class Generator {
   private s0 = 0;

@@ -1,6 +1,6 @@
 // Reductions behind Tensor's methods: sum over everything or one dim (mean builds on it), and the
 // scalar extremes max/min whose gradient flows to the first extremal entry.
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import { allocate, numel } from './dtype.js';
 import { Tensor } from './tensor.js';
 

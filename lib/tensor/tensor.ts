@@ -1,7 +1,7 @@
 // Tensor: a dense n-d array (float32/float64) with torch-style reverse-mode autodiff: storage, devices,
 // backward and thin op methods. Elementwise ops and reductions run in JS (elementwise.ts, reduce.ts);
 // heavy ops (dist, solve, dual losses) are native and record their own GradFn.
-import { fail } from '../utils/validate.js';
+import { fail } from '../core/validate.js';
 import { runBackward, type GradFn } from './autograd.js';
 import { bufferDType, download, isFloatBuffer, requireCuda, upload, type CudaBuffer } from './device.js';
 import { allocate, checkDevice, dtypeOf, numel, sameShape, type Device, type DType, type FloatArray } from './dtype.js';

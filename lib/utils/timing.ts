@@ -1,5 +1,5 @@
 // Wall-clock timers (POT: ot.tic / ot.toc / ot.toq) backed by a stack, so tic calls can nest.
-import { fail, show } from './validate.js';
+import { fail, show } from '../core/validate.js';
 
 const starts: bigint[] = [];
 

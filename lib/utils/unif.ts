@@ -1,5 +1,5 @@
 // Uniform histogram (POT: ot.unif).
-import { checkOptions, checkInteger } from './validate.js';
+import { checkOptions, checkInteger } from '../core/validate.js';
 import { checkDType, type DType } from '../tensor/dtype.js';
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
