@@ -1,6 +1,7 @@
 // Tensor creation, elementwise ops with broadcasting, reductions and reverse-mode gradients.
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
+import { MultiOutputNode } from '../lib/tensor/autograd.js';
 
 describe('tensor', () => {
   it('creates from nested and typed arrays', () => {
@@ -66,5 +67,42 @@ describe('tensor', () => {
     } catch (e) {
       expect((e as ot.OTError).code).toBe('ERR_OT_ARG');
     }
+  });
+});
+
+describe('multi-output autograd nodes', () => {
+  // y = 2x and z = 3x from one node: one backward receives both outputs' gradients.
+  function twoOutputs(x: ot.Tensor) {
+    const calls: (number[] | null)[][] = [];
+    const node = new MultiOutputNode('twice-thrice', [x], (gs) => {
+      calls.push(gs.map((g) => (g ? Array.from(g.data) : null)));
+      const gy = gs[0] ? gs[0].mul(2) : null;
+      const gz = gs[1] ? gs[1].mul(3) : null;
+      return [gy && gz ? gy.add(gz) : (gy ?? gz)];
+    });
+    const y = ot.Tensor.fromOp(x.detach().mul(2).data, x.shape, node.output(0, 'y'));
+    const z = ot.Tensor.fromOp(x.detach().mul(3).data, x.shape, node.output(1, 'z'));
+    return { y, z, calls };
+  }
+
+  it('runs its backward once, after every consumer of every output', () => {
+    const x = ot.tensor([1, 2], { requiresGrad: true });
+    const { y, z, calls } = twoOutputs(x);
+    y.sum().add(z.mul(z).sum()).add(y.mul(4).sum()).backward();
+    expect(calls).toEqual([[[5, 5], [6, 12]]]);
+    expect(Array.from(x.grad!.data)).toEqual([2 * 5 + 3 * 6, 2 * 5 + 3 * 12]);
+  });
+
+  it('passes null for an output no gradient reached', () => {
+    const x = ot.tensor([1, 2], { requiresGrad: true });
+    const { z, calls } = twoOutputs(x);
+    z.sum().backward();
+    expect(calls).toEqual([[null, [1, 1]]]);
+    expect(Array.from(x.grad!.data)).toEqual([3, 3]);
+  });
+
+  it('records nothing when no input requires grad', () => {
+    const { y } = twoOutputs(ot.tensor([1, 2]));
+    expect(y.requiresGrad).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
 // ot.batch.solve_batch). 'autodiff' / 'last_step' hang every output off one node with inputs [M, a, b]
 // whose backward is the native adjoint; 'envelope' sets value's gradient at convergence.
 import { allocate, type FloatArray } from '../tensor/dtype.js';
+import { MultiOutputNode } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
 import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
 import type { ResolvedBatch } from './solve-batch.js';
@@ -45,28 +46,23 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
   }
   const trace = out.trace;
   if (!trace) return fail('ERR_OT_VALUE', 'solveBatch: the native solve recorded no trace for the gradient');
-  // One node for (plan | pot0 | pot1): its backward runs the adjoint once for all three.
-  const S = Tensor.fromOp(sol, [sol.length], {
-    name: 'solveBatch',
-    inputs,
-    backward: (gS) => {
-      const g = gS.data;
-      const res = nativeBatch.solveBatchBackward(
-        trace, r.M.data, r.aData, r.bData, g.subarray(0, nm), g.subarray(nm, nm + B * n), g.subarray(nm + B * n),
-        r.a?.requiresGrad ?? false, r.b?.requiresGrad ?? false,
-      );
-      return [
-        new Tensor(res.gM, [B, n, m]),
-        res.ga ? new Tensor(res.ga, [B, n]) : null,
-        res.gb ? new Tensor(res.gb, [B, m]) : null,
-      ];
-    },
+  // One node for (plan, pot0, pot1): its backward runs the adjoint once for all three.
+  const asData = (g: Tensor | null): FloatArray | null => (g === null ? null : g.dtype === r.dtype ? g.data : g.to(r.dtype).data);
+  const node = new MultiOutputNode('solveBatch', inputs, ([gPlan, gPot0, gPot1]) => {
+    const res = nativeBatch.solveBatchBackward(
+      trace, r.M.data, r.aData, r.bData, asData(gPlan), asData(gPot0), asData(gPot1), r.a?.requiresGrad ?? false, r.b?.requiresGrad ?? false,
+    );
+    return [
+      new Tensor(res.gM, [B, n, m]),
+      res.ga ? new Tensor(res.ga, [B, n]) : null,
+      res.gb ? new Tensor(res.gb, [B, m]) : null,
+    ];
   });
-  const plan = slice(S, 0, [B, n, m]);
+  const plan = Tensor.fromOp(planData, [B, n, m], node.output(0, 'plan'));
   return {
     plan,
-    pot0: slice(S, nm, [B, n]),
-    pot1: slice(S, nm + B * n, [B, m]),
+    pot0: Tensor.fromOp(pot0Data, [B, n], node.output(1, 'pot0')),
+    pot1: Tensor.fromOp(pot1Data, [B, m], node.output(2, 'pot1')),
     value: Tensor.fromOp(valueData, [B], {
       name: 'solveBatch.value', inputs: [r.M, r.a, r.b, plan], backward: (g) => valueGrads(r, g, planData),
     }),
@@ -75,20 +71,6 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
       backward: (g) => [scaleRows(g, planData, [B, n, m]), scaleRows(g, r.M.data, [B, n, m])],
     }),
   };
-}
-
-/** A view of S's values [offset, offset + numel(shape)) whose gradient scatters back into S. */
-function slice(S: Tensor, offset: number, shape: number[]): Tensor {
-  const len = shape.reduce((p, s) => p * s, 1);
-  return Tensor.fromOp(S.data.subarray(offset, offset + len), shape, {
-    name: 'solveBatch.slice',
-    inputs: [S],
-    backward: (g) => {
-      const full = allocate(S.dtype, S.numel);
-      full.set(g.data, offset);
-      return [new Tensor(full, S.shape)];
-    },
-  });
 }
 
 /** out[b, ...] = g[b] * x[b, ...] for a per-problem gradient g [B]; x has `shape` and x's dtype. */

@@ -1,7 +1,7 @@
 // The gradient modes of ot.solve's entropic branch (POT master): how the native forward's outputs
 // become tensors and what their backward does — 'detach', 'envelope', and 'autodiff' / 'last_step'
 // through the native adjoint (native/cpu/sinkhorn_adjoint.cc); cuda tensors: solve-cuda.ts.
-import type { GradFn } from '../tensor/autograd.js';
+import { MultiOutputNode } from '../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fail } from '../core/validate.js';
@@ -117,70 +117,37 @@ function envelope(p: SolveProblem, out: NativeSolveOut): OTResult {
   });
 }
 
-// Incoming gradients of the five outputs, collected until the shared node runs its one backward.
-interface Seeds {
-  value: number;
-  valueLinear: number;
-  plan: FloatArray | null;
-  logU: FloatArray | null;
-  logV: FloatArray | null;
-}
-const noSeeds = (): Seeds => ({ value: 0, valueLinear: 0, plan: null, logU: null, logV: null });
-
-// Never writes into either array: `g` may be the caller's own gradOutput.
-function sum(acc: FloatArray | null, g: FloatArray): FloatArray {
-  if (acc === null) return g;
-  const out = acc.slice();
-  for (let i = 0; i < out.length; i++) out[i] += g[i]!;
-  return out;
+// Never writes into `g`: it may be the caller's own gradOutput.
+function inDtype(g: Tensor | null, dtype: DType): FloatArray | null {
+  return g === null ? null : g.dtype === dtype ? g.data : g.to(dtype).data;
 }
 
-// 'autodiff' and 'last_step': value, valueLinear, plan and the potentials are outputs of one node
-// whose inputs are (M, a, b). Each output's backward only records its incoming gradient; the node's
-// backward — which the tape runs after all of its consumers — replays the iterations natively once.
+// 'autodiff' and 'last_step': value, valueLinear, plan and the potentials are the outputs of one node
+// with inputs (M, a, b), whose one backward replays the iterations natively for all their gradients.
 function throughIterations(p: SolveProblem, out: NativeSolveOut): OTResult {
   const dtype = p.M.dtype;
   if (!out.history) fail('ERR_OT_VALUE', 'solve: the forward kept no iterations to differentiate');
   const history = out.history;
-  let seeds = noSeeds();
-  const node = Tensor.fromOp(new Float64Array(1), [1], {
-    name: p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step',
-    inputs: [p.M, p.a, p.b],
-    backward: () => {
-      refuseDiverged(out.status);
-      const s = seeds;
-      seeds = noSeeds();
-      const [dM, da, db] = nativeSolve.sinkhornBackward(
-        p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, history, out.iterations, p.grad === 'autodiff',
-        s.value, s.valueLinear, s.plan, s.logU, s.logV, p.M.requiresGrad, p.grad === 'last_step',
-      );
-      return [
-        dM && new Tensor(dM, [p.n, p.m]),
-        p.a.requiresGrad ? new Tensor(converted(da, p.a.dtype), [p.n]) : null,
-        p.b.requiresGrad ? new Tensor(converted(db, p.b.dtype), [p.m]) : null,
-      ];
-    },
+  const node = new MultiOutputNode(p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step', [p.M, p.a, p.b], (gs) => {
+    refuseDiverged(out.status);
+    const [gValue, gValueLinear, gPlan, gLogU, gLogV] = gs;
+    const [dM, da, db] = nativeSolve.sinkhornBackward(
+      p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, history, out.iterations, p.grad === 'autodiff',
+      gValue ? gValue.data[0]! : 0, gValueLinear ? gValueLinear.data[0]! : 0, inDtype(gPlan, dtype), inDtype(gLogU, dtype),
+      inDtype(gLogV!, dtype), p.M.requiresGrad, p.grad === 'last_step',
+    );
+    return [
+      dM && new Tensor(dM, [p.n, p.m]),
+      p.a.requiresGrad ? new Tensor(converted(da, p.a.dtype), [p.n]) : null,
+      p.b.requiresGrad ? new Tensor(converted(db, p.b.dtype), [p.m]) : null,
+    ];
   });
-  const output = (name: string, data: FloatArray, shape: number[], record: (g: Tensor) => void): Tensor => {
-    const fn: GradFn = {
-      name: `${node.gradFn!.name}.${name}`,
-      inputs: [node],
-      backward: (g) => {
-        record(g.dtype === dtype ? g : g.to(dtype));
-        return [new Tensor(new Float64Array(1), [1])];
-      },
-    };
-    return Tensor.fromOp(data, shape, fn);
-  };
   return new OTResult({
     status: out.status,
     nIter: out.nIter,
-    value: output('value', scalar(out.value, dtype), [], (g) => void (seeds.value += g.data[0]!)),
-    valueLinear: output('valueLinear', scalar(out.valueLinear, dtype), [], (g) => void (seeds.valueLinear += g.data[0]!)),
-    plan: output('plan', out.plan, [p.n, p.m], (g) => void (seeds.plan = sum(seeds.plan, g.data))),
-    potentials: [
-      output('logU', out.logU, [p.n], (g) => void (seeds.logU = sum(seeds.logU, g.data))),
-      output('logV', out.logV, [p.m], (g) => void (seeds.logV = sum(seeds.logV, g.data))),
-    ],
+    value: Tensor.fromOp(scalar(out.value, dtype), [], node.output(0, 'value')),
+    valueLinear: Tensor.fromOp(scalar(out.valueLinear, dtype), [], node.output(1, 'valueLinear')),
+    plan: Tensor.fromOp(out.plan, [p.n, p.m], node.output(2, 'plan')),
+    potentials: [Tensor.fromOp(out.logU, [p.n], node.output(3, 'logU')), Tensor.fromOp(out.logV, [p.m], node.output(4, 'logV'))],
   });
 }

@@ -7,6 +7,7 @@ import {
 } from '../cuda/native-cuda.js';
 import { hostOnCuda, operandAs } from '../cuda/tensors.js';
 import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
+import { MultiOutputNode } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
 import { centredPotential, refuseDiverged, scalar, type SolveProblem } from './grad-modes.js';
 import type { SolveStatus } from './native-solve.js';
@@ -154,67 +155,41 @@ function envelope(p: SolveProblem, f: Forward): OTResult {
   });
 }
 
-// Incoming gradients of the five outputs, collected until the shared node runs its one adjoint.
-interface Seeds {
-  value: number;
-  valueLinear: number;
-  plan: Tensor | null;
-  logU: Tensor | null;
-  logV: Tensor | null;
-}
-const noSeeds = (): Seeds => ({ value: 0, valueLinear: 0, plan: null, logU: null, logV: null });
-const plus = (acc: Tensor | null, g: Tensor): Tensor => (acc === null ? g : acc.add(g));
-
-// 'autodiff' and 'last_step' as in grad-modes.ts: the outputs hang off one node with inputs (M, a, b)
-// whose backward runs the GPU adjoint once over the recorded iterations.
+// 'autodiff' and 'last_step' as in grad-modes.ts: the outputs of one node with inputs (M, a, b) whose
+// one backward runs the GPU adjoint over the recorded iterations.
 function throughIterations(p: SolveProblem, k: Inputs, f: Forward): OTResult {
   const dtype = p.M.dtype;
   const { out, first } = f;
   if (!out.historyU || !out.historyV) fail('ERR_OT_VALUE', 'solve: the GPU forward kept no iterations to differentiate');
   const [histU, histV] = [out.historyU, out.historyV];
-  let seeds = noSeeds();
-  const node = Tensor.fromOp(new Float64Array(1), [1], {
-    name: p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step',
-    inputs: [p.M, p.a, p.b],
-    backward: () => {
-      refuseDiverged(f.status);
-      const s = seeds;
-      seeds = noSeeds();
-      const cot: CudaSinkhornCotangents = {
-        valueLinear: s.valueLinear + s.value,
-        [p.regType === 'KL' ? 'kl' : 'entropy']: p.reg * s.value,
-      };
-      if (s.plan) cot.gPlan = operandAs(s.plan, dtype);
-      if (s.logU) cot.gLogU = operandAs(s.logU, dtype);
-      if (s.logV) cot.gLogV = operandAs(s.logV, dtype);
-      // last_step: the u-update read the detached v, and the value terms see M, a, b only through the plan.
-      if (first) Object.assign(cot, { v0: first.logV, directTerms: false });
-      const g = nativeCuda.cudaSinkhornLogAdjointDevice(k.M, k.a, k.b, p.n, p.m, p.reg, histU, histV, out.nIter, cot);
-      return [
-        p.M.requiresGrad ? new Tensor(g.dM, [p.n, p.m]) : null,
-        p.a.requiresGrad ? inDtype(new Tensor(g.da, [p.n]), p.a.dtype) : null,
-        p.b.requiresGrad ? inDtype(new Tensor(g.db, [p.m]), p.b.dtype) : null,
-      ];
-    },
+  const node = new MultiOutputNode(p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step', [p.M, p.a, p.b], (gs) => {
+    refuseDiverged(f.status);
+    const [gValue, gValueLinear, gPlan, gLogU, gLogV] = gs;
+    const sValue = gValue ? gValue.item() : 0;
+    const cot: CudaSinkhornCotangents = {
+      valueLinear: (gValueLinear ? gValueLinear.item() : 0) + sValue,
+      [p.regType === 'KL' ? 'kl' : 'entropy']: p.reg * sValue,
+    };
+    if (gPlan) cot.gPlan = operandAs(gPlan, dtype);
+    if (gLogU) cot.gLogU = operandAs(gLogU, dtype);
+    if (gLogV) cot.gLogV = operandAs(gLogV, dtype);
+    // last_step: the u-update read the detached v, and the value terms see M, a, b only through the plan.
+    if (first) Object.assign(cot, { v0: first.logV, directTerms: false });
+    const g = nativeCuda.cudaSinkhornLogAdjointDevice(k.M, k.a, k.b, p.n, p.m, p.reg, histU, histV, out.nIter, cot);
+    return [
+      p.M.requiresGrad ? new Tensor(g.dM, [p.n, p.m]) : null,
+      p.a.requiresGrad ? inDtype(new Tensor(g.da, [p.n]), p.a.dtype) : null,
+      p.b.requiresGrad ? inDtype(new Tensor(g.db, [p.m]), p.b.dtype) : null,
+    ];
   });
-  const output = (name: string, data: FloatArray | CudaBuffer, shape: number[], record: (g: Tensor) => void): Tensor =>
-    Tensor.fromOp(data, shape, {
-      name: `${node.gradFn!.name}.${name}`,
-      inputs: [node],
-      backward: (g) => {
-        record(g);
-        return [new Tensor(new Float64Array(1), [1])];
-      },
-    }, 'cuda');
+  const output = (index: number, name: string, data: FloatArray | CudaBuffer, shape: number[]): Tensor =>
+    Tensor.fromOp(data, shape, node.output(index, name), 'cuda');
   return new OTResult({
     status: f.status,
     nIter: f.nIter,
-    value: output('value', scalar(valueOf(p, out), dtype), [], (g) => void (seeds.value += g.item())),
-    valueLinear: output('valueLinear', scalar(out.valueLinear, dtype), [], (g) => void (seeds.valueLinear += g.item())),
-    plan: output('plan', out.plan!, [p.n, p.m], (g) => void (seeds.plan = plus(seeds.plan, g))),
-    potentials: [
-      output('logU', out.logU, [p.n], (g) => void (seeds.logU = plus(seeds.logU, g))),
-      output('logV', out.logV, [p.m], (g) => void (seeds.logV = plus(seeds.logV, g))),
-    ],
+    value: output(0, 'value', scalar(valueOf(p, out), dtype), []),
+    valueLinear: output(1, 'valueLinear', scalar(out.valueLinear, dtype), []),
+    plan: output(2, 'plan', out.plan!, [p.n, p.m]),
+    potentials: [output(3, 'logU', out.logU, [p.n]), output(4, 'logV', out.logV, [p.m])],
   });
 }
