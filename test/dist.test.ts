@@ -2,7 +2,7 @@
 // a plain-JS reference on block-crossing sizes, async parity and cancellation, bad input.
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
-import { nativeCosts } from '../lib/costs/native-costs.js';
+import { nativeCosts } from '../lib/backend/native-costs.js';
 import { expectClose, loadFixture, tolerance } from './helpers/fixtures.js';
 
 type Metric = ot.DistMetric;

@@ -2,7 +2,7 @@
 // against a plain-JS sinkhorn_log, marginals, finite differences, async parity, abort, bad input.
 import { describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
-import { nativeSolve } from '../lib/solvers/native-solve.js';
+import { nativeSolve } from '../lib/backend/native-solve.js';
 import { expectClose, flat, loadFixture, tolerance } from './helpers/fixtures.js';
 
 type DType = 'float32' | 'float64';
@@ -415,6 +415,19 @@ describe('solve: bad input', () => {
     expectOTError(() => ot.solve(M, a, b, { reg: 1, signal: new AbortController().signal } as never), 'ERR_OT_ARG');
     expectOTError(() => ot.solve([[1, 2]] as never, undefined, undefined, { reg: 1 }), 'ERR_OT_ARG');
     expect(() => ot.solve(M, a, b, { reg: 1, regType: 'kl' as never })).not.toThrow();
+  });
+
+  it("dispatches as POT's solve: what is not available yet says so", () => {
+    const says = (f: () => unknown, re: RegExp) => expect(f).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG', message: expect.stringMatching(re) }));
+    says(() => ot.solve(M, a, b), /^solve: exact OT \(reg omitted or 0\) is not available yet; pass reg > 0$/);
+    says(() => ot.solve(M, a, b, { reg: 1, unbalanced: 1 }), /^solve: unbalanced OT .* is not available yet/);
+    says(() => ot.solve(M, a, b, { reg: 1, unbalanced: [1, 2], unbalancedType: 'TV' }), /unbalanced OT/);
+    says(() => ot.solve(M, a, b, { reg: 1, regType: 'L2' }), /^solve: regType 'L2' .* is not available yet/);
+    says(() => ot.solve(M, a, b, { reg: 1, regType: 'l1' as never }), /regType must be 'KL', 'entropy' or 'L2'/);
+    says(() => ot.solve(M, a, b, { reg: 1, method: 'emd' }), /method must be 'sinkhorn_log' for entropic OT, got "emd"/);
+    const dflt = ot.solve(M, a, b, { reg: 1, grad: 'detach' });
+    const named = ot.solve(M, a, b, { reg: 1, grad: 'detach', method: 'sinkhorn_log', unbalanced: null });
+    expect(Array.from(named.plan.data)).toEqual(Array.from(dflt.plan.data));
   });
 
   it('is validated again natively', () => {

@@ -1,7 +1,8 @@
 // Batched cost matrices (POT: ot.batch.dist_batch): M[b] = metric(X[b], Y[b]) for B sample sets,
 // differentiable w.r.t. X and Y; the kernels run in native/cpu/batch_dist.cc (cuda tensors: dist-batch-cuda.ts).
 import { withCancelFlag } from '../core/cancel.js';
-import { callDevice, notOnCuda } from '../cuda/tensors.js';
+import { notOnCuda } from '../cuda/tensors.js';
+import { callDevice } from '../backend/index.js';
 import type { Device, FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFiniteNumber, checkNonNegative, checkOneOf, checkOptions, fail } from '../core/validate.js';

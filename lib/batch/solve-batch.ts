@@ -2,7 +2,7 @@
 // kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values (cuda tensors:
 // solve-batch-cuda.ts).
 import { withCancelFlag } from '../core/cancel.js';
-import { callDevice } from '../cuda/tensors.js';
+import { callDevice } from '../backend/index.js';
 import type { Device, DType, FloatArray } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';

@@ -21,9 +21,16 @@ export const GRAD_MODES: readonly GradMode[] = ['autodiff', 'envelope', 'last_st
 export type Status = 'converged' | 'max_iter' | 'diverged';
 export const STATUSES: readonly Status[] = ['converged', 'max_iter', 'diverged'];
 
-/** Entropic regularisers of ot.solve: 'KL' (POT's default) reg·KL(plan ‖ a bᵀ), 'entropy' reg·Σ plan log plan. */
+/** Regularisers of ot.solve (POT's reg_type): 'KL' (default) reg·KL(plan ‖ a bᵀ), 'entropy' reg·Σ plan log plan, 'L2'. */
+export type RegType = 'KL' | 'entropy' | 'L2';
+export const REG_TYPES: readonly RegType[] = ['KL', 'entropy', 'L2'];
+/** The entropic ones, which Sinkhorn solves. */
 export type EntropicRegType = 'KL' | 'entropy';
 export const ENTROPIC_REG_TYPES: readonly EntropicRegType[] = ['KL', 'entropy'];
+
+/** Penalties of the marginals in unbalanced OT (POT's unbalanced_type). */
+export type UnbalancedType = 'KL' | 'L2' | 'TV';
+export const UNBALANCED_TYPES: readonly UnbalancedType[] = ['KL', 'L2', 'TV'];
 
 export function checkDType(fn: string, v: unknown): DType {
   if (v !== 'float32' && v !== 'float64') fail('ERR_OT_DTYPE', `${fn}: dtype must be 'float32' or 'float64', got ${JSON.stringify(v)}`);
@@ -44,6 +51,12 @@ export function checkMinkowskiP(fn: string, p: unknown): number {
 /** One of `allowed`, compared case-insensitively as POT does for its regulariser names; returns the canonical spelling. */
 export function checkSpelling<T extends string>(fn: string, name: string, v: unknown, allowed: readonly T[]): T {
   const hit = typeof v === 'string' ? allowed.find((s) => s.toLowerCase() === v.toLowerCase()) : undefined;
-  if (hit === undefined) fail('ERR_OT_ARG', `${fn}: ${name} must be ${allowed.map((s) => `'${s}'`).join(' or ')}, got ${JSON.stringify(v)}`);
+  if (hit === undefined) fail('ERR_OT_ARG', `${fn}: ${name} must be ${alternatives(allowed)}, got ${JSON.stringify(v)}`);
   return hit;
+}
+
+/** 'a', 'b' or 'c' — a list of names as messages spell it. */
+export function alternatives(names: readonly string[]): string {
+  const q = names.map((s) => `'${s}'`);
+  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }

@@ -1,15 +1,11 @@
 // Cost matrices between two sets of samples (POT: ot.dist / ot.utils.dist), differentiable w.r.t.
-// both inputs; the forward and backward passes run in native/cpu/dist.cc (cuda tensors: dist-cuda.ts).
-import type { GradFn } from '../tensor/autograd.js';
-import { allocate, type FloatArray } from '../tensor/dtype.js';
-import { fromNested, Tensor } from '../tensor/tensor.js';
+// both inputs; options are resolved and inputs validated here, the matrix and its backward come from
+// the backend of the inputs' device (lib/backend: native/cpu/dist.cc or native/cuda/dist.cu).
+import { backendFor, callDevice, type DistInput as BackendDistInput } from '../backend/index.js';
 import { checkFinite, checkOneOf, checkOptions, fail } from '../core/validate.js';
-import { checkMinkowskiP, METRICS, type Metric } from '../core/vocabulary.js';
-import { callDevice, checkableValues } from '../cuda/tensors.js';
-import type { Device } from '../tensor/dtype.js';
-import { withCancelFlag } from '../core/cancel.js';
-import { distCuda, distCudaAsync } from './dist-cuda.js';
-import { nativeCosts } from './native-costs.js';
+import { checkMinkowskiP, METRICS, type Device, type Metric } from '../core/vocabulary.js';
+import { checkableValues } from '../cuda/tensors.js';
+import { fromNested, Tensor } from '../tensor/tensor.js';
 
 /** Metrics of ot.dist: POT's backend-generic ones plus scipy's chebyshev. */
 export type DistMetric = Metric;
@@ -30,17 +26,8 @@ export interface DistAsyncOptions extends DistOptions {
 export type DistInput = Tensor | number[][];
 
 /** A validated dist call (both tensors on `device`, one dtype). */
-export interface Problem {
+interface Problem extends BackendDistInput {
   device: Device;
-  x: Tensor;
-  y: Tensor;
-  /** y is x (POT's `X is Y`): the diagonal is exactly 0. */
-  same: boolean;
-  metric: DistMetric;
-  p: number;
-  n: number;
-  m: number;
-  d: number;
 }
 
 function asMatrix(fn: string, name: string, v: unknown): Tensor {
@@ -98,36 +85,6 @@ function resolve(fn: string, xIn: unknown, yIn: unknown, opts: DistAsyncOptions 
   return { device, x, y, same, metric, p, n, m, d };
 }
 
-function head(pb: Problem, x: FloatArray, y: FloatArray) {
-  return [x, y, pb.n, pb.m, pb.d, pb.metric, pb.p, pb.same] as const;
-}
-
-/** Wraps a computed matrix as the op's output, recording the native backward when an input needs it. */
-function output(pb: Problem, M: FloatArray): Tensor {
-  const { x, y } = pb;
-  if (!x.requiresGrad && !y.requiresGrad) return new Tensor(M, [pb.n, pb.m]);
-  // Snapshots: the backward must see the inputs of this forward even if their storage is later
-  // updated in place (e.g. by an optimiser step).
-  const xs = x.data.slice();
-  const ys = pb.same ? xs : y.data.slice();
-  const gradFn: GradFn = {
-    name: `dist(${pb.metric})`,
-    inputs: [x, y],
-    backward: (g: Tensor) => {
-      const G = g.dtype === x.dtype ? g.data : toDtype(g.data, M);
-      const [gx, gy] = nativeCosts.distBackward(...head(pb, xs, ys), M, G, x.requiresGrad, y.requiresGrad);
-      return [gx && new Tensor(gx, [pb.n, pb.d]), gy && new Tensor(gy, [pb.m, pb.d])];
-    },
-  };
-  return Tensor.fromOp(M, [pb.n, pb.m], gradFn);
-}
-
-function toDtype(src: FloatArray, like: FloatArray): FloatArray {
-  const out = allocate(like instanceof Float32Array ? 'float32' : 'float64', src.length);
-  out.set(src);
-  return out;
-}
-
 function splitArgs(yOrOpts: unknown, opts: unknown): [unknown, DistAsyncOptions | undefined] {
   if (opts === undefined && isOptionsObject(yOrOpts)) return [undefined, yOrOpts];
   return [yOrOpts, opts as DistAsyncOptions | undefined];
@@ -156,8 +113,7 @@ export function dist(x: DistInput, opts?: DistOptions): Tensor;
 export function dist(x: DistInput, yOrOpts?: DistInput | DistOptions | null, opts?: DistOptions): Tensor {
   const [y, o] = splitArgs(yOrOpts, opts);
   const pb = resolve('dist', x, y, o, ['metric', 'p']);
-  if (pb.device === 'cuda') return distCuda(pb);
-  return output(pb, nativeCosts.distForward(...head(pb, pb.x.data, pb.y.data)));
+  return backendFor(pb.device).dist(pb);
 }
 
 /**
@@ -172,7 +128,5 @@ export function distAsync(x: DistInput, opts?: DistAsyncOptions): Promise<Tensor
 export async function distAsync(x: DistInput, yOrOpts?: DistInput | DistAsyncOptions | null, opts?: DistAsyncOptions): Promise<Tensor> {
   const [y, o] = splitArgs(yOrOpts, opts);
   const pb = resolve('distAsync', x, y, o, ['metric', 'p', 'signal']);
-  if (pb.device === 'cuda') return distCudaAsync('distAsync', pb, o?.signal);
-  const M = await withCancelFlag('distAsync', o?.signal, (flag) => nativeCosts.distForwardAsync(...head(pb, pb.x.data, pb.y.data), flag));
-  return output(pb, M);
+  return backendFor(pb.device).distAsync('distAsync', pb, o?.signal);
 }

@@ -1,28 +1,9 @@
 // What the facades' cuda branches share: the device a call runs on (one device per call), kernel
 // operands of tensors, results wrapped as cuda tensors, and abort handling for GPU kernels.
 import { Tensor } from '../tensor/tensor.js';
-import type { Device, DType, FloatArray } from '../tensor/dtype.js';
+import type { DType, FloatArray } from '../tensor/dtype.js';
 import { fail } from '../core/validate.js';
 import type { CudaOperand } from './native-cuda.js';
-
-/**
- * The device of a call: that of its Tensor arguments, which must agree (ERR_OT_DEVICE naming the
- * argument otherwise). Plain arrays and absent arguments follow the tensors; none at all → 'cpu'.
- */
-export function callDevice(fn: string, args: readonly (readonly [name: string, value: unknown])[]): Device {
-  let first: string | null = null;
-  let device: Device = 'cpu';
-  for (const [name, v] of args) {
-    if (!(v instanceof Tensor)) continue;
-    if (first === null) {
-      first = name;
-      device = v.device;
-    } else if (v.device !== device) {
-      fail('ERR_OT_DEVICE', `${fn}: ${name} is on '${v.device}' but ${first} is on '${device}'; move both to one device with .to('${device}')`);
-    }
-  }
-  return device;
-}
 
 /** Host values to check without a copy from the GPU: always for CPU tensors, the cached copy (or null) for cuda ones. */
 export function checkableValues(t: Tensor): FloatArray | null {

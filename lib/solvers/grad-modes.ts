@@ -1,28 +1,19 @@
-// The gradient modes of ot.solve's entropic branch (POT master): how the native forward's outputs
-// become tensors and what their backward does — 'detach', 'envelope', and 'autodiff' / 'last_step'
-// through the native adjoint (native/cpu/sinkhorn_adjoint.cc); cuda tensors: solve-cuda.ts.
-import { MultiOutputNode } from '../tensor/autograd.js';
-import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
+// The gradient modes of ot.solve's entropic branch (POT master), for every device: how a backend's
+// SinkhornOutput becomes an OTResult and what its backward does — 'detach', 'envelope', and
+// 'autodiff' / 'last_step' through the backend's adjoint (one multi-output node).
+import { backendFor, type SinkhornInput, type SinkhornOutput } from '../backend/index.js';
 import { fail } from '../core/validate.js';
-import { GRAD_MODES, type GradMode } from '../core/vocabulary.js';
-import { nativeSolve, type EntropicRegType, type NativeSolveOut, type SolveStatus } from './native-solve.js';
+import type { Device, DType, GradMode, Status } from '../core/vocabulary.js';
+import { MultiOutputNode } from '../tensor/autograd.js';
+import { allocate, type FloatArray } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
 import { OTResult } from './result.js';
 
-export { GRAD_MODES, type GradMode };
+export { GRAD_MODES, type GradMode } from '../core/vocabulary.js';
 
-/** A validated problem, ready for the native calls. */
-export interface SolveProblem {
-  M: Tensor;
-  a: Tensor;
-  b: Tensor;
-  /** a and b as float64 (what the kernels read). */
-  aData: Float64Array;
-  bData: Float64Array;
-  n: number;
-  m: number;
-  reg: number;
-  regType: EntropicRegType;
+/** A validated problem on `device`, ready for the backend, and how its gradients flow. */
+export interface SolveProblem extends SinkhornInput {
+  device: Device;
   grad: GradMode;
 }
 
@@ -32,33 +23,8 @@ export function scalar(v: number, dtype: DType): FloatArray {
   return out;
 }
 
-function converted(data: FloatArray, dtype: DType): FloatArray {
-  if ((dtype === 'float64') === data instanceof Float64Array) return data;
-  const out = allocate(dtype, data.length);
-  out.set(data);
-  return out;
-}
-
-/** Turns the native forward's output into an OTResult whose tensors carry the mode's gradients. */
-export function buildResult(p: SolveProblem, out: NativeSolveOut): OTResult {
-  const dtype = p.M.dtype;
-  const common = { status: out.status, nIter: out.nIter };
-  const needs = p.M.requiresGrad || p.a.requiresGrad || p.b.requiresGrad;
-  if (p.grad === 'detach' || !needs) {
-    return new OTResult({
-      ...common,
-      value: new Tensor(scalar(out.value, dtype), []),
-      valueLinear: new Tensor(scalar(out.valueLinear, dtype), []),
-      plan: new Tensor(out.plan, [p.n, p.m]),
-      potentials: [new Tensor(out.logU, [p.n]), new Tensor(out.logV, [p.m])],
-    });
-  }
-  if (p.grad === 'envelope') return envelope(p, out);
-  return throughIterations(p, out);
-}
-
 // A diverged solve's potentials are meaningless: its gradients would be NaN or garbage.
-export function refuseDiverged(status: SolveStatus): void {
+export function refuseDiverged(status: Status): void {
   if (status === 'diverged') {
     fail('ERR_OT_VALUE', "solve (backward): the solve diverged (status 'diverged'), so it has no gradient; rescale M or increase reg");
   }
@@ -84,70 +50,73 @@ export function centredPotential(x: FloatArray, reg: number, g: number, like: DT
   return r;
 }
 
+/** A gradient in the dtype of the input it belongs to. */
+function inDtype(g: Tensor, dtype: DType): Tensor {
+  return g.dtype === dtype ? g : g.to(dtype);
+}
+
+/** Turns the backend's forward into an OTResult whose tensors carry the mode's gradients. */
+export function buildResult(p: SolveProblem, out: SinkhornOutput): OTResult {
+  const dtype = p.M.dtype;
+  const needs = p.M.requiresGrad || p.a.requiresGrad || p.b.requiresGrad;
+  const on = { device: p.device };
+  if (p.grad === 'detach' || !needs) {
+    return new OTResult({
+      status: out.status,
+      nIter: out.nIter,
+      value: new Tensor(scalar(out.value, dtype), [], on),
+      valueLinear: new Tensor(scalar(out.valueLinear, dtype), [], on),
+      plan: new Tensor(out.plan, [p.n, p.m], on),
+      potentials: [new Tensor(out.logU, [p.n], on), new Tensor(out.logV, [p.m], on)],
+    });
+  }
+  if (p.grad === 'envelope') return envelope(p, out);
+  return throughIterations(p, out);
+}
+
 // Detached solve; value's gradient is set to (plan, reg (logU - mean), reg (logV - mean)) like POT's
 // nx.set_gradients, the other outputs carry none.
-function envelope(p: SolveProblem, out: NativeSolveOut): OTResult {
+function envelope(p: SolveProblem, out: SinkhornOutput): OTResult {
   const dtype = p.M.dtype;
+  const on = { device: p.device };
+  const plan = new Tensor(out.plan, [p.n, p.m], on);
+  const potentials = [new Tensor(out.logU, [p.n], on), new Tensor(out.logV, [p.m], on)] as const;
   const value = Tensor.fromOp(scalar(out.value, dtype), [], {
     name: 'solve.envelope',
     inputs: [p.M, p.a, p.b],
     backward: (g) => {
       refuseDiverged(out.status);
-      const gv = g.data[0]!;
-      let dM: Tensor | null = null;
-      if (p.M.requiresGrad) {
-        const d = allocate(dtype, out.plan.length);
-        for (let i = 0; i < d.length; i++) d[i] = out.plan[i]! * gv;
-        dM = new Tensor(d, [p.n, p.m]);
-      }
-      return [
-        dM,
-        p.a.requiresGrad ? new Tensor(centredPotential(out.logU, p.reg, gv, p.a.dtype), [p.n]) : null,
-        p.b.requiresGrad ? new Tensor(centredPotential(out.logV, p.reg, gv, p.b.dtype), [p.m]) : null,
-      ];
+      const gv = g.item();
+      const centred = (x: Tensor, w: Tensor, len: number): Tensor | null =>
+        w.requiresGrad ? new Tensor(centredPotential(x.data, p.reg, gv, w.dtype), [len], on) : null;
+      return [p.M.requiresGrad ? backendFor(p.device).scaled(plan, gv) : null, centred(potentials[0], p.a, p.n), centred(potentials[1], p.b, p.m)];
     },
-  });
+  }, p.device);
   return new OTResult({
-    status: out.status,
-    nIter: out.nIter,
-    value,
-    valueLinear: new Tensor(scalar(out.valueLinear, dtype), []),
-    plan: new Tensor(out.plan, [p.n, p.m]),
-    potentials: [new Tensor(out.logU, [p.n]), new Tensor(out.logV, [p.m])],
+    status: out.status, nIter: out.nIter, value, valueLinear: new Tensor(scalar(out.valueLinear, dtype), [], on), plan, potentials,
   });
-}
-
-// Never writes into `g`: it may be the caller's own gradOutput.
-function inDtype(g: Tensor | null, dtype: DType): FloatArray | null {
-  return g === null ? null : g.dtype === dtype ? g.data : g.to(dtype).data;
 }
 
 // 'autodiff' and 'last_step': value, valueLinear, plan and the potentials are the outputs of one node
-// with inputs (M, a, b), whose one backward replays the iterations natively for all their gradients.
-function throughIterations(p: SolveProblem, out: NativeSolveOut): OTResult {
+// with inputs (M, a, b), whose one backward runs the backend's adjoint for all their gradients.
+function throughIterations(p: SolveProblem, out: SinkhornOutput): OTResult {
   const dtype = p.M.dtype;
-  if (!out.history) fail('ERR_OT_VALUE', 'solve: the forward kept no iterations to differentiate');
-  const history = out.history;
   const node = new MultiOutputNode(p.grad === 'autodiff' ? 'solve.autodiff' : 'solve.last_step', [p.M, p.a, p.b], (gs) => {
     refuseDiverged(out.status);
     const [gValue, gValueLinear, gPlan, gLogU, gLogV] = gs;
-    const [dM, da, db] = nativeSolve.sinkhornBackward(
-      p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, history, out.iterations, p.grad === 'autodiff',
-      gValue ? gValue.data[0]! : 0, gValueLinear ? gValueLinear.data[0]! : 0, inDtype(gPlan, dtype), inDtype(gLogU, dtype),
-      inDtype(gLogV!, dtype), p.M.requiresGrad, p.grad === 'last_step',
-    );
-    return [
-      dM && new Tensor(dM, [p.n, p.m]),
-      p.a.requiresGrad ? new Tensor(converted(da, p.a.dtype), [p.n]) : null,
-      p.b.requiresGrad ? new Tensor(converted(db, p.b.dtype), [p.m]) : null,
-    ];
+    const g = backendFor(p.device).sinkhornAdjoint(p, out, {
+      value: gValue ? gValue.item() : 0, valueLinear: gValueLinear ? gValueLinear.item() : 0, plan: gPlan, logU: gLogU, logV: gLogV,
+    });
+    return [g.dM, p.a.requiresGrad ? inDtype(g.da, p.a.dtype) : null, p.b.requiresGrad ? inDtype(g.db, p.b.dtype) : null];
   });
+  const output = (index: number, name: string, data: FloatArray | SinkhornOutput['plan'], shape: number[]): Tensor =>
+    Tensor.fromOp(data, shape, node.output(index, name), p.device);
   return new OTResult({
     status: out.status,
     nIter: out.nIter,
-    value: Tensor.fromOp(scalar(out.value, dtype), [], node.output(0, 'value')),
-    valueLinear: Tensor.fromOp(scalar(out.valueLinear, dtype), [], node.output(1, 'valueLinear')),
-    plan: Tensor.fromOp(out.plan, [p.n, p.m], node.output(2, 'plan')),
-    potentials: [Tensor.fromOp(out.logU, [p.n], node.output(3, 'logU')), Tensor.fromOp(out.logV, [p.m], node.output(4, 'logV'))],
+    value: output(0, 'value', scalar(out.value, dtype), []),
+    valueLinear: output(1, 'valueLinear', scalar(out.valueLinear, dtype), []),
+    plan: output(2, 'plan', out.plan, [p.n, p.m]),
+    potentials: [output(3, 'logU', out.logU, [p.n]), output(4, 'logV', out.logV, [p.m])],
   });
 }

@@ -2,4 +2,4 @@
 export { solve, solveAsync, type SolveOptions, type SolveAsyncOptions } from './solve.js';
 export { OTResult, type SolveStatus } from './result.js';
 export { GRAD_MODES, type GradMode } from './grad-modes.js';
-export type { EntropicRegType } from './native-solve.js';
+export type { EntropicRegType } from '../core/vocabulary.js';

@@ -1,6 +1,6 @@
 // OTResult: what ot.solve returns (POT: ot.utils.OTResult for the entropic solver).
 import type { Tensor } from '../tensor/tensor.js';
-import type { SolveStatus } from './native-solve.js';
+import type { Status as SolveStatus } from '../core/vocabulary.js';
 
 export type { SolveStatus };
 

@@ -3,7 +3,7 @@
 // float64 references of test/gpu/reference.mjs (the GPU checks hold the real kernels to the same
 // references), and every call is logged with which operands arrived as device buffers.
 import type { CudaBuffer, CudaDType, NativeCuda } from '../../lib/cuda/native-cuda.js';
-import { nativeCosts, type NativeMetric } from '../../lib/costs/native-costs.js';
+import { nativeCosts, type NativeMetric } from '../../lib/backend/native-costs.js';
 import type { FloatArray } from '../../lib/tensor/dtype.js';
 import { batchRef, dualRef, sinkhornAdjointRef, sinkhornLogRef } from '../gpu/reference.mjs';
 

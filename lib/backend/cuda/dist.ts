@@ -1,10 +1,10 @@
-// The cuda branch of ot.dist / distAsync: the cost matrix and its backward run on the GPU
-// (native/cuda/dist.cu) on the inputs' device buffers; M and the gradients stay on the GPU.
-import { nativeCuda, type CudaBuffer } from '../cuda/native-cuda.js';
-import { operandAs } from '../cuda/tensors.js';
-import { throwIfAborted } from '../core/cancel.js';
-import { Tensor } from '../tensor/tensor.js';
-import type { Problem } from './dist.js';
+// Cost matrices on the GPU (native/cuda/dist.cu) on the inputs' device buffers; M and the
+// gradients stay on the GPU.
+import { throwIfAborted } from '../../core/cancel.js';
+import { nativeCuda, type CudaBuffer } from '../../cuda/native-cuda.js';
+import { operandAs } from '../../cuda/tensors.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { DistInput as Problem } from '../types.js';
 
 function head(pb: Problem, xb: CudaBuffer, yb: CudaBuffer) {
   return [xb, yb, pb.n, pb.m, pb.d, pb.metric, pb.p, pb.same] as const;
@@ -26,14 +26,14 @@ function output(pb: Problem, xb: CudaBuffer, yb: CudaBuffer, M: CudaBuffer): Ten
   });
 }
 
-export function distCuda(pb: Problem): Tensor {
+export function dist(pb: Problem): Tensor {
   const xb = pb.x.cudaBuffer();
   const yb = pb.same ? xb : pb.y.cudaBuffer();
   return output(pb, xb, yb, nativeCuda.cudaDistDevice(...head(pb, xb, yb)));
 }
 
 /** The GPU kernel cannot be stopped midway: an abort is honoured before the launch and after it. */
-export async function distCudaAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
+export async function distAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
   throwIfAborted(fn, signal);
   const xb = pb.x.cudaBuffer();
   const yb = pb.same ? xb : pb.y.cudaBuffer();

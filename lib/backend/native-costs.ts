@@ -1,7 +1,10 @@
 // Typed view of the addon's cost-matrix exports (native/napi/dist.cc).
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
-import type { Metric as NativeMetric } from '../core/vocabulary.js';
+import type { Metric } from '../core/vocabulary.js';
+
+/** Native metric names, shared with native/cpu/dist.h. */
+export type NativeMetric = Metric;
 
 /** (x, y, n, m, d, metric, p, same): `same` says y is x, so the diagonal is pinned to 0. */
 type DistHead = [x: FloatArray, y: FloatArray, n: number, m: number, d: number, metric: NativeMetric, p: number, same: boolean];

@@ -1,0 +1,50 @@
+// Entropic Sinkhorn on the CPU: the forward and its adjoint run in native/cpu/sinkhorn.cc and
+// sinkhorn_adjoint.cc (through native/napi/solve.cc).
+import { withCancelFlag } from '../../core/cancel.js';
+import { fail } from '../../core/validate.js';
+import type { DType, FloatArray } from '../../tensor/dtype.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { nativeSolve, type NativeSolveOut } from '../native-solve.js';
+import type { SinkhornCotangents, SinkhornGrads, SinkhornInput, SinkhornOutput } from '../types.js';
+
+/** What the CPU adjoint replays: the log-potentials of every recorded iteration. */
+interface Saved {
+  history: Float64Array;
+  iterations: number;
+}
+
+function output(out: NativeSolveOut): SinkhornOutput {
+  const saved: Saved | null = out.history ? { history: out.history, iterations: out.iterations } : null;
+  return {
+    value: out.value, valueLinear: out.valueLinear, plan: out.plan, logU: out.logU, logV: out.logV,
+    status: out.status, nIter: out.nIter, saved,
+  };
+}
+
+export function sinkhorn(p: SinkhornInput): SinkhornOutput {
+  return output(nativeSolve.sinkhornSolve(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, p.maxIter, p.tol, p.record));
+}
+
+export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput> {
+  const out = await withCancelFlag(fn, signal, (flag) =>
+    nativeSolve.sinkhornSolveAsync(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, p.maxIter, p.tol, p.record, flag),
+  );
+  return output(out);
+}
+
+// Never writes into `g`: it may be the caller's own gradOutput.
+function values(g: Tensor | null, dtype: DType): FloatArray | null {
+  return g === null ? null : g.dtype === dtype ? g.data : g.to(dtype).data;
+}
+
+export function sinkhornAdjoint(p: SinkhornInput, out: SinkhornOutput, cot: SinkhornCotangents): SinkhornGrads {
+  const saved = out.saved as Saved | null;
+  if (saved === null) return fail('ERR_OT_VALUE', 'solve: the forward kept no iterations to differentiate');
+  const dtype = p.M.dtype;
+  const lastStep = p.record === 'last_step';
+  const [dM, da, db] = nativeSolve.sinkhornBackward(
+    p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, saved.history, saved.iterations, !lastStep,
+    cot.value, cot.valueLinear, values(cot.plan, dtype), values(cot.logU, dtype), values(cot.logV, dtype), p.M.requiresGrad, lastStep,
+  );
+  return { dM: dM && new Tensor(dM, [p.n, p.m]), da: new Tensor(da, [p.n]), db: new Tensor(db, [p.m]) };
+}

@@ -1,0 +1,87 @@
+// The native ops every device implements, each declared once with one input struct and one result
+// shape; lib/backend/cpu.ts and cuda.ts implement them, index.ts picks by the operands' device.
+import type { EntropicRegType, Metric, Status } from '../core/vocabulary.js';
+import type { CudaBuffer } from '../cuda/native-cuda.js';
+import type { FloatArray } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Values of a result: host memory on the CPU, a GPU buffer on cuda. */
+export type Storage = FloatArray | CudaBuffer;
+
+/** What a solve keeps for its backward: nothing, every iteration (autodiff), or the last step. */
+export type SinkhornRecord = 'none' | 'history' | 'last_step';
+
+/** One validated entropic problem: M [n, m], weights a [n] and b [m] as the kernels read them (float64). */
+export interface SinkhornInput {
+  M: Tensor;
+  a: Tensor;
+  b: Tensor;
+  aData: Float64Array;
+  bData: Float64Array;
+  n: number;
+  m: number;
+  reg: number;
+  regType: EntropicRegType;
+  maxIter: number;
+  tol: number;
+  record: SinkhornRecord;
+}
+
+/** A forward solve, the same fields on every device (POT's OTResult before autograd). */
+export interface SinkhornOutput {
+  /** valueLinear + reg·regulariser(plan). */
+  value: number;
+  /** <M, plan>. */
+  valueLinear: number;
+  /** [n * m], M's dtype. */
+  plan: Storage;
+  logU: Storage;
+  logV: Storage;
+  status: Status;
+  /** POT's log['niter']. */
+  nIter: number;
+  /** What the adjoint replays (its layout is the device's own); null when nothing was recorded. */
+  saved: unknown;
+}
+
+/** Incoming gradients of a solve's outputs (null where none arrived). */
+export interface SinkhornCotangents {
+  value: number;
+  valueLinear: number;
+  plan: Tensor | null;
+  logU: Tensor | null;
+  logV: Tensor | null;
+}
+
+/** Gradients of the cotangents w.r.t. M, a, b (dM null when M does not require grad; any dtype). */
+export interface SinkhornGrads {
+  dM: Tensor | null;
+  da: Tensor;
+  db: Tensor;
+}
+
+/** One validated dist call: x [n, d], y [m, d] (y may be x), one dtype. */
+export interface DistInput {
+  x: Tensor;
+  y: Tensor;
+  /** y is x (POT's `X is Y`): the diagonal is exactly 0. */
+  same: boolean;
+  metric: Metric;
+  p: number;
+  n: number;
+  m: number;
+  d: number;
+}
+
+export interface Backend {
+  /** M = metric(x, y) [n, m] as a tensor on this device, differentiable w.r.t. x and y. */
+  dist(pb: DistInput): Tensor;
+  distAsync(fn: string, pb: DistInput, signal: AbortSignal | undefined): Promise<Tensor>;
+  /** Log-domain Sinkhorn (POT: sinkhorn_log), recording what `pb.record` asks for. */
+  sinkhorn(pb: SinkhornInput): SinkhornOutput;
+  sinkhornAsync(fn: string, pb: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput>;
+  /** The vector-Jacobian product of the recorded iterations (autodiff) or of the last step. */
+  sinkhornAdjoint(pb: SinkhornInput, out: SinkhornOutput, cot: SinkhornCotangents): SinkhornGrads;
+  /** s · t as a new gradient (storage is shared only where it is never written in place). */
+  scaled(t: Tensor, s: number): Tensor;
+}
