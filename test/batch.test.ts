@@ -3,7 +3,7 @@
 // distBatch against ot.dist and a JS reference, with gradients.
 import { describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
-import { nativeBatch } from '../lib/batch/native-batch.js';
+import { nativeBatch } from '../lib/backend/native-batch.js';
 import { expectClose, flat, loadFixture, tolerance } from './helpers/fixtures.js';
 
 const fixture = loadFixture('batch');

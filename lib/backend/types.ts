@@ -1,8 +1,9 @@
 // The native ops every device implements, each declared once with one input struct and one result
 // shape; lib/backend/cpu.ts and cuda.ts implement them, index.ts picks by the operands' device.
-import type { EntropicRegType, Metric, Status } from '../core/vocabulary.js';
+import type { BatchMetric, EntropicRegType, Metric, Status } from '../core/vocabulary.js';
 import type { CudaBuffer } from '../cuda/native-cuda.js';
 import type { FloatArray } from '../tensor/dtype.js';
+import type { DType, GradMode } from '../core/vocabulary.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Values of a result: host memory on the CPU, a GPU buffer on cuda. */
@@ -73,7 +74,64 @@ export interface DistInput {
   d: number;
 }
 
+/** One validated distBatch call: X [B, n, d], Y [B, m, d] (Y may be X), one dtype. */
+export interface DistBatchInput {
+  X: Tensor;
+  Y: Tensor;
+  same: boolean;
+  B: number;
+  n: number;
+  m: number;
+  d: number;
+  metric: BatchMetric;
+  p: number;
+}
+
+/** One validated solveBatch call: M [B, n, m], weights (null = uniform) and the solver's controls. */
+export interface BatchSinkhornInput {
+  M: Tensor;
+  a: Tensor | null;
+  b: Tensor | null;
+  /** a and b as the kernels read them (uniform where a or b is null), M's dtype. */
+  aData: FloatArray;
+  bData: FloatArray;
+  dtype: DType;
+  B: number;
+  n: number;
+  m: number;
+  reg: number;
+  maxIter: number;
+  tol: number;
+  solver: 'log_sinkhorn' | 'sinkhorn';
+  regType: 'entropy' | 'kl';
+  grad: GradMode;
+  stopRule: 'batch' | 'problem';
+  record: 'none' | 'all' | 'last';
+}
+
+/** A solved batch, the same fields on every device; tensors carry the grad mode's gradients. */
+export interface BatchSinkhornOutput {
+  value: Tensor;
+  valueLinear: Tensor;
+  plan: Tensor;
+  potentials: readonly [Tensor, Tensor];
+  statusPerProblem: readonly Status[];
+  nIter: number;
+  nIterPerProblem: Int32Array;
+}
+
+/** What a device's kernels cover (the GPU ones cover less than the CPU ones). */
+export interface Features {
+  /** distBatch metrics. */
+  distBatchMetrics: readonly BatchMetric[];
+  /** Metrics of the fused dual kernels. */
+  dualMetrics: readonly Metric[];
+  /** The native entry points scan the values (finite, weights >= 0), so the facade need not. */
+  nativeValueChecks: boolean;
+}
+
 export interface Backend {
+  readonly features: Features;
   /** M = metric(x, y) [n, m] as a tensor on this device, differentiable w.r.t. x and y. */
   dist(pb: DistInput): Tensor;
   distAsync(fn: string, pb: DistInput, signal: AbortSignal | undefined): Promise<Tensor>;
@@ -82,6 +140,12 @@ export interface Backend {
   sinkhornAsync(fn: string, pb: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput>;
   /** The vector-Jacobian product of the recorded iterations (autodiff) or of the last step. */
   sinkhornAdjoint(pb: SinkhornInput, out: SinkhornOutput, cot: SinkhornCotangents): SinkhornGrads;
+  /** M[b] = metric(X[b], Y[b]) [B, n, m], differentiable w.r.t. X and Y. */
+  distBatch(r: DistBatchInput): Tensor;
+  distBatchAsync(fn: string, r: DistBatchInput, signal: AbortSignal | undefined): Promise<Tensor>;
+  /** B entropic problems at once (POT: ot.batch.solve_batch); the caller warns about their status. */
+  batchSinkhorn(fn: string, r: BatchSinkhornInput): BatchSinkhornOutput;
+  batchSinkhornAsync(fn: string, r: BatchSinkhornInput, signal: AbortSignal | undefined): Promise<BatchSinkhornOutput>;
   /** s · t as a new gradient (storage is shared only where it is never written in place). */
   scaled(t: Tensor, s: number): Tensor;
 }

@@ -1,15 +1,11 @@
 // Batched cost matrices (POT: ot.batch.dist_batch): M[b] = metric(X[b], Y[b]) for B sample sets,
-// differentiable w.r.t. X and Y; the kernels run in native/cpu/batch_dist.cc (cuda tensors: dist-batch-cuda.ts).
-import { withCancelFlag } from '../core/cancel.js';
-import { notOnCuda } from '../cuda/tensors.js';
-import { callDevice } from '../backend/index.js';
-import type { Device, FloatArray } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
+// differentiable w.r.t. X and Y; options are resolved here, the kernels run on the backend of the inputs' device.
+import { backendFor, callDevice, type DistBatchInput } from '../backend/index.js';
 import { checkFiniteNumber, checkNonNegative, checkOneOf, checkOptions, fail } from '../core/validate.js';
-import { BATCH_METRICS, checkMinkowskiP, type BatchMetric } from '../core/vocabulary.js';
+import { alternatives, BATCH_METRICS, checkMinkowskiP, type BatchMetric, type Device } from '../core/vocabulary.js';
+import { notOnCuda } from '../cuda/tensors.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { batchTensor } from './args.js';
-import { distBatchCuda, distBatchCudaAsync } from './dist-batch-cuda.js';
-import { nativeBatch } from './native-batch.js';
 
 export type { BatchMetric };
 
@@ -25,17 +21,8 @@ export interface DistBatchAsyncOptions extends DistBatchOptions {
 }
 
 /** A validated distBatch call (X and Y on `device`, one dtype). */
-export interface Resolved {
+interface Resolved extends DistBatchInput {
   device: Device;
-  X: Tensor;
-  Y: Tensor;
-  same: boolean;
-  B: number;
-  n: number;
-  m: number;
-  d: number;
-  metric: BatchMetric;
-  p: number;
 }
 
 function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptions, keys: readonly string[]): Resolved {
@@ -56,31 +43,13 @@ function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptio
   const metric = checkOneOf(fn, 'metric', typeof mv === 'string' ? mv.toLowerCase() : mv, BATCH_METRICS);
   const p = checkFiniteNumber(fn, 'p', opts.p ?? 2);
   if (metric === 'minkowski') checkMinkowskiP(fn, p);
-  if (device === 'cuda' && metric === 'kl') notOnCuda(fn, "the 'kl' metric", "use 'sqeuclidean', 'euclidean' or 'minkowski', or CPU tensors");
+  const { distBatchMetrics } = backendFor(device).features;
+  if (!distBatchMetrics.includes(metric)) notOnCuda(fn, `the '${metric}' metric`, `use ${alternatives(distBatchMetrics)}, or CPU tensors`);
   if (metric === 'kl') {
     checkNonNegative(fn, 'X', X.data);
     if (!same) checkNonNegative(fn, 'Y', Y.data);
   }
   return { device, X, Y, same, B, n, m, d, metric, p };
-}
-
-function nativeArgs(r: Resolved) {
-  return [r.X.data, r.same ? null : r.Y.data, r.B, r.n, r.m, r.d, r.metric, r.p] as const;
-}
-
-function wrap(r: Resolved, M: FloatArray): Tensor {
-  return Tensor.fromOp(M, [r.B, r.n, r.m], {
-    name: 'distBatch',
-    inputs: [r.X, r.Y],
-    backward: (G) => {
-      // With Y = X the inputs are [X, X]: the autograd tape adds both slots' parts into X.
-      const g = nativeBatch.distBatchBackward(r.X.data, r.same ? null : r.Y.data, M, G.data, r.B, r.n, r.m, r.d, r.metric, r.p,
-        r.X.requiresGrad, r.Y.requiresGrad);
-      const gX = g.gX ? new Tensor(g.gX, r.X.shape) : null;
-      const gY = g.gY ? new Tensor(g.gY, r.Y.shape) : null;
-      return [gX, gY];
-    },
-  });
 }
 
 /**
@@ -93,8 +62,7 @@ function wrap(r: Resolved, M: FloatArray): Tensor {
  */
 export function distBatch(X: Tensor, Y?: Tensor | null, opts: DistBatchOptions = {}): Tensor {
   const r = resolve('distBatch', X, Y, opts, ['metric', 'p']);
-  if (r.device === 'cuda') return distBatchCuda(r);
-  return wrap(r, nativeBatch.distBatch(...nativeArgs(r)));
+  return backendFor(r.device).distBatch(r);
 }
 
 /**
@@ -105,7 +73,5 @@ export function distBatch(X: Tensor, Y?: Tensor | null, opts: DistBatchOptions =
 export async function distBatchAsync(X: Tensor, Y?: Tensor | null, opts: DistBatchAsyncOptions = {}): Promise<Tensor> {
   const fn = 'distBatchAsync';
   const r = resolve(fn, X, Y, opts, ['metric', 'p', 'signal']);
-  if (r.device === 'cuda') return distBatchCudaAsync(fn, r, opts.signal);
-  const M = await withCancelFlag(fn, opts.signal, (flag) => nativeBatch.distBatchAsync(...nativeArgs(r), flag));
-  return wrap(r, M);
+  return backendFor(r.device).distBatchAsync(fn, r, opts.signal);
 }

@@ -1,21 +1,16 @@
-// Batched entropic OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once by the native
-// kernel (native/cpu/batch_sinkhorn.cc), with POT's defaults, stopping rule and values (cuda tensors:
-// solve-batch-cuda.ts).
-import { withCancelFlag } from '../core/cancel.js';
-import { callDevice } from '../backend/index.js';
-import type { Device, DType, FloatArray } from '../tensor/dtype.js';
-import type { Tensor } from '../tensor/tensor.js';
+// Batched entropic OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once, with POT's
+// defaults, stopping rule and values; options are resolved here, the problems run on the backend of
+// M's device.
+import { backendFor, callDevice, type BatchSinkhornInput, type BatchSinkhornOutput } from '../backend/index.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
-import { batchTensor, batchWeights, checkMasses, uniformWeights } from './args.js';
-import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
-import { BatchResult, type BatchStatus } from './result.js';
-import { checkSpelling, STATUSES } from '../core/vocabulary.js';
+import { checkSpelling, GRAD_MODES, type Device, type GradMode } from '../core/vocabulary.js';
 import { warn } from '../core/warnings.js';
-import { batchOutputs } from './solve-batch-grad.js';
-import { solveBatchCuda, solveBatchCudaAsync } from './solve-batch-cuda.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { batchTensor, batchWeights, checkMasses, uniformWeights } from './args.js';
+import { BatchResult, type BatchStatus } from './result.js';
 
 export type BatchSolver = 'log_sinkhorn' | 'sinkhorn';
-export type BatchGrad = 'envelope' | 'autodiff' | 'last_step' | 'detach';
+export type BatchGrad = GradMode;
 export type BatchStopRule = 'batch' | 'problem';
 
 export interface SolveBatchOptions {
@@ -55,29 +50,11 @@ export interface SolveBatchAsyncOptions extends SolveBatchOptions {
 }
 
 /** Everything a solve needs, validated and defaulted. */
-export interface ResolvedBatch {
+interface ResolvedBatch extends BatchSinkhornInput {
   device: Device;
-  M: Tensor;
-  a: Tensor | null;
-  b: Tensor | null;
-  aData: FloatArray;
-  bData: FloatArray;
-  dtype: DType;
-  B: number;
-  n: number;
-  m: number;
-  reg: number;
-  maxIter: number;
-  tol: number;
-  solver: BatchSolver;
-  regType: 'entropy' | 'kl';
-  grad: BatchGrad;
-  stopRule: BatchStopRule;
-  record: 'none' | 'all' | 'last';
 }
 
 const KEYS = ['reg', 'a', 'b', 'maxIter', 'tol', 'solver', 'regType', 'grad', 'stopRule'] as const;
-const GRADS: readonly BatchGrad[] = ['envelope', 'autodiff', 'last_step', 'detach'];
 
 function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefined, keys: readonly string[]): ResolvedBatch {
   if (opts === undefined || opts === null || typeof opts !== 'object') {
@@ -94,7 +71,7 @@ function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefin
   if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
   const solver = checkOneOf(fn, 'solver', opts.solver ?? 'log_sinkhorn', ['log_sinkhorn', 'sinkhorn'] as const);
   const regType = checkSpelling(fn, 'regType', opts.regType ?? 'entropy', ['entropy', 'kl'] as const);
-  const grad = checkOneOf(fn, 'grad', opts.grad ?? 'envelope', GRADS);
+  const grad = checkOneOf(fn, 'grad', opts.grad ?? 'envelope', GRAD_MODES);
   const stopRule = checkOneOf(fn, 'stopRule', opts.stopRule ?? 'batch', ['batch', 'problem'] as const);
   const a = batchWeights(fn, 'a', opts.a, B, n, 'n', dtype);
   const b = batchWeights(fn, 'b', opts.b, B, m, 'm', dtype);
@@ -106,23 +83,9 @@ function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefin
   return { device, M, a, b, aData, bData, dtype, B, n, m, reg, maxIter, tol, solver, regType, grad, stopRule, record };
 }
 
-function nativeArgs(r: ResolvedBatch) {
-  return [r.M.data, r.aData, r.bData, r.B, r.n, r.m, r.reg, r.maxIter, r.tol, r.solver, r.regType, r.stopRule, r.record] as const;
-}
-
-function assemble(fn: string, r: ResolvedBatch, out: NativeSolveBatchOut): BatchResult {
-  const statusPerProblem: BatchStatus[] = Array.from(out.status, (s) => STATUSES[s] ?? 'diverged');
-  warnBatch(fn, r, statusPerProblem);
-  const o = batchOutputs(r, out);
-  return new BatchResult({
-    value: o.value, valueLinear: o.valueLinear, plan: o.plan, potentials: [o.pot0, o.pot1],
-    statusPerProblem, nIter: out.nIter, nIterPerProblem: out.iters,
-  });
-}
-
-function warned(fn: string, r: ResolvedBatch, res: BatchResult): BatchResult {
-  warnBatch(fn, r, res.statusPerProblem);
-  return res;
+function assemble(fn: string, r: ResolvedBatch, out: BatchSinkhornOutput): BatchResult {
+  warnBatch(fn, r, out.statusPerProblem);
+  return new BatchResult(out);
 }
 
 /** One warning (per call site) when problems diverged or stopped at maxIter. */
@@ -150,8 +113,7 @@ function warnBatch(fn: string, r: ResolvedBatch, statusPerProblem: readonly Batc
  */
 export function solveBatch(M: Tensor, opts: SolveBatchOptions): BatchResult {
   const r = resolve('solveBatch', M, opts, KEYS);
-  if (r.device === 'cuda') return warned('solveBatch', r, solveBatchCuda('solveBatch', r));
-  return assemble('solveBatch', r, nativeBatch.solveBatch(...nativeArgs(r)));
+  return assemble('solveBatch', r, backendFor(r.device).batchSinkhorn('solveBatch', r));
 }
 
 /**
@@ -163,7 +125,5 @@ export function solveBatch(M: Tensor, opts: SolveBatchOptions): BatchResult {
 export async function solveBatchAsync(M: Tensor, opts: SolveBatchAsyncOptions): Promise<BatchResult> {
   const fn = 'solveBatchAsync';
   const r = resolve(fn, M, opts, [...KEYS, 'signal']);
-  if (r.device === 'cuda') return warned(fn, r, await solveBatchCudaAsync(fn, r, opts.signal));
-  const out = await withCancelFlag(fn, opts.signal, (flag) => nativeBatch.solveBatchAsync(...nativeArgs(r), flag));
-  return assemble(fn, r, out);
+  return assemble(fn, r, await backendFor(r.device).batchSinkhornAsync(fn, r, opts.signal));
 }

@@ -1,13 +1,13 @@
-// The cuda branch of ot.batch.distBatch / distBatchAsync: the B cost matrices and their backward are
-// computed on the GPU (native/napi/cuda_batch_dist.cc over native/cuda/dist.cu) on the inputs' buffers.
-import { nativeCuda, type CudaBuffer } from '../cuda/native-cuda.js';
-import { operandAs } from '../cuda/tensors.js';
-import { throwIfAborted } from '../core/cancel.js';
-import { Tensor } from '../tensor/tensor.js';
-import type { Resolved } from './dist-batch.js';
+// Batched cost matrices on the GPU: the B matrices and their backward (native/napi/cuda_batch_dist.cc
+// over native/cuda/dist.cu) on the inputs' buffers.
+import { throwIfAborted } from '../../core/cancel.js';
+import { nativeCuda, type CudaBuffer } from '../../cuda/native-cuda.js';
+import { operandAs } from '../../cuda/tensors.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { DistBatchInput as Resolved } from '../types.js';
 
 function head(r: Resolved, xb: CudaBuffer, yb: CudaBuffer) {
-  // resolve() has turned 'kl' (CPU-only) away already.
+  // The facade has turned 'kl' away (features.distBatchMetrics).
   const metric = r.metric as 'sqeuclidean' | 'euclidean' | 'minkowski';
   return [xb, yb, r.B, r.n, r.m, r.d, metric, r.p] as const;
 }
@@ -30,13 +30,13 @@ function wrap(r: Resolved, xb: CudaBuffer, yb: CudaBuffer, M: CudaBuffer): Tenso
   });
 }
 
-export function distBatchCuda(r: Resolved): Tensor {
+export function distBatch(r: Resolved): Tensor {
   const [xb, yb] = buffers(r);
   return wrap(r, xb, yb, nativeCuda.cudaDistBatchDevice(...head(r, xb, yb)));
 }
 
 /** The GPU launches cannot be stopped midway: an abort is honoured before and after them. */
-export async function distBatchCudaAsync(fn: string, r: Resolved, signal: AbortSignal | undefined): Promise<Tensor> {
+export async function distBatchAsync(fn: string, r: Resolved, signal: AbortSignal | undefined): Promise<Tensor> {
   throwIfAborted(fn, signal);
   const [xb, yb] = buffers(r);
   const M = await nativeCuda.cudaDistBatchDeviceAsync(...head(r, xb, yb));

@@ -1,14 +1,14 @@
-// The cuda branch of ot.batch.solveBatch / solveBatchAsync: the B problems run in one GPU launch
-// (native/cuda/batch_sinkhorn.cu) on M's device buffer; plans and potentials stay on the GPU. The GPU
-// batch solver has no adjoint, so gradients are the envelope ones ('envelope') or none ('detach').
-import { withCancelFlag } from '../core/cancel.js';
-import { nativeCuda, type CudaBatchOptions, type CudaBatchResult, type CudaBuffer, type CudaOperand } from '../cuda/native-cuda.js';
-import { asCuda, hostOnCuda, notOnCuda, operand } from '../cuda/tensors.js';
-import { allocate } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
-import { BatchResult, type BatchStatus } from './result.js';
-import type { ResolvedBatch } from './solve-batch.js';
-import { envelopeGrads, scaleRows } from './solve-batch-grad.js';
+// Batched entropic OT on the GPU: the B problems run in one launch (native/cuda/batch_sinkhorn.cu) on
+// M's device buffer; plans and potentials stay on the GPU. The GPU batch solver has no adjoint, so
+// gradients are the envelope ones ('envelope') or none ('detach').
+import { withCancelFlag } from '../../core/cancel.js';
+import type { Status as BatchStatus } from '../../core/vocabulary.js';
+import { nativeCuda, type CudaBatchOptions, type CudaBatchResult, type CudaBuffer, type CudaOperand } from '../../cuda/native-cuda.js';
+import { asCuda, hostOnCuda, notOnCuda, operand } from '../../cuda/tensors.js';
+import { allocate } from '../../tensor/dtype.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { envelopeGrads, scaleRows } from '../batch-sinkhorn-grad.js';
+import type { BatchSinkhornInput as ResolvedBatch, BatchSinkhornOutput } from '../types.js';
 
 type Run = CudaBatchResult<CudaBuffer>;
 type Args = [M: CudaBuffer, a: CudaOperand | null, b: CudaOperand | null, B: number, n: number, m: number, reg: number,
@@ -24,12 +24,11 @@ function args(fn: string, r: ResolvedBatch): Args {
   return [r.M.cudaBuffer(), r.a && operand(r.a), r.b && operand(r.b), r.B, r.n, r.m, r.reg, r.maxIter, r.tol, r.solver, { plan: true, stop }];
 }
 
-/** Solves on the GPU (the caller warns about the problems' status). */
-export function solveBatchCuda(fn: string, r: ResolvedBatch): BatchResult {
+export function batchSinkhorn(fn: string, r: ResolvedBatch): BatchSinkhornOutput {
   return assemble(r, nativeCuda.cudaSolveBatchDevice(...args(fn, r)));
 }
 
-export async function solveBatchCudaAsync(fn: string, r: ResolvedBatch, signal: AbortSignal | undefined): Promise<BatchResult> {
+export async function batchSinkhornAsync(fn: string, r: ResolvedBatch, signal: AbortSignal | undefined): Promise<BatchSinkhornOutput> {
   const a = args(fn, r);
   const out = await withCancelFlag(fn, signal, (flag) => nativeCuda.cudaSolveBatchDeviceAsync(...a, flag));
   return assemble(r, out);
@@ -41,7 +40,7 @@ function statusOf(out: Run, k: number): BatchStatus {
   return Number.isFinite(out.err[k]!) && Number.isFinite(out.valueLinear[k]!) ? 'max_iter' : 'diverged';
 }
 
-function assemble(r: ResolvedBatch, out: Run): BatchResult {
+function assemble(r: ResolvedBatch, out: Run): BatchSinkhornOutput {
   const { B, n, m } = r;
   const statusPerProblem = Array.from({ length: B }, (_, k) => statusOf(out, k));
   // POT's n_iter is the index of the last iteration; the kernel counts iterations.
@@ -73,8 +72,8 @@ function assemble(r: ResolvedBatch, out: Run): BatchResult {
       backward: (g) => [asCuda(scaleRows(g, plan.data, [B, n, m]))],
     }, 'cuda');
   }
-  return new BatchResult({
+  return {
     value, valueLinear, plan, potentials: [pot0, pot1], statusPerProblem,
     nIter: nIterPerProblem.reduce((x, y) => Math.max(x, y), 0), nIterPerProblem,
-  });
+  };
 }

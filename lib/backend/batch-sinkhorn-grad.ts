@@ -5,7 +5,7 @@ import { allocate, type FloatArray } from '../tensor/dtype.js';
 import { MultiOutputNode } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
 import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
-import type { ResolvedBatch } from './solve-batch.js';
+import type { BatchSinkhornInput as ResolvedBatch } from './types.js';
 import { fail } from '../core/validate.js';
 
 export interface BatchOutputs {
