@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { batchSinkhorn, batchSinkhornAsync } from './cpu/batch-sinkhorn.js';
 import { dist, distAsync } from './cpu/dist.js';
 import { distBatch, distBatchAsync } from './cpu/dist-batch.js';
+import { dualLoss, dualLossAsync, dualPlan, dualPlanAsync } from './cpu/dual.js';
 import { sinkhorn, sinkhornAdjoint, sinkhornAsync } from './cpu/sinkhorn.js';
 import type { Backend } from './types.js';
 
@@ -18,6 +19,10 @@ export const cpu: Backend = {
   distBatchAsync,
   batchSinkhorn,
   batchSinkhornAsync,
+  dualLoss,
+  dualLossAsync,
+  dualPlan,
+  dualPlanAsync,
   // Always a copy: a leaf may adopt a gradient's buffer as its .grad and accumulate into it in place.
   scaled: (t: Tensor, s: number) => t.mul(s),
 };

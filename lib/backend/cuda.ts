@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { batchSinkhorn, batchSinkhornAsync } from './cuda/batch-sinkhorn.js';
 import { dist, distAsync } from './cuda/dist.js';
 import { distBatch, distBatchAsync } from './cuda/dist-batch.js';
+import { dualLoss, dualLossAsync, dualPlan, dualPlanAsync } from './cuda/dual.js';
 import { sinkhorn, sinkhornAdjoint, sinkhornAsync } from './cuda/sinkhorn.js';
 import type { Backend } from './types.js';
 
@@ -19,6 +20,10 @@ export const cuda: Backend = {
   distBatchAsync,
   batchSinkhorn,
   batchSinkhornAsync,
+  dualLoss,
+  dualLossAsync,
+  dualPlan,
+  dualPlanAsync,
   // GPU buffers are never written in place, so a factor of 1 can share the storage.
   scaled: (t: Tensor, s: number) => (s === 1 ? t : t.mul(s)),
 };

@@ -130,6 +130,24 @@ export interface Features {
   nativeValueChecks: boolean;
 }
 
+/** One validated dual-loss or dual-plan call (POT: ot.stochastic): tensors in one dtype, xt may be xs. */
+export interface DualInput {
+  kind: 'entropic' | 'quadratic';
+  metric: Metric;
+  p: number;
+  reg: number;
+  u: Tensor;
+  v: Tensor;
+  xs: Tensor;
+  xt: Tensor;
+  ws: Tensor | null;
+  wt: Tensor | null;
+  n: number;
+  m: number;
+  d: number;
+  dtype: DType;
+}
+
 export interface Backend {
   readonly features: Features;
   /** M = metric(x, y) [n, m] as a tensor on this device, differentiable w.r.t. x and y. */
@@ -146,6 +164,12 @@ export interface Backend {
   /** B entropic problems at once (POT: ot.batch.solve_batch); the caller warns about their status. */
   batchSinkhorn(fn: string, r: BatchSinkhornInput): BatchSinkhornOutput;
   batchSinkhornAsync(fn: string, r: BatchSinkhornInput, signal: AbortSignal | undefined): Promise<BatchSinkhornOutput>;
+  /** The dual objective as a scalar tensor whose gradients the same pass computed. */
+  dualLoss(fn: string, pb: DualInput): Tensor;
+  dualLossAsync(fn: string, pb: DualInput, signal: AbortSignal | undefined): Promise<Tensor>;
+  /** The primal plan [n, m] of dual potentials (detached). */
+  dualPlan(fn: string, pb: DualInput): Tensor;
+  dualPlanAsync(fn: string, pb: DualInput, signal: AbortSignal | undefined): Promise<Tensor>;
   /** s · t as a new gradient (storage is shared only where it is never written in place). */
   scaled(t: Tensor, s: number): Tensor;
 }

@@ -1,23 +1,17 @@
 // Dual losses and primal plans of regularised OT (POT: ot.stochastic.loss_dual_entropic,
-// plan_dual_entropic, loss_dual_quadratic, plan_dual_quadratic). The loss and all its gradients come
-// from one fused native pass over the n×m pairs (native/cpu/dual.cc); nothing n×m is stored. Cuda
-// tensors: dual-cuda.ts.
-import type { GradFn } from '../tensor/autograd.js';
-import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
-import { fromNested, Tensor } from '../tensor/tensor.js';
+// plan_dual_entropic, loss_dual_quadratic, plan_dual_quadratic): options are resolved and inputs
+// validated here; the loss and all its gradients come from one fused pass of the inputs' backend.
+import { backendFor, callDevice, type DualInput } from '../backend/index.js';
 import { OTError } from '../core/errors.js';
 import { checkFinite, checkNonNegative, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
-import { withCancelFlag } from '../core/cancel.js';
-import { checkMinkowskiP, METRICS } from '../core/vocabulary.js';
+import { checkMinkowskiP, METRICS, type Device, type DType, type Metric } from '../core/vocabulary.js';
 import { checkableValues } from '../cuda/tensors.js';
-import { callDevice } from '../backend/index.js';
-import type { Device } from '../tensor/dtype.js';
-import { slabArray } from './grad-slab.js';
-import { dualLossCuda, dualLossCudaAsync, dualPlanCuda, dualPlanCudaAsync } from './dual-cuda.js';
-import { gradLayout, nativeDual, WANT, type DualHead, type DualKind, type DualMetric, type GradLayout } from './native-dual.js';
+import { fromNested, Tensor } from '../tensor/tensor.js';
 
-export type { DualMetric } from './native-dual.js';
+/** Metrics the fused kernels evaluate inline (the metrics of ot.dist). */
+export type DualMetric = Metric;
 export const DUAL_METRICS: readonly DualMetric[] = METRICS;
+type DualKind = DualInput['kind'];
 
 export interface DualOptions {
   /** Regularisation strength, > 0 (default 1). */
@@ -45,27 +39,8 @@ const KEYS = ['reg', 'ws', 'wt', 'metric', 'p'] as const;
 const ASYNC_KEYS = [...KEYS, 'signal'] as const;
 
 /** A validated dual call: tensors on `device` in one dtype, and the cost and regulariser. */
-export interface Problem {
+interface Problem extends DualInput {
   device: Device;
-  kind: DualKind;
-  metric: DualMetric;
-  p: number;
-  reg: number;
-  u: Tensor;
-  v: Tensor;
-  xs: Tensor;
-  xt: Tensor;
-  ws: Tensor | null;
-  wt: Tensor | null;
-  n: number;
-  m: number;
-  d: number;
-  dtype: DType;
-}
-
-function head(pb: Problem): DualHead {
-  const { u, v, xs, xt, ws, wt } = pb;
-  return [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, pb.d, pb.kind, pb.metric, pb.p, pb.reg];
 }
 
 function asTensor(fn: string, name: string, v: unknown, ndim: 1 | 2, checkNow: boolean): Tensor {
@@ -109,22 +84,6 @@ function nativeValueError(fn: string, pb: Problem, e: unknown): unknown {
   return e;
 }
 
-function checkedSync<R>(fn: string, pb: Problem, call: () => R): R {
-  try {
-    return call();
-  } catch (e) {
-    throw nativeValueError(fn, pb, e);
-  }
-}
-
-async function checkedAsync<R>(fn: string, pb: Problem, call: () => Promise<R>): Promise<R> {
-  try {
-    return await call();
-  } catch (e) {
-    throw nativeValueError(fn, pb, e);
-  }
-}
-
 function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unknown, xti: unknown, opts: DualAsyncOptions | undefined,
   allowed: readonly string[]): Problem {
   checkOptions(fn, opts, allowed);
@@ -132,10 +91,12 @@ function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unkn
   const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DUAL_METRICS);
   const p = checkMinkowskiP(fn, opts?.p ?? 2);
   const device = callDevice(fn, [['u', ui], ['v', vi], ['xs', xsi], ['xt', xti], ['ws', opts?.ws], ['wt', opts?.wt]]);
-  if (device === 'cuda' && metric !== 'sqeuclidean') {
+  const { features } = backendFor(device);
+  if (!features.dualMetrics.includes(metric)) {
     fail('ERR_OT_DEVICE', `${fn}: metric '${metric}' is not available for cuda tensors (the GPU kernel computes 'sqeuclidean' only); use CPU tensors for it`);
   }
-  const checkNow = device !== 'cpu';
+  // Where the native pass scans every value anyway, a second pass here would be a measurable share of a small step.
+  const checkNow = !features.nativeValueChecks;
   let u = asTensor(fn, 'u', ui, 1, checkNow);
   let v = asTensor(fn, 'v', vi, 1, checkNow);
   let xs = asTensor(fn, 'xs', xsi, 2, checkNow);
@@ -177,109 +138,43 @@ function firstZeroRow(t: Tensor): number {
   return -1;
 }
 
-/** Which gradients the kernel must produce: those of the inputs that require grad. */
-function wantMask(pb: Problem): number {
-  let w = 0;
-  if (pb.u.requiresGrad) w |= WANT.u;
-  if (pb.v.requiresGrad) w |= WANT.v;
-  if (pb.xs.requiresGrad) w |= WANT.xs;
-  if (pb.xt.requiresGrad) w |= WANT.xt;
-  if (pb.ws?.requiresGrad) w |= WANT.ws;
-  if (pb.wt?.requiresGrad) w |= WANT.wt;
-  return w;
-}
-
-/** The kernel's gradient buffer for the inputs that require grad (null when none does). */
-interface GradBuffer {
-  want: number;
-  layout: GradLayout | null;
-  out: FloatArray | null;
-}
-
-function gradBuffer(pb: Problem): GradBuffer {
-  const want = wantMask(pb);
-  if (want === 0) return { want, layout: null, out: null };
-  const layout = gradLayout(want, pb.n, pb.m, pb.d);
-  return { want, layout, out: slabArray(pb.dtype, layout.total) };
-}
-
-/**
- * s·(the slice of `out` at `offset`) as a tensor of `shape`, always in a fresh array: `out` may be a
- * slab view (grad-slab.ts), and a leaf may adopt what backward returns as its .grad.
- */
-function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[]): Tensor | null {
-  if (offset === undefined) return null;
-  let len = 1;
-  for (const k of shape) len *= k;
-  const g = allocate(out instanceof Float32Array ? 'float32' : 'float64', len);
-  if (s === 1) g.set(out.subarray(offset, offset + len));
-  else for (let i = 0; i < len; i++) g[i] = s * out[offset + i]!;
-  return new Tensor(g, shape);
-}
-
-/** The loss's backward: scales the gradients the kernel computed (a class: no closure per call). */
-class DualLossGrad implements GradFn {
-  readonly inputs: readonly (Tensor | null)[];
-  constructor(readonly name: string, private readonly pb: Problem, private readonly out: FloatArray, private readonly at: GradLayout) {
-    this.inputs = [pb.u, pb.v, pb.xs, pb.xt, pb.ws, pb.wt];
-  }
-
-  backward(g: Tensor): (Tensor | null)[] {
-    const s = g.data[0]!;
-    const { pb: { u, v, xs, xt, ws, wt }, out, at } = this;
-    return [
-      scaled(out, at.u, s, u.shape), scaled(out, at.v, s, v.shape), scaled(out, at.xs, s, xs.shape),
-      scaled(out, at.xt, s, xt.shape), ws && scaled(out, at.ws, s, ws.shape), wt && scaled(out, at.wt, s, wt.shape),
-    ];
-  }
-}
-
-/** Wraps the kernel's loss as a scalar whose backward only scales the precomputed gradients. */
-function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): Tensor {
-  const data = allocate(pb.dtype, 1);
-  data[0] = loss;
-  const { out, layout: at } = buf;
-  if (out === null || at === null) return new Tensor(data, []);
-  return Tensor.fromOp(data, [], new DualLossGrad(name, pb, out, at));
-}
-
+// No closure around the backend call: it costs a measurable share of a small optimisation step.
 function lossSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
-  if (pb.device === 'cuda') return dualLossCuda(fn, pb);
-  const buf = gradBuffer(pb);
-  const { u: uu, v: vv, xs: xss, xt: xtt, ws, wt } = pb;
-  // Arguments listed, not spread from head(), and no closure: both cost a measurable share of a small step.
-  let loss: number;
   try {
-    loss = nativeDual.dualLoss(uu.data, vv.data, xss.data, xtt.data, ws ? ws.data : null, wt ? wt.data : null,
-      pb.d, pb.kind, pb.metric, pb.p, pb.reg, buf.want, buf.out);
+    return backendFor(pb.device).dualLoss(fn, pb);
   } catch (e) {
     throw nativeValueError(fn, pb, e);
   }
-  return lossOutput(fn, pb, loss, buf);
 }
 
 async function lossAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
   opts?: DualAsyncOptions): Promise<Tensor> {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
-  if (pb.device === 'cuda') return dualLossCudaAsync(fn, pb, opts?.signal);
-  const buf = gradBuffer(pb);
-  const loss = await checkedAsync(fn, pb, () => withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualLossAsync(...head(pb), buf.want, buf.out, flag)));
-  return lossOutput(fn, pb, loss, buf);
+  try {
+    return await backendFor(pb.device).dualLossAsync(fn, pb, opts?.signal);
+  } catch (e) {
+    throw nativeValueError(fn, pb, e);
+  }
 }
 
 function planSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
-  if (pb.device === 'cuda') return dualPlanCuda(pb);
-  return new Tensor(checkedSync(fn, pb, () => nativeDual.dualPlan(...head(pb))), [pb.n, pb.m]);
+  try {
+    return backendFor(pb.device).dualPlan(fn, pb);
+  } catch (e) {
+    throw nativeValueError(fn, pb, e);
+  }
 }
 
 async function planAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
   opts?: DualAsyncOptions): Promise<Tensor> {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
-  if (pb.device === 'cuda') return dualPlanCudaAsync(fn, pb, opts?.signal);
-  const G = await checkedAsync(fn, pb, () => withCancelFlag(fn, opts?.signal, (flag) => nativeDual.dualPlanAsync(...head(pb), flag)));
-  return new Tensor(G, [pb.n, pb.m]);
+  try {
+    return await backendFor(pb.device).dualPlanAsync(fn, pb, opts?.signal);
+  } catch (e) {
+    throw nativeValueError(fn, pb, e);
+  }
 }
 
 /**

@@ -1,12 +1,11 @@
-// The cuda branch of ot.stochastic's dual losses and plans: one fused GPU pass (native/cuda/dual.cu,
-// squared Euclidean cost) on the inputs' device buffers; the loss's gradients stay on the GPU.
-import { withCancelFlag } from '../core/cancel.js';
-import { nativeCuda, type CudaBuffer, type CudaDualNeeds, type CudaDualResult, type CudaOperand } from '../cuda/native-cuda.js';
-import { hostOnCuda, operand } from '../cuda/tensors.js';
-import { throwIfAborted } from '../core/cancel.js';
-import { allocate } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
-import type { Problem } from './dual.js';
+// Dual losses and plans on the GPU: one fused pass (native/cuda/dual.cu, squared Euclidean cost) on
+// the inputs' device buffers; the loss's gradients stay on the GPU.
+import { throwIfAborted, withCancelFlag } from '../../core/cancel.js';
+import { nativeCuda, type CudaBuffer, type CudaDualNeeds, type CudaDualResult, type CudaOperand } from '../../cuda/native-cuda.js';
+import { hostOnCuda, operand } from '../../cuda/tensors.js';
+import { allocate } from '../../tensor/dtype.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { DualInput as Problem } from '../types.js';
 
 /** (u, v, xs, xt, ws | null, wt | null, n, m, d, reg, kind): resolve() has checked the metric is sqeuclidean. */
 function head(pb: Problem) {
@@ -48,22 +47,22 @@ function lossOutput(name: string, pb: Problem, r: CudaDualResult<CudaBuffer>): T
   }, 'cuda');
 }
 
-export function dualLossCuda(fn: string, pb: Problem): Tensor {
+export function dualLoss(fn: string, pb: Problem): Tensor {
   return lossOutput(fn, pb, nativeCuda.cudaDualLossDevice(...head(pb), needs(pb)));
 }
 
-export async function dualLossCudaAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
+export async function dualLossAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
   const h = head(pb);
   const r = await withCancelFlag(fn, signal, (flag) => nativeCuda.cudaDualLossDeviceAsync(...h, needs(pb), flag));
   return lossOutput(fn, pb, r);
 }
 
-export function dualPlanCuda(pb: Problem): Tensor {
+export function dualPlan(_fn: string, pb: Problem): Tensor {
   return new Tensor(nativeCuda.cudaDualPlanDevice(...head(pb)), [pb.n, pb.m]);
 }
 
 /** The plan kernel cannot be stopped midway: an abort is honoured before and after it. */
-export async function dualPlanCudaAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
+export async function dualPlanAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
   throwIfAborted(fn, signal);
   const G = await nativeCuda.cudaDualPlanDeviceAsync(...head(pb));
   throwIfAborted(fn, signal);

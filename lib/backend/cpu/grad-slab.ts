@@ -1,7 +1,7 @@
 // Zeroed scratch for the dual kernels' small gradient outputs, carved from shared slabs: a fresh
 // Float64Array of a few hundred entries costs about as much as the whole n = 100 kernel (V8 keeps it
 // off the JS heap), while a view of a slab is nearly free. Regions are handed out once, never reused.
-import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
+import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
 
 const SLAB_BYTES = 64 * 1024;
 /** Larger requests get their own array, so one kept result never pins much more than itself. */

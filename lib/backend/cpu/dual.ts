@@ -1,0 +1,104 @@
+// Dual losses and plans on the CPU: one fused native pass over the n×m pairs (native/cpu/dual.cc)
+// gives the loss and every wanted gradient; nothing n×m is stored.
+import { withCancelFlag } from '../../core/cancel.js';
+import type { GradFn } from '../../tensor/autograd.js';
+import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { gradLayout, nativeDual, WANT, type DualHead, type GradLayout } from '../native-dual.js';
+import type { DualInput as Problem } from '../types.js';
+import { slabArray } from './grad-slab.js';
+
+function head(pb: Problem): DualHead {
+  const { u, v, xs, xt, ws, wt } = pb;
+  return [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, pb.d, pb.kind, pb.metric, pb.p, pb.reg];
+}
+
+/** Which gradients the kernel must produce: those of the inputs that require grad. */
+function wantMask(pb: Problem): number {
+  let w = 0;
+  if (pb.u.requiresGrad) w |= WANT.u;
+  if (pb.v.requiresGrad) w |= WANT.v;
+  if (pb.xs.requiresGrad) w |= WANT.xs;
+  if (pb.xt.requiresGrad) w |= WANT.xt;
+  if (pb.ws?.requiresGrad) w |= WANT.ws;
+  if (pb.wt?.requiresGrad) w |= WANT.wt;
+  return w;
+}
+
+/** The kernel's gradient buffer for the inputs that require grad (null when none does). */
+interface GradBuffer {
+  want: number;
+  layout: GradLayout | null;
+  out: FloatArray | null;
+}
+
+function gradBuffer(pb: Problem): GradBuffer {
+  const want = wantMask(pb);
+  if (want === 0) return { want, layout: null, out: null };
+  const layout = gradLayout(want, pb.n, pb.m, pb.d);
+  return { want, layout, out: slabArray(pb.dtype, layout.total) };
+}
+
+/**
+ * s·(the slice of `out` at `offset`) as a tensor of `shape`, always in a fresh array: `out` may be a
+ * slab view (grad-slab.ts), and a leaf may adopt what backward returns as its .grad.
+ */
+function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[]): Tensor | null {
+  if (offset === undefined) return null;
+  let len = 1;
+  for (const k of shape) len *= k;
+  const g = allocate(out instanceof Float32Array ? 'float32' : 'float64', len);
+  if (s === 1) g.set(out.subarray(offset, offset + len));
+  else for (let i = 0; i < len; i++) g[i] = s * out[offset + i]!;
+  return new Tensor(g, shape);
+}
+
+/** The loss's backward: scales the gradients the kernel computed (a class: no closure per call). */
+class DualLossGrad implements GradFn {
+  readonly inputs: readonly (Tensor | null)[];
+  constructor(readonly name: string, private readonly pb: Problem, private readonly out: FloatArray, private readonly at: GradLayout) {
+    this.inputs = [pb.u, pb.v, pb.xs, pb.xt, pb.ws, pb.wt];
+  }
+
+  backward(g: Tensor): (Tensor | null)[] {
+    const s = g.data[0]!;
+    const { pb: { u, v, xs, xt, ws, wt }, out, at } = this;
+    return [
+      scaled(out, at.u, s, u.shape), scaled(out, at.v, s, v.shape), scaled(out, at.xs, s, xs.shape),
+      scaled(out, at.xt, s, xt.shape), ws && scaled(out, at.ws, s, ws.shape), wt && scaled(out, at.wt, s, wt.shape),
+    ];
+  }
+}
+
+/** Wraps the kernel's loss as a scalar whose backward only scales the precomputed gradients. */
+function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): Tensor {
+  const data = allocate(pb.dtype, 1);
+  data[0] = loss;
+  const { out, layout: at } = buf;
+  if (out === null || at === null) return new Tensor(data, []);
+  return Tensor.fromOp(data, [], new DualLossGrad(name, pb, out, at));
+}
+
+export function dualLoss(fn: string, pb: Problem): Tensor {
+  const buf = gradBuffer(pb);
+  const { u, v, xs, xt, ws, wt } = pb;
+  // Arguments listed, not spread from head(): the spread costs a measurable share of a small step.
+  const loss = nativeDual.dualLoss(u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null,
+    pb.d, pb.kind, pb.metric, pb.p, pb.reg, buf.want, buf.out);
+  return lossOutput(fn, pb, loss, buf);
+}
+
+export async function dualLossAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
+  const buf = gradBuffer(pb);
+  const loss = await withCancelFlag(fn, signal, (flag) => nativeDual.dualLossAsync(...head(pb), buf.want, buf.out, flag));
+  return lossOutput(fn, pb, loss, buf);
+}
+
+export function dualPlan(_fn: string, pb: Problem): Tensor {
+  return new Tensor(nativeDual.dualPlan(...head(pb)), [pb.n, pb.m]);
+}
+
+export async function dualPlanAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
+  const G = await withCancelFlag(fn, signal, (flag) => nativeDual.dualPlanAsync(...head(pb), flag));
+  return new Tensor(G, [pb.n, pb.m]);
+}
