@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs the package as npm publishes it (prebuilt binary included), installs the tarball into an empty
+# Packs the package as npm publishes it (prepack builds the prebuilt binary), installs the tarball into an empty
 # project from the registry cache, and runs an ESM and a CommonJS program there; both must agree.
 # With OT_CHECK_SOURCE_BUILD=1 it also installs with scripts allowed and a forced source build.
 set -euo pipefail
@@ -8,7 +8,6 @@ root=$PWD
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-npm run --silent build:prebuilds
 npm pack --silent --pack-destination "$work" > "$work/pack.txt"
 tarball="$work/$(tail -n 1 "$work/pack.txt")"
 echo "packed $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
