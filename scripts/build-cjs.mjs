@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: ['lib/index.ts'],
   outfile: 'dist/index.cjs',
@@ -29,6 +29,8 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+// A warning here is a CommonJS behaviour change (e.g. another import.meta field left empty): fail the build.
+if (result.warnings.length > 0) process.exit(1);
 
 /** Every .d.ts under dir, recursively. */
 function declarations(dir) {
