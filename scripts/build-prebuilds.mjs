@@ -1,6 +1,7 @@
 // Builds the binary shipped in the package: prebuilds/<platform>-<arch>/node.napi.glibc.node, CPU
 // kernels for every instruction set (picked at load), no CUDA, stripped. Run by `npm run
-// build:prebuilds` and before packing; builds in build-prebuild/ so a local build/ is left alone.
+// build:prebuilds` and before packing; builds in build-prebuild/ so a local build/ is left alone
+// (prebuildify always builds in build/ with node-gyp, which cannot compile the per-ISA kernel variants).
 import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cmakeBuild, root, run } from './native-build-tools.mjs';
