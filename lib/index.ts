@@ -5,7 +5,7 @@ export { manualSeed, Generator } from './tensor/random.js';
 export type { DType, Device, FloatArray } from './tensor/dtype.js';
 export { unif } from './utils/unif.js';
 export { tic, toc, toq } from './utils/timing.js';
-export { backend, type BackendInfo } from './utils/backend.js';
+export { backend, type BackendInfo, type CpuIsa } from './utils/backend.js';
 export { OTError, type OTErrorCode } from './core/errors.js';
 export { dist, distAsync, type DistMetric, type DistOptions, type DistAsyncOptions, type DistInput } from './costs/index.js';
 export * as plot from './plot/index.js';

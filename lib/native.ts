@@ -1,5 +1,6 @@
-// The one place that loads the native addon: a matching prebuild first, then the local build
-// (build/Release, which may include CUDA); OT_ADDON_PATH overrides both.
+// The one place that loads the native addon: a source build marked preferred (OT_FORCE_BUILD / CUDA
+// installs), else the prebuilt binary shipped for this platform, else the local build (build/Release);
+// OT_ADDON_PATH overrides all. The addon picks its CPU kernel variant at load; OT_ISA may lower it.
 // Each area types the exports it uses in its own native-*.ts file; this module only loads and shares.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,17 +15,36 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Addon = Record<string, any>;
 
+const ISAS = ['avx512', 'avx2', 'generic'];
+
+function checkIsaOverride(): void {
+  const isa = process.env.OT_ISA;
+  if (isa && !ISAS.includes(isa)) {
+    throw new OTError(`OT_ISA must be one of ${ISAS.map((s) => `'${s}'`).join(', ')}, got '${isa}'`, 'ERR_OT_ARG');
+  }
+}
+
 function load(): Addon {
+  checkIsaOverride();
   // OT_ADDON_PATH lets sanitizer or side-by-side builds be tested without touching build/.
   const override = process.env.OT_ADDON_PATH;
   if (override) return require(override) as Addon;
   const nodeGypBuild = require('node-gyp-build') as ((dir: string) => Addon) & { resolve(dir: string): string };
-  // A forced local build (OT_FORCE_BUILD=1 npm install, e.g. for CUDA) leaves this marker and wins.
   if (!existsSync(join(packageRoot, 'build', 'Release', '.preferred'))) {
     const prebuild = resolvePrebuild(nodeGypBuild);
     if (prebuild) return require(prebuild) as Addon;
   }
-  return nodeGypBuild(packageRoot);
+  try {
+    return nodeGypBuild(packageRoot);
+  } catch (err) {
+    throw new OTError(
+      `optimal-transport: no native addon for ${process.platform}-${process.arch} (no prebuilt binary matches and ` +
+        'none was built). Build it from source with `npm rebuild optimal-transport` (npm >= 11 first needs ' +
+        '`npm install-scripts approve optimal-transport`), which needs CMake or node-gyp and a C++17 compiler. ' +
+        `Cause: ${(err as Error).message}`,
+      'ERR_OT_DEVICE',
+    );
+  }
 }
 
 function resolvePrebuild(nodeGypBuild: { resolve(dir: string): string }): string | null {

@@ -1,24 +1,28 @@
-// Install step: use a prebuilt binary when one matches, else build with cmake-js (CUDA when nvcc is
-// present), else fall back to node-gyp (CPU only). Exits non-zero only when every route fails.
-import { execSync } from 'node:child_process';
+// Install step. A prebuilt binary for this platform (prebuilds/) is used as is, unless a source build
+// is asked for (OT_FORCE_BUILD=1) or would add something (CUDA kernels: see cudaDecision). Otherwise
+// build with cmake-js (CMake), falling back to node-gyp (CPU only). Exits non-zero only when every
+// route fails.
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit', env: process.env });
+import { join } from 'node:path';
+import { cmakeBuild, cudaDecision, gypBuild, root } from './native-build-tools.mjs';
 
 const prebuildDir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-if (!process.env.OT_FORCE_BUILD && existsSync(prebuildDir) && readdirSync(prebuildDir).some((f) => f.endsWith('.node'))) {
-  console.log(`optimal-transport: using prebuilt binary in ${prebuildDir}`);
+const hasPrebuild = existsSync(prebuildDir) && readdirSync(prebuildDir).some((f) => f.endsWith('.node'));
+const [cuda, why] = cudaDecision();
+const forced = process.env.OT_FORCE_BUILD === '1';
+
+if (hasPrebuild && !forced && !cuda) {
+  console.log(`optimal-transport: using the prebuilt binary (${prebuildDir})`);
   process.exit(0);
 }
-const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
-try {
-  run(`node "${cmakeJs}" compile --out build${process.env.CI ? '' : ' --parallel 2'}`);
-} catch (err) {
-  console.warn('optimal-transport: cmake-js build failed, trying node-gyp (CPU only)');
-  run('npx --no-install node-gyp rebuild');
+console.log(`optimal-transport: building the native addon from source (CUDA: ${cuda ? 'yes' : 'no'}, ${why})`);
+const ok = cmakeBuild('build', { cuda }) || gypBuild();
+if (!ok) {
+  if (hasPrebuild) {
+    console.warn('optimal-transport: source build failed; the prebuilt binary stays in use');
+    process.exit(0);
+  }
+  process.exit(1);
 }
-// A build asked for over an existing prebuild (e.g. to get the CUDA kernels) is the one to load.
-if (process.env.OT_FORCE_BUILD) writeFileSync(join(root, 'build', 'Release', '.preferred'), 'local build preferred over prebuilds\n');
+// A source build made over a prebuild (forced, or for CUDA) is the one the loader must pick.
+if (hasPrebuild) writeFileSync(join(root, 'build', 'Release', '.preferred'), 'local build preferred over prebuilds\n');

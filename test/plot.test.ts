@@ -119,7 +119,7 @@ describe('plot: line', () => {
     expect(() => ot.plot.figure().line([1, 2, 3], { x: [0, 1] })).toThrow(/x has 2 entries but ys has 3/);
     const svg = await ot.plot.figure().line([3, 1, 2], { x: [0, 5, 10], label: 'loss' }).toSVG();
     expect(texts(svg)).toContain('loss');
-    expect(compileSpec(ot.plot.figure().line([3, 1, 2], { label: 'loss' }).toSpec()).warnings).toEqual([]);
+    expect((await compileSpec(ot.plot.figure().line([3, 1, 2], { label: 'loss' }).toSpec())).warnings).toEqual([]);
   });
 });
 
@@ -203,7 +203,7 @@ describe('plot: plot2DSamplesMat', () => {
     expect(svg).toContain('stroke="#1f77b4"');
     expect(svg).toContain('fill="#ff7f0e"');
     expect(texts(svg)).toEqual(expect.arrayContaining(['Source samples', 'Target samples', 'OT plan']));
-    expect(compileSpec(fig.toSpec()).warnings).toEqual([]);
+    expect((await compileSpec(fig.toSpec())).warnings).toEqual([]);
   });
 
   it('rejects a plan of the wrong shape or with negative entries', () => {
@@ -256,7 +256,7 @@ describe('plot: PNG and files', () => {
     expect(pngSize(png)).toEqual({ width: 640, height: 480 });
     expect(pngSize(await make().toPNG({ scale: 2 }))).toEqual({ width: 1280, height: 960 });
     const svg = await make('A title').toSVG();
-    const drawn = rasterize(svg, 1);
+    const drawn = await rasterize(svg, 1);
     expect(darkPixels(drawn, 0, 0, 640, 480)).toBeGreaterThan(500);
     // the title band holds glyph pixels, which resvg only draws with a font loaded
     expect(darkPixels(drawn, 200, 0, 440, 25)).toBeGreaterThan(40);

@@ -1,5 +1,9 @@
 // OTError: the one error type the library throws or rejects with, carrying a stable `code`.
 
+// Marks OTErrors of every copy of this module in the process: the ESM build and the CommonJS bundle each
+// define the class, and the one addon creates its errors with whichever copy registered last.
+const brand = Symbol.for('optimal-transport.OTError');
+
 /** Stable error codes (see README "Errors"). */
 export type OTErrorCode =
   | 'ERR_OT_SHAPE'
@@ -23,4 +27,12 @@ export class OTError extends Error {
     this.name = 'OTError';
     this.code = code;
   }
+
+  /** `e instanceof OTError` holds for an OTError made by either build (import or require) of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check.
+    if (this !== OTError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true;
+  }
 }
+Object.defineProperty(OTError.prototype, brand, { value: true });

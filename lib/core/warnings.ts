@@ -1,12 +1,14 @@
 // Library warnings: each carries an OT_… code and is emitted once per call site and code (as Python's
 // default warning filter), so a loop of many small solves that all stall prints one line, not one per call.
-import { dirname, sep } from 'node:path';
+import { basename, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type WarningCode = 'OT_SINKHORN_MAX_ITER' | 'OT_SINKHORN_DIVERGED' | 'OT_BATCH_MAX_ITER' | 'OT_BATCH_DIVERGED';
 
-// lib/ (or dist/ once built): frames inside it are the library's own, not the caller's.
-const libraryRoot = dirname(dirname(fileURLToPath(import.meta.url))) + sep;
+// lib/ (dist/ once built): frames inside it are the library's own, not the caller's. In the CommonJS
+// bundle this code sits in dist/index.cjs itself, not in a core/ folder.
+const here = dirname(fileURLToPath(import.meta.url));
+const libraryRoot = (basename(here) === 'core' ? dirname(here) : here) + sep;
 const emitted = new Set<string>();
 
 /** The first stack frame outside the library (with its line), '' when none is found. */

@@ -288,7 +288,7 @@ export class Figure {
   async toPNG(options: SaveOptions = {}): Promise<Buffer> {
     checkOptions('toPNG', options, ['scale']);
     const scale = options?.scale === undefined ? 1 : checkPositive('toPNG', 'scale', options.scale);
-    return rasterize(await this.toSVG(), scale).png;
+    return (await rasterize(await this.toSVG(), scale)).png;
   }
 
   /** @example await fig.savePNG('/tmp/plan.png', { scale: 2 }); */

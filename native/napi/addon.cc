@@ -1,6 +1,7 @@
 // Addon entry point: registers the OTError class and every area's exports (napi/<area>.cc).
 #include "napi/util.h"
 #include "common/parallel.h"
+#include "cpu/isa/kernel_table.h"
 #ifdef OT_WITH_CUDA
 #include "cuda/device.h"
 #endif
@@ -12,6 +13,7 @@ Napi::Value backendInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("threads", Napi::Number::New(env, maxThreads()));
+  o.Set("isa", Napi::String::New(env, cpu::activeIsa()));
 #ifdef OT_WITH_CUDA
   o.Set("cudaCompiled", Napi::Boolean::New(env, true));
   Napi::Array devs = Napi::Array::New(env);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Packs the package as npm publishes it (prepack builds the prebuilt binary), installs the tarball into an empty
+# project from the registry cache, and runs an ESM and a CommonJS program there; both must agree.
+# With OT_CHECK_SOURCE_BUILD=1 it also installs with scripts allowed and a forced source build.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+npm pack --silent --pack-destination "$work" > "$work/pack.txt"
+tarball="$work/$(tail -n 1 "$work/pack.txt")"
+echo "packed $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
+tar -tzf "$tarball" | grep -q 'package/prebuilds/linux-x64/.*\.node$' || { echo 'no prebuilt binary in the tarball'; exit 1; }
+
+app="$work/app"
+mkdir -p "$app"
+cd "$app"
+echo '{ "name": "ot-install-check", "version": "1.0.0", "private": true }' > package.json
+start=$(date +%s)
+npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tarball"
+echo "tarball install (prebuilt): $(( $(date +%s) - start )) s"
+cp "$root/test/install/smoke.mjs" "$root/test/install/smoke.cjs" .
+esm=$(node smoke.mjs)
+cjs=$(node smoke.cjs)
+echo "$esm"
+echo "$cjs"
+[ "${esm#*\"isa\"}" = "${cjs#*\"isa\"}" ] || { echo 'ESM and CJS results differ'; exit 1; }
+test ! -d node_modules/optimal-transport/build || { echo 'the prebuilt install compiled from source'; exit 1; }
+
+if [ "${OT_CHECK_SOURCE_BUILD:-}" = 1 ]; then
+  rm -rf node_modules package-lock.json
+  start=$(date +%s)
+  OT_FORCE_BUILD=1 npm install --allow-scripts=optimal-transport --prefer-offline --no-audit --no-fund --loglevel=error "$tarball"
+  echo "tarball install (source build): $(( $(date +%s) - start )) s"
+  test -f node_modules/optimal-transport/build/Release/.preferred || { echo 'source build did not run'; exit 1; }
+  node smoke.mjs
+  node smoke.cjs
+fi
+echo 'tarball install: ok'
