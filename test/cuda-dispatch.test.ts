@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
 import { expectClose } from './helpers/fixtures.js';
 import { fake, FakeBuffer } from './helpers/fake-cuda.js';
+import { nativeCuda } from '../lib/cuda/native-cuda.js';
 
 vi.mock('../lib/cuda/native-cuda.js', async () => ({ nativeCuda: (await import('./helpers/fake-cuda.js')).fakeCuda }));
 
@@ -85,7 +86,7 @@ describe('cuda tensors', () => {
   });
 
   it('pass GPU out-of-memory through as ERR_OT_OOM', () => {
-    const spy = vi.spyOn(ot.cuda.nativeCuda, 'cudaUpload').mockImplementation(() => {
+    const spy = vi.spyOn(nativeCuda, 'cudaUpload').mockImplementation(() => {
       throw new ot.OTError('cudaUpload: out of memory', 'ERR_OT_OOM');
     });
     try {

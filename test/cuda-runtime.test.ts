@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
 import { addon } from '../lib/native.js';
-import { nativeCuda } from '../lib/cuda/index.js';
+import { nativeCuda } from '../lib/cuda/native-cuda.js';
 
 const gpuScript = join(dirname(fileURLToPath(import.meta.url)), 'gpu', 'run-gpu-checks.mjs');
 const info = addon.backendInfo() as { cudaCompiled: boolean; cudaDevices: unknown[] };

@@ -1,18 +1,4 @@
-// The CUDA device path: GPU buffers and the typed native kernel entry points (ot.cuda namespace).
+// The CUDA device path as users see it (ot.cuda): availability and GPU buffers; the kernels' raw entry
+// points stay internal (lib/cuda/native-cuda.ts, used by lib/backend/cuda).
 export { cudaAvailable, isCudaBuffer, toDevice, toDeviceAsync, fromDevice, fromDeviceAsync, allocDevice } from './buffer.js';
-export {
-  nativeCuda,
-  type NativeCuda,
-  type CudaBuffer,
-  type CudaDType,
-  type CudaOperand,
-  type CudaMetric,
-  type CudaSinkhornOptions,
-  type CudaSinkhornResult,
-  type CudaSinkhornCotangents,
-  type CudaAdjointResult,
-  type CudaBatchOptions,
-  type CudaBatchResult,
-  type CudaDualNeeds,
-  type CudaDualResult,
-} from './native-cuda.js';
+export type { CudaBuffer, CudaDType } from './native-cuda.js';

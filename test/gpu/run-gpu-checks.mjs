@@ -29,11 +29,12 @@ async function loadLibrary() {
   }
 }
 
-// The library's addon when it has the CUDA kernels; else the first CUDA build found on disk (a CPU-only
-// prebuilt binary must not hide a CUDA build in build/).
-function loadAddon(lib) {
+// The built library's addon (dist/native.js, the raw binding is not public) when it has the CUDA kernels;
+// else the first CUDA build found on disk (a CPU-only prebuilt binary must not hide a CUDA build in build/).
+async function loadAddon(lib) {
   const cudaCompiled = (a) => Boolean(a?.backendInfo?.().cudaCompiled);
-  if (cudaCompiled(lib?.cuda?.nativeCuda)) return lib.cuda.nativeCuda;
+  const own = lib && (await import(pathToFileURL(join(root, 'dist', 'native.js')).href)).addon;
+  if (cudaCompiled(own)) return own;
   const require = createRequire(import.meta.url);
   const candidates = [
     process.env.OT_ADDON_PATH,
@@ -45,7 +46,7 @@ function loadAddon(lib) {
     const a = require(c);
     if (cudaCompiled(a)) return a;
   }
-  return lib?.cuda?.nativeCuda ?? null;
+  return own ?? null;
 }
 
 const fixture = (name) => JSON.parse(readFileSync(join(root, 'test', 'fixtures', `${name}.json`), 'utf8')).cases;
@@ -939,7 +940,7 @@ function fmt(x) {
 // ---------------------------------------------------------------- main
 
 const lib = await loadLibrary();
-const cu = loadAddon(lib);
+const cu = await loadAddon(lib);
 if (flags.has('--self-test')) {
   await selfTest(lib);
   process.exit(report() === 0 ? 0 : 1);
