@@ -149,7 +149,9 @@ describe('solve: iterates match sinkhorn_log', () => {
     const b = ot.tensor(bw.map((v) => v / total));
     const ref = refSinkhornLog(rows(M.to('float64')), flat(a.toArray()), flat(b.toArray()), 0.05, 100, 0);
     const res = warningsDuring(() => ot.solve(M, a.to('float64'), b, { reg: 0.05, maxIter: 100, tol: 0, grad: 'detach' })).result;
-    const raw = nativeSolve.sinkhornSolve(M.data, a.to('float64').data as Float64Array, b.data as Float64Array, 30, 25, 0.05, 'KL', 100, 0, 'none');
+    const raw = nativeSolve.sinkhornSolve({
+      M: M.data, a: a.to('float64').data as Float64Array, b: b.data as Float64Array, n: 30, m: 25, reg: 0.05, regType: 'KL', maxIter: 100, tol: 0, record: 'none',
+    });
     expect(raw.logIterations).toBeGreaterThan(90);
     expect(res.status).toBe('max_iter');
     expectClose(res.plan.data, ref.plan, tolerance('float32'), 'plan');
@@ -433,7 +435,10 @@ describe('solve: bad input', () => {
   it('is validated again natively', () => {
     const a64 = Float64Array.from(a.data);
     const b64 = Float64Array.from(b.data);
-    const call = (...args: unknown[]) => () => (nativeSolve.sinkhornSolve as (...x: unknown[]) => unknown)(...args);
+    const solveKeys = ['M', 'a', 'b', 'n', 'm', 'reg', 'regType', 'maxIter', 'tol', 'record'];
+    const backKeys = ['M', 'a', 'b', 'n', 'm', 'reg', 'regType', 'history', 'iterations', 'directTerms', 'gValue', 'gValueLinear', 'gPlan', 'gLogU', 'gLogV', 'needM', 'lastStep'];
+    const fields = (keys: string[], args: unknown[]) => Object.fromEntries(keys.map((k, i) => [k, args[i]]));
+    const call = (...args: unknown[]) => () => (nativeSolve.sinkhornSolve as (o: unknown) => unknown)(fields(solveKeys, args));
     expectOTError(call(M.data, a64, b64, 5, 5, 1, 'KL', 10, 1e-9, 'none'), 'ERR_OT_SHAPE');
     expectOTError(call(M.data, a64.subarray(1), b64, 5, 4, 1, 'KL', 10, 1e-9, 'none'), 'ERR_OT_SHAPE');
     expectOTError(call(M.data, a64, b64, 5, 4, 0, 'KL', 10, 1e-9, 'none'), 'ERR_OT_VALUE');
@@ -446,11 +451,12 @@ describe('solve: bad input', () => {
     const negA = Float64Array.from(a64);
     negA[0] = -negA[0]!;
     expectOTError(call(M.data, negA, b64, 5, 4, 1, 'KL', 10, 1e-9, 'none'), 'ERR_OT_VALUE');
-    const out = nativeSolve.sinkhornSolve(M.data, a64, b64, 5, 4, 1, 'KL', 10, 1e-9, 'history');
-    const back = (...args: unknown[]) => () => (nativeSolve.sinkhornBackward as (...x: unknown[]) => unknown)(...args);
+    const out = nativeSolve.sinkhornSolve({ M: M.data as Float64Array, a: a64, b: b64, n: 5, m: 4, reg: 1, regType: 'KL', maxIter: 10, tol: 1e-9, record: 'history' });
+    const back = (...args: unknown[]) => () => (nativeSolve.sinkhornBackward as (o: unknown) => unknown)(fields(backKeys, args));
     const head = [M.data, a64, b64, 5, 4, 1, 'KL'];
     expectOTError(back(...head, out.history!.subarray(1), out.iterations, true, 1, 0, null, null, null, true, false), 'ERR_OT_SHAPE');
     expectOTError(back(...head, out.history, out.iterations, true, 1, 0, new Float64Array(3), null, null, true, false), 'ERR_OT_SHAPE');
     expectOTError(back(...head, out.history, out.iterations, true, 1, 0, new Float32Array(20), null, null, true, false), 'ERR_OT_DTYPE');
+    expectOTError(() => (nativeSolve.sinkhornSolve as (...x: unknown[]) => unknown)(M.data, a64, b64, 5, 4, 1, 'KL', 10, 1e-9, 'none'), 'ERR_OT_ARG');
   });
 });

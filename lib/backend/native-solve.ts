@@ -1,4 +1,4 @@
-// Typed view of the addon's entropic-solver exports (native/napi/solve.cc).
+// Typed view of the addon's entropic-solver exports (native/napi/solve.cc): one options object per call.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import type { EntropicRegType, Status } from '../core/vocabulary.js';
@@ -8,8 +8,38 @@ export type { EntropicRegType };
 export type SolveRecord = 'none' | 'history' | 'last_step';
 export type SolveStatus = Status;
 
-/** (M [n*m], a [n], b [m], n, m, reg, regType) — weights always float64. */
-export type SolveHead = [M: FloatArray, a: Float64Array, b: Float64Array, n: number, m: number, reg: number, regType: EntropicRegType];
+/** The problem both entry points read: M [n*m], a [n], b [m] — weights always float64. */
+export interface SolveProblemFields {
+  M: FloatArray;
+  a: Float64Array;
+  b: Float64Array;
+  n: number;
+  m: number;
+  reg: number;
+  regType: EntropicRegType;
+}
+
+export interface SinkhornSolveOptions extends SolveProblemFields {
+  maxIter: number;
+  tol: number;
+  record: SolveRecord;
+  cancel?: Int32Array;
+}
+
+/** Seeds (gradients of the outputs) to pull back through the recorded iterations. */
+export interface SinkhornBackwardOptions extends SolveProblemFields {
+  history: Float64Array;
+  iterations: number;
+  /** false for last_step: M in <M, plan> and a, b in the KL reference are constants. */
+  directTerms: boolean;
+  gValue: number;
+  gValueLinear: number;
+  gPlan: FloatArray | null;
+  gLogU: FloatArray | null;
+  gLogV: FloatArray | null;
+  needM: boolean;
+  lastStep: boolean;
+}
 
 export interface NativeSolveOut {
   /** n*m, M's dtype. */
@@ -31,13 +61,10 @@ export interface NativeSolveOut {
 }
 
 export interface NativeSolve {
-  sinkhornSolve(...args: [...SolveHead, maxIter: number, tol: number, record: SolveRecord, cancel?: Int32Array]): NativeSolveOut;
-  sinkhornSolveAsync(...args: [...SolveHead, maxIter: number, tol: number, record: SolveRecord, cancel?: Int32Array]): Promise<NativeSolveOut>;
+  sinkhornSolve(options: SinkhornSolveOptions): NativeSolveOut;
+  sinkhornSolveAsync(options: SinkhornSolveOptions): Promise<NativeSolveOut>;
   /** Gradients [dM | null (M's dtype), da, db (float64)] of the seeds through the recorded iterations. */
-  sinkhornBackward(...args: [
-    ...SolveHead, history: Float64Array, iterations: number, directTerms: boolean, gValue: number, gValueLinear: number,
-    gPlan: FloatArray | null, gLogU: FloatArray | null, gLogV: FloatArray | null, needM: boolean, lastStep: boolean,
-  ]): [FloatArray | null, Float64Array, Float64Array];
+  sinkhornBackward(options: SinkhornBackwardOptions): [FloatArray | null, Float64Array, Float64Array];
 }
 
 export const nativeSolve = addon as unknown as NativeSolve;

@@ -1,6 +1,6 @@
 // N-API bindings of the entropic solver (POT: ot.solve, entropic branch): sinkhornSolve and
-// sinkhornBackward, each with an async (Promise) twin. Arguments are re-validated here; the facade
-// is lib/solvers/solve.ts.
+// sinkhornBackward, each taking one options object and with an async (Promise) twin. Arguments are
+// re-validated here; the caller is lib/backend/cpu/sinkhorn.ts.
 #include <cmath>
 #include <string>
 
@@ -48,31 +48,31 @@ void requireWeights(Napi::Env env, const ArrayView& w, size_t len, const char* n
   *total = s;
 }
 
-ProblemArgs parseProblem(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// The fields { M, a, b, n, m, reg, regType } of both entry points' options.
+ProblemArgs parseProblem(Napi::Env env, const Options& o) {
   ProblemArgs p;
-  p.M = floatArray(info, 0, kFn, "M");
-  p.n = dimArg(info, 3, kFn, "n");
-  p.m = dimArg(info, 4, kFn, "m");
+  p.M = o.floats("M");
+  p.n = o.dim("n");
+  p.m = o.dim("m");
   requireLength(env, p.M, checkedEntries(env, kFn, "M", {p.n, p.m}), kFn, "M");
   requireFinite(env, p.M, kFn, "M");
-  p.a = floatArray(info, 1, kFn, "a");
-  p.b = floatArray(info, 2, kFn, "b");
+  p.a = o.floats("a");
+  p.b = o.floats("b");
   double sa = 0, sb = 0;
   requireWeights(env, p.a, p.n, "a", &sa);
   requireWeights(env, p.b, p.m, "b", &sb);
   if (std::fabs(sa - sb) > 1e-6 * std::max(sa, sb))
     fail(env, "ERR_OT_VALUE", "a and b must have the same total mass (balanced OT), got " + std::to_string(sa) + " and " + std::to_string(sb));
-  p.reg = numberArg(info, 5, kFn, "reg");
+  p.reg = o.number("reg");
   if (!(p.reg > 0)) fail(env, "ERR_OT_VALUE", "reg must be > 0, got " + num(p.reg));
-  std::string rt = stringArg(info, 6, kFn, "regType");
+  std::string rt = o.string("regType");
   if (rt == "KL") p.regType = cpu::EntropicReg::KL;
   else if (rt == "entropy") p.regType = cpu::EntropicReg::Entropy;
   else fail(env, "ERR_OT_ARG", "regType must be 'KL' or 'entropy', got '" + rt + "'");
   return p;
 }
 
-// sinkhornSolve(M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel?)
+// sinkhornSolve({ M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel? })
 //   -> { plan, logU, logV, value, valueLinear, nIter, status, history?, iterations, logIterations, absorptions }
 struct SolveJob {
   Keeper keeper;
@@ -90,15 +90,16 @@ struct SolveJob {
   static SolveJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     SolveJob job;
-    job.args = parseProblem(info);
-    job.maxIter = static_cast<long>(intArg(info, 7, kFn, "maxIter", 1, 1000000000));
-    job.tol = numberArg(info, 8, kFn, "tol");
+    const Options o(info, 0, kFn);
+    job.args = parseProblem(env, o);
+    job.maxIter = static_cast<long>(o.integer("maxIter", 1, 1000000000));
+    job.tol = o.number("tol");
     if (!(job.tol >= 0)) fail(env, "ERR_OT_VALUE", "tol must be >= 0, got " + num(job.tol));
-    std::string rec = stringArg(info, 9, kFn, "record");
+    std::string rec = o.string("record");
     if (rec == "history") job.recordHistory = true;
     else if (rec == "last_step") job.lastStep = true;
     else if (rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none', 'history' or 'last_step', got '" + rec + "'");
-    job.cancel = cancelArg(info, 10);
+    job.cancel = o.cancel();
     const bool f64 = job.args.M.isFloat64;
     job.plan = OutArray::floats(env, job.args.n * job.args.m, f64);
     job.logU = OutArray::floats(env, job.args.n, f64);
@@ -150,8 +151,8 @@ struct SolveJob {
   Napi::Value result(Napi::Env env) { return args.M.isFloat64 ? build(env, r64) : build(env, r32); }
 };
 
-// sinkhornBackward(M, a, b, n, m, reg, regType, history, iterations, directTerms, gValue, gValueLinear,
-//                  gPlan | null, gLogU | null, gLogV | null, needM, lastStep) -> [dM | null, da, db]
+// sinkhornBackward({ M, a, b, n, m, reg, regType, history, iterations, directTerms, gValue, gValueLinear,
+//                    gPlan?, gLogU?, gLogV?, needM, lastStep }) -> [dM | null, da, db]
 struct BackwardJob {
   Keeper keeper;
   ProblemArgs args;
@@ -173,13 +174,14 @@ struct BackwardJob {
   static BackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     BackwardJob job;
-    job.args = parseProblem(info);
+    const Options o(info, 0, kFn);
+    job.args = parseProblem(env, o);
     const size_t n = job.args.n, m = job.args.m;
     const bool f64 = job.args.M.isFloat64;
-    job.history = floatArray(info, 7, kFn, "history");
-    job.iterations = static_cast<size_t>(intArg(info, 8, kFn, "iterations", 1, 1000000000));
+    job.history = o.floats("history");
+    job.iterations = static_cast<size_t>(o.integer("iterations", 1, 1000000000));
     if (!job.history.isFloat64) fail(env, "ERR_OT_DTYPE", "history must be a Float64Array, got a Float32Array");
-    job.lastStep = boolArg(info, 16, kFn, "lastStep");
+    job.lastStep = o.boolean("lastStep");
     if (job.lastStep && job.iterations != 1)
       fail(env, "ERR_OT_ARG", "a last_step record holds one iteration, got iterations = " + std::to_string(job.iterations));
     const size_t perIteration = checkedEntries(env, kFn, "history", {job.iterations, n + m});
@@ -187,16 +189,16 @@ struct BackwardJob {
     const double* h = job.history.as<double>();
     for (size_t i = 0; i < job.history.length; ++i)
       if (std::isnan(h[i]) || h[i] == HUGE_VAL) fail(env, "ERR_OT_VALUE", "history contains NaN or +Inf: entry " + std::to_string(i) + " is " + num(h[i]));
-    job.directTerms = boolArg(info, 9, kFn, "directTerms");
-    job.gValue = numberArg(info, 10, kFn, "gValue");
-    job.gValueLinear = numberArg(info, 11, kFn, "gValueLinear");
-    job.gPlan = optionalFloatArray(info, 12, kFn, "gPlan");
-    job.gLogU = optionalFloatArray(info, 13, kFn, "gLogU");
-    job.gLogV = optionalFloatArray(info, 14, kFn, "gLogV");
+    job.directTerms = o.boolean("directTerms");
+    job.gValue = o.number("gValue");
+    job.gValueLinear = o.number("gValueLinear");
+    job.gPlan = o.optionalFloats("gPlan");
+    job.gLogU = o.optionalFloats("gLogU");
+    job.gLogV = o.optionalFloats("gLogV");
     requireSeed(env, job.gPlan, n * m, f64, "gPlan");
     requireSeed(env, job.gLogU, n, f64, "gLogU");
     requireSeed(env, job.gLogV, m, f64, "gLogV");
-    if (boolArg(info, 15, kFn, "needM")) job.dM = OutArray::floats(env, n * m, f64);
+    if (o.boolean("needM")) job.dM = OutArray::floats(env, n * m, f64);
     job.da = OutArray::floats(env, n, true);
     job.db = OutArray::floats(env, m, true);
     return job;

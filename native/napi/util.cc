@@ -207,38 +207,79 @@ ArrayView optionalFloatArray(const Napi::CallbackInfo& info, size_t index, const
   return floatValue(info[index], fn, name, info.Env());
 }
 
-double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  Napi::Value arg = index < info.Length() ? info[index] : info.Env().Undefined();
-  if (!arg.IsNumber()) throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a number, got " + typeName(arg));
-  double v = arg.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(v)) throwError(info.Env(), "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be finite, got " + typeName(arg));
-  return v;
+double numberValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name) {
+  if (!v.IsNumber()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a number, got " + typeName(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": " + name + " must be finite, got " + typeName(v));
+  return d;
 }
-
-int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo, int64_t hi) {
-  double v = numberArg(info, index, fn, name);
-  if (v != std::floor(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
-    throwError(info.Env(), "ERR_OT_ARG",
+int64_t intValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name, int64_t lo, int64_t hi) {
+  double d = numberValue(env, v, fn, name);
+  if (d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+    throwError(env, "ERR_OT_ARG",
                std::string(fn) + ": " + name + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                   "], got " + typeName(info[index]));
-  return static_cast<int64_t>(v);
+                   "], got " + typeName(v));
+  return static_cast<int64_t>(d);
+}
+std::string stringValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name) {
+  if (!v.IsString()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a string, got " + typeName(v));
+  return v.As<Napi::String>().Utf8Value();
+}
+bool boolValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name) {
+  if (!v.IsBoolean()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a boolean, got " + typeName(v));
+  return v.As<Napi::Boolean>().Value();
+}
+CancelFlag cancelValue(Napi::Env env, const Napi::Value& v) {
+  CancelFlag c;
+  if (v.IsTypedArray()) {
+    // The C API, because Napi::ArrayBuffer rejects the SharedArrayBuffer behind the flag.
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    napi_status s = napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
+    if (s == napi_ok && type == napi_int32_array && length >= 1) c.flag = static_cast<const volatile int*>(data);
+  }
+  return c;
 }
 
+namespace {
+Napi::Value argAt(const Napi::CallbackInfo& info, size_t index) { return index < info.Length() ? info[index] : info.Env().Undefined(); }
+}  // namespace
+
+double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
+  return numberValue(info.Env(), argAt(info, index), fn, name);
+}
+int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo, int64_t hi) {
+  return intValue(info.Env(), argAt(info, index), fn, name, lo, hi);
+}
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  Napi::Value arg = index < info.Length() ? info[index] : info.Env().Undefined();
-  if (!arg.IsString()) throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a string, got " + typeName(arg));
-  return arg.As<Napi::String>().Utf8Value();
+  return stringValue(info.Env(), argAt(info, index), fn, name);
 }
-
 size_t dimArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo) {
   return static_cast<size_t>(intArg(info, index, fn, name, lo, kMaxDim));
 }
-
 bool boolArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  Napi::Value arg = index < info.Length() ? info[index] : info.Env().Undefined();
-  if (!arg.IsBoolean()) throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a boolean, got " + typeName(arg));
-  return arg.As<Napi::Boolean>().Value();
+  return boolValue(info.Env(), argAt(info, index), fn, name);
 }
+
+Options::Options(const Napi::CallbackInfo& info, size_t index, const char* fn) : env_(info.Env()), fn_(fn) {
+  Napi::Value v = argAt(info, index);
+  if (!Keeper::isOptionsObject(v)) throwError(env_, "ERR_OT_ARG", std::string(fn) + ": expected an options object, got " + typeName(v));
+  obj_ = v.As<Napi::Object>();
+}
+ArrayView Options::floats(const char* key) const { return floatValue(get(key), fn_, key, env_); }
+ArrayView Options::optionalFloats(const char* key) const {
+  Napi::Value v = get(key);
+  if (v.IsUndefined() || v.IsNull()) return {};
+  return floatValue(v, fn_, key, env_);
+}
+double Options::number(const char* key) const { return numberValue(env_, get(key), fn_, key); }
+int64_t Options::integer(const char* key, int64_t lo, int64_t hi) const { return intValue(env_, get(key), fn_, key, lo, hi); }
+size_t Options::dim(const char* key, int64_t lo) const { return static_cast<size_t>(integer(key, lo, kMaxDim)); }
+bool Options::boolean(const char* key) const { return boolValue(env_, get(key), fn_, key); }
+bool Options::flag(const char* key) const { return get(key).ToBoolean().Value(); }
+std::string Options::string(const char* key) const { return stringValue(env_, get(key), fn_, key); }
+CancelFlag Options::cancel() const { return cancelValue(env_, get("cancel")); }
 
 Metric metricArg(const Napi::CallbackInfo& info, size_t index, const char* fn) {
   const std::string s = stringArg(info, index, fn, "metric");
@@ -275,18 +316,7 @@ size_t checkedEntries(Napi::Env env, const char* fn, const char* what, std::init
   return exact;
 }
 
-CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index) {
-  CancelFlag c;
-  if (index < info.Length() && info[index].IsTypedArray()) {
-    // The C API, because Napi::ArrayBuffer rejects the SharedArrayBuffer behind the flag.
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    napi_status s = napi_get_typedarray_info(info.Env(), info[index], &type, &length, &data, nullptr, nullptr);
-    if (s == napi_ok && type == napi_int32_array && length >= 1) c.flag = static_cast<const volatile int*>(data);
-  }
-  return c;
-}
+CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index) { return cancelValue(info.Env(), argAt(info, index)); }
 
 void requireFinite(Napi::Env env, const ArrayView& v, const char* fn, const char* name) {
   bool ok = v.isFloat64 ? allFinite(v.as<double>(), v.length) : allFinite(v.as<float>(), v.length);

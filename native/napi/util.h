@@ -92,6 +92,12 @@ ArrayView floatValue(const Napi::Value& v, const char* fn, const char* name, Nap
 ArrayView floatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
 // Same, for an optional argument (undefined/null → empty view with data == nullptr).
 ArrayView optionalFloatArray(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
+// One value's checks, shared by the positional readers below and by Options (one wording for both).
+double numberValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name);
+int64_t intValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name, int64_t lo, int64_t hi);
+std::string stringValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name);
+bool boolValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name);
+CancelFlag cancelValue(Napi::Env env, const Napi::Value& v);
 double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
 int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo, int64_t hi);
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
@@ -111,6 +117,33 @@ dual::Kind dualKindArg(const Napi::CallbackInfo& info, size_t index, const char*
 size_t checkedEntries(Napi::Env env, const char* fn, const char* what, std::initializer_list<size_t> dims);
 // Optional Int32Array cancel flag (shared memory) at `index`.
 CancelFlag cancelArg(const Napi::CallbackInfo& info, size_t index);
+// The fields of one options object: an entry point takes one object (as sharp's pipeline(options))
+// instead of a long positional list, and reads it with the same checks and messages as above.
+class Options {
+ public:
+  // ERR_OT_ARG unless argument `index` is a plain object.
+  Options(const Napi::CallbackInfo& info, size_t index, const char* fn);
+  ArrayView floats(const char* key) const;
+  // undefined/null → empty view with data == nullptr.
+  ArrayView optionalFloats(const char* key) const;
+  double number(const char* key) const;
+  int64_t integer(const char* key, int64_t lo, int64_t hi) const;
+  // A dimension in [lo, kMaxDim].
+  size_t dim(const char* key, int64_t lo = 1) const;
+  bool boolean(const char* key) const;
+  // Absent or falsy → false, anything truthy → true.
+  bool flag(const char* key) const;
+  std::string string(const char* key) const;
+  // The optional Int32Array `cancel` field.
+  CancelFlag cancel() const;
+
+ private:
+  Napi::Value get(const char* key) const { return obj_.Get(key); }
+  Napi::Env env_;
+  Napi::Object obj_;
+  const char* fn_;
+};
+
 // Checks every entry is finite; reports the argument name on failure.
 template <typename T>
 bool allFinite(const T* p, size_t n) {
@@ -221,7 +254,18 @@ class Keeper {
     if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
   void keepArgs(const Napi::CallbackInfo& info) {
-    for (size_t i = 0; i < info.Length(); ++i) keep(info[i]);
+    for (size_t i = 0; i < info.Length(); ++i) {
+      keep(info[i]);
+      // An options object's arrays (the cancel flag among them) must outlive edits to the object itself.
+      if (isOptionsObject(info[i])) {
+        Napi::Object o = info[i].As<Napi::Object>();
+        Napi::Array keys = o.GetPropertyNames();
+        for (uint32_t k = 0; k < keys.Length(); ++k) keep(o.Get(keys.Get(k)));
+      }
+    }
+  }
+  static bool isOptionsObject(const Napi::Value& v) {
+    return v.IsObject() && !v.IsTypedArray() && !v.IsArrayBuffer() && !v.IsArray() && !v.IsFunction();
   }
 
  private:

@@ -50,7 +50,13 @@ function mutate(g: Gen, args: unknown[]): unknown[] {
   return args;
 }
 
-type Build = (g: Gen, m: Mode) => { args: unknown[]; asyncOk: boolean };
+/** Arguments of one call; with `keys` they are the fields of the one options object the export takes. */
+type Build = (g: Gen, m: Mode) => { args: unknown[]; asyncOk: boolean; keys?: string[] };
+
+/** The options object of an export that takes one: field k is args[k] (mutated like positional ones). */
+function asOptions(keys: readonly string[], args: readonly unknown[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k, i) => [k, args[i]]));
+}
 
 const METRICS = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
 
@@ -79,9 +85,12 @@ function problemHead(g: Gen, m: Mode): unknown[] {
   return [M, weights(g, n, m), weights(g, k, m), n, k, choice(g, [1e-4, 0.01, 0.1, 1, 10], [0, -1]), choice(g, ['KL', 'entropy'], ['kl'])];
 }
 
+const PROBLEM_KEYS = ['M', 'a', 'b', 'n', 'm', 'reg', 'regType'];
+
 const sinkhornSolve: Build = (g, m) => ({
   args: [...problemHead(g, m), uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), cancelFlag(g)],
   asyncOk: true,
+  keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'cancel'],
 });
 
 const sinkhornBackward: Build = (g, m) => {
@@ -91,7 +100,9 @@ const sinkhornBackward: Build = (g, m) => {
   let history: unknown = new Float64Array(n + k);
   let iterations = 1;
   try {
-    const fwd = addon.sinkhornSolve(...head, uniform(g, 1, 30), 1e-9, lastStep ? 'last_step' : 'history') as { history: Float64Array; iterations: number };
+    const fwd = addon.sinkhornSolve(asOptions([...PROBLEM_KEYS, 'maxIter', 'tol', 'record'], [...head, uniform(g, 1, 30), 1e-9, lastStep ? 'last_step' : 'history'])) as {
+      history: Float64Array; iterations: number;
+    };
     history = fwd.history;
     iterations = fwd.iterations;
   } catch {
@@ -104,6 +115,7 @@ const sinkhornBackward: Build = (g, m) => {
     args: [...head, history, chance(g, 0.9) ? iterations : pick(g, 0, iterations + 1, 1e9), chance(g, 0.5), values(g, 1, m)[0], values(g, 1, m)[0],
       seed(n * k), seed(n), seed(k), chance(g, 0.7), lastStep],
     asyncOk: true,
+    keys: [...PROBLEM_KEYS, 'history', 'iterations', 'directTerms', 'gValue', 'gValueLinear', 'gPlan', 'gLogU', 'gLogV', 'needM', 'lastStep'],
   };
 };
 
@@ -223,12 +235,14 @@ export function nativeCase(g: Gen): FuzzCase {
   }
   const [, base, build] = entry;
   const m = mode(g);
-  const { args: built, asyncOk } = build(g, m);
-  const args = mutate(g, built);
+  const { args: built, asyncOk, keys } = build(g, m);
+  const mutated = mutate(g, built);
+  // Now and then the options object itself is what goes wrong.
+  const args = keys === undefined ? mutated : chance(g, 0.05) ? mutated : [asOptions(keys, mutated)];
   let name = base === 'cuda' ? pick(g, ...CUDA_EXPORTS) : base;
   if (asyncOk && chance(g, 0.3) && `${name}Async` in addon) name = `${name}Async`;
   const fn = addon[name] as (...a: unknown[]) => unknown;
-  const finite = allFinite(...args.filter((a) => typeof a !== 'object' || a === null || ArrayBuffer.isView(a)));
+  const finite = allFinite(...mutated.filter((a) => typeof a !== 'object' || a === null || ArrayBuffer.isView(a)));
   return {
     label: `addon.${name}`,
     inputs: args,

@@ -4,7 +4,7 @@ import { withCancelFlag } from '../../core/cancel.js';
 import { fail } from '../../core/validate.js';
 import type { DType, FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { nativeSolve, type NativeSolveOut } from '../native-solve.js';
+import { nativeSolve, type NativeSolveOut, type SolveProblemFields } from '../native-solve.js';
 import type { SinkhornCotangents, SinkhornGrads, SinkhornInput, SinkhornOutput } from '../types.js';
 
 /** What the CPU adjoint replays: the log-potentials of every recorded iteration. */
@@ -21,13 +21,17 @@ function output(out: NativeSolveOut): SinkhornOutput {
   };
 }
 
+function problem(p: SinkhornInput): SolveProblemFields {
+  return { M: p.M.data, a: p.aData, b: p.bData, n: p.n, m: p.m, reg: p.reg, regType: p.regType };
+}
+
 export function sinkhorn(p: SinkhornInput): SinkhornOutput {
-  return output(nativeSolve.sinkhornSolve(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, p.maxIter, p.tol, p.record));
+  return output(nativeSolve.sinkhornSolve({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record }));
 }
 
 export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput> {
-  const out = await withCancelFlag(fn, signal, (flag) =>
-    nativeSolve.sinkhornSolveAsync(p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, p.maxIter, p.tol, p.record, flag),
+  const out = await withCancelFlag(fn, signal, (cancel) =>
+    nativeSolve.sinkhornSolveAsync({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record, cancel }),
   );
   return output(out);
 }
@@ -42,9 +46,10 @@ export function sinkhornAdjoint(p: SinkhornInput, out: SinkhornOutput, cot: Sink
   if (saved === null) return fail('ERR_OT_VALUE', 'solve: the forward kept no iterations to differentiate');
   const dtype = p.M.dtype;
   const lastStep = p.record === 'last_step';
-  const [dM, da, db] = nativeSolve.sinkhornBackward(
-    p.M.data, p.aData, p.bData, p.n, p.m, p.reg, p.regType, saved.history, saved.iterations, !lastStep,
-    cot.value, cot.valueLinear, values(cot.plan, dtype), values(cot.logU, dtype), values(cot.logV, dtype), p.M.requiresGrad, lastStep,
-  );
+  const [dM, da, db] = nativeSolve.sinkhornBackward({
+    ...problem(p), history: saved.history, iterations: saved.iterations, directTerms: !lastStep,
+    gValue: cot.value, gValueLinear: cot.valueLinear, gPlan: values(cot.plan, dtype), gLogU: values(cot.logU, dtype),
+    gLogV: values(cot.logV, dtype), needM: p.M.requiresGrad, lastStep,
+  });
   return { dM: dM && new Tensor(dM, [p.n, p.m]), da: new Tensor(da, [p.n]), db: new Tensor(db, [p.m]) };
 }
