@@ -138,40 +138,23 @@ function firstZeroRow(t: Tensor): number {
   return -1;
 }
 
-// No closure around the backend call: it costs a measurable share of a small optimisation step.
-function lossSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
+/** Resolves the arguments and runs a backend op; a value the native pass rejects is worded as the facade words it. */
+function runSync(op: 'dualLoss' | 'dualPlan', fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput,
+  xt: SamplesInput, opts?: DualOptions): Tensor {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  // No closure around the call: it would cost a measurable share of a small optimisation step.
   try {
-    return backendFor(pb.device).dualLoss(fn, pb);
+    return backendFor(pb.device)[op](fn, pb);
   } catch (e) {
     throw nativeValueError(fn, pb, e);
   }
 }
 
-async function lossAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
-  opts?: DualAsyncOptions): Promise<Tensor> {
+async function runAsync(op: 'dualLossAsync' | 'dualPlanAsync', fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput,
+  xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
   const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
   try {
-    return await backendFor(pb.device).dualLossAsync(fn, pb, opts?.signal);
-  } catch (e) {
-    throw nativeValueError(fn, pb, e);
-  }
-}
-
-function planSync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
-  const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
-  try {
-    return backendFor(pb.device).dualPlan(fn, pb);
-  } catch (e) {
-    throw nativeValueError(fn, pb, e);
-  }
-}
-
-async function planAsync(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput,
-  opts?: DualAsyncOptions): Promise<Tensor> {
-  const pb = resolve(fn, kind, u, v, xs, xt, opts, ASYNC_KEYS);
-  try {
-    return await backendFor(pb.device).dualPlanAsync(fn, pb, opts?.signal);
+    return await backendFor(pb.device)[op](fn, pb, opts?.signal);
   } catch (e) {
     throw nativeValueError(fn, pb, e);
   }
@@ -190,7 +173,7 @@ async function planAsync(fn: string, kind: DualKind, u: PotentialInput, v: Poten
  * loss.backward(); // u.grad, v.grad
  */
 export function lossDualEntropic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
-  return lossSync('lossDualEntropic', 'entropic', u, v, xs, xt, opts);
+  return runSync('dualLoss', 'lossDualEntropic', 'entropic', u, v, xs, xt, opts);
 }
 
 /**
@@ -201,7 +184,7 @@ export function lossDualEntropic(u: PotentialInput, v: PotentialInput, xs: Sampl
  * const loss = ot.stochastic.lossDualQuadratic(u, v, xs, xt, { reg: 0.01 }).neg();
  */
 export function lossDualQuadratic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
-  return lossSync('lossDualQuadratic', 'quadratic', u, v, xs, xt, opts);
+  return runSync('dualLoss', 'lossDualQuadratic', 'quadratic', u, v, xs, xt, opts);
 }
 
 /**
@@ -211,7 +194,7 @@ export function lossDualQuadratic(u: PotentialInput, v: PotentialInput, xs: Samp
  * const G = ot.stochastic.planDualEntropic(u.detach(), v.detach(), xs, xt, { reg: 0.5 });
  */
 export function planDualEntropic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
-  return planSync('planDualEntropic', 'entropic', u, v, xs, xt, opts);
+  return runSync('dualPlan', 'planDualEntropic', 'entropic', u, v, xs, xt, opts);
 }
 
 /**
@@ -221,22 +204,22 @@ export function planDualEntropic(u: PotentialInput, v: PotentialInput, xs: Sampl
  * const G = ot.stochastic.planDualQuadratic(u.detach(), v.detach(), xs, xt, { reg: 0.01 });
  */
 export function planDualQuadratic(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Tensor {
-  return planSync('planDualQuadratic', 'quadratic', u, v, xs, xt, opts);
+  return runSync('dualPlan', 'planDualQuadratic', 'quadratic', u, v, xs, xt, opts);
 }
 
 /** {@link lossDualEntropic} off the event loop. @example const l = await ot.stochastic.lossDualEntropicAsync(u, v, xs, xt, { reg: 0.5 }); */
 export function lossDualEntropicAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
-  return lossAsync('lossDualEntropicAsync', 'entropic', u, v, xs, xt, opts);
+  return runAsync('dualLossAsync', 'lossDualEntropicAsync', 'entropic', u, v, xs, xt, opts);
 }
 /** {@link lossDualQuadratic} off the event loop. @example const l = await ot.stochastic.lossDualQuadraticAsync(u, v, xs, xt, { reg: 0.01 }); */
 export function lossDualQuadraticAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
-  return lossAsync('lossDualQuadraticAsync', 'quadratic', u, v, xs, xt, opts);
+  return runAsync('dualLossAsync', 'lossDualQuadraticAsync', 'quadratic', u, v, xs, xt, opts);
 }
 /** {@link planDualEntropic} off the event loop. @example const G = await ot.stochastic.planDualEntropicAsync(u, v, xs, xt, { reg: 0.5 }); */
 export function planDualEntropicAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
-  return planAsync('planDualEntropicAsync', 'entropic', u, v, xs, xt, opts);
+  return runAsync('dualPlanAsync', 'planDualEntropicAsync', 'entropic', u, v, xs, xt, opts);
 }
 /** {@link planDualQuadratic} off the event loop. @example const G = await ot.stochastic.planDualQuadraticAsync(u, v, xs, xt, { reg: 0.01 }); */
 export function planDualQuadraticAsync(u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualAsyncOptions): Promise<Tensor> {
-  return planAsync('planDualQuadraticAsync', 'quadratic', u, v, xs, xt, opts);
+  return runAsync('dualPlanAsync', 'planDualQuadraticAsync', 'quadratic', u, v, xs, xt, opts);
 }
