@@ -2,7 +2,12 @@
 // a plain-JS reference on block-crossing sizes, async parity and cancellation, bad input.
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
-import { nativeCosts } from '../lib/backend/native-costs.js';
+import { nativeCosts, type DistFields } from '../lib/backend/native-costs.js';
+
+/** The options object of the raw dist entry points, from the positional fields. */
+function distFields(x: Float64Array | Float32Array, y: Float64Array | Float32Array, n: number, m: number, d: number, metric: Metric, p: number, same: boolean): DistFields {
+  return { x, y, n, m, d, metric, p, same };
+}
 import { expectClose, loadFixture, tolerance } from './helpers/fixtures.js';
 
 type Metric = ot.DistMetric;
@@ -366,18 +371,18 @@ describe('dist rejects bad input', () => {
       expect(err).toMatchObject({ code });
       expect((err as Error).message).toMatch(message);
     };
-    expectCode(() => nativeCosts.distForward(x, x, 2, 2, 3, 'sqeuclidean', 2, false), 'ERR_OT_SHAPE', /x has 4 entries, expected 6/);
-    expectCode(() => nativeCosts.distForward(x, f32, 2, 2, 2, 'sqeuclidean', 2, false), 'ERR_OT_DTYPE', /y must have the same dtype/);
-    expectCode(() => nativeCosts.distForward(x, x, 2 ** 17, 2 ** 17, 0, 'sqeuclidean', 2, false), 'ERR_OT_OOM', /more than a typed array can hold/);
-    expectCode(() => nativeCosts.distForward(x, x, 2 ** 33, 1, 2 ** 33, 'sqeuclidean', 2, false), 'ERR_OT_SHAPE', /more entries than/);
-    expectCode(() => nativeCosts.distForward(x, x, 2, 2, 2, 'nope' as Metric, 2, false), 'ERR_OT_ARG', /metric must be one of/);
-    expectCode(() => nativeCosts.distForward(x, x, 2, 2, 2, 'minkowski', 0.5, false), 'ERR_OT_VALUE', /p must be a finite number >= 1/);
-    expectCode(() => nativeCosts.distForward(new Float64Array([0, NaN, 1, 1]), x, 2, 2, 2, 'euclidean', 2, false), 'ERR_OT_VALUE', /x contains NaN/);
-    expectCode(() => nativeCosts.distForward(x, new Float64Array([0, 0, 1, 1]), 2, 2, 2, 'cosine', 2, false), 'ERR_OT_VALUE', /row 0 of y/);
-    expectCode(() => nativeCosts.distForward(x, new Float64Array(4), 2, 2, 2, 'euclidean', 2, true), 'ERR_OT_ARG', /same=true needs y to be x/);
-    expectCode(() => nativeCosts.distBackward(x, x, 2, 2, 2, 'euclidean', 2, true, new Float64Array(4), new Float64Array(3), true, true),
+    expectCode(() => nativeCosts.distForward(distFields(x, x, 2, 2, 3, 'sqeuclidean', 2, false)), 'ERR_OT_SHAPE', /x has 4 entries, expected 6/);
+    expectCode(() => nativeCosts.distForward(distFields(x, f32, 2, 2, 2, 'sqeuclidean', 2, false)), 'ERR_OT_DTYPE', /y must have the same dtype/);
+    expectCode(() => nativeCosts.distForward(distFields(x, x, 2 ** 17, 2 ** 17, 0, 'sqeuclidean', 2, false)), 'ERR_OT_OOM', /more than a typed array can hold/);
+    expectCode(() => nativeCosts.distForward(distFields(x, x, 2 ** 33, 1, 2 ** 33, 'sqeuclidean', 2, false)), 'ERR_OT_SHAPE', /more entries than/);
+    expectCode(() => nativeCosts.distForward(distFields(x, x, 2, 2, 2, 'nope' as Metric, 2, false)), 'ERR_OT_ARG', /metric must be one of/);
+    expectCode(() => nativeCosts.distForward(distFields(x, x, 2, 2, 2, 'minkowski', 0.5, false)), 'ERR_OT_VALUE', /p must be a finite number >= 1/);
+    expectCode(() => nativeCosts.distForward(distFields(new Float64Array([0, NaN, 1, 1]), x, 2, 2, 2, 'euclidean', 2, false)), 'ERR_OT_VALUE', /x contains NaN/);
+    expectCode(() => nativeCosts.distForward(distFields(x, new Float64Array([0, 0, 1, 1]), 2, 2, 2, 'cosine', 2, false)), 'ERR_OT_VALUE', /row 0 of y/);
+    expectCode(() => nativeCosts.distForward(distFields(x, new Float64Array(4), 2, 2, 2, 'euclidean', 2, true)), 'ERR_OT_ARG', /same=true needs y to be x/);
+    expectCode(() => nativeCosts.distBackward({ ...distFields(x, x, 2, 2, 2, 'euclidean', 2, true), M: new Float64Array(4), G: new Float64Array(3), needX: true, needY: true }),
       'ERR_OT_SHAPE', /output gradient has 3 entries, expected 4/);
-    expectCode(() => nativeCosts.distBackward(x, x, 2, 2, 2, 'euclidean', 2, true, new Float64Array(4), new Float64Array([0, Infinity, 0, 0]), true, true),
+    expectCode(() => nativeCosts.distBackward({ ...distFields(x, x, 2, 2, 2, 'euclidean', 2, true), M: new Float64Array(4), G: new Float64Array([0, Infinity, 0, 0]), needX: true, needY: true }),
       'ERR_OT_VALUE', /output gradient contains NaN or Inf/);
   });
 });

@@ -41,8 +41,7 @@ struct DistArgs {
     if (!cpu::parseBatchMetric(metric.c_str(), &r.metric))
       throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be 'sqeuclidean', 'euclidean', 'minkowski' or 'kl', got '" + metric + "'");
     r.p = numberArg(info, dims + 5, fn, "p");
-    if (r.metric == cpu::BatchMetric::Minkowski && !(r.p >= 1))
-      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric, got " + num(r.p));
+    if (r.metric == cpu::BatchMetric::Minkowski) requireMinkowskiP(env, r.p, fn);
     if (r.metric == cpu::BatchMetric::KL) {  // log(x + 1e-10) needs x >= 0
       for (const ArrayView* v : {&r.X, &r.Y}) {
         const size_t k = firstNegative(v->data, v->length, v->isFloat64);

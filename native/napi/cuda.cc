@@ -149,7 +149,7 @@ struct DistArgs {
     requireOperand(env, a.y, a.m * a.d, a.f64, fn);
     a.metric = metricArg(info, 5, fn);
     a.p = numberArg(info, 6, fn, "p");
-    if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1");
+    requireMinkowskiP(env, a.p, fn);
     a.same = boolArg(info, 7, fn, "same");
     if (a.same && a.n != a.m) throwError(env, "ERR_OT_ARG", std::string(fn) + ": same=true needs y to be x");
     if (a.metric == cuda::Metric::Cosine) {

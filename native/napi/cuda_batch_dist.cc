@@ -48,7 +48,7 @@ struct BatchDistArgs {
     else if (metric == "minkowski") a.metric = cuda::Metric::Minkowski;
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be 'sqeuclidean', 'euclidean' or 'minkowski' on the GPU, got '" + metric + "'");
     a.p = numberArg(info, 7, fn, "p");
-    if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1");
+    requireMinkowskiP(env, a.p, fn);
     return a;
   }
 };

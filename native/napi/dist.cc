@@ -1,5 +1,6 @@
-// N-API bindings of the cost-matrix kernels (POT: ot.dist): distForward / distBackward, each with an
-// async (Promise) twin. Arguments are re-validated here; the facade is lib/costs/dist.ts.
+// N-API bindings of the cost-matrix kernels (POT: ot.dist): distForward / distBackward, each taking one
+// options object and with an async (Promise) twin. Arguments are re-validated here; the caller is
+// lib/backend/cpu/dist.ts.
 #include <string>
 
 #include "cpu/dist.h"
@@ -11,7 +12,7 @@ namespace {
 constexpr const char* kFn = "dist";
 
 // Shape, metric and inputs shared by the forward and backward entry points:
-// (x, y, n, m, d, metric, p, same, ...)
+// the fields { x, y, n, m, d, metric, p, same } of their options.
 struct DistArgs {
   ArrayView x, y;
   size_t n = 0, m = 0, d = 0;
@@ -20,25 +21,24 @@ struct DistArgs {
   bool same = false;
 };
 
-DistArgs parseDistArgs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+DistArgs parseDistArgs(Napi::Env env, const Options& o) {
   DistArgs a;
-  a.x = floatArray(info, 0, kFn, "x");
-  a.y = floatArray(info, 1, kFn, "y");
+  a.x = o.floats("x");
+  a.y = o.floats("y");
   requireDtype(env, a.y, a.x.isFloat64, kFn, "y", "the same");
-  a.n = dimArg(info, 2, kFn, "n", 0);
-  a.m = dimArg(info, 3, kFn, "m", 0);
-  a.d = dimArg(info, 4, kFn, "d", 0);
+  a.n = o.dim("n", 0);
+  a.m = o.dim("m", 0);
+  a.d = o.dim("d", 0);
   // Products are checked before use so an overflow cannot pass the length checks below.
   if (double(a.n) * double(a.d) > kMaxTypedArrayLength || double(a.m) * double(a.d) > kMaxTypedArrayLength)
     throwError(env, "ERR_OT_SHAPE", std::string(kFn) + ": x or y has more entries than a typed array can hold");
   checkedEntries(env, kFn, "the cost matrix", {a.n, a.m});
   requireLength(env, a.x, a.n * a.d, kFn, "x");
   requireLength(env, a.y, a.m * a.d, kFn, "y");
-  a.metric = metricArg(info, 5, kFn);
-  a.p = numberArg(info, 6, kFn, "p");
-  if (!(a.p >= 1)) throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": p must be a finite number >= 1, got " + num(a.p));
-  a.same = boolArg(info, 7, kFn, "same");
+  a.metric = o.metric();
+  a.p = o.number("p");
+  requireMinkowskiP(env, a.p, kFn);
+  a.same = o.boolean("same");
   if (a.same && (a.n != a.m || a.x.data != a.y.data))
     throwError(env, "ERR_OT_ARG", std::string(kFn) + ": same=true needs y to be x (and m = n), got another array");
   requireFinite(env, a.x, kFn, "x");
@@ -50,7 +50,7 @@ DistArgs parseDistArgs(const Napi::CallbackInfo& info) {
   return a;
 }
 
-// distForward(x, y, n, m, d, metric, p, same, cancel?) -> M (typed array [n * m], x's dtype)
+// distForward({ x, y, n, m, d, metric, p, same, cancel? }) -> M (typed array [n * m], x's dtype)
 struct DistJob {
   Keeper keeper;
   DistArgs args;
@@ -61,8 +61,9 @@ struct DistJob {
 
   static DistJob parse(const Napi::CallbackInfo& info) {
     DistJob job;
-    job.args = parseDistArgs(info);
-    job.cancel = cancelArg(info, 8);
+    const Options o(info, 0, kFn);
+    job.args = parseDistArgs(info.Env(), o);
+    job.cancel = o.cancel();
     job.out = OutArray::floats(info.Env(), job.args.n * job.args.m, job.args.x.isFloat64);
     return job;
   }
@@ -84,7 +85,7 @@ struct DistJob {
   NaNGuard guard;
 };
 
-// distBackward(x, y, n, m, d, metric, p, same, M, G, needX, needY, cancel?) -> [gx | null, gy | null]
+// distBackward({ x, y, n, m, d, metric, p, same, M, G, needX, needY, cancel? }) -> [gx | null, gy | null]
 struct DistBackwardJob {
   Keeper keeper;
   DistArgs args;
@@ -97,10 +98,11 @@ struct DistBackwardJob {
   static DistBackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     DistBackwardJob job;
-    job.args = parseDistArgs(info);
+    const Options o(info, 0, kFn);
+    job.args = parseDistArgs(env, o);
     const DistArgs& a = job.args;
-    job.M = floatArray(info, 8, kFn, "M");
-    job.G = floatArray(info, 9, kFn, "the output gradient");
+    job.M = o.floats("M");
+    job.G = floatValue(o.value("G"), kFn, "the output gradient", env);
     requireDtype(env, job.M, a.x.isFloat64, kFn, "M", "the same");
     requireDtype(env, job.G, a.x.isFloat64, kFn, "the output gradient", "the same");
     requireLength(env, job.M, a.n * a.m, kFn, "M");
@@ -108,10 +110,10 @@ struct DistBackwardJob {
     // M is the forward's output: +inf where a distance overflowed is legitimate, NaN is not.
     requireNoNaN(env, job.M, kFn, "M");
     requireFinite(env, job.G, kFn, "the output gradient");
-    const bool needX = boolArg(info, 10, kFn, "needX"), needY = boolArg(info, 11, kFn, "needY");
+    const bool needX = o.boolean("needX"), needY = o.boolean("needY");
     if (needX) job.gx = OutArray::floats(env, a.n * a.d, a.x.isFloat64);
     if (needY) job.gy = OutArray::floats(env, a.m * a.d, a.x.isFloat64);
-    job.cancel = cancelArg(info, 12);
+    job.cancel = o.cancel();
     return job;
   }
 

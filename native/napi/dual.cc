@@ -48,8 +48,7 @@ struct DualArgs {
     if (a.wt.data) requireLength(env, a.wt, a.m, fn, "wt");
     if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(a.reg));
     // As the facade (and ot.dist): below 1 the Minkowski "distance" is no metric and its gradient blows up at 0.
-    if (a.metric == dual::Metric::Minkowski && !(a.p >= 1))
-      throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be >= 1 for the minkowski metric, got " + num(a.p));
+    if (a.metric == dual::Metric::Minkowski) requireMinkowskiP(env, a.p, fn);
     requireFinite(env, a.u, fn, "u");
     requireFinite(env, a.v, fn, "v");
     requireFinite(env, a.xs, fn, "xs");

@@ -281,15 +281,21 @@ bool Options::flag(const char* key) const { return get(key).ToBoolean().Value();
 std::string Options::string(const char* key) const { return stringValue(env_, get(key), fn_, key); }
 CancelFlag Options::cancel() const { return cancelValue(env_, get("cancel")); }
 
-Metric metricArg(const Napi::CallbackInfo& info, size_t index, const char* fn) {
-  const std::string s = stringArg(info, index, fn, "metric");
+Metric metricValue(Napi::Env env, const Napi::Value& v, const char* fn) {
+  const std::string s = stringValue(env, v, fn, "metric");
   Metric m;
   if (!parseMetric(s.c_str(), &m)) {
     std::string names;
     for (const char* k : kMetricNames) names += std::string(names.empty() ? "" : ", ") + "'" + k + "'";
-    throwError(info.Env(), "ERR_OT_ARG", std::string(fn) + ": metric must be one of " + names + ", got '" + s + "'");
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be one of " + names + ", got '" + s + "'");
   }
   return m;
+}
+Metric metricArg(const Napi::CallbackInfo& info, size_t index, const char* fn) { return metricValue(info.Env(), argAt(info, index), fn); }
+Metric Options::metric() const { return metricValue(env_, get("metric"), fn_); }
+double requireMinkowskiP(Napi::Env env, double p, const char* fn) {
+  if (!(p >= 1) || !std::isfinite(p)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": p must be a finite number >= 1, got " + num(p));
+  return p;
 }
 
 dual::Kind dualKindArg(const Napi::CallbackInfo& info, size_t index, const char* fn) {

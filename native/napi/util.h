@@ -110,9 +110,12 @@ inline bool flagArg(const Napi::CallbackInfo& info, size_t index) {
   return index < info.Length() && info[index].ToBoolean().Value();
 }
 // One of POT's metric names (common/metric.h).
+Metric metricValue(Napi::Env env, const Napi::Value& v, const char* fn);
 Metric metricArg(const Napi::CallbackInfo& info, size_t index, const char* fn);
 // A dual-OT loss kind, "entropic" or "quadratic" (common/dual_types.h).
 dual::Kind dualKindArg(const Napi::CallbackInfo& info, size_t index, const char* fn);
+// The Minkowski exponent p, >= 1 (the facades' message: "<fn>: p must be a finite number >= 1, got 0.5").
+double requireMinkowskiP(Napi::Env env, double p, const char* fn);
 // The product of `dims` (entries of `what`), or ERR_OT_OOM when it exceeds a typed array (or size_t).
 size_t checkedEntries(Napi::Env env, const char* fn, const char* what, std::initializer_list<size_t> dims);
 // Optional Int32Array cancel flag (shared memory) at `index`.
@@ -136,6 +139,10 @@ class Options {
   std::string string(const char* key) const;
   // The optional Int32Array `cancel` field.
   CancelFlag cancel() const;
+  // The `metric` field, one of POT's metric names.
+  Metric metric() const;
+  // A field as it is, for checks of its own.
+  Napi::Value value(const char* key) const { return get(key); }
 
  private:
   Napi::Value get(const char* key) const { return obj_.Get(key); }

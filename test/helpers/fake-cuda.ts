@@ -107,15 +107,16 @@ const impl: Record<string, Fn> = {
     device('cudaDistDevice', a, () => {
       const [x, y, n, m, d, metric, p, same] = a;
       const hx = f64(x);
-      return out(x, nativeCosts.distForward(hx, same ? hx : f64(y), n, m, d, metric, p, same));
+      return out(x, nativeCosts.distForward({ x: hx, y: same ? hx : f64(y), n, m, d, metric, p, same }));
     }),
   cudaDistBackwardDevice: (...a: [unknown, unknown, number, number, number, NativeMetric, number, boolean, unknown, boolean, boolean]) =>
     device('cudaDistBackwardDevice', a, () => {
       const [x, y, n, m, d, metric, p, same, G, needX, needY] = a;
       const hx = f64(x);
       const hy = same ? hx : f64(y);
-      const M = nativeCosts.distForward(hx, hy, n, m, d, metric, p, same);
-      const [gx, gy] = nativeCosts.distBackward(hx, hy, n, m, d, metric, p, same, M, f64(G), needX, needY);
+      const head = { x: hx, y: hy, n, m, d, metric, p, same };
+      const M = nativeCosts.distForward(head);
+      const [gx, gy] = nativeCosts.distBackward({ ...head, M, G: f64(G), needX, needY });
       return [gx && out(x, gx), gy && out(x, gy)];
     }),
   cudaDistBatchDevice: (...a: [unknown, unknown, number, number, number, number, NativeMetric, number]) =>
@@ -124,7 +125,7 @@ const impl: Record<string, Fn> = {
       const [x, y] = [f64(X), f64(Y)];
       const M = new Float64Array(B * n * m);
       for (let k = 0; k < B; k++) {
-        M.set(nativeCosts.distForward(x.subarray(k * n * d, (k + 1) * n * d), y.subarray(k * m * d, (k + 1) * m * d), n, m, d, metric, p, false), k * n * m);
+        M.set(nativeCosts.distForward({ x: x.subarray(k * n * d, (k + 1) * n * d), y: y.subarray(k * m * d, (k + 1) * m * d), n, m, d, metric, p, same: false }), k * n * m);
       }
       return out(X, M);
     }),
@@ -137,8 +138,9 @@ const impl: Record<string, Fn> = {
       for (let k = 0; k < B; k++) {
         const xk = x.subarray(k * n * d, (k + 1) * n * d);
         const yk = y.subarray(k * m * d, (k + 1) * m * d);
-        const M = nativeCosts.distForward(xk, yk, n, m, d, metric, p, false);
-        const [gx, gy] = nativeCosts.distBackward(xk, yk, n, m, d, metric, p, false, M, g.subarray(k * n * m, (k + 1) * n * m), true, true);
+        const head = { x: xk, y: yk, n, m, d, metric, p, same: false };
+        const M = nativeCosts.distForward(head);
+        const [gx, gy] = nativeCosts.distBackward({ ...head, M, G: g.subarray(k * n * m, (k + 1) * n * m), needX: true, needY: true });
         gX.set(gx!, k * n * d);
         gY.set(gy!, k * m * d);
       }

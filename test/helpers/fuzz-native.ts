@@ -60,13 +60,15 @@ function asOptions(keys: readonly string[], args: readonly unknown[]): Record<st
 
 const METRICS = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
 
+const DIST_KEYS = ['x', 'y', 'n', 'm', 'd', 'metric', 'p', 'same', 'cancel'];
+
 const dist: Build = (g, m) => {
   const n = size(g), k = size(g), d = size(g, 4);
   const f64 = chance(g, 0.5);
   const same = chance(g, 0.2) && n === k;
   const x = rawArray(g, len(g, n * d), m, { f64 });
   const y = same ? x : rawArray(g, len(g, k * d), m, { f64 });
-  return { args: [x, y, n, same ? n : k, d, choice(g, METRICS, ['kl']), choice(g, [1, 2, 3], [0.5]), same, cancelFlag(g)], asyncOk: true };
+  return { args: [x, y, n, same ? n : k, d, choice(g, METRICS, ['kl']), choice(g, [1, 2, 3], [0.5]), same, cancelFlag(g)], asyncOk: true, keys: DIST_KEYS };
 };
 
 const distBackward: Build = (g, m) => {
@@ -76,7 +78,7 @@ const distBackward: Build = (g, m) => {
   const M = rawArray(g, len(g, n * k), m, { f64, nonNegative: true });
   const G = rawArray(g, len(g, n * k), m, { f64 });
   void d;
-  return { args: [...args.slice(0, 8), M, G, chance(g, 0.7), chance(g, 0.7), cancelFlag(g)], asyncOk: true };
+  return { args: [...args.slice(0, 8), M, G, chance(g, 0.7), chance(g, 0.7), cancelFlag(g)], asyncOk: true, keys: [...DIST_KEYS.slice(0, 8), 'M', 'G', 'needX', 'needY', 'cancel'] };
 };
 
 function problemHead(g: Gen, m: Mode): unknown[] {

@@ -3,11 +3,11 @@ import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
 import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { nativeCosts } from '../native-costs.js';
+import { nativeCosts, type DistFields } from '../native-costs.js';
 import type { DistInput } from '../types.js';
 
-function head(pb: DistInput, x: FloatArray, y: FloatArray) {
-  return [x, y, pb.n, pb.m, pb.d, pb.metric, pb.p, pb.same] as const;
+function fields(pb: DistInput, x: FloatArray, y: FloatArray): DistFields {
+  return { x, y, n: pb.n, m: pb.m, d: pb.d, metric: pb.metric, p: pb.p, same: pb.same };
 }
 
 function toDtype(src: FloatArray, like: FloatArray): FloatArray {
@@ -29,7 +29,7 @@ function output(pb: DistInput, M: FloatArray): Tensor {
     inputs: [x, y],
     backward: (g: Tensor) => {
       const G = g.dtype === x.dtype ? g.data : toDtype(g.data, M);
-      const [gx, gy] = nativeCosts.distBackward(...head(pb, xs, ys), M, G, x.requiresGrad, y.requiresGrad);
+      const [gx, gy] = nativeCosts.distBackward({ ...fields(pb, xs, ys), M, G, needX: x.requiresGrad, needY: y.requiresGrad });
       return [gx && new Tensor(gx, [pb.n, pb.d]), gy && new Tensor(gy, [pb.m, pb.d])];
     },
   };
@@ -37,10 +37,10 @@ function output(pb: DistInput, M: FloatArray): Tensor {
 }
 
 export function dist(pb: DistInput): Tensor {
-  return output(pb, nativeCosts.distForward(...head(pb, pb.x.data, pb.y.data)));
+  return output(pb, nativeCosts.distForward(fields(pb, pb.x.data, pb.y.data)));
 }
 
 export async function distAsync(fn: string, pb: DistInput, signal: AbortSignal | undefined): Promise<Tensor> {
-  const M = await withCancelFlag(fn, signal, (flag) => nativeCosts.distForwardAsync(...head(pb, pb.x.data, pb.y.data), flag));
+  const M = await withCancelFlag(fn, signal, (cancel) => nativeCosts.distForwardAsync({ ...fields(pb, pb.x.data, pb.y.data), cancel }));
   return output(pb, M);
 }
