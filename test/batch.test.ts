@@ -378,19 +378,22 @@ describe('solveBatch: bad input', () => {
   });
 
   it('the native layer validates again', async () => {
-    const f = (over: Partial<Record<number, unknown>>) => () => {
-      const args: unknown[] = [M.data, a.data, b.data, 2, 4, 3, 0.1, 100, 1e-5, 'log_sinkhorn', 'entropy', 'batch', 'none'];
-      for (const [k, v] of Object.entries(over)) args[Number(k)] = v;
-      return (nativeBatch.solveBatch as (...x: unknown[]) => unknown)(...args);
+    const f = (over: Record<string, unknown>) => () => {
+      const options = {
+        M: M.data, a: a.data, b: b.data, B: 2, n: 4, m: 3, reg: 0.1, maxIter: 100, tol: 1e-5, solver: 'log_sinkhorn', regType: 'entropy',
+        stopRule: 'batch', record: 'none', ...over,
+      };
+      return (nativeBatch.solveBatch as (o: unknown) => unknown)(options);
     };
-    await expectOTError(f({ 4: 5 }), 'ERR_OT_SHAPE', /M has 24 entries/);
-    await expectOTError(f({ 6: 0 }), 'ERR_OT_VALUE', /reg/);
-    await expectOTError(f({ 7: 2.5 }), 'ERR_OT_ARG', /maxIter/);
-    await expectOTError(f({ 1: new Float32Array(8) }), 'ERR_OT_DTYPE', /a must have M's dtype/);
-    await expectOTError(f({ 1: a.data.map((v) => -v) }), 'ERR_OT_VALUE', /a must be >= 0/);
-    await expectOTError(f({ 2: b.data.map((v) => 2 * v) }), 'ERR_OT_VALUE', /same mass/);
-    await expectOTError(f({ 9: 'newton' }), 'ERR_OT_ARG', /solver/);
-    await expectOTError(f({ 0: [1, 2, 3] }), 'ERR_OT_ARG', /M must be a Float32Array or Float64Array/);
+    await expectOTError(f({ m: 5 }), 'ERR_OT_SHAPE', /M has 24 entries/);
+    await expectOTError(f({ reg: 0 }), 'ERR_OT_VALUE', /reg/);
+    await expectOTError(f({ maxIter: 2.5 }), 'ERR_OT_ARG', /maxIter/);
+    await expectOTError(f({ a: new Float32Array(8) }), 'ERR_OT_DTYPE', /a must have M's dtype/);
+    await expectOTError(f({ a: a.data.map((v) => -v) }), 'ERR_OT_VALUE', /a must be >= 0/);
+    await expectOTError(f({ b: b.data.map((v) => 2 * v) }), 'ERR_OT_VALUE', /same mass/);
+    await expectOTError(f({ solver: 'newton' }), 'ERR_OT_ARG', /solver/);
+    await expectOTError(f({ M: [1, 2, 3] }), 'ERR_OT_ARG', /M must be a Float32Array or Float64Array/);
+    await expectOTError(() => (nativeBatch.solveBatch as (...x: unknown[]) => unknown)(M.data, a.data, b.data, 2, 4, 3), 'ERR_OT_ARG', /options object/);
     expect((f({})() as { nIter: number }).nIter).toBeGreaterThanOrEqual(0);
   });
 });

@@ -49,9 +49,10 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
   // One node for (plan, pot0, pot1): its backward runs the adjoint once for all three.
   const asData = (g: Tensor | null): FloatArray | null => (g === null ? null : g.dtype === r.dtype ? g.data : g.to(r.dtype).data);
   const node = new MultiOutputNode('solveBatch', inputs, ([gPlan, gPot0, gPot1]) => {
-    const res = nativeBatch.solveBatchBackward(
-      trace, r.M.data, r.aData, r.bData, asData(gPlan), asData(gPot0), asData(gPot1), r.a?.requiresGrad ?? false, r.b?.requiresGrad ?? false,
-    );
+    const res = nativeBatch.solveBatchBackward({
+      trace, M: r.M.data, a: r.aData, b: r.bData, gPlan: asData(gPlan), gPot0: asData(gPot0), gPot1: asData(gPot1),
+      wantA: r.a?.requiresGrad ?? false, wantB: r.b?.requiresGrad ?? false,
+    });
     return [
       new Tensor(res.gM, [B, n, m]),
       res.ga ? new Tensor(res.ga, [B, n]) : null,

@@ -1,4 +1,4 @@
-// Typed view of the batched area's native exports (native/napi/batch.cc).
+// Typed view of the batched area's native exports (native/napi/batch.cc, batch_dist.cc): one options object per call.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
 
@@ -22,31 +22,63 @@ export interface NativeSolveBatchOut {
   trace?: NativeBatchTrace;
 }
 
-/** (M, a, b, B, n, m, reg, maxIter, tol, solver, regType, stopRule, record, cancel?) */
-type SolveArgs = [
-  M: FloatArray, a: FloatArray | null, b: FloatArray | null, B: number, n: number, m: number, reg: number,
-  maxIter: number, tol: number, solver: string, regType: 'entropy' | 'kl', stopRule: string,
-  record: 'none' | 'all' | 'last', cancel?: Int32Array,
-];
-/** (trace, M, a, b, gPlan, gPot0, gPot1, wantA, wantB) */
-type SolveBackArgs = [
-  trace: NativeBatchTrace, M: FloatArray, a: FloatArray | null, b: FloatArray | null, gPlan: FloatArray | null,
-  gPot0: FloatArray | null, gPot1: FloatArray | null, wantA: boolean, wantB: boolean,
-];
-/** (X, Y | null (= X), B, n, m, d, metric, p) */
-type DistArgs = [X: FloatArray, Y: FloatArray | null, B: number, n: number, m: number, d: number, metric: string, p: number];
+/** solveBatch's options: M [B*n*m], weights [B*n] / [B*m] in M's dtype (null = uniform). */
+export interface SolveBatchOptions {
+  M: FloatArray;
+  a: FloatArray | null;
+  b: FloatArray | null;
+  B: number;
+  n: number;
+  m: number;
+  reg: number;
+  maxIter: number;
+  tol: number;
+  solver: string;
+  regType: 'entropy' | 'kl';
+  stopRule: string;
+  record: 'none' | 'all' | 'last';
+  cancel?: Int32Array;
+}
+/** The adjoint's options: the recorded trace, the problem, the seeds of (plan, pot0, pot1) and which weight gradients to compute. */
+export interface SolveBatchBackwardOptions {
+  trace: NativeBatchTrace;
+  M: FloatArray;
+  a: FloatArray | null;
+  b: FloatArray | null;
+  gPlan: FloatArray | null;
+  gPot0: FloatArray | null;
+  gPot1: FloatArray | null;
+  wantA: boolean;
+  wantB: boolean;
+  cancel?: Int32Array;
+}
+/** distBatch's options: X [B*n*d], Y [B*m*d] or null (= X). */
+export interface DistBatchOptions {
+  X: FloatArray;
+  Y: FloatArray | null;
+  B: number;
+  n: number;
+  m: number;
+  d: number;
+  metric: string;
+  p: number;
+  cancel?: Int32Array;
+}
+/** The backward's options: M the forward's output, G = dL/dM. */
+export interface DistBatchBackwardOptions extends DistBatchOptions {
+  M: FloatArray;
+  G: FloatArray;
+  wantX: boolean;
+  wantY: boolean;
+}
 
 export interface NativeBatch {
-  solveBatch(...args: SolveArgs): NativeSolveBatchOut;
-  solveBatchAsync(...args: SolveArgs): Promise<NativeSolveBatchOut>;
-  solveBatchBackward(...args: SolveBackArgs): { gM: FloatArray; ga?: FloatArray; gb?: FloatArray };
-  distBatch(...args: [...DistArgs, cancel?: Int32Array]): FloatArray;
-  distBatchAsync(...args: [...DistArgs, cancel?: Int32Array]): Promise<FloatArray>;
-  /** (X, Y | null, M, G, B, n, m, d, metric, p, wantX, wantY) */
-  distBatchBackward(
-    X: FloatArray, Y: FloatArray | null, M: FloatArray, G: FloatArray, ...rest: [...Tail<DistArgs>, wantX: boolean, wantY: boolean]
-  ): { gX?: FloatArray; gY?: FloatArray };
+  solveBatch(options: SolveBatchOptions): NativeSolveBatchOut;
+  solveBatchAsync(options: SolveBatchOptions): Promise<NativeSolveBatchOut>;
+  solveBatchBackward(options: SolveBatchBackwardOptions): { gM: FloatArray; ga?: FloatArray; gb?: FloatArray };
+  distBatch(options: DistBatchOptions): FloatArray;
+  distBatchAsync(options: DistBatchOptions): Promise<FloatArray>;
+  distBatchBackward(options: DistBatchBackwardOptions): { gX?: FloatArray; gY?: FloatArray };
 }
-type Tail<A extends unknown[]> = A extends [unknown, unknown, ...infer R] ? R : never;
 
 export const nativeBatch = addon as unknown as NativeBatch;

@@ -1,5 +1,6 @@
 // N-API bindings of the batched solver (POT: ot.batch.solve_batch): solveBatch and the adjoint behind
-// grad='autodiff' / 'last_step', each with a sync and an AsyncWorker/Promise form (distBatch: batch_dist.cc).
+// grad='autodiff' / 'last_step', each taking one options object, with a sync and an AsyncWorker/Promise
+// form (distBatch: batch_dist.cc).
 #include <cmath>
 #include <memory>
 #include <string>
@@ -33,11 +34,9 @@ double sumOf(const T* p, size_t n) {
   return s;
 }
 
-Weights weightsArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, size_t B, size_t len,
-                   bool f64) {
-  Napi::Env env = info.Env();
+Weights weightsArg(Napi::Env env, const Options& o, const char* fn, const char* name, size_t B, size_t len, bool f64) {
   Weights w;
-  w.view = optionalFloatArray(info, index, fn, name);
+  w.view = o.optionalFloats(name);
   if (!w.view.data) {
     if (f64) w.f64.assign(B * len, 1.0 / static_cast<double>(len));
     else w.f32.assign(B * len, 1.0f / static_cast<float>(len));
@@ -93,39 +92,40 @@ struct SolveBatchJob {
     Napi::Env env = info.Env();
     SolveBatchJob job;
     auto& p = job.params;
-    job.M = floatArray(info, 0, fn, "M");
-    p.B = dimArg(info, 3, fn, "B");
-    p.n = dimArg(info, 4, fn, "n");
-    p.m = dimArg(info, 5, fn, "m");
+    const Options o(info, 0, fn);
+    job.M = o.floats("M");
+    p.B = o.dim("B");
+    p.n = o.dim("n");
+    p.m = o.dim("m");
     requireLength(env, job.M, checkedEntries(env, fn, "M", {p.B, p.n, p.m}), fn, "M");
     requireFinite(env, job.M, fn, "M");
     const bool f64 = job.M.isFloat64;
-    job.a = weightsArg(info, 1, fn, "a", p.B, p.n, f64);
-    job.b = weightsArg(info, 2, fn, "b", p.B, p.m, f64);
+    job.a = weightsArg(env, o, fn, "a", p.B, p.n, f64);
+    job.b = weightsArg(env, o, fn, "b", p.B, p.m, f64);
     checkMasses(env, fn, job.a, job.b, p.B, p.n, p.m, f64);
-    p.reg = numberArg(info, 6, fn, "reg");
+    p.reg = o.number("reg");
     if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(p.reg));
-    p.maxIter = intArg(info, 7, fn, "maxIter", 1, 2147483647);
-    p.tol = numberArg(info, 8, fn, "tol");
+    p.maxIter = o.integer("maxIter", 1, 2147483647);
+    p.tol = o.number("tol");
     if (p.tol < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0, got " + num(p.tol));
-    std::string solver = stringArg(info, 9, fn, "solver");
+    std::string solver = o.string("solver");
     if (solver == "log_sinkhorn") p.solver = cpu::BatchSolver::LogSinkhorn;
     else if (solver == "sinkhorn") p.solver = cpu::BatchSolver::Sinkhorn;
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": solver must be 'log_sinkhorn' or 'sinkhorn', got '" + solver + "'");
-    std::string reg = stringArg(info, 10, fn, "regType");
+    std::string reg = o.string("regType");
     if (reg == "entropy") p.regType = cpu::BatchRegType::Entropy;
     else if (reg == "kl") p.regType = cpu::BatchRegType::KL;
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": regType must be 'entropy' or 'kl', got '" + reg + "'");
-    std::string stop = stringArg(info, 11, fn, "stopRule");
+    std::string stop = o.string("stopRule");
     if (stop == "batch") p.stop = cpu::BatchStop::Batch;
     else if (stop == "problem") p.stop = cpu::BatchStop::Problem;
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": stopRule must be 'batch' or 'problem', got '" + stop + "'");
-    std::string rec = stringArg(info, 12, fn, "record");
+    std::string rec = o.string("record");
     if (rec == "none") p.record = BatchRecord::None;
     else if (rec == "all") p.record = BatchRecord::AllSteps;
     else if (rec == "last") p.record = BatchRecord::LastStep;
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": record must be 'none', 'all' or 'last', got '" + rec + "'");
-    job.cancel = cancelArg(info, 13);
+    job.cancel = o.cancel();
 
     job.sol = OutArray::floats(env, p.B * (p.n * p.m + p.n + p.m), f64);
     job.val = OutArray::floats(env, 2 * p.B, f64);
@@ -205,33 +205,34 @@ struct SolveBatchBackwardJob {
     const char* fn = name();
     Napi::Env env = info.Env();
     SolveBatchBackwardJob job;
-    if (info.Length() < 1 || !info[0].IsExternal())
-      throwError(env, "ERR_OT_ARG", std::string(fn) + ": trace must be the trace of a recorded solveBatch, got " + typeName(info.Length() < 1 ? env.Undefined() : info[0]));
-    auto ext = info[0].As<Napi::External<TraceHolder>>();
+    const Options o(info, 0, fn);
+    const Napi::Value t = o.value("trace");
+    if (!t.IsExternal()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": trace must be the trace of a recorded solveBatch, got " + typeName(t));
+    auto ext = t.As<Napi::External<TraceHolder>>();
     job.trace = ext.Data();
     job.traceRef = Napi::Persistent(ext);
     const auto& p = job.trace->params;
     const bool f64 = job.trace->f64;
-    job.M = floatArray(info, 1, fn, "M");
+    job.M = o.floats("M");
     requireDtype(env, job.M, f64, fn, "M", "the solve's");
     requireLength(env, job.M, p.B * p.n * p.m, fn, "M");
     requireFinite(env, job.M, fn, "M");
-    job.a = weightsArg(info, 2, fn, "a", p.B, p.n, f64);
-    job.b = weightsArg(info, 3, fn, "b", p.B, p.m, f64);
+    job.a = weightsArg(env, o, fn, "a", p.B, p.n, f64);
+    job.b = weightsArg(env, o, fn, "b", p.B, p.m, f64);
     const char* names[3] = {"gPlan", "gPot0", "gPot1"};
     const size_t lens[3] = {p.B * p.n * p.m, p.B * p.n, p.B * p.m};
     ArrayView* views[3] = {&job.gPlan, &job.gPot0, &job.gPot1};
     for (int k = 0; k < 3; ++k) {
-      *views[k] = optionalFloatArray(info, 4 + k, fn, names[k]);
+      *views[k] = o.optionalFloats(names[k]);
       if (!views[k]->data) continue;
       requireDtype(env, *views[k], f64, fn, names[k], "the solve's");
       requireLength(env, *views[k], lens[k], fn, names[k]);
       requireFinite(env, *views[k], fn, names[k]);
     }
-    job.cancel = cancelArg(info, 9);
+    job.cancel = o.cancel();
     job.gM = OutArray::floats(env, lens[0], f64);
-    if (flagArg(info, 7)) job.ga = OutArray::floats(env, lens[1], f64);
-    if (flagArg(info, 8)) job.gb = OutArray::floats(env, lens[2], f64);
+    if (o.flag("wantA")) job.ga = OutArray::floats(env, lens[1], f64);
+    if (o.flag("wantB")) job.gb = OutArray::floats(env, lens[2], f64);
     return job;
   }
 

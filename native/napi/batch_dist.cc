@@ -1,5 +1,5 @@
 // N-API bindings of batched cost matrices (POT: ot.batch.dist_batch): distBatch (sync and Promise) and the
-// backward its autograd node calls.
+// backward its autograd node calls, each taking one options object.
 #include <string>
 
 #include "cpu/batch_dist.h"
@@ -8,22 +8,22 @@
 namespace ot::napi {
 namespace {
 
-// Shared argument parsing of distBatch and its backward: X [B,n,d], Y [B,m,d] or null (= X), metric, p.
+// Shared argument parsing of distBatch and its backward: the fields { X [B,n,d], Y [B,m,d] or null (= X), B, n,
+// m, d, metric, p } of their options.
 struct DistArgs {
   ArrayView X, Y;
   size_t B = 0, n = 0, m = 0, d = 0;
   cpu::BatchMetric metric = cpu::BatchMetric::SqEuclidean;
   double p = 2;
 
-  static DistArgs parse(const Napi::CallbackInfo& info, const char* fn, size_t dims) {
-    Napi::Env env = info.Env();
+  static DistArgs parse(Napi::Env env, const Options& o, const char* fn) {
     DistArgs r;
-    r.X = floatArray(info, 0, fn, "X");
-    r.Y = optionalFloatArray(info, 1, fn, "Y");
-    r.B = dimArg(info, dims, fn, "B");
-    r.n = dimArg(info, dims + 1, fn, "n");
-    r.m = dimArg(info, dims + 2, fn, "m");
-    r.d = dimArg(info, dims + 3, fn, "d");
+    r.X = o.floats("X");
+    r.Y = o.optionalFloats("Y");
+    r.B = o.dim("B");
+    r.n = o.dim("n");
+    r.m = o.dim("m");
+    r.d = o.dim("d");
     checkedEntries(env, fn, "the cost matrices", {r.B, r.n, r.m});
     checkedEntries(env, fn, "Y", {r.B, r.m, r.d});
     requireLength(env, r.X, checkedEntries(env, fn, "X", {r.B, r.n, r.d}), fn, "X");
@@ -37,10 +37,10 @@ struct DistArgs {
         throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": without Y, m must equal n (" + std::to_string(r.n) + "), got " + std::to_string(r.m));
       r.Y = r.X;
     }
-    std::string metric = stringArg(info, dims + 4, fn, "metric");
+    std::string metric = o.string("metric");
     if (!cpu::parseBatchMetric(metric.c_str(), &r.metric))
       throwError(env, "ERR_OT_ARG", std::string(fn) + ": metric must be 'sqeuclidean', 'euclidean', 'minkowski' or 'kl', got '" + metric + "'");
-    r.p = numberArg(info, dims + 5, fn, "p");
+    r.p = o.number("p");
     if (r.metric == cpu::BatchMetric::Minkowski) requireMinkowskiP(env, r.p, fn);
     if (r.metric == cpu::BatchMetric::KL) {  // log(x + 1e-10) needs x >= 0
       for (const ArrayView* v : {&r.X, &r.Y}) {
@@ -62,8 +62,9 @@ struct DistBatchJob {
 
   static DistBatchJob parse(const Napi::CallbackInfo& info) {
     DistBatchJob job;
-    job.args = DistArgs::parse(info, name(), 2);
-    job.cancel = cancelArg(info, 8);
+    const Options o(info, 0, name());
+    job.args = DistArgs::parse(info.Env(), o, name());
+    job.cancel = o.cancel();
     const auto& r = job.args;
     job.out = OutArray::floats(info.Env(), r.B * r.n * r.m, r.X.isFloat64);
     return job;
@@ -93,15 +94,16 @@ struct DistBatchBackwardJob {
   ArrayView M, G;
   OutArray gX, gY;
 
-  // (X, Y|null, M, G, B, n, m, d, metric, p, wantX, wantY)
+  // { X, Y | null, M, G, B, n, m, d, metric, p, wantX, wantY }
   static DistBatchBackwardJob parse(const Napi::CallbackInfo& info) {
     const char* fn = name();
     Napi::Env env = info.Env();
     DistBatchBackwardJob job;
-    job.args = DistArgs::parse(info, fn, 4);
+    const Options o(info, 0, fn);
+    job.args = DistArgs::parse(env, o, fn);
     const auto& r = job.args;
-    job.M = floatArray(info, 2, fn, "M");
-    job.G = floatArray(info, 3, fn, "G");
+    job.M = o.floats("M");
+    job.G = o.floats("G");
     for (const ArrayView* v : {&job.M, &job.G}) {
       requireDtype(env, *v, r.X.isFloat64, fn, v == &job.M ? "M" : "G", "X's");
       requireLength(env, *v, r.B * r.n * r.m, fn, v == &job.M ? "M" : "G");
@@ -109,8 +111,8 @@ struct DistBatchBackwardJob {
     // M is the forward's output (+inf where a distance overflowed); G must be finite.
     requireNoNaN(env, job.M, fn, "M");
     requireFinite(env, job.G, fn, "G");
-    if (flagArg(info, 10)) job.gX = OutArray::floats(env, r.B * r.n * r.d, r.X.isFloat64);
-    if (flagArg(info, 11)) job.gY = OutArray::floats(env, r.B * r.m * r.d, r.X.isFloat64);
+    if (o.flag("wantX")) job.gX = OutArray::floats(env, r.B * r.n * r.d, r.X.isFloat64);
+    if (o.flag("wantY")) job.gY = OutArray::floats(env, r.B * r.m * r.d, r.X.isFloat64);
     return job;
   }
 

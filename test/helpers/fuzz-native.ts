@@ -152,10 +152,13 @@ function batchHead(g: Gen, m: Mode): unknown[] {
   return [rawArray(g, len(g, B * n * k), m, { f64, nonNegative: chance(g, 0.7) }), w(n), w(k), B, n, k, choice(g, [1e-3, 0.05, 1], [0])];
 }
 
+const SOLVE_BATCH_KEYS = ['M', 'a', 'b', 'B', 'n', 'm', 'reg', 'maxIter', 'tol', 'solver', 'regType', 'stopRule', 'record', 'cancel'];
+
 const solveBatch: Build = (g, m) => ({
   args: [...batchHead(g, m), uniform(g, 1, 100), choice(g, [1e-5, 0], [-1]), choice(g, ['log_sinkhorn', 'sinkhorn'], ['x']),
     choice(g, ['entropy', 'kl'], ['KL']), choice(g, ['batch', 'problem'], ['x']), choice(g, ['none', 'all', 'last'], ['x']), cancelFlag(g)],
   asyncOk: true,
+  keys: SOLVE_BATCH_KEYS,
 });
 
 const solveBatchBackward: Build = (g, m) => {
@@ -163,13 +166,17 @@ const solveBatchBackward: Build = (g, m) => {
   const [M, , , B, n, k] = head as [Float64Array | Float32Array, unknown, unknown, number, number, number];
   let trace: unknown = {};
   try {
-    trace = (addon.solveBatch(...head, uniform(g, 1, 30), 1e-5, 'log_sinkhorn', 'entropy', 'batch', pick(g, 'all', 'last')) as { trace: unknown }).trace;
+    const fwd = asOptions(SOLVE_BATCH_KEYS, [...head, uniform(g, 1, 30), 1e-5, 'log_sinkhorn', 'entropy', 'batch', pick(g, 'all', 'last')]);
+    trace = (addon.solveBatch(fwd) as { trace: unknown }).trace;
   } catch {
     // an invalid head: pass a non-trace
   }
   const f64 = M instanceof Float64Array;
   const seed = (l: number): unknown => (chance(g, 0.4) ? null : rawArray(g, len(g, l), m, { f64 }));
-  return { args: [trace, M, head[1], head[2], seed(B * n * k), seed(B * n), seed(B * k), chance(g, 0.5), chance(g, 0.5), cancelFlag(g)], asyncOk: true };
+  return {
+    args: [trace, M, head[1], head[2], seed(B * n * k), seed(B * n), seed(B * k), chance(g, 0.5), chance(g, 0.5), cancelFlag(g)], asyncOk: true,
+    keys: ['trace', 'M', 'a', 'b', 'gPlan', 'gPot0', 'gPot1', 'wantA', 'wantB', 'cancel'],
+  };
 };
 
 function distBatchHead(g: Gen, m: Mode): { X: unknown; Y: unknown; dims: number[]; f64: boolean } {
@@ -185,7 +192,10 @@ const DIST_BATCH_METRICS = ['sqeuclidean', 'euclidean', 'minkowski', 'kl'];
 
 const distBatch: Build = (g, m) => {
   const { X, Y, dims } = distBatchHead(g, m);
-  return { args: [X, Y, ...dims, choice(g, DIST_BATCH_METRICS, ['cosine']), choice(g, [1, 2], [0.5]), cancelFlag(g)], asyncOk: true };
+  return {
+    args: [X, Y, ...dims, choice(g, DIST_BATCH_METRICS, ['cosine']), choice(g, [1, 2], [0.5]), cancelFlag(g)], asyncOk: true,
+    keys: ['X', 'Y', 'B', 'n', 'm', 'd', 'metric', 'p', 'cancel'],
+  };
 };
 
 const distBatchBackward: Build = (g, m) => {
@@ -193,7 +203,10 @@ const distBatchBackward: Build = (g, m) => {
   const [B, n, k] = dims as [number, number, number];
   const M = rawArray(g, len(g, B * n * k), m, { f64, nonNegative: true });
   const G = rawArray(g, len(g, B * n * k), m, { f64 });
-  return { args: [X, Y, M, G, ...dims, choice(g, DIST_BATCH_METRICS, ['cosine']), choice(g, [1, 2], [0.5]), chance(g, 0.7), chance(g, 0.7)], asyncOk: false };
+  return {
+    args: [X, Y, M, G, ...dims, choice(g, DIST_BATCH_METRICS, ['cosine']), choice(g, [1, 2], [0.5]), chance(g, 0.7), chance(g, 0.7)], asyncOk: false,
+    keys: ['X', 'Y', 'M', 'G', 'B', 'n', 'm', 'd', 'metric', 'p', 'wantX', 'wantY'],
+  };
 };
 
 const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k.endsWith('Async') && k !== 'cudaAvailable');

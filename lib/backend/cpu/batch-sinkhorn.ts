@@ -3,11 +3,12 @@
 import { withCancelFlag } from '../../core/cancel.js';
 import { STATUSES, type Status } from '../../core/vocabulary.js';
 import { batchOutputs } from '../batch-sinkhorn-grad.js';
-import { nativeBatch, type NativeSolveBatchOut } from '../native-batch.js';
+import { nativeBatch, type NativeSolveBatchOut, type SolveBatchOptions } from '../native-batch.js';
 import type { BatchSinkhornInput, BatchSinkhornOutput } from '../types.js';
 
-function nativeArgs(r: BatchSinkhornInput) {
-  return [r.M.data, r.aData, r.bData, r.B, r.n, r.m, r.reg, r.maxIter, r.tol, r.solver, r.regType, r.stopRule, r.record] as const;
+function options(r: BatchSinkhornInput): SolveBatchOptions {
+  const { B, n, m, reg, maxIter, tol, solver, regType, stopRule, record } = r;
+  return { M: r.M.data, a: r.aData, b: r.bData, B, n, m, reg, maxIter, tol, solver, regType, stopRule, record };
 }
 
 function output(r: BatchSinkhornInput, out: NativeSolveBatchOut): BatchSinkhornOutput {
@@ -20,10 +21,10 @@ function output(r: BatchSinkhornInput, out: NativeSolveBatchOut): BatchSinkhornO
 }
 
 export function batchSinkhorn(_fn: string, r: BatchSinkhornInput): BatchSinkhornOutput {
-  return output(r, nativeBatch.solveBatch(...nativeArgs(r)));
+  return output(r, nativeBatch.solveBatch(options(r)));
 }
 
 export async function batchSinkhornAsync(fn: string, r: BatchSinkhornInput, signal: AbortSignal | undefined): Promise<BatchSinkhornOutput> {
-  const out = await withCancelFlag(fn, signal, (flag) => nativeBatch.solveBatchAsync(...nativeArgs(r), flag));
+  const out = await withCancelFlag(fn, signal, (cancel) => nativeBatch.solveBatchAsync({ ...options(r), cancel }));
   return output(r, out);
 }

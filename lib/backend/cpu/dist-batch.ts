@@ -2,11 +2,11 @@
 import { withCancelFlag } from '../../core/cancel.js';
 import type { FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { nativeBatch } from '../native-batch.js';
+import { nativeBatch, type DistBatchOptions } from '../native-batch.js';
 import type { DistBatchInput } from '../types.js';
 
-function nativeArgs(r: DistBatchInput) {
-  return [r.X.data, r.same ? null : r.Y.data, r.B, r.n, r.m, r.d, r.metric, r.p] as const;
+function options(r: DistBatchInput): DistBatchOptions {
+  return { X: r.X.data, Y: r.same ? null : r.Y.data, B: r.B, n: r.n, m: r.m, d: r.d, metric: r.metric, p: r.p };
 }
 
 function wrap(r: DistBatchInput, M: FloatArray): Tensor {
@@ -15,8 +15,7 @@ function wrap(r: DistBatchInput, M: FloatArray): Tensor {
     inputs: [r.X, r.Y],
     backward: (G) => {
       // With Y = X the inputs are [X, X]: the autograd tape adds both slots' parts into X.
-      const g = nativeBatch.distBatchBackward(r.X.data, r.same ? null : r.Y.data, M, G.data, r.B, r.n, r.m, r.d, r.metric, r.p,
-        r.X.requiresGrad, r.Y.requiresGrad);
+      const g = nativeBatch.distBatchBackward({ ...options(r), M, G: G.data, wantX: r.X.requiresGrad, wantY: r.Y.requiresGrad });
       const gX = g.gX ? new Tensor(g.gX, r.X.shape) : null;
       const gY = g.gY ? new Tensor(g.gY, r.Y.shape) : null;
       return [gX, gY];
@@ -25,10 +24,10 @@ function wrap(r: DistBatchInput, M: FloatArray): Tensor {
 }
 
 export function distBatch(r: DistBatchInput): Tensor {
-  return wrap(r, nativeBatch.distBatch(...nativeArgs(r)));
+  return wrap(r, nativeBatch.distBatch(options(r)));
 }
 
 export async function distBatchAsync(fn: string, r: DistBatchInput, signal: AbortSignal | undefined): Promise<Tensor> {
-  const M = await withCancelFlag(fn, signal, (flag) => nativeBatch.distBatchAsync(...nativeArgs(r), flag));
+  const M = await withCancelFlag(fn, signal, (cancel) => nativeBatch.distBatchAsync({ ...options(r), cancel }));
   return wrap(r, M);
 }
