@@ -4,7 +4,7 @@
 // Usage: npx tsx bench/batch.ts [--json] [--no-pot] [--trials N] [--ghz CLOCK]
 import { cpus } from 'node:os';
 import * as ot from '../lib/index.js';
-import { nativeBatch } from '../lib/batch/native-batch.js';
+import { nativeBatch } from '../lib/backend/native-batch.js';
 import { argValue, hasFlag, numberArg } from './helpers/cli.js';
 import { runOracle } from './helpers/oracle.js';
 import { fixed, printJson, printTable } from './helpers/table.js';
@@ -43,7 +43,9 @@ function bench(solver: ot.batch.BatchSolver, stopRule: ot.batch.BatchStopRule, t
   // The work the kernel reports for this very call (the facade passes the same arguments): arithmetic
   // operations (a multiply-add counts 2) and exp/log evaluations, over every pass it made.
   const uniform = new Float32Array(B * N).fill(1 / N);
-  const { work } = nativeBatch.solveBatch(M.data, uniform, uniform, B, N, N, REG, MAX_ITER, TOL, solver, 'entropy', stopRule, 'none');
+  const { work } = nativeBatch.solveBatch({
+    M: M.data, a: uniform, b: uniform, B, n: N, m: N, reg: REG, maxIter: MAX_ITER, tol: TOL, solver, regType: 'entropy', stopRule, record: 'none',
+  });
   return {
     solver, stopRule, ms, cpuMs, nIter: res.nIter, iterations,
     gflops: work.flops / (ms * 1e6), gexps: work.transcendentals / (ms * 1e6), potMs: null, speedup: null,
