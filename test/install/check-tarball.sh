@@ -11,7 +11,8 @@ trap 'rm -rf "$work"' EXIT
 npm pack --silent --pack-destination "$work" > "$work/pack.txt"
 tarball="$work/$(tail -n 1 "$work/pack.txt")"
 echo "packed $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
-tar -tzf "$tarball" | grep -q 'package/prebuilds/linux-x64/.*\.node$' || { echo 'no prebuilt binary in the tarball'; exit 1; }
+listing=$(tar -tzf "$tarball")  # not piped into grep -q: with pipefail, tar's SIGPIPE would fail the check
+grep -q 'package/prebuilds/linux-x64/.*\.node$' <<< "$listing" || { echo 'no prebuilt binary in the tarball'; exit 1; }
 
 app="$work/app"
 mkdir -p "$app"
