@@ -25,18 +25,21 @@ interface Config {
   isa?: string;
 }
 
-// Timings (keys ending in "ms"/"Ms", not samples) of a bench's JSON, keyed by their path; array items
-// are named by their first string field (mode, solver, …) so paths stay stable across runs.
+// Timings (keys ending in "ms"/"Ms", and "seconds" as ms; not samples, minima or POT's) of a bench's
+// JSON, keyed by their path; array items are named by their string fields and thread count (mode,
+// solver, kind, …) so paths stay stable across runs.
 function timings(value: unknown, path: string, out: Map<string, number>): void {
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      const label = item && typeof item === 'object' ? Object.values(item).find((v) => typeof v === 'string') : undefined;
-      timings(item, `${path}[${label ?? i}]`, out);
+      const fields = item && typeof item === 'object' ? Object.entries(item) : [];
+      const label = fields.filter(([k, v]) => typeof v === 'string' || k === 'threads').map(([, v]) => String(v)).join(' ');
+      timings(item, `${path}[${label || i}]`, out);
     });
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       if (k === 'samples' || k === 'pot' || /pot/i.test(k)) continue;
       if (typeof v === 'number' && /ms$/i.test(k) && !/min/i.test(k)) out.set(`${path}.${k}`, v);
+      else if (typeof v === 'number' && k === 'seconds') out.set(`${path}.ms`, v * 1e3);
       else timings(v, `${path}.${k}`, out);
     }
   }
