@@ -1,4 +1,5 @@
-// Typed view of the addon's dual-OT exports (native/napi/dual.cc).
+// Typed view of the addon's dual-OT exports (native/napi/dual.cc). Positional, unlike the other ops: one options
+// object per call measured 5-8% slower on the 200-step dual example (n = 100), where call overhead is a visible share.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import type { Metric } from '../core/vocabulary.js';
