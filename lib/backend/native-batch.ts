@@ -1,6 +1,7 @@
 // Typed view of the batched area's native exports (native/napi/batch.cc, batch_dist.cc): one options object per call.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
+import type { BatchSinkhornInput } from './types.js';
 
 /** Opaque handle to the iterations a solve recorded for its adjoint (freed by the GC). */
 export interface NativeBatchTrace {
@@ -22,23 +23,13 @@ export interface NativeSolveBatchOut {
   trace?: NativeBatchTrace;
 }
 
-/** solveBatch's options: M [B*n*m], weights [B*n] / [B*m] in M's dtype (null = uniform). */
-export interface SolveBatchOptions {
+/** solveBatch's options: M [B*n*m], weights [B*n] / [B*m] in M's dtype (null = uniform), the solver's controls. */
+export type SolveBatchOptions = Pick<BatchSinkhornInput, 'B' | 'n' | 'm' | 'reg' | 'maxIter' | 'tol' | 'solver' | 'regType' | 'stopRule' | 'record'> & {
   M: FloatArray;
   a: FloatArray | null;
   b: FloatArray | null;
-  B: number;
-  n: number;
-  m: number;
-  reg: number;
-  maxIter: number;
-  tol: number;
-  solver: string;
-  regType: 'entropy' | 'kl';
-  stopRule: string;
-  record: 'none' | 'all' | 'last';
   cancel?: Int32Array;
-}
+};
 /** The adjoint's options: the recorded trace, the problem, the seeds of (plan, pot0, pot1) and which weight gradients to compute. */
 export interface SolveBatchBackwardOptions {
   trace: NativeBatchTrace;
