@@ -32,6 +32,7 @@ function runWith(isa: string | undefined): { isa: string; float32: number[]; flo
   const stdout = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', workload], {
     env,
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'], // the child's stderr belongs to the assertion, not the test log
   });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
