@@ -222,6 +222,12 @@ describe('dist properties', () => {
     const xs = randomMatrix(1, 3, 5);
     const ys = randomMatrix(2000, 3, 6);
     for (const metric of METRICS) expectClose(ot.dist(xs, ys, { metric }).data, refDist(xs, ys, metric), { rel: 1e-12, abs: 0 }, metric);
+    // The product route (d >= 8) splits columns too, in whole panels.
+    const xw = randomMatrix(1, 40, 7);
+    const yw = randomMatrix(10001, 40, 8);
+    for (const metric of ['sqeuclidean', 'euclidean', 'cosine'] as Metric[]) {
+      expectClose(ot.dist(xw, yw, { metric }).data, refDist(xw, yw, metric), { rel: 1e-12, abs: 0 }, `${metric} d=40`);
+    }
   });
 
   it('handles empty sets and zero features', () => {
