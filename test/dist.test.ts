@@ -137,7 +137,7 @@ describe('dist properties', () => {
     expect(M.data[1]).toBe(1);
   });
 
-  for (const [n, m, d] of [[300, 259, 7], [37, 70, 41]]) {
+  for (const [n, m, d] of [[300, 259, 7], [37, 70, 41], [203, 131, 19]]) {
   it(`matches the reference on block-crossing sizes ${n}x${m}x${d} (threads, tiles, tails), both dtypes`, () => {
     const xs = randomMatrix(n, d, 1);
     const ys = randomMatrix(m, d, 2);
@@ -161,6 +161,56 @@ describe('dist properties', () => {
   });
   }
 
+  // From d = 8 (forward) / 16 (backward) the inner-product metrics go through matrix products; these
+  // cases make them cancel: a far offset, exact and near duplicates.
+  it('product route: offset data with near duplicates keeps every entry and gradient accurate', () => {
+    const d = 24;
+    const base = randomMatrix(40, d, 71).map((r) => r.map((v) => 1000 + v));
+    const noise = randomMatrix(40, d, 72);
+    const ys = base.map((r, i) => r.map((v, k) => (i % 3 === 0 ? v : v + (i % 3 === 1 ? 1e-3 : 1e-6) * noise[i]![k]!)));
+    const W = randomMatrix(40, 40, 73);
+    for (const dtype of ['float64', 'float32'] as const) {
+      const xs = ot.tensor(base, { dtype }).toArray() as number[][];  // the values the kernels see
+      const yv = ot.tensor(ys, { dtype }).toArray() as number[][];
+      for (const metric of ['sqeuclidean', 'euclidean'] as Metric[]) {
+        const want = refDist(xs, yv, metric);
+        const x = ot.tensor(xs, { dtype, requiresGrad: true });
+        const y = ot.tensor(yv, { dtype, requiresGrad: true });
+        const M = ot.dist(x, y, { metric });
+        const rel = dtype === 'float64' ? 1e-9 : 1e-3;
+        want.forEach((row, i) => row.forEach((w, j) => {
+          const got = M.data[i * 40 + j]!;
+          expect(Math.abs(got - w), `${metric} ${dtype} M[${i},${j}] = ${got}, want ${w}`).toBeLessThanOrEqual(rel * w);
+        }));
+        M.mul(ot.tensor(W, { dtype })).sum().backward();
+        const g = refGrad(xs, yv, W, metric);
+        const tol = dtype === 'float64' ? { rel: 1e-9, abs: 0 } : { rel: 2e-5, abs: 0 };
+        expectClose(x.grad!.data, g.gx, tol, `${metric} ${dtype} dx`);
+        expectClose(y.grad!.data, g.gy, tol, `${metric} ${dtype} dy`);
+      }
+    }
+  });
+
+  it('product route: dist(x) is symmetric with a zero diagonal and its gradient matches', () => {
+    const xs = randomMatrix(150, 40, 81);
+    const W = randomMatrix(150, 150, 82);
+    for (const metric of ['sqeuclidean', 'euclidean', 'cosine'] as Metric[]) {
+      for (const dtype of ['float64', 'float32'] as const) {
+        const x = ot.tensor(xs, { dtype, requiresGrad: true });
+        const M = ot.dist(x, { metric });
+        for (let i = 0; i < 150; i++) {
+          expect(M.data[i * 150 + i]).toBe(0);
+          for (let j = 0; j < i; j++) expect(M.data[i * 150 + j]).toBe(M.data[j * 150 + i]);
+        }
+        M.mul(ot.tensor(W, { dtype })).sum().backward();
+        const xv = ot.tensor(xs, { dtype }).toArray() as number[][];
+        const g = refGrad(xv, xv, W, metric);
+        const want = g.gx.map((r, i) => r.map((v, k) => v + g.gy[i]![k]!));
+        expectClose(x.grad!.data, want, dtype === 'float64' ? { rel: 1e-12, abs: 0 } : { rel: 2e-5, abs: 0 }, `${metric} ${dtype}`);
+      }
+    }
+  });
+
   it('dist(x) on block-crossing sizes: the pinned diagonal carries no gradient', () => {
     const xs = randomMatrix(290, 3, 61);
     const W = randomMatrix(290, 290, 62);
@@ -177,6 +227,12 @@ describe('dist properties', () => {
     const xs = randomMatrix(1, 3, 5);
     const ys = randomMatrix(2000, 3, 6);
     for (const metric of METRICS) expectClose(ot.dist(xs, ys, { metric }).data, refDist(xs, ys, metric), { rel: 1e-12, abs: 0 }, metric);
+    // The product route (d >= 8) splits columns too, in whole panels.
+    const xw = randomMatrix(1, 40, 7);
+    const yw = randomMatrix(10001, 40, 8);
+    for (const metric of ['sqeuclidean', 'euclidean', 'cosine'] as Metric[]) {
+      expectClose(ot.dist(xw, yw, { metric }).data, refDist(xw, yw, metric), { rel: 1e-12, abs: 0 }, `${metric} d=40`);
+    }
   });
 
   it('handles empty sets and zero features', () => {

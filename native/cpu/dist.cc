@@ -1,5 +1,6 @@
 // Pairwise cost matrices (POT: ot.dist / ot.utils.dist), multi-threaded. Samples of y are packed in
 // panels so an R × C register tile of M accumulates over k in vector registers; no sum is reassociated.
+// The inner-product metrics at larger d take the matrix-product route instead (dist_gemm.cc).
 #include "cpu/dist.h"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "common/parallel.h"
+#include "cpu/dist_gemm.h"
 #include "cpu/dist_tiles.h"
 
 namespace ot::cpu {
@@ -135,10 +137,10 @@ Status runForward(const Op& op, const T* x, const T* yP, size_t n, size_t m, siz
   return aborted.load() ? Status::Aborted : Status::Ok;
 }
 
+// The coordinate-wise loops: every metric, and the inner-product ones at small d.
 template <typename T>
-Status distImpl(const T* x, const T* y, size_t n, size_t m, size_t d, Metric metric, double p, bool same, T* M,
-                CancelFlag cancel) {
-  if (n == 0 || m == 0) return Status::Ok;
+Status coordinateDist(const T* x, const T* y, size_t n, size_t m, size_t d, Metric metric, double p, T* M,
+                      CancelFlag cancel) {
   std::vector<T> yP, nx, ny;
   try {
     yP.resize(tiles::panelCount(m, tiles::kPanel<T>) * tiles::kPanel<T> * d);
@@ -172,6 +174,16 @@ Status distImpl(const T* x, const T* y, size_t n, size_t m, size_t d, Metric met
       s = runForward(CosineFwd<T>{nx.data(), ny.data()}, x, yP.data(), n, m, d, M, cancel, cost);
       break;
   }
+  return s;
+}
+
+template <typename T>
+Status distImpl(const T* x, const T* y, size_t n, size_t m, size_t d, Metric metric, double p, bool same, T* M,
+                CancelFlag cancel) {
+  if (n == 0 || m == 0) return Status::Ok;
+  const Status s = gemmForwardApplies(metric, p, d)
+                       ? distGemm(x, y, n, m, d, metric == Metric::Minkowski ? Metric::Euclidean : metric, M, cancel)
+                       : coordinateDist(x, y, n, m, d, metric, p, M, cancel);
   if (s == Status::Ok && same) {
     for (size_t i = 0; i < std::min(n, m); ++i) M[i * m + i] = T(0);
   }

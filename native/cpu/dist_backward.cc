@@ -1,5 +1,6 @@
 // Backward passes of the cost matrices (POT: ot.dist under torch autograd): given G = dL/dM, the
-// gradients w.r.t. x and y in O(n·m·d) time, multi-threaded, never materialising n×m×d.
+// gradients w.r.t. x and y in O(n·m·d) time, multi-threaded, never materialising n×m×d. The
+// inner-product metrics at larger d take the matrix-product route instead (dist_gemm_backward.cc).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "common/parallel.h"
 #include "cpu/dist.h"
+#include "cpu/dist_gemm.h"
 #include "cpu/dist_tiles.h"
 
 namespace ot::cpu {
@@ -384,6 +386,10 @@ Status backwardImpl(const T* x, const T* y, const T* M, const T* G, size_t n, si
   if (gx) std::fill(gx, gx + n * d, T(0));
   if (gy) std::fill(gy, gy + m * d, T(0));
   if (n == 0 || m == 0 || d == 0 || (!gx && !gy)) return Status::Ok;
+  if (gemmBackwardApplies(metric, p, d)) {
+    const Metric inner = metric == Metric::Minkowski ? Metric::Euclidean : metric;
+    return distBackwardGemm(x, y, M, G, n, m, d, inner, same, gx, gy, cancel);
+  }
   const double cost = static_cast<double>(d) * 3.0 + 4.0;
   switch (metric) {
     case Metric::SqEuclidean: return runBackward(DiffBwd<T>{false}, x, y, M, G, n, m, d, same, gx, gy, cancel, cost);
