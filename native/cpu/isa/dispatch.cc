@@ -116,6 +116,16 @@ Status sinkhornBackward(const SinkhornAdjoint<T>& p) {
   return table<T>().sinkhornBackward(p);
 }
 
+template <typename T>
+Status emdSolve(const EmdProblem<T>& p, EmdResult<T>& out) {
+  return table<T>().emdSolve(p, out);
+}
+
+template <typename T>
+Status emdBatch(const EmdBatchProblem<T>& p, EmdBatchResult<T>& out) {
+  return table<T>().emdBatch(p, out);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -130,7 +140,9 @@ Status sinkhornBackward(const SinkhornAdjoint<T>& p) {
                                            const BatchTrace<T>&, const T*, const T*, const T*, T*, T*, T*,         \
                                            CancelFlag);                                                            \
   template Status sinkhornSolve<T>(const SinkhornProblem<T>&, SinkhornResult<T>&);                                 \
-  template Status sinkhornBackward<T>(const SinkhornAdjoint<T>&);
+  template Status sinkhornBackward<T>(const SinkhornAdjoint<T>&);                                                 \
+  template Status emdSolve<T>(const EmdProblem<T>&, EmdResult<T>&);                                                 \
+  template Status emdBatch<T>(const EmdBatchProblem<T>&, EmdBatchResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)
 #undef OT_DISPATCH_INSTANTIATE

@@ -23,6 +23,8 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.sinkhornBackward = &cpu::sinkhornBackward<T>;
   k.dualLossAndGrad = &dual::lossAndGrad<T>;
   k.dualPlan = &dual::plan<T>;
+  k.emdSolve = &cpu::emdSolve<T>;
+  k.emdBatch = &cpu::emdBatch<T>;
 }
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "cpu/batch_sinkhorn.h"
 #include "cpu/dist.h"
 #include "cpu/dual.h"
+#include "cpu/emd.h"
 #include "cpu/sinkhorn.h"
 
 namespace ot::cpu {
@@ -28,6 +29,8 @@ struct Kernels {
   Status (*sinkhornBackward)(const SinkhornAdjoint<T>&);
   Status (*dualLossAndGrad)(const dual::Problem<T>&, double*, const dual::Grads<T>&, CancelFlag, int);
   Status (*dualPlan)(const dual::Problem<T>&, T*, CancelFlag, int);
+  Status (*emdSolve)(const EmdProblem<T>&, EmdResult<T>&);
+  Status (*emdBatch)(const EmdBatchProblem<T>&, EmdBatchResult<T>&);
 };
 
 struct KernelSet {
