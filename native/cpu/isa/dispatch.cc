@@ -126,6 +126,16 @@ Status emdBatch(const EmdBatchProblem<T>& p, EmdBatchResult<T>& out) {
   return table<T>().emdBatch(p, out);
 }
 
+template <typename T>
+Status wasserstein1d(const Wasserstein1dProblem<T>& p, Wasserstein1dResult<T>& out) {
+  return table<T>().wasserstein1d(p, out);
+}
+
+template <typename T>
+Status emd1d(const Emd1dProblem<T>& p, Emd1dResult<T>& out) {
+  return table<T>().emd1d(p, out);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -142,7 +152,9 @@ Status emdBatch(const EmdBatchProblem<T>& p, EmdBatchResult<T>& out) {
   template Status sinkhornSolve<T>(const SinkhornProblem<T>&, SinkhornResult<T>&);                                 \
   template Status sinkhornBackward<T>(const SinkhornAdjoint<T>&);                                                 \
   template Status emdSolve<T>(const EmdProblem<T>&, EmdResult<T>&);                                                 \
-  template Status emdBatch<T>(const EmdBatchProblem<T>&, EmdBatchResult<T>&);
+  template Status emdBatch<T>(const EmdBatchProblem<T>&, EmdBatchResult<T>&);                                       \
+  template Status wasserstein1d<T>(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);                         \
+  template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)
 #undef OT_DISPATCH_INSTANTIATE

@@ -25,6 +25,8 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.dualPlan = &dual::plan<T>;
   k.emdSolve = &cpu::emdSolve<T>;
   k.emdBatch = &cpu::emdBatch<T>;
+  k.wasserstein1d = &cpu::wasserstein1d<T>;
+  k.emd1d = &cpu::emd1d<T>;
 }
 }  // namespace
 

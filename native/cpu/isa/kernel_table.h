@@ -11,6 +11,7 @@
 #include "cpu/dual.h"
 #include "cpu/emd.h"
 #include "cpu/sinkhorn.h"
+#include "cpu/wasserstein1d.h"
 
 namespace ot::cpu {
 
@@ -31,6 +32,8 @@ struct Kernels {
   Status (*dualPlan)(const dual::Problem<T>&, T*, CancelFlag, int);
   Status (*emdSolve)(const EmdProblem<T>&, EmdResult<T>&);
   Status (*emdBatch)(const EmdBatchProblem<T>&, EmdBatchResult<T>&);
+  Status (*wasserstein1d)(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);
+  Status (*emd1d)(const Emd1dProblem<T>&, Emd1dResult<T>&);
 };
 
 struct KernelSet {
