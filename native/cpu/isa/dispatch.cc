@@ -136,6 +136,11 @@ Status emd1d(const Emd1dProblem<T>& p, Emd1dResult<T>& out) {
   return table<T>().emd1d(p, out);
 }
 
+template <typename T>
+Status slicedWasserstein(const SlicedProblem<T>& p, SlicedResult<T>& out) {
+  return table<T>().slicedWasserstein(p, out);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -154,7 +159,8 @@ Status emd1d(const Emd1dProblem<T>& p, Emd1dResult<T>& out) {
   template Status emdSolve<T>(const EmdProblem<T>&, EmdResult<T>&);                                                 \
   template Status emdBatch<T>(const EmdBatchProblem<T>&, EmdBatchResult<T>&);                                       \
   template Status wasserstein1d<T>(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);                         \
-  template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);
+  template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);                                                 \
+  template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)
 #undef OT_DISPATCH_INSTANTIATE

@@ -27,6 +27,7 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.emdBatch = &cpu::emdBatch<T>;
   k.wasserstein1d = &cpu::wasserstein1d<T>;
   k.emd1d = &cpu::emd1d<T>;
+  k.slicedWasserstein = &cpu::slicedWasserstein<T>;
 }
 }  // namespace
 

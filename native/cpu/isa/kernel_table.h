@@ -11,6 +11,7 @@
 #include "cpu/dual.h"
 #include "cpu/emd.h"
 #include "cpu/sinkhorn.h"
+#include "cpu/sliced.h"
 #include "cpu/wasserstein1d.h"
 
 namespace ot::cpu {
@@ -34,6 +35,7 @@ struct Kernels {
   Status (*emdBatch)(const EmdBatchProblem<T>&, EmdBatchResult<T>&);
   Status (*wasserstein1d)(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);
   Status (*emd1d)(const Emd1dProblem<T>&, Emd1dResult<T>&);
+  Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
 };
 
 struct KernelSet {
