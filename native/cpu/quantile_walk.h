@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include "cpu/radix_sort.h"
+
 namespace ot::cpu::oned {
 
 // |d|^p and its derivative in d (p >= 1; 0 at d = 0, as autograd gives for |d|^p).
@@ -43,30 +45,30 @@ void walk(const double* wx, size_t n, const double* wy, size_t m, Piece piece) {
   }
 }
 
-// Scratch for one 1-D problem: the atoms in sorted order (value, original index) and their weights.
+// Scratch for one 1-D problem: the atoms' values, original positions and weights in sorted order.
 struct Sorted {
-  struct Atom {
-    double x;
-    size_t at;
-    bool operator<(const Atom& o) const { return x < o.x; }
-  };
-  std::vector<Atom> atoms;
-  std::vector<double> x, w;
-  std::vector<size_t> order;
+  ScratchArray<double> raw, x, w;
+  ScratchArray<size_t> order;
+  RadixSorter sorter;
 
   // Sorts xs[0..n) (stride apart) with weights ws (null: uniform 1/n; wStride apart).
   template <typename T, typename W>
   void load(const T* xs, size_t n, size_t stride, const W* ws, size_t wStride) {
-    atoms.resize(n);
-    for (size_t i = 0; i < n; ++i) atoms[i] = {static_cast<double>(xs[i * stride]), i};
-    std::sort(atoms.begin(), atoms.end());
+    raw.resize(n);
+    for (size_t i = 0; i < n; ++i) raw[i] = static_cast<double>(xs[i * stride]);
     x.resize(n);
     w.resize(n);
     order.resize(n);
+    if (n >= 64 && n < (size_t(1) << 32)) {
+      sorter.sort(raw.data(), n);
+      for (size_t i = 0; i < n; ++i) order[i] = sorter.idx[i];
+    } else {
+      for (size_t i = 0; i < n; ++i) order[i] = i;
+      std::stable_sort(order.data(), order.data() + n, [&](size_t l, size_t r) { return raw[l] < raw[r]; });
+    }
     for (size_t i = 0; i < n; ++i) {
-      x[i] = atoms[i].x;
-      order[i] = atoms[i].at;
-      w[i] = ws ? static_cast<double>(ws[atoms[i].at * wStride]) : 1.0 / static_cast<double>(n);
+      x[i] = raw[order[i]];
+      w[i] = ws ? static_cast<double>(ws[order[i] * wStride]) : 1.0 / static_cast<double>(n);
     }
   }
 };

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
-#include <vector>
 
 #include "common/parallel.h"
 #include "cpu/quantile_walk.h"
@@ -15,7 +14,7 @@ namespace {
 
 struct ColumnScratch {
   oned::Sorted u, v;
-  std::vector<double> gu, gv;
+  ScratchArray<double> gu, gv;
 };
 
 template <typename T>
@@ -68,16 +67,16 @@ Status emd1d(const Emd1dProblem<T>& p, Emd1dResult<T>& out) {
     A.load(p.xA, p.n, 1, p.a, 1);
     B.load(p.xB, p.m, 1, p.b, 1);
     double sa = 0, sb = 0;
-    for (double w : A.w) {
-      if (!(w >= 0)) return Status::Infeasible;
-      sa += w;
+    for (size_t i = 0; i < p.n; ++i) {
+      if (!(A.w[i] >= 0)) return Status::Infeasible;
+      sa += A.w[i];
     }
-    for (double w : B.w) {
-      if (!(w >= 0)) return Status::Infeasible;
-      sb += w;
+    for (size_t j = 0; j < p.m; ++j) {
+      if (!(B.w[j] >= 0)) return Status::Infeasible;
+      sb += B.w[j];
     }
     if (sb > 0)
-      for (double& w : B.w) w *= sa / sb;  // as POT: b rescaled to a's total
+      for (size_t j = 0; j < p.m; ++j) B.w[j] *= sa / sb;  // as POT: b rescaled to a's total
     if (out.plan) std::memset(out.plan, 0, p.n * p.m * sizeof(T));
     double value = 0;
     size_t count = 0;
