@@ -29,6 +29,7 @@ void centerDuals(double* u, double* v, const double* a, const double* b, size_t 
   double au = 0, bv = 0, sa = 0, sb = 0;
   for (size_t i = 0; i < n; ++i) au += a[i] * u[i], sa += a[i];
   for (size_t j = 0; j < m; ++j) bv += b[j] * bScale * v[j], sb += b[j] * bScale;
+  if (!(sa + sb > 0)) return;  // no mass: nothing to balance
   const double c = (bv - au) / (sa + sb);
   for (size_t i = 0; i < n; ++i) u[i] += c;
   for (size_t j = 0; j < m; ++j) v[j] -= c;

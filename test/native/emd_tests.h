@@ -190,9 +190,23 @@ inline void properties() {
     auto Mn = M;
     Mn[5] = NAN;
     check::that(solve<double>(Mn, a, b).st == Status::BadArgument, "emd non-finite cost: BadArgument");
+    {
+      std::vector<double> Mc = randomCost(300, 300, r, 0), w = weights(300, r, true, 1, 0), plan(300 * 300), u(300),
+                          v(300);
+      volatile int raised = 1;
+      ot::cpu::EmdProblem<double> p;
+      p.M = Mc.data();
+      p.a = p.b = w.data();
+      p.n = p.m = 300;
+      p.cancel.flag = &raised;
+      ot::cpu::EmdResult<double> res{plan.data(), u.data(), v.data()};
+      check::that(ot::cpu::emdSolve(p, res) == Status::Aborted, "emd with the cancel flag raised: Aborted");
+    }
     std::vector<double> z(20, 0.0);
     auto zz = solve<double>(M, z, z);
-    check::that(zz.st == Status::Ok && zz.res.value == 0, "emd all-zero weights: empty plan, value 0");
+    bool finite = true;
+    for (double x : zz.u) finite &= std::isfinite(x);
+    check::that(zz.st == Status::Ok && zz.res.value == 0 && finite, "emd all-zero weights: empty plan, value 0, finite duals");
   }
 }
 
