@@ -52,6 +52,25 @@ double minShifted(const T* row, const double* piT, size_t m) {
   return best;
 }
 
+// The first j with row[j] - piT[j] == target (m when none): finds the column minShifted's value came
+// from, a vector at a time.
+template <typename T>
+size_t findShifted(const T* row, const double* piT, size_t m, double target) {
+  size_t j = 0;
+  for (; j + kLanes <= m; j += kLanes) {
+    const vd d = loadv(row + j) - loadv(piT + j);
+    const auto eq = d == target;
+    long any = 0;
+    for (size_t k = 0; k < kLanes; ++k) any |= eq[k];
+    if (any)
+      for (size_t k = 0; k < kLanes; ++k)
+        if (eq[k]) return j + k;
+  }
+  for (; j < m; ++j)
+    if (static_cast<double>(row[j]) - piT[j] == target) return j;
+  return m;
+}
+
 // Same through a column map (rows of a problem whose zero-weight columns were left out).
 template <typename T>
 double minShiftedMapped(const T* row, const size_t* cols, const double* piT, size_t m) {
@@ -61,6 +80,13 @@ double minShiftedMapped(const T* row, const size_t* cols, const double* piT, siz
     best = d < best ? d : best;
   }
   return best;
+}
+
+template <typename T>
+size_t findShiftedMapped(const T* row, const size_t* cols, const double* piT, size_t m, double target) {
+  for (size_t j = 0; j < m; ++j)
+    if (static_cast<double>(row[cols[j]]) - piT[j] == target) return j;
+  return m;
 }
 
 }  // namespace ot::cpu::emd_detail

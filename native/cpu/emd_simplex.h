@@ -141,33 +141,18 @@ class NetworkSimplex {
   // enough. Rows are priced with vectors; tree arcs (reduced cost ~0, maybe -tiny by rounding) are
   // skipped when a row's minimum lands on one.
   bool findEntering(int* bi, int* bj) {
-    const double* piT = pi_.data() + n_;
     double best = 0;
     int besti = -1, bestj = -1;
     long inBlock = 0;
     for (int k = 0; k < n_; ++k) {
       int i = nextRow_ + k;
       if (i >= n_) i -= n_;
-      const T* row = rows_[i];
-      const double dmin = cols_ ? minShiftedMapped(row, cols_, piT, m_) : minShifted(row, piT, m_);
-      const double rc = dmin + pi_[i];
-      if (rc < best) {
-        int j = 0;
-        while (j < m_ - 1 && shifted(row, piT, j) != dmin) ++j;
-        if (!isTreeArc(i, j)) {
-          best = rc;
-          besti = i;
-          bestj = j;
-        } else {
-          for (int jj = 0; jj < m_; ++jj) {
-            const double r = shifted(row, piT, jj) + pi_[i];
-            if (r < best && !isTreeArc(i, jj)) {
-              best = r;
-              besti = i;
-              bestj = jj;
-            }
-          }
-        }
+      int j;
+      const double rc = rowBest(i, &j);
+      if (rc < best && j >= 0) {
+        best = rc;
+        besti = i;
+        bestj = j;
       }
       if (++inBlock == blockRows_ || k == n_ - 1) {
         inBlock = 0;
@@ -182,8 +167,43 @@ class NetworkSimplex {
     return false;
   }
 
-  double shifted(const T* row, const double* piT, int j) const {
-    return static_cast<double>(row[cols_ ? cols_[j] : size_t(j)]) - piT[j];
+  // Row i's most negative non-tree arc when its reduced cost is negative: returns it and sets *j
+  // (else *j = -1). When the row's minimum lands on a tree arc (reduced cost ~0, maybe -tiny by
+  // rounding), the row's tree arcs (its link to a target parent, the links to its children, all
+  // targets) are hidden by lifting their piT to -inf and the row is priced again.
+  double rowBest(int i, int* jOut) {
+    double* piT = pi_.data() + n_;
+    const T* row = rows_[i];
+    double dmin = minRow(row, piT);
+    double rc = dmin + pi_[i];
+    *jOut = -1;
+    if (!(rc < 0)) return rc;
+    int j = findRow(row, piT, dmin);
+    if (j >= m_) return 0;  // cannot happen: the minimum is one of the row's values
+    if (!isTreeArc(i, j)) {
+      *jOut = j;
+      return rc;
+    }
+    const double hidden = -std::numeric_limits<double>::infinity();
+    saved_.clear();
+    const int p = parent_[i];
+    if (p >= n_ && p < N_) saved_.push_back({p - n_, piT[p - n_]}), piT[p - n_] = hidden;
+    for (int c = child_[i]; c >= 0; c = next_[c]) saved_.push_back({c - n_, piT[c - n_]}), piT[c - n_] = hidden;
+    dmin = minRow(row, piT);
+    rc = dmin + pi_[i];
+    if (rc < 0) {
+      j = findRow(row, piT, dmin);
+      if (j < m_) *jOut = j;
+    }
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) piT[it->j] = it->pi;
+    return rc;
+  }
+
+  double minRow(const T* row, const double* piT) const {
+    return cols_ ? minShiftedMapped(row, cols_, piT, m_) : minShifted(row, piT, m_);
+  }
+  int findRow(const T* row, const double* piT, double dmin) const {
+    return static_cast<int>(cols_ ? findShiftedMapped(row, cols_, piT, m_, dmin) : findShifted(row, piT, m_, dmin));
   }
 
   bool negativeEnough(double rc, int i, int j) const {
@@ -309,6 +329,11 @@ class NetworkSimplex {
   double artCost_ = 0;
   std::vector<int> parent_, depth_, child_, next_, prev_;
   std::vector<double> pi_, flow_;
+  struct Saved {
+    int j;
+    double pi;
+  };
+  std::vector<Saved> saved_;  // piT entries hidden while a row is priced again
   std::vector<double> colMin_;
   std::vector<int> colArg_;
 };
