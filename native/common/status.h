@@ -11,6 +11,7 @@ enum class Status : int {
   OutOfMemory = 4, // an allocation (host or device) failed
   DeviceError = 5, // a CUDA call failed for another reason
   BadArgument = 6, // a kernel precondition failed (napi/ validates first; this is a guard)
+  Infeasible = 7,  // an exact (LP) problem has no feasible plan: negative weights or unequal masses
 };
 
 inline const char* statusName(Status s) {
@@ -22,6 +23,7 @@ inline const char* statusName(Status s) {
     case Status::OutOfMemory: return "out_of_memory";
     case Status::DeviceError: return "device_error";
     case Status::BadArgument: return "bad_argument";
+    case Status::Infeasible: return "infeasible";
   }
   return "unknown";
 }

@@ -116,6 +116,31 @@ Status sinkhornBackward(const SinkhornAdjoint<T>& p) {
   return table<T>().sinkhornBackward(p);
 }
 
+template <typename T>
+Status emdSolve(const EmdProblem<T>& p, EmdResult<T>& out) {
+  return table<T>().emdSolve(p, out);
+}
+
+template <typename T>
+Status emdBatch(const EmdBatchProblem<T>& p, EmdBatchResult<T>& out) {
+  return table<T>().emdBatch(p, out);
+}
+
+template <typename T>
+Status wasserstein1d(const Wasserstein1dProblem<T>& p, Wasserstein1dResult<T>& out) {
+  return table<T>().wasserstein1d(p, out);
+}
+
+template <typename T>
+Status emd1d(const Emd1dProblem<T>& p, Emd1dResult<T>& out) {
+  return table<T>().emd1d(p, out);
+}
+
+template <typename T>
+Status slicedWasserstein(const SlicedProblem<T>& p, SlicedResult<T>& out) {
+  return table<T>().slicedWasserstein(p, out);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -130,7 +155,12 @@ Status sinkhornBackward(const SinkhornAdjoint<T>& p) {
                                            const BatchTrace<T>&, const T*, const T*, const T*, T*, T*, T*,         \
                                            CancelFlag);                                                            \
   template Status sinkhornSolve<T>(const SinkhornProblem<T>&, SinkhornResult<T>&);                                 \
-  template Status sinkhornBackward<T>(const SinkhornAdjoint<T>&);
+  template Status sinkhornBackward<T>(const SinkhornAdjoint<T>&);                                                 \
+  template Status emdSolve<T>(const EmdProblem<T>&, EmdResult<T>&);                                                 \
+  template Status emdBatch<T>(const EmdBatchProblem<T>&, EmdBatchResult<T>&);                                       \
+  template Status wasserstein1d<T>(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);                         \
+  template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);                                                 \
+  template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)
 #undef OT_DISPATCH_INSTANTIATE

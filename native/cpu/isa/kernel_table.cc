@@ -23,6 +23,11 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.sinkhornBackward = &cpu::sinkhornBackward<T>;
   k.dualLossAndGrad = &dual::lossAndGrad<T>;
   k.dualPlan = &dual::plan<T>;
+  k.emdSolve = &cpu::emdSolve<T>;
+  k.emdBatch = &cpu::emdBatch<T>;
+  k.wasserstein1d = &cpu::wasserstein1d<T>;
+  k.emd1d = &cpu::emd1d<T>;
+  k.slicedWasserstein = &cpu::slicedWasserstein<T>;
 }
 }  // namespace
 

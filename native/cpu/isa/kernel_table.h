@@ -9,7 +9,10 @@
 #include "cpu/batch_sinkhorn.h"
 #include "cpu/dist.h"
 #include "cpu/dual.h"
+#include "cpu/emd.h"
 #include "cpu/sinkhorn.h"
+#include "cpu/sliced.h"
+#include "cpu/wasserstein1d.h"
 
 namespace ot::cpu {
 
@@ -28,6 +31,11 @@ struct Kernels {
   Status (*sinkhornBackward)(const SinkhornAdjoint<T>&);
   Status (*dualLossAndGrad)(const dual::Problem<T>&, double*, const dual::Grads<T>&, CancelFlag, int);
   Status (*dualPlan)(const dual::Problem<T>&, T*, CancelFlag, int);
+  Status (*emdSolve)(const EmdProblem<T>&, EmdResult<T>&);
+  Status (*emdBatch)(const EmdBatchProblem<T>&, EmdBatchResult<T>&);
+  Status (*wasserstein1d)(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);
+  Status (*emd1d)(const Emd1dProblem<T>&, Emd1dResult<T>&);
+  Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
 };
 
 struct KernelSet {
