@@ -1,5 +1,5 @@
 // The CUDA path on machines without a usable GPU (CI): the addon loads, lists no device, every CUDA
-// entry point (sync and async, host and device forms) fails cleanly with OTError ERR_OT_DEVICE, cuda
+// entry point (sync and async) fails cleanly with OTError ERR_OT_DEVICE, cuda
 // tensors cannot be made, and every public function still works on CPU tensors (CPU results).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -21,20 +21,18 @@ const calls: [string, unknown[]][] = [
   ['cudaAlloc', [16, 'float32']],
   ['cudaUpload', [f32(4)]],
   ['cudaDownload', [{}]],
-  ['cudaDist', [f64(6), f64(4), 3, 2, 2, 'sqeuclidean', 2, false]],
-  ['cudaDistDevice', [f32(6), f32(4), 3, 2, 2, 'cosine', 2, false]],
-  ['cudaDistBackward', [f64(6), f64(4), 3, 2, 2, 'euclidean', 2, false, f64(6), true, true]],
-  ['cudaDistBackwardDevice', [f64(6), f64(4), 3, 2, 2, 'minkowski', 3, false, f64(6), true, false]],
-  ['cudaDistBatch', [f64(12), f64(8), 2, 3, 2, 2, 'sqeuclidean', 2]],
-  ['cudaDistBatchDevice', [f32(12), f32(8), 2, 3, 2, 2, 'euclidean', 2]],
-  ['cudaDistBatchBackward', [f64(12), f64(8), 2, 3, 2, 2, 'minkowski', 3, f64(12), true, true]],
-  ['cudaDistBatchBackwardDevice', [f64(12), f64(8), 2, 3, 2, 2, 'sqeuclidean', 2, f64(12), false, true]],
-  ['cudaSinkhornLog', [f64(6), null, null, 3, 2, 0.1, 100, 1e-9, { plan: true }]],
-  ['cudaSinkhornLogDevice', [f32(6), f32(3), f32(2), 3, 2, 0.1, 100, 1e-9, { history: true }]],
-  ['cudaSinkhornLogAdjoint', [f64(6), null, null, 3, 2, 0.1, f64(6), f64(2), 1, { valueLinear: 1 }]],
-  ['cudaSinkhornLogAdjointDevice', [f64(6), null, null, 3, 2, 0.1, f64(6), f64(2), 1, { gLogU: f64(3) }]],
-  ['cudaSolveBatch', [f64(12), null, null, 2, 3, 2, 0.1, 100, 1e-9, 'log_sinkhorn']],
-  ['cudaSolveBatchDevice', [f32(12), null, null, 2, 3, 2, 0.1, 100, 1e-9, 'sinkhorn', { stop: 'each' }]],
+  ['cudaDistForward', [{ x: f32(6), y: f32(4), n: 3, m: 2, d: 2, metric: 'cosine', p: 2, same: false }]],
+  ['cudaDistBackward', [{ x: f64(6), y: f64(4), n: 3, m: 2, d: 2, metric: 'minkowski', p: 3, same: false, G: f64(6), needX: true, needY: false }]],
+  ['cudaDistBatch', [{ X: f32(12), Y: null, B: 2, n: 3, m: 3, d: 2, metric: 'euclidean', p: 2 }]],
+  ['cudaDistBatchBackward', [{ X: f64(12), Y: f64(8), B: 2, n: 3, m: 2, d: 2, metric: 'sqeuclidean', p: 2, G: f64(12), wantX: false, wantY: true }]],
+  ['cudaSinkhornSolve', [{ M: f32(6), a: f64(3), b: f64(2), n: 3, m: 2, reg: 0.1, regType: 'KL', maxIter: 100, tol: 1e-9, record: 'history' }]],
+  ['cudaSinkhornBackward', [{
+    M: f64(6), a: null, b: null, n: 3, m: 2, reg: 0.1, regType: 'entropy', history: f64(3 + 5 + 2), iterations: 1, lastStep: true,
+    directTerms: false, gValue: 1, gValueLinear: 0, gPlan: null, gLogU: f64(3), gLogV: null, needM: true,
+  }]],
+  ['cudaSolveBatch', [{
+    M: f32(12), a: null, b: null, B: 2, n: 3, m: 2, reg: 0.1, maxIter: 100, tol: 1e-9, solver: 'sinkhorn', regType: 'kl', stopRule: 'problem', record: 'none',
+  }]],
   ['cudaDualLoss', [f64(3), f64(2), f64(6), f64(4), null, null, 3, 2, 2, 1, 'entropic']],
   ['cudaDualLossDevice', [f64(3), f64(2), f64(6), f64(4), f64(3), f64(2), 3, 2, 2, 0.5, 'quadratic', { dws: true }]],
   ['cudaDualPlan', [f64(3), f64(2), f64(6), f64(4), null, null, 3, 2, 2, 1, 'entropic']],
@@ -62,6 +60,10 @@ describe.skipIf(gpuPresent)('CUDA runtime without a GPU', () => {
     for (const [name] of calls) {
       expect(typeof entries[name], name).toBe('function');
       expect(typeof entries[`${name}Async`], `${name}Async`).toBe('function');
+    }
+    // One entry per op: the host forms of the options-object kernels are gone.
+    for (const gone of ['cudaDist', 'cudaDistDevice', 'cudaDistBatchDevice', 'cudaSinkhornLog', 'cudaSinkhornLogDevice', 'cudaSolveBatchDevice']) {
+      expect(entries[gone], gone).toBeUndefined();
     }
     // The device class exists exactly when the kernels are compiled in.
     expect(typeof nativeCuda.CudaBuffer === 'function').toBe(info.cudaCompiled);
@@ -119,10 +121,12 @@ describe('OT_DEVICE=cpu hides any GPU', () => {
   it('cudaAvailable is false and kernels refuse to run', async () => {
     process.env.OT_DEVICE = 'cpu';
     expect(ot.cuda.cudaAvailable()).toBe(false);
-    expect(() => nativeCuda.cudaDist(f64(2), f64(2), 1, 1, 2, 'sqeuclidean', 2, false)).toThrow(
+    expect(() => nativeCuda.cudaDistForward({ x: f64(2), y: f64(2), n: 1, m: 1, d: 2, metric: 'sqeuclidean', p: 2, same: false })).toThrow(
       expect.objectContaining({ code: 'ERR_OT_DEVICE' }),
     );
-    await expect(nativeCuda.cudaSolveBatchAsync(f64(4), null, null, 1, 2, 2, 0.1, 10, 1e-9, 'log_sinkhorn')).rejects.toMatchObject({
+    await expect(nativeCuda.cudaSolveBatchAsync({
+      M: f64(4), a: null, b: null, B: 1, n: 2, m: 2, reg: 0.1, maxIter: 10, tol: 1e-9, solver: 'log_sinkhorn', regType: 'entropy', stopRule: 'batch', record: 'none',
+    })).rejects.toMatchObject({
       code: 'ERR_OT_DEVICE',
     });
   });

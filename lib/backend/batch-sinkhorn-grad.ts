@@ -1,51 +1,62 @@
 // Gradient wiring of solveBatch's outputs for each grad mode (POT: the `grad` argument of
-// ot.batch.solve_batch). 'autodiff' / 'last_step' hang every output off one node with inputs [M, a, b]
-// whose backward is the native adjoint; 'envelope' sets value's gradient at convergence.
+// ot.batch.solve_batch), for every device: a backend maps its native result to BatchSolved and this
+// builds the tensors. 'autodiff' / 'last_step' hang every output off one node with inputs [M, a, b]
+// whose backward is the native adjoint (CPU: the only device that records a trace); 'envelope' sets
+// value's gradient at convergence, computed from the plan and potentials on the host.
+import { STATUSES, type Device, type Status } from '../core/vocabulary.js';
 import { allocate, type FloatArray } from '../tensor/dtype.js';
 import { MultiOutputNode } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
-import { nativeBatch, type NativeSolveBatchOut } from './native-batch.js';
-import type { BatchSinkhornInput as ResolvedBatch } from './types.js';
+import { nativeBatch, type NativeBatchTrace } from './native-batch.js';
+import type { BatchSinkhornInput as ResolvedBatch, BatchSinkhornOutput, Storage } from './types.js';
 import { fail } from '../core/validate.js';
 
-export interface BatchOutputs {
-  value: Tensor;
-  valueLinear: Tensor;
-  plan: Tensor;
-  pot0: Tensor;
-  pot1: Tensor;
+/** A solved batch as every device's native entry point returns it (plan and potentials on the device). */
+export interface BatchSolved {
+  plan: Storage;
+  pot0: Storage;
+  pot1: Storage;
+  /** Host values [B] in M's dtype. */
+  value: FloatArray;
+  valueLinear: FloatArray;
+  /** Per problem: native Status codes (0 converged, 1 max_iter, 2 diverged). */
+  status: Int32Array;
+  /** Per problem: POT's n_iter. */
+  iters: Int32Array;
+  nIter: number;
+  trace?: NativeBatchTrace;
 }
 
 const EPS = 1e-16; // POT: log(T + 1e-16)
 
-export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchOutputs {
+export function batchOutputs(r: ResolvedBatch, out: BatchSolved, device: Device): BatchSinkhornOutput {
   const { B, n, m } = r;
-  const nm = B * n * m;
-  const sol = out.sol;
-  const plain = (data: FloatArray, shape: number[]): Tensor => new Tensor(data, shape);
-  const planData = sol.subarray(0, nm);
-  const pot0Data = sol.subarray(nm, nm + B * n);
-  const pot1Data = sol.subarray(nm + B * n);
-  const valueData = out.values.subarray(0, B);
-  const linData = out.values.subarray(B);
+  const on = { device };
+  const plain = (data: FloatArray | Storage, shape: number[]): Tensor => new Tensor(data, shape, on);
+  const statusPerProblem: Status[] = Array.from(out.status, (s) => STATUSES[s] ?? 'diverged');
+  const result = (value: Tensor, valueLinear: Tensor, plan: Tensor, pot0: Tensor, pot1: Tensor): BatchSinkhornOutput => ({
+    value, valueLinear, plan, potentials: [pot0, pot1], statusPerProblem, nIter: out.nIter, nIterPerProblem: out.iters,
+  });
   const inputs = [r.M, r.a, r.b];
   const needsGrad = inputs.some((t) => t?.requiresGrad);
 
   if (r.grad === 'detach' || !needsGrad) {
-    return {
-      value: plain(valueData, [B]), valueLinear: plain(linData, [B]), plan: plain(planData, [B, n, m]),
-      pot0: plain(pot0Data, [B, n]), pot1: plain(pot1Data, [B, m]),
-    };
+    return result(plain(out.value, [B]), plain(out.valueLinear, [B]), plain(out.plan, [B, n, m]), plain(out.pot0, [B, n]), plain(out.pot1, [B, m]));
   }
   if (r.grad === 'envelope') {
-    return {
-      value: Tensor.fromOp(valueData, [B], { name: 'solveBatch.value', inputs, backward: (g) => envelopeGrads(r, g, planData, pot0Data, pot1Data) }),
-      valueLinear: Tensor.fromOp(linData, [B], { name: 'solveBatch.valueLinear', inputs: [r.M], backward: (g) => [scaleRows(g, planData, [B, n, m])] }),
-      plan: plain(planData, [B, n, m]), pot0: plain(pot0Data, [B, n]), pot1: plain(pot1Data, [B, m]),
-    };
+    const [plan, pot0, pot1] = [plain(out.plan, [B, n, m]), plain(out.pot0, [B, n]), plain(out.pot1, [B, m])];
+    // .data: the host values (a GPU result is copied back once, when the backward first runs).
+    const value = Tensor.fromOp(out.value, [B], {
+      name: 'solveBatch.value', inputs, backward: (g) => envelopeGrads(r, g, plan.data, pot0.data, pot1.data, device),
+    }, device);
+    const valueLinear = Tensor.fromOp(out.valueLinear, [B], {
+      name: 'solveBatch.valueLinear', inputs: [r.M], backward: (g) => [scaleRows(g, plan.data, [B, n, m], device)],
+    }, device);
+    return result(value, valueLinear, plan, pot0, pot1);
   }
   const trace = out.trace;
   if (!trace) return fail('ERR_OT_VALUE', 'solveBatch: the native solve recorded no trace for the gradient');
+  const planData = out.plan as FloatArray;
   // One node for (plan, pot0, pot1): its backward runs the adjoint once for all three.
   const asData = (g: Tensor | null): FloatArray | null => (g === null ? null : g.dtype === r.dtype ? g.data : g.to(r.dtype).data);
   const node = new MultiOutputNode('solveBatch', inputs, ([gPlan, gPot0, gPot1]) => {
@@ -60,22 +71,22 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
     ];
   });
   const plan = Tensor.fromOp(planData, [B, n, m], node.output(0, 'plan'));
-  return {
-    plan,
-    pot0: Tensor.fromOp(pot0Data, [B, n], node.output(1, 'pot0')),
-    pot1: Tensor.fromOp(pot1Data, [B, m], node.output(2, 'pot1')),
-    value: Tensor.fromOp(valueData, [B], {
+  return result(
+    Tensor.fromOp(out.value, [B], {
       name: 'solveBatch.value', inputs: [r.M, r.a, r.b, plan], backward: (g) => valueGrads(r, g, planData),
     }),
-    valueLinear: Tensor.fromOp(linData, [B], {
+    Tensor.fromOp(out.valueLinear, [B], {
       name: 'solveBatch.valueLinear', inputs: [r.M, plan],
-      backward: (g) => [scaleRows(g, planData, [B, n, m]), scaleRows(g, r.M.data, [B, n, m])],
+      backward: (g) => [scaleRows(g, planData, [B, n, m], 'cpu'), scaleRows(g, r.M.data, [B, n, m], 'cpu')],
     }),
-  };
+    plan,
+    Tensor.fromOp(out.pot0 as FloatArray, [B, n], node.output(1, 'pot0')),
+    Tensor.fromOp(out.pot1 as FloatArray, [B, m], node.output(2, 'pot1')),
+  );
 }
 
 /** out[b, ...] = g[b] * x[b, ...] for a per-problem gradient g [B]; x has `shape` and x's dtype. */
-export function scaleRows(g: Tensor, x: FloatArray, shape: readonly number[]): Tensor {
+function scaleRows(g: Tensor, x: FloatArray, shape: readonly number[], device: Device): Tensor {
   const B = shape[0]!;
   const per = x.length / B;
   const out = allocate(x instanceof Float64Array ? 'float64' : 'float32', x.length);
@@ -83,13 +94,13 @@ export function scaleRows(g: Tensor, x: FloatArray, shape: readonly number[]): T
     const gb = g.data[b]!;
     for (let k = b * per; k < (b + 1) * per; k++) out[k] = gb * x[k]!;
   }
-  return new Tensor(out, shape);
+  return new Tensor(out, shape, { device });
 }
 
 /** ot.solve's envelope: d value/dM = plan, d/da = reg (log u − mean log u), d/db = reg (log v − mean log v). */
-export function envelopeGrads(r: ResolvedBatch, g: Tensor, plan: FloatArray, pot0: FloatArray, pot1: FloatArray): (Tensor | null)[] {
+function envelopeGrads(r: ResolvedBatch, g: Tensor, plan: FloatArray, pot0: FloatArray, pot1: FloatArray, device: Device): (Tensor | null)[] {
   const { B, n, m } = r;
-  const gM = r.M.requiresGrad ? scaleRows(g, plan, [B, n, m]) : null;
+  const gM = r.M.requiresGrad ? scaleRows(g, plan, [B, n, m], device) : null;
   const centred = (pot: FloatArray, len: number): Tensor => {
     const out = allocate(r.dtype, B * len);
     // Zero-weight entries have potential -inf (log 0): they get a zero gradient and stay out of the
@@ -107,7 +118,7 @@ export function envelopeGrads(r: ResolvedBatch, g: Tensor, plan: FloatArray, pot
       mean /= Math.max(count, 1);
       for (let k = b * len; k < (b + 1) * len; k++) out[k] = Number.isFinite(lg(k)) ? g.data[b]! * r.reg * (lg(k) - mean) : 0;
     }
-    return new Tensor(out, [B, len]);
+    return new Tensor(out, [B, len], { device });
   };
   return [gM, r.a?.requiresGrad ? centred(pot0, n) : null, r.b?.requiresGrad ? centred(pot1, m) : null];
 }

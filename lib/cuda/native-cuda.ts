@@ -1,8 +1,12 @@
-// Typed view of the addon's CUDA exports (native/napi/cuda.cc, cuda_sinkhorn.cc, cuda_batch_dist.cc). Every entry exists in
+// Typed view of the addon's CUDA exports (native/napi/cuda.cc, cuda_sinkhorn.cc, cuda_batch_dist.cc): the kernels take
+// the CPU bindings' options objects and return their fields (dual OT aside, still positional). Every entry exists in
 // every build; without CUDA compiled in, or without a usable GPU, they throw (or reject) ERR_OT_DEVICE.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import type { Metric } from '../core/vocabulary.js';
+import type { DistBatchBackwardOptions, DistBatchOptions, NativeSolveBatchOut, SolveBatchOptions } from '../backend/native-batch.js';
+import type { DistBackwardOptions, DistFields } from '../backend/native-costs.js';
+import type { NativeSolveOut, SinkhornBackwardOptions, SinkhornSolveOptions } from '../backend/native-solve.js';
 
 export type CudaDType = 'float32' | 'float64' | 'int32' | 'uint8';
 
@@ -23,91 +27,25 @@ export interface CudaBuffer {
 export type CudaOperand = FloatArray | CudaBuffer;
 export type CudaMetric = Metric;
 
-type DistHead = [x: CudaOperand, y: CudaOperand, n: number, m: number, d: number, metric: CudaMetric, p: number, same: boolean];
-type DistBackHead = [...DistHead, G: CudaOperand, needX: boolean, needY: boolean];
-/** (X [B*n*d], Y [B*m*d] (X again for dist_batch(X)), B, n, m, d, metric, p) */
-type DistBatchHead = [X: CudaOperand, Y: CudaOperand, B: number, n: number, m: number, d: number, metric: 'sqeuclidean' | 'euclidean' | 'minkowski', p: number];
-type DistBatchBackHead = [...DistBatchHead, G: CudaOperand, needX: boolean, needY: boolean];
+/** A CPU binding's options with its float arrays as kernel operands (host arrays or GPU buffers). */
+export type OnGpu<T> = {
+  [K in keyof T]: T[K] extends FloatArray ? CudaOperand : T[K] extends FloatArray | null ? CudaOperand | null : T[K];
+};
 
-export interface CudaSinkhornOptions {
-  /** Return the plan (default true). */
-  plan?: boolean;
-  /** Return the iterate history the adjoint needs (default false). */
-  history?: boolean;
-  /** Starting u (default zeros, as POT). */
-  u0?: CudaOperand;
-  /** With maxIter = 1: update u from this v (and v from u0), POT's grad='last_step' step. */
-  v0?: CudaOperand;
-}
-/** Result of sinkhorn_log on the GPU; A is FloatArray (host form) or CudaBuffer (Device form). */
-export interface CudaSinkhornResult<A> {
-  logU: A;
-  logV: A;
-  plan: A | null;
-  /** [(nIter + 1) × n]: u0, then u after each iteration (history: true). */
-  historyU: A | null;
-  /** [nIter × m]: v after each iteration (history: true). */
-  historyV: A | null;
-  nIter: number;
-  status: 'converged' | 'max_iter' | 'diverged';
-  /** Last marginal error ||colsum(plan) - b||_2 (NaN when never checked). */
-  err: number;
-  /** <M, plan> */
-  valueLinear: number;
-  /** Σ plan log(plan + 1e-16) */
-  entropy: number;
-  /** Σ plan log(plan / (a b^T) + 1e-16) */
-  kl: number;
-}
-type SinkhornArgs = [
-  M: CudaOperand, a: CudaOperand | null, b: CudaOperand | null, n: number, m: number, reg: number, maxIter: number,
-  tol: number, options?: CudaSinkhornOptions, cancel?: Int32Array,
-];
+/** cudaSinkhornSolve's result: sinkhornSolve's fields, the arrays on the GPU (history in the GPU adjoint's layout). */
+export type CudaSolveOut = Omit<NativeSolveOut, 'plan' | 'logU' | 'logV' | 'history' | 'logIterations' | 'absorptions'> & {
+  plan: CudaBuffer;
+  logU: CudaBuffer;
+  logV: CudaBuffer;
+  history?: CudaBuffer;
+};
 
-/** Upstream gradients of the quantities sinkhorn_log returned (all optional). */
-export interface CudaSinkhornCotangents {
-  gLogU?: CudaOperand;
-  gLogV?: CudaOperand;
-  gPlan?: CudaOperand;
-  valueLinear?: number;
-  entropy?: number;
-  kl?: number;
-  /** The v0 of a last_step run (K = 1): the constant v its u-update read. */
-  v0?: CudaOperand;
-  /** false: M in <M, plan> and a, b in the KL reference are constants (POT's last_step value). Default true. */
-  directTerms?: boolean;
-}
-type AdjointArgs = [
-  M: CudaOperand, a: CudaOperand | null, b: CudaOperand | null, n: number, m: number, reg: number,
-  historyU: CudaOperand, historyV: CudaOperand, K: number, cotangents?: CudaSinkhornCotangents, cancel?: Int32Array,
-];
-export interface CudaAdjointResult<A> {
-  dM: A;
-  da: A;
-  db: A;
-}
-
-export interface CudaBatchOptions {
-  plan?: boolean;
-  /** 'batch' (POT: stop when the worst error is below tol) or 'each' (per-problem early exit). */
-  stop?: 'batch' | 'each';
-}
-export interface CudaBatchResult<A> {
-  u: A;
-  v: A;
-  plan: A | null;
-  valueLinear: FloatArray;
-  entropy: FloatArray;
-  kl: FloatArray;
-  err: FloatArray;
-  nIter: Int32Array;
-  converged: Uint8Array;
-  status: 'converged' | 'max_iter' | 'diverged';
-}
-type BatchArgs = [
-  M: CudaOperand, a: CudaOperand | null, b: CudaOperand | null, B: number, n: number, m: number, reg: number,
-  maxIter: number, tol: number, solver: 'log_sinkhorn' | 'sinkhorn', options?: CudaBatchOptions, cancel?: Int32Array,
-];
+/** cudaSolveBatch's result: solveBatch's fields, plan and potentials on the GPU (no trace: no GPU adjoint). */
+export type CudaSolveBatchOut = Omit<NativeSolveBatchOut, 'sol' | 'work' | 'trace'> & {
+  plan: CudaBuffer;
+  pot0: CudaBuffer;
+  pot1: CudaBuffer;
+};
 
 type DualHead = [
   u: CudaOperand, v: CudaOperand, xs: CudaOperand, xt: CudaOperand, ws: CudaOperand | null, wt: CudaOperand | null,
@@ -142,37 +80,24 @@ export interface NativeCuda {
   cudaDownload(buf: CudaBuffer): FloatArray | Int32Array | Uint8Array;
   cudaDownloadAsync(buf: CudaBuffer): Promise<FloatArray | Int32Array | Uint8Array>;
 
-  cudaDist(...args: DistHead): FloatArray;
-  cudaDistAsync(...args: DistHead): Promise<FloatArray>;
-  cudaDistDevice(...args: DistHead): CudaBuffer;
-  cudaDistDeviceAsync(...args: DistHead): Promise<CudaBuffer>;
-  cudaDistBackward(...args: DistBackHead): [FloatArray | null, FloatArray | null];
-  cudaDistBackwardAsync(...args: DistBackHead): Promise<[FloatArray | null, FloatArray | null]>;
-  cudaDistBackwardDevice(...args: DistBackHead): [CudaBuffer | null, CudaBuffer | null];
-  cudaDistBackwardDeviceAsync(...args: DistBackHead): Promise<[CudaBuffer | null, CudaBuffer | null]>;
-
-  cudaDistBatch(...args: DistBatchHead): FloatArray;
-  cudaDistBatchAsync(...args: DistBatchHead): Promise<FloatArray>;
-  cudaDistBatchDevice(...args: DistBatchHead): CudaBuffer;
-  cudaDistBatchDeviceAsync(...args: DistBatchHead): Promise<CudaBuffer>;
-  cudaDistBatchBackward(...args: DistBatchBackHead): [FloatArray | null, FloatArray | null];
-  cudaDistBatchBackwardAsync(...args: DistBatchBackHead): Promise<[FloatArray | null, FloatArray | null]>;
-  cudaDistBatchBackwardDevice(...args: DistBatchBackHead): [CudaBuffer | null, CudaBuffer | null];
-  cudaDistBatchBackwardDeviceAsync(...args: DistBatchBackHead): Promise<[CudaBuffer | null, CudaBuffer | null]>;
-
-  cudaSinkhornLog(...args: SinkhornArgs): CudaSinkhornResult<FloatArray>;
-  cudaSinkhornLogAsync(...args: SinkhornArgs): Promise<CudaSinkhornResult<FloatArray>>;
-  cudaSinkhornLogDevice(...args: SinkhornArgs): CudaSinkhornResult<CudaBuffer>;
-  cudaSinkhornLogDeviceAsync(...args: SinkhornArgs): Promise<CudaSinkhornResult<CudaBuffer>>;
-  cudaSinkhornLogAdjoint(...args: AdjointArgs): CudaAdjointResult<FloatArray>;
-  cudaSinkhornLogAdjointAsync(...args: AdjointArgs): Promise<CudaAdjointResult<FloatArray>>;
-  cudaSinkhornLogAdjointDevice(...args: AdjointArgs): CudaAdjointResult<CudaBuffer>;
-  cudaSinkhornLogAdjointDeviceAsync(...args: AdjointArgs): Promise<CudaAdjointResult<CudaBuffer>>;
-
-  cudaSolveBatch(...args: BatchArgs): CudaBatchResult<FloatArray>;
-  cudaSolveBatchAsync(...args: BatchArgs): Promise<CudaBatchResult<FloatArray>>;
-  cudaSolveBatchDevice(...args: BatchArgs): CudaBatchResult<CudaBuffer>;
-  cudaSolveBatchDeviceAsync(...args: BatchArgs): Promise<CudaBatchResult<CudaBuffer>>;
+  // The CPU bindings' options and result fields (lib/backend/native-*.ts), results on the GPU.
+  cudaDistForward(options: OnGpu<DistFields>): CudaBuffer;
+  cudaDistForwardAsync(options: OnGpu<DistFields>): Promise<CudaBuffer>;
+  cudaDistBackward(options: OnGpu<Omit<DistBackwardOptions, 'M' | 'cancel'>>): [CudaBuffer | null, CudaBuffer | null];
+  cudaDistBackwardAsync(options: OnGpu<Omit<DistBackwardOptions, 'M' | 'cancel'>>): Promise<[CudaBuffer | null, CudaBuffer | null]>;
+  cudaDistBatch(options: OnGpu<Omit<DistBatchOptions, 'cancel'>>): CudaBuffer;
+  cudaDistBatchAsync(options: OnGpu<Omit<DistBatchOptions, 'cancel'>>): Promise<CudaBuffer>;
+  cudaDistBatchBackward(options: OnGpu<Omit<DistBatchBackwardOptions, 'M' | 'cancel'>>): { gX?: CudaBuffer; gY?: CudaBuffer };
+  cudaDistBatchBackwardAsync(options: OnGpu<Omit<DistBatchBackwardOptions, 'M' | 'cancel'>>): Promise<{ gX?: CudaBuffer; gY?: CudaBuffer }>;
+  cudaSinkhornSolve(options: OnGpu<SinkhornSolveOptions>): CudaSolveOut;
+  cudaSinkhornSolveAsync(options: OnGpu<SinkhornSolveOptions>): Promise<CudaSolveOut>;
+  /** [dM | null, da, db], all in M's dtype. */
+  cudaSinkhornBackward(options: OnGpu<SinkhornBackwardOptions> & { cancel?: Int32Array }): [CudaBuffer | null, CudaBuffer, CudaBuffer];
+  cudaSinkhornBackwardAsync(
+    options: OnGpu<SinkhornBackwardOptions> & { cancel?: Int32Array },
+  ): Promise<[CudaBuffer | null, CudaBuffer, CudaBuffer]>;
+  cudaSolveBatch(options: OnGpu<SolveBatchOptions>): CudaSolveBatchOut;
+  cudaSolveBatchAsync(options: OnGpu<SolveBatchOptions>): Promise<CudaSolveBatchOut>;
 
   cudaDualLoss(...args: [...DualHead, need?: CudaDualNeeds, cancel?: Int32Array]): CudaDualResult<FloatArray>;
   cudaDualLossAsync(...args: [...DualHead, need?: CudaDualNeeds, cancel?: Int32Array]): Promise<CudaDualResult<FloatArray>>;

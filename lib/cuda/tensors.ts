@@ -25,11 +25,6 @@ export function hostOnCuda(data: FloatArray, shape: readonly number[]): Tensor {
   return new Tensor(data, shape, { device: 'cuda' });
 }
 
-/** A tensor computed on the host for a cuda input, as a cuda tensor (no copy, upload on first use). */
-export function asCuda(t: Tensor | null): Tensor | null {
-  return t === null || t.device === 'cuda' ? t : hostOnCuda(t.data, t.shape);
-}
-
 /** ERR_OT_DEVICE for a feature the GPU path lacks, saying what to do instead. */
 export function notOnCuda(fn: string, what: string, instead: string): never {
   return fail('ERR_OT_DEVICE', `${fn}: ${what} is not available for cuda tensors; ${instead}`);

@@ -12,6 +12,10 @@ namespace {
 
 constexpr unsigned kBlock = 256;
 constexpr unsigned kWarps = kBlock / 32;
+// Per-problem status codes, those of ot::Status (and of the CPU solver's status array).
+constexpr int32_t kConverged = static_cast<int32_t>(Status::Ok);
+constexpr int32_t kMaxIter = static_cast<int32_t>(Status::MaxIter);
+constexpr int32_t kDiverged = static_cast<int32_t>(Status::Diverged);
 
 template <typename T>
 struct BatchParams {
@@ -166,11 +170,15 @@ __global__ void __launch_bounds__(kBlock) batchIterKernel(BatchParams<T> p, int6
   }
 }
 
-// plan, <M, plan>, Σ plan log(plan + eps), Σ plan log(plan / (a b^T) + eps) for one problem per block.
+// Per problem (one block each): plan, <M, plan>, POT's value (with the Σ plan log(plan / (a bᵀ) + eps)
+// or Σ plan log(plan + eps) regulariser) and the status: converged, else max_iter while the last error
+// and the value are finite, else diverged (the codes of ot::Status).
 template <typename T, bool LOG>
 __global__ void __launch_bounds__(kBlock)
     batchOutputKernel(const T* __restrict__ M, const T* __restrict__ a, const T* __restrict__ b, const T* __restrict__ u,
-                      const T* __restrict__ v, size_t n, size_t m, T nr, T* plan, T* vl, T* ent, T* kl) {
+                      const T* __restrict__ v, size_t n, size_t m, T nr, T reg, bool klReg,
+                      const T* __restrict__ err, const uint8_t* __restrict__ conv, T* plan, T* value, T* vl,
+                      int32_t* status) {
   __shared__ T scratch[32];
   const size_t bi = blockIdx.x, nm = n * m;
   T s0 = 0, s1 = 0, s2 = 0;
@@ -182,16 +190,16 @@ __global__ void __launch_bounds__(kBlock)
     const T P = LOG ? math::ex((mij * nr + ui) + vj) : (math::ex(mij * nr) * ui) * vj;
     if (plan) plan[bi * nm + e] = P;
     s0 += mij * P;
-    s1 += math::entropyTerm(P);
-    s2 += math::klTerm(P, a[bi * n + i] * b[bi * m + j]);
+    if (klReg) s2 += math::klTerm(P, a[bi * n + i] * b[bi * m + j]);
+    else s1 += math::entropyTerm(P);
   }
   s0 = blockSum(s0, scratch);
-  s1 = blockSum(s1, scratch);
-  s2 = blockSum(s2, scratch);
+  const T r = blockSum(klReg ? s2 : s1, scratch);
   if (threadIdx.x == 0) {
-    if (vl) vl[bi] = s0;
-    if (ent) ent[bi] = s1;
-    if (kl) kl[bi] = s2;
+    vl[bi] = s0;
+    value[bi] = s0 + reg * r;
+    const bool finite = isfinite(err[bi]) && isfinite(s0);
+    status[bi] = conv[bi] ? kConverged : finite ? kMaxIter : kDiverged;
   }
 }
 
@@ -237,44 +245,51 @@ Status solve(const BatchParams<T>& p, size_t B, int64_t maxIter, CancelFlag canc
 }  // namespace
 
 template <typename T>
-Status batchSinkhornCuda(const T* M, const T* a, const T* b, size_t B, size_t n, size_t m, double reg, int64_t maxIter,
-                         double tol, BatchSolver solver, BatchStop stop, CancelFlag cancel, BatchOutputs<T>& out) {
-  if (!(reg > 0) || maxIter < 0 || out.u == nullptr || out.v == nullptr || out.err == nullptr ||
-      out.nIter == nullptr || out.converged == nullptr)
+Status batchSinkhornCuda(const T* M, const T* a, const T* b, size_t B, size_t n, size_t m, double reg, bool klReg,
+                         int64_t maxIter, double tol, BatchSolver solver, BatchStop stop, CancelFlag cancel,
+                         BatchOutputs<T>& out) {
+  if (!(reg > 0) || maxIter < 0 || out.pot0 == nullptr || out.pot1 == nullptr || out.value == nullptr ||
+      out.valueLinear == nullptr || out.status == nullptr || out.nIter == nullptr)
     return Status::BadArgument;
   if (B == 0) return Status::Ok;
   if (maxIter > INT32_MAX) maxIter = INT32_MAX;
   const bool log = solver == BatchSolver::LogSinkhorn;
-  DeviceBuffer counter;
+  // Solver state the outputs are derived from: the last error and whether it fell below tol.
+  DeviceBuffer counter, err, conv;
   OT_CUDA_TRY(counter.allocate(1, DType::Int32));
+  OT_CUDA_TRY(err.allocate(B, dtypeOf<T>()));
+  OT_CUDA_TRY(conv.allocate(B, DType::UInt8));
   // POT's starting point: u = v = 0 (log) or f = g = 1 (scaling); no error measured yet.
   const T u0 = log ? T(0) : T(1);
-  if (B * n) fillKernel<<<blocksFor(B * n, 256), 256, 0, stream()>>>(out.u, B * n, u0);
-  if (B * m) fillKernel<<<blocksFor(B * m, 256), 256, 0, stream()>>>(out.v, B * m, u0);
-  fillKernel<<<blocksFor(B, 256), 256, 0, stream()>>>(out.err, B, static_cast<T>(NAN));
+  if (B * n) fillKernel<<<blocksFor(B * n, 256), 256, 0, stream()>>>(out.pot0, B * n, u0);
+  if (B * m) fillKernel<<<blocksFor(B * m, 256), 256, 0, stream()>>>(out.pot1, B * m, u0);
+  fillKernel<<<blocksFor(B, 256), 256, 0, stream()>>>(err.as<T>(), B, static_cast<T>(NAN));
   OT_CUDA_TRY(launchStatus());
   OT_CUDA_TRY(statusFromCuda(cudaMemsetAsync(out.nIter, 0, B * sizeof(int32_t), stream())));
-  OT_CUDA_TRY(statusFromCuda(cudaMemsetAsync(out.converged, 0, B, stream())));
+  OT_CUDA_TRY(statusFromCuda(cudaMemsetAsync(conv.data(), 0, B, stream())));
 
   BatchParams<T> p{M, a, b, n, m, m | size_t(1), static_cast<T>(-1.0 / reg), static_cast<T>(tol), stop == BatchStop::Each,
-                   out.u, out.v, out.err, out.nIter, out.converged, counter.as<int>()};
+                   out.pot0, out.pot1, err.as<T>(), out.nIter, conv.as<uint8_t>(), counter.as<int>()};
   int notDone = static_cast<int>(B);
   OT_CUDA_TRY(log ? solve<T, true>(p, B, maxIter, cancel, &notDone) : solve<T, false>(p, B, maxIter, cancel, &notDone));
 
+  const T r = static_cast<T>(reg);
   if (log)
     batchOutputKernel<T, true><<<static_cast<unsigned>(B), kBlock, 0, stream()>>>(
-        M, a, b, out.u, out.v, n, m, p.nr, out.plan, out.valueLinear, out.entropy, out.kl);
+        M, a, b, out.pot0, out.pot1, n, m, p.nr, r, klReg, err.as<T>(), conv.as<uint8_t>(), out.plan, out.value,
+        out.valueLinear, out.status);
   else
     batchOutputKernel<T, false><<<static_cast<unsigned>(B), kBlock, 0, stream()>>>(
-        M, a, b, out.u, out.v, n, m, p.nr, out.plan, out.valueLinear, out.entropy, out.kl);
+        M, a, b, out.pot0, out.pot1, n, m, p.nr, r, klReg, err.as<T>(), conv.as<uint8_t>(), out.plan, out.value,
+        out.valueLinear, out.status);
   OT_CUDA_TRY(launchStatus());
-  OT_CUDA_TRY(syncStatus());
+  OT_CUDA_TRY(syncStatus());  // err, conv and counter are freed on return
   return notDone == 0 ? Status::Ok : Status::MaxIter;
 }
 
-template Status batchSinkhornCuda<float>(const float*, const float*, const float*, size_t, size_t, size_t, double,
+template Status batchSinkhornCuda<float>(const float*, const float*, const float*, size_t, size_t, size_t, double, bool,
                                          int64_t, double, BatchSolver, BatchStop, CancelFlag, BatchOutputs<float>&);
-template Status batchSinkhornCuda<double>(const double*, const double*, const double*, size_t, size_t, size_t, double,
+template Status batchSinkhornCuda<double>(const double*, const double*, const double*, size_t, size_t, size_t, double, bool,
                                           int64_t, double, BatchSolver, BatchStop, CancelFlag, BatchOutputs<double>&);
 
 }  // namespace ot::cuda

@@ -62,4 +62,62 @@ Status sinkhornLogAdjointCuda(const T* M, const T* a, const T* b, size_t n, size
                               const T* histV, int64_t K, const SinkhornLogCotangents<T>& g, CancelFlag cancel, T* dM,
                               T* da, T* db, const T* jacobiV = nullptr);
 
+// ---- ot.solve's entropic solve as the CPU returns it (native/cpu/sinkhorn.h), over the two above ----
+
+// What a solve keeps for its adjoint: nothing, every iteration (grad='autodiff'), or the last step.
+enum class SinkhornRecord : int { None = 0, History = 1, LastStep = 2 };
+
+template <typename T>
+struct SinkhornSolveProblem {
+  const T* M = nullptr;  // [n×m] device
+  const T* a = nullptr;  // [n] device, M's dtype
+  const T* b = nullptr;  // [m] device
+  size_t n = 0, m = 0;
+  double reg = 1;
+  bool klReg = true;  // POT's reg_type 'KL' (else 'entropy'): which regulariser `value` adds
+  int64_t maxIter = 1000;  // >= 1
+  double tol = 1e-9;
+  SinkhornRecord record = SinkhornRecord::None;
+  CancelFlag cancel;
+};
+
+template <typename T>
+struct SinkhornSolveOutputs {
+  T* logU = nullptr;  // [n] device (required)
+  T* logV = nullptr;  // [m] device (required)
+  T* plan = nullptr;  // [n×m] device (required)
+  // Filled when something is recorded: [u rows (K+1)×n | v rows K×m | detached v (m, last_step only)],
+  // K = iterations; the layout sinkhornBackwardCuda reads.
+  DeviceBuffer* history = nullptr;
+  size_t iterations = 0;
+  // Host scalars: POT's value (valueLinear + reg·regulariser), <M, plan> and log['niter'].
+  double value = 0, valueLinear = 0;
+  int64_t nIter = 0;
+};
+
+// POT's ot.solve (entropic, sinkhorn_log): last_step runs maxIter - 1 detached iterations, then one
+// update of v and u from their potentials (status is the detached run's unless the step diverges, and
+// nIter = maxIter, as on the CPU). Returns Ok (converged), MaxIter, Diverged, or a failure.
+template <typename T>
+Status sinkhornSolveCuda(const SinkhornSolveProblem<T>& p, SinkhornSolveOutputs<T>& out);
+
+// Incoming gradients of (value, valueLinear, plan, logU, logV) and the record they flow back through.
+template <typename T>
+struct SinkhornBackwardInput {
+  const T* history = nullptr;  // SinkhornSolveOutputs::history's layout
+  size_t iterations = 0;       // K >= 1 (1 for last_step)
+  bool lastStep = false;
+  // false: M in <M, plan> and a, b in the KL reference are constants (POT's last_step value).
+  bool directTerms = true;
+  double gValue = 0, gValueLinear = 0;
+  const T* gPlan = nullptr;  // [n×m] or null (zero)
+  const T* gLogU = nullptr;  // [n] or null
+  const T* gLogV = nullptr;  // [m] or null
+};
+
+// dM [n×m] (may be null), da [n], db [m] of the seeds through the recorded iterations (the CPU's
+// sinkhornBackward): value's cotangent is split into <M, plan> and reg·regulariser here.
+template <typename T>
+Status sinkhornBackwardCuda(const SinkhornSolveProblem<T>& p, const SinkhornBackwardInput<T>& in, T* dM, T* da, T* db);
+
 }  // namespace ot::cuda

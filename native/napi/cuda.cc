@@ -1,7 +1,8 @@
-// N-API entry points of the CUDA path: device availability, device buffers (alloc/upload/download) and
-// the cost-matrix and dual-OT kernels. Each kernel has a host form (typed arrays in and out) and a
-// *Device form (results stay on the GPU as CudaBuffers); inputs may be either; every entry has an
-// Async twin. Without CUDA (or without a GPU) they throw / reject OTError ERR_OT_DEVICE.
+// N-API entry points of the CUDA path: device availability, device buffers (alloc/upload/download), the
+// cost-matrix kernels (cudaDistForward / cudaDistBackward: napi/dist.cc's options object, results kept
+// on the GPU as CudaBuffers) and the dual-OT kernels (host and *Device forms, positional). Inputs may be
+// host typed arrays or CudaBuffers; every entry has an Async twin. Without CUDA (or without a GPU) they
+// throw / reject OTError ERR_OT_DEVICE.
 #include <string>
 
 #include "napi/cuda_buffer.h"
@@ -18,9 +19,8 @@ namespace {
 
 // Every CUDA export of this file (the Async twins are implied).
 #define OT_CUDA_CORE_EXPORTS(X)                                                                                   \
-  X("cudaAlloc", AllocJob) X("cudaUpload", UploadJob) X("cudaDownload", DownloadJob) X("cudaDist", DistJob<false>) \
-  X("cudaDistDevice", DistJob<true>) X("cudaDistBackward", DistBackwardJob<false>)                                 \
-  X("cudaDistBackwardDevice", DistBackwardJob<true>) X("cudaDualLoss", DualLossJob<false>)                         \
+  X("cudaAlloc", AllocJob) X("cudaUpload", UploadJob) X("cudaDownload", DownloadJob)                             \
+  X("cudaDistForward", DistJob) X("cudaDistBackward", DistBackwardJob) X("cudaDualLoss", DualLossJob<false>)      \
   X("cudaDualLossDevice", DualLossJob<true>) X("cudaDualPlan", DualPlanJob<false>)                                 \
   X("cudaDualPlanDevice", DualPlanJob<true>)
 
@@ -125,7 +125,7 @@ struct DownloadJob {
   Napi::Value result(Napi::Env env) { return out.value(env); }
 };
 
-// ---- cost matrices: (x, y, n, m, d, metric, p, same, ...) as the CPU distForward ----
+// ---- cost matrices: napi/dist.cc's options { x, y, n, m, d, metric, p, same, ... } ----
 
 struct DistArgs {
   Operand x, y;
@@ -135,23 +135,21 @@ struct DistArgs {
   bool same = false;
   bool f64 = false;
 
-  static DistArgs parse(const Napi::CallbackInfo& info, const char* fn) {
-    Napi::Env env = info.Env();
+  static DistArgs parse(Napi::Env env, const Options& o, const char* fn) {
     requireDevice(env, fn);
     DistArgs a;
-    a.x = operandArg(info, 0, fn, "x", false);
-    a.y = operandArg(info, 1, fn, "y", false);
+    a.x = operandValue(env, o.value("x"), fn, "x", false);
+    a.y = operandValue(env, o.value("y"), fn, "y", false);
     a.f64 = a.x.f64;
-    a.n = sizeArg(info, 2, fn, "n");
-    a.m = sizeArg(info, 3, fn, "m");
-    a.d = sizeArg(info, 4, fn, "d");
-    requireOperand(env, a.x, a.n * a.d, a.f64, fn);
-    requireOperand(env, a.y, a.m * a.d, a.f64, fn);
-    a.metric = metricArg(info, 5, fn);
-    a.p = numberArg(info, 6, fn, "p");
-    requireMinkowskiP(env, a.p, fn);
-    a.same = boolArg(info, 7, fn, "same");
-    if (a.same && a.n != a.m) throwError(env, "ERR_OT_ARG", std::string(fn) + ": same=true needs y to be x");
+    a.n = o.dim("n");
+    a.m = o.dim("m");
+    a.d = o.dim("d");
+    requireOperand(env, a.x, checkedEntries(env, fn, "x", {a.n, a.d}), a.f64, fn);
+    requireOperand(env, a.y, checkedEntries(env, fn, "y", {a.m, a.d}), a.f64, fn);
+    a.metric = o.metric();
+    a.p = requireMinkowskiP(env, o.number("p"), fn);
+    a.same = o.boolean("same");
+    if (a.same && a.n != a.m) throwError(env, "ERR_OT_ARG", std::string(fn) + ": same=true needs y to be x (n = m), got n = " + std::to_string(a.n) + " and m = " + std::to_string(a.m));
     if (a.metric == cuda::Metric::Cosine) {
       // Device operands are not read back to check (requireOperand's contract).
       if (a.x.host) requireNonZeroRows(env, a.x.host, a.f64, a.n, a.d, fn, a.x.name);
@@ -166,17 +164,17 @@ struct DistArgs {
   }
 };
 
-// cudaDist(x, y, n, m, d, metric, p, same) -> M [n*m] (typed array, or CudaBuffer for cudaDistDevice)
-template <bool Device>
+// cudaDistForward({ x, y, n, m, d, metric, p, same }) -> M [n*m] as a CudaBuffer
 struct DistJob {
   Keeper keeper;
   DistArgs args;
   Output M;
-  static const char* name() { return Device ? "cudaDistDevice" : "cudaDist"; }
+  static const char* name() { return "cudaDistForward"; }
   static DistJob parse(const Napi::CallbackInfo& info) {
+    const Options o(info, 0, name());
     DistJob j;
-    j.args = DistArgs::parse(info, name());
-    j.M = Output(info.Env(), j.args.n * j.args.m, j.args.f64, Device);
+    j.args = DistArgs::parse(info.Env(), o, name());
+    j.M = Output(info.Env(), checkedEntries(info.Env(), name(), "M", {j.args.n, j.args.m}), j.args.f64, true);
     return j;
   }
   Status execute() {
@@ -190,30 +188,28 @@ struct DistJob {
       return cuda::dist(static_cast<const T*>(px), static_cast<const T*>(py), a.n, a.m, a.d, a.metric, a.p, a.same,
                         static_cast<T*>(M.devicePtr()));
     }));
-    OT_NAPI_TRY(cuda::synchronize());
-    return M.finish();
+    return cuda::synchronize();
   }
   Napi::Value result(Napi::Env env) { return M.value(env); }
 };
 
-// cudaDistBackward(x, y, n, m, d, metric, p, same, G, needX, needY) -> [gx | null, gy | null]
-template <bool Device>
+// cudaDistBackward({ x, y, n, m, d, metric, p, same, G, needX, needY }) -> [gx | null, gy | null] as CudaBuffers
 struct DistBackwardJob {
   Keeper keeper;
   DistArgs args;
   Operand G;
   Output gx, gy;
-  static const char* name() { return Device ? "cudaDistBackwardDevice" : "cudaDistBackward"; }
+  static const char* name() { return "cudaDistBackward"; }
   static DistBackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    const Options o(info, 0, name());
     DistBackwardJob j;
-    j.args = DistArgs::parse(info, name());
+    j.args = DistArgs::parse(env, o, name());
     const DistArgs& a = j.args;
-    j.G = operandArg(info, 8, name(), "the output gradient", false);
+    j.G = operandValue(env, o.value("G"), name(), "G", false);
     requireOperand(env, j.G, a.n * a.m, a.f64, name());
-    const bool needX = boolArg(info, 9, name(), "needX"), needY = boolArg(info, 10, name(), "needY");
-    if (needX) j.gx = Output(env, a.n * a.d, a.f64, Device);
-    if (needY) j.gy = Output(env, a.m * a.d, a.f64, Device);
+    if (o.boolean("needX")) j.gx = Output(env, a.n * a.d, a.f64, true);
+    if (o.boolean("needY")) j.gy = Output(env, a.m * a.d, a.f64, true);
     return j;
   }
   Status execute() {
@@ -229,9 +225,7 @@ struct DistBackwardJob {
       return cuda::distBackward(static_cast<const T*>(px), static_cast<const T*>(py), static_cast<const T*>(pg), a.n, a.m,
                                 a.d, a.metric, a.p, a.same, static_cast<T*>(gx.devicePtr()), static_cast<T*>(gy.devicePtr()));
     }));
-    OT_NAPI_TRY(cuda::synchronize());
-    OT_NAPI_TRY(gx.finish());
-    return gy.finish();
+    return cuda::synchronize();
   }
   Napi::Value result(Napi::Env env) {
     Napi::Array out = Napi::Array::New(env, 2);

@@ -1,8 +1,12 @@
-// N-API entry points of the GPU Sinkhorn solvers (POT: sinkhorn_log as used by ot.solve, its autodiff
-// adjoint, and ot.batch.solve_batch): host forms return typed arrays, *Device forms keep the large
-// results on the GPU as CudaBuffers; every entry has an Async twin and honours a cancel flag.
+// N-API entry points of the GPU entropic solvers, the CUDA twins of napi/solve.cc and napi/batch.cc:
+// cudaSinkhornSolve / cudaSinkhornBackward (POT: ot.solve's sinkhorn_log and its adjoint) and
+// cudaSolveBatch (ot.batch.solve_batch). Each takes the CPU binding's options object (arrays may be
+// host typed arrays or CudaBuffers) and returns the CPU binding's fields, with the large results kept on
+// the GPU as CudaBuffers; every entry has an Async twin and honours the cancel flag between launches.
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "napi/cuda_buffer.h"
 #include "napi/util.h"
@@ -16,43 +20,59 @@
 namespace ot::napi {
 namespace {
 
-#define OT_CUDA_SINKHORN_EXPORTS(X)                                                                      \
-  X("cudaSinkhornLog", SinkhornJob<false>) X("cudaSinkhornLogDevice", SinkhornJob<true>)                \
-  X("cudaSinkhornLogAdjoint", AdjointJob<false>) X("cudaSinkhornLogAdjointDevice", AdjointJob<true>)    \
-  X("cudaSolveBatch", BatchJob<false>) X("cudaSolveBatchDevice", BatchJob<true>)
+#define OT_CUDA_SINKHORN_EXPORTS(X) \
+  X("cudaSinkhornSolve", SolveJob) X("cudaSinkhornBackward", BackwardJob) X("cudaSolveBatch", BatchJob)
 
 #ifdef OT_WITH_CUDA
 
 constexpr int64_t kMaxIter = int64_t(1) << 31;
 
-// Problem inputs shared by the solve, its adjoint and the batched solve: (M, a | null, b | null, n, m, reg, ...),
-// with a problem count B before n for the batched form (B = 1 otherwise: M [B×n×m], a [B×n], b [B×m]).
+// A weight vector in M's precision: host weights of the other one (the CPU solver's float64 weights of
+// a float32 problem) are converted here, so every device takes the same fields. Absent = uniform.
+Operand weightsValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name, bool f64) {
+  Operand op = operandValue(env, v, fn, name, true);
+  if (!op.present || op.dev || op.f64 == f64) return op;
+  if (f64) {
+    auto w = std::make_shared<std::vector<double>>(op.length);
+    const float* src = static_cast<const float*>(op.host);
+    for (size_t i = 0; i < op.length; ++i) (*w)[i] = src[i];
+    op.host = w->data();
+    op.owner = w;
+  } else {
+    auto w = std::make_shared<std::vector<float>>(op.length);
+    const double* src = static_cast<const double*>(op.host);
+    for (size_t i = 0; i < op.length; ++i) (*w)[i] = static_cast<float>(src[i]);
+    op.host = w->data();
+    op.owner = w;
+  }
+  op.f64 = f64;
+  return op;
+}
+
+// The fields { M, a?, b?, [B,] n, m, reg } every solver entry point reads (B = 1 for the single solve:
+// M [B×n×m], a [B×n], b [B×m], in M's dtype after weightsValue).
 struct ProblemArgs {
   Operand M, a, b;
   size_t B = 1, n = 0, m = 0;
   double reg = 1;
   bool f64 = false;
 
-  static ProblemArgs parse(const Napi::CallbackInfo& info, const char* fn, bool batched = false) {
-    Napi::Env env = info.Env();
+  static ProblemArgs parse(Napi::Env env, const Options& o, const char* fn, bool batched) {
     requireDevice(env, fn);
     ProblemArgs p;
-    p.M = operandArg(info, 0, fn, "M", false);
-    p.a = operandArg(info, 1, fn, "a", true);
-    p.b = operandArg(info, 2, fn, "b", true);
+    p.M = operandValue(env, o.value("M"), fn, "M", false);
     p.f64 = p.M.f64;
-    const size_t at = batched ? 4 : 3;  // index of n
-    if (batched) {
-      p.B = sizeArg(info, 3, fn, "B");
-      if (p.B > size_t(INT32_MAX)) throwError(env, "ERR_OT_ARG", std::string(fn) + ": B is too large");
-    }
-    p.n = sizeArg(info, at, fn, "n");
-    p.m = sizeArg(info, at + 1, fn, "m");
-    requireOperand(env, p.M, p.B * p.n * p.m, p.f64, fn);
+    if (batched) p.B = o.dim("B");
+    if (p.B > size_t(INT32_MAX)) throwError(env, "ERR_OT_ARG", std::string(fn) + ": B must be at most 2147483647, got " + std::to_string(p.B));
+    p.n = o.dim("n");
+    p.m = o.dim("m");
+    requireOperand(env, p.M, checkedEntries(env, fn, "M", {p.B, p.n, p.m}), p.f64, fn);
+    p.a = weightsValue(env, o.value("a"), fn, "a", p.f64);
+    p.b = weightsValue(env, o.value("b"), fn, "b", p.f64);
     requireOperand(env, p.a, p.B * p.n, p.f64, fn);
     requireOperand(env, p.b, p.B * p.m, p.f64, fn);
-    p.reg = numberArg(info, at + 2, fn, "reg");
-    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
+    p.reg = o.number("reg");
+    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(p.reg));
     return p;
   }
 
@@ -62,330 +82,309 @@ struct ProblemArgs {
   };
   Status stageInputs(Staged& s) const {
     OT_NAPI_TRY(stage(M, s.h[0], &s.p[0]));
-    OT_NAPI_TRY(stageWeights(a, B * n, n ? 1.0 / double(n) : 0.0, f64, s.h[1], &s.p[1]));
-    return stageWeights(b, B * m, m ? 1.0 / double(m) : 0.0, f64, s.h[2], &s.p[2]);
+    OT_NAPI_TRY(stageWeights(a, B * n, 1.0 / double(n), f64, s.h[1], &s.p[1]));
+    return stageWeights(b, B * m, 1.0 / double(m), f64, s.h[2], &s.p[2]);
+  }
+
+  template <typename T>
+  cuda::SinkhornSolveProblem<T> problem(const Staged& s, bool klReg, CancelFlag cancel) const {
+    cuda::SinkhornSolveProblem<T> p;
+    p.M = static_cast<const T*>(s.p[0]);
+    p.a = static_cast<const T*>(s.p[1]);
+    p.b = static_cast<const T*>(s.p[2]);
+    p.n = n;
+    p.m = m;
+    p.reg = reg;
+    p.klReg = klReg;
+    p.cancel = cancel;
+    return p;
   }
 };
 
-// A device array whose final length is known only after the run (the iterate history).
-struct SizedResult {
-  bool device = false;
-  bool f64 = false;
-  BufferPtr dev;                // device form
-  std::vector<uint8_t> host;    // host form (raw bytes of f32/f64)
-  Status take(const cuda::DeviceBuffer& src, size_t length) {
-    const size_t bytes = length * (f64 ? 8 : 4);
-    if (device) {
-      dev = std::make_shared<cuda::DeviceBuffer>();
-      OT_NAPI_TRY(dev->allocate(length, f64 ? cuda::DType::Float64 : cuda::DType::Float32));
-      OT_NAPI_TRY(cuda::copyDeviceToDevice(dev->data(), src.data(), bytes));
-      return cuda::synchronize();
-    }
-    host.resize(bytes);
-    return cuda::copyDeviceToHost(host.data(), src.data(), bytes);
-  }
-  Napi::Value value(Napi::Env env) {
-    if (device) return dev ? Napi::Value(CudaBuffer::wrap(env, dev)) : env.Null();
-    Napi::TypedArray arr = newFloatArray(env, host.size() / (f64 ? 8 : 4), f64);
-    if (!host.empty()) std::memcpy(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset(), host.data(), host.size());
-    return arr;
-  }
-};
+// The single solve's regType, spelled as napi/solve.cc reads it: true for 'KL'.
+bool klRegField(Napi::Env env, const Options& o, const char* fn) {
+  const std::string rt = o.string("regType");
+  if (rt == "KL") return true;
+  if (rt != "entropy") throwError(env, "ERR_OT_ARG", std::string(fn) + ": regType must be 'KL' or 'entropy', got '" + rt + "'");
+  return false;
+}
 
-// cudaSinkhornLog(M, a | null, b | null, n, m, reg, maxIter, tol, options?, cancel?) with options
-// { plan = true, history = false, u0, v0 } -> { logU, logV, plan, historyU, historyV, nIter, status, err,
-// valueLinear, entropy, kl } (entropy = Σ P log(P + 1e-16), kl = Σ P log(P / ab + 1e-16), POT's terms).
-// v0 (with maxIter = 1) makes the step POT's last_step: u from v0, v from u0.
-template <bool Device>
-struct SinkhornJob {
+// cudaSinkhornSolve({ M, a?, b?, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'),
+// cancel? }) -> { plan, logU, logV (CudaBuffers), value, valueLinear, nIter, status, history? (CudaBuffer),
+// iterations }: sinkhornSolve's fields; history's layout is the GPU adjoint's own (cuda/sinkhorn.h).
+struct SolveJob {
   Keeper keeper;
   ProblemArgs args;
-  Operand u0, v0;
+  bool klReg = true;
   int64_t maxIter = 1000;
   double tol = 1e-9;
-  bool history = false;
+  cuda::SinkhornRecord record = cuda::SinkhornRecord::None;
   CancelFlag cancel;
-  Output logU, logV, plan;
-  SizedResult histU, histV;
-  Status kernelStatus = Status::Ok;
+  Output plan, logU, logV;
+  BufferPtr history;
+  double value = 0, valueLinear = 0;
   int64_t nIter = 0;
-  double err = 0, valueLinear = 0, entropy = 0, kl = 0;
+  size_t iterations = 0;
+  Status outcome = Status::Ok;
 
-  static const char* name() { return Device ? "cudaSinkhornLogDevice" : "cudaSinkhornLog"; }
-  static SinkhornJob parse(const Napi::CallbackInfo& info) {
+  static const char* name() { return "cudaSinkhornSolve"; }
+  static SolveJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    SinkhornJob j;
-    j.args = ProblemArgs::parse(info, name());
+    const char* fn = name();
+    const Options o(info, 0, fn);
+    SolveJob j;
+    j.args = ProblemArgs::parse(env, o, fn, false);
+    j.klReg = klRegField(env, o, fn);
+    j.maxIter = o.integer("maxIter", 1, kMaxIter);
+    j.tol = o.number("tol");
+    if (!(j.tol >= 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0, got " + num(j.tol));
+    const std::string rec = o.string("record");
+    if (rec == "history") j.record = cuda::SinkhornRecord::History;
+    else if (rec == "last_step") j.record = cuda::SinkhornRecord::LastStep;
+    else if (rec != "none") throwError(env, "ERR_OT_ARG", std::string(fn) + ": record must be 'none', 'history' or 'last_step', got '" + rec + "'");
+    j.cancel = o.cancel();
     const ProblemArgs& a = j.args;
-    j.maxIter = intArg(info, 6, name(), "maxIter", 0, kMaxIter);
-    j.tol = numberArg(info, 7, name(), "tol");
-    if (!(j.tol >= 0)) throwError(env, "ERR_OT_VALUE", std::string(name()) + ": tol must be >= 0");
-    const Napi::Value opts = info.Length() > 8 ? info[8] : env.Undefined();
-    checkOptionKeys(env, opts, {"plan", "history", "u0", "v0"}, name());
-    j.u0 = operandValue(env, fieldOf(opts, "u0"), name(), "u0", true);
-    j.v0 = operandValue(env, fieldOf(opts, "v0"), name(), "v0", true);
-    requireOperand(env, j.u0, a.n, a.f64, name());
-    requireOperand(env, j.v0, a.m, a.f64, name());
-    if (j.v0.present && j.maxIter != 1)
-      throwError(env, "ERR_OT_ARG", std::string(name()) + ": option v0 (the last_step update) needs maxIter = 1");
-    j.history = boolOption(env, opts, "history", false, name());
-    j.histU.device = j.histV.device = Device;
-    j.histU.f64 = j.histV.f64 = a.f64;
-    j.cancel = cancelArg(info, 9);
-    j.logU = Output(env, a.n, a.f64, Device);
-    j.logV = Output(env, a.m, a.f64, Device);
-    if (boolOption(env, opts, "plan", true, name())) j.plan = Output(env, a.n * a.m, a.f64, Device);
+    j.plan = Output(env, a.n * a.m, a.f64, true);
+    j.logU = Output(env, a.n, a.f64, true);
+    j.logV = Output(env, a.m, a.f64, true);
     return j;
   }
 
   template <typename T>
-  Status run(const ProblemArgs::Staged& s, const void* pu0, const void* pv0) {
-    const ProblemArgs& a = args;
-    cuda::DeviceBuffer hu, hv;
-    cuda::SinkhornLogOutputs<T> o;
+  Status run(const ProblemArgs::Staged& s) {
+    cuda::SinkhornSolveProblem<T> p = args.problem<T>(s, klReg, cancel);
+    p.maxIter = maxIter;
+    p.tol = tol;
+    p.record = record;
+    cuda::SinkhornSolveOutputs<T> o;
+    o.plan = static_cast<T*>(plan.devicePtr());
     o.logU = static_cast<T*>(logU.devicePtr());
     o.logV = static_cast<T*>(logV.devicePtr());
-    o.plan = static_cast<T*>(plan.devicePtr());
-    if (history) {
-      o.histU = &hu;
-      o.histV = &hv;
+    if (record != cuda::SinkhornRecord::None) {
+      history = std::make_shared<cuda::DeviceBuffer>();
+      o.history = history.get();
     }
-    kernelStatus = cuda::sinkhornLogCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
-                                         static_cast<const T*>(s.p[2]), a.n, a.m, a.reg, maxIter, tol, cancel, o,
-                                         static_cast<const T*>(pu0), static_cast<const T*>(pv0));
-    nIter = o.nIter;
-    err = o.err;
+    const Status st = cuda::sinkhornSolveCuda(p, o);
+    value = o.value;
     valueLinear = o.valueLinear;
-    entropy = o.entropy;
-    kl = o.kl;
-    if (statusIsFailure(kernelStatus)) return kernelStatus;
-    if (history) {
-      OT_NAPI_TRY(histU.take(hu, (size_t(nIter) + 1) * a.n));
-      OT_NAPI_TRY(histV.take(hv, size_t(nIter) * a.m));
-    }
-    return Status::Ok;
+    nIter = o.nIter;
+    iterations = o.iterations;
+    return st;
   }
 
   Status execute() {
     ProblemArgs::Staged s;
     OT_NAPI_TRY(args.stageInputs(s));
-    BufferPtr hu0, hv0;
-    const void* pu0 = nullptr;
-    const void* pv0 = nullptr;
-    if (u0.present) OT_NAPI_TRY(stage(u0, hu0, &pu0));
-    if (v0.present) OT_NAPI_TRY(stage(v0, hv0, &pv0));
-    for (Output* o : {&logU, &logV, &plan}) OT_NAPI_TRY(o->prepare());
-    OT_NAPI_TRY(args.f64 ? run<double>(s, pu0, pv0) : run<float>(s, pu0, pv0));
-    for (Output* o : {&logU, &logV, &plan}) OT_NAPI_TRY(o->finish());
-    return kernelStatus;
+    for (Output* o : {&plan, &logU, &logV}) OT_NAPI_TRY(o->prepare());
+    outcome = args.f64 ? run<double>(s) : run<float>(s);
+    if (statusIsFailure(outcome)) return outcome;  // converged / max_iter / diverged are results
+    return cuda::synchronize();
   }
 
   Napi::Value result(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
+    o.Set("plan", plan.value(env));
     o.Set("logU", logU.value(env));
     o.Set("logV", logV.value(env));
-    o.Set("plan", plan.value(env));
-    o.Set("historyU", history ? histU.value(env) : env.Null());
-    o.Set("historyV", history ? histV.value(env) : env.Null());
-    o.Set("nIter", Napi::Number::New(env, static_cast<double>(nIter)));
-    o.Set("status", Napi::String::New(env, statusName(kernelStatus)));
-    o.Set("err", Napi::Number::New(env, err));
+    o.Set("value", Napi::Number::New(env, value));
     o.Set("valueLinear", Napi::Number::New(env, valueLinear));
-    o.Set("entropy", Napi::Number::New(env, entropy));
-    o.Set("kl", Napi::Number::New(env, kl));
+    o.Set("nIter", Napi::Number::New(env, static_cast<double>(nIter)));
+    o.Set("status", Napi::String::New(env, statusName(outcome)));
+    if (history) o.Set("history", CudaBuffer::wrap(env, history));
+    o.Set("iterations", Napi::Number::New(env, static_cast<double>(iterations)));
     return o;
   }
 };
 
-// cudaSinkhornLogAdjoint(M, a | null, b | null, n, m, reg, historyU, historyV, K, cotangents?, cancel?)
-// cotangents { gLogU, gLogV, gPlan, valueLinear, entropy, kl, v0, directTerms } -> { dM, da, db }; v0
-// (K = 1) is the constant v of a last_step run (the history then holds [u0, u] and [v]); directTerms =
-// false treats M in <M, plan> and a, b in the KL reference as constants (POT's last_step value).
-template <bool Device>
-struct AdjointJob {
+// cudaSinkhornBackward({ M, a?, b?, n, m, reg, regType, history, iterations, lastStep, directTerms, gValue,
+// gValueLinear, gPlan?, gLogU?, gLogV?, needM, cancel? }) -> [dM | null, da, db] (CudaBuffers in M's
+// dtype): sinkhornBackward's fields over cudaSinkhornSolve's history.
+struct BackwardJob {
   Keeper keeper;
   ProblemArgs args;
-  Operand histU, histV, gLogU, gLogV, gPlan, v0;
-  int64_t K = 1;
-  double cLin = 0, cEnt = 0, cKl = 0;
-  bool directTerms = true;
+  bool klReg = true;
+  Operand history, gPlan, gLogU, gLogV;
+  cuda::SinkhornBackwardInput<double> in;  // scalars and flags; pointers are set per dtype in run()
   CancelFlag cancel;
   Output dM, da, db;
 
-  static const char* name() { return Device ? "cudaSinkhornLogAdjointDevice" : "cudaSinkhornLogAdjoint"; }
-  static AdjointJob parse(const Napi::CallbackInfo& info) {
+  static const char* name() { return "cudaSinkhornBackward"; }
+  static BackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    AdjointJob j;
-    j.args = ProblemArgs::parse(info, name());
+    const char* fn = name();
+    const Options o(info, 0, fn);
+    BackwardJob j;
+    j.args = ProblemArgs::parse(env, o, fn, false);
     const ProblemArgs& a = j.args;
-    j.histU = operandArg(info, 6, name(), "historyU", false);
-    j.histV = operandArg(info, 7, name(), "historyV", false);
-    j.K = intArg(info, 8, name(), "K", 1, kMaxIter);
-    requireOperand(env, j.histU, (size_t(j.K) + 1) * a.n, a.f64, name());
-    requireOperand(env, j.histV, size_t(j.K) * a.m, a.f64, name());
-    const Napi::Value cot = info.Length() > 9 ? info[9] : env.Undefined();
-    checkOptionKeys(env, cot, {"gLogU", "gLogV", "gPlan", "valueLinear", "entropy", "kl", "v0", "directTerms"}, name());
-    j.directTerms = boolOption(env, cot, "directTerms", true, name());
-    j.v0 = operandValue(env, fieldOf(cot, "v0"), name(), "v0", true);
-    requireOperand(env, j.v0, a.m, a.f64, name());
-    if (j.v0.present && j.K != 1) throwError(env, "ERR_OT_ARG", std::string(name()) + ": v0 (last_step) needs K = 1");
-    j.gLogU = operandValue(env, fieldOf(cot, "gLogU"), name(), "gLogU", true);
-    j.gLogV = operandValue(env, fieldOf(cot, "gLogV"), name(), "gLogV", true);
-    j.gPlan = operandValue(env, fieldOf(cot, "gPlan"), name(), "gPlan", true);
-    requireOperand(env, j.gLogU, a.n, a.f64, name());
-    requireOperand(env, j.gLogV, a.m, a.f64, name());
-    requireOperand(env, j.gPlan, a.n * a.m, a.f64, name());
-    j.cLin = numberOption(env, cot, "valueLinear", 0, name());
-    j.cEnt = numberOption(env, cot, "entropy", 0, name());
-    j.cKl = numberOption(env, cot, "kl", 0, name());
-    j.cancel = cancelArg(info, 10);
-    j.dM = Output(env, a.n * a.m, a.f64, Device);
-    j.da = Output(env, a.n, a.f64, Device);
-    j.db = Output(env, a.m, a.f64, Device);
+    j.klReg = klRegField(env, o, fn);
+    j.in.iterations = static_cast<size_t>(o.integer("iterations", 1, kMaxIter));
+    j.in.lastStep = o.boolean("lastStep");
+    if (j.in.lastStep && j.in.iterations != 1)
+      throwError(env, "ERR_OT_ARG", std::string(fn) + ": a last_step record holds one iteration, got iterations = " + std::to_string(j.in.iterations));
+    j.in.directTerms = o.boolean("directTerms");
+    j.history = operandValue(env, o.value("history"), fn, "history", false);
+    const size_t K = j.in.iterations;
+    const size_t rows = checkedEntries(env, fn, "history", {K, a.n + a.m});
+    requireOperand(env, j.history, rows + a.n + (j.in.lastStep ? a.m : 0), a.f64, fn);
+    j.in.gValue = o.number("gValue");
+    j.in.gValueLinear = o.number("gValueLinear");
+    j.gPlan = operandValue(env, o.value("gPlan"), fn, "gPlan", true);
+    j.gLogU = operandValue(env, o.value("gLogU"), fn, "gLogU", true);
+    j.gLogV = operandValue(env, o.value("gLogV"), fn, "gLogV", true);
+    requireOperand(env, j.gPlan, a.n * a.m, a.f64, fn);
+    requireOperand(env, j.gLogU, a.n, a.f64, fn);
+    requireOperand(env, j.gLogV, a.m, a.f64, fn);
+    j.cancel = o.cancel();
+    if (o.boolean("needM")) j.dM = Output(env, a.n * a.m, a.f64, true);
+    j.da = Output(env, a.n, a.f64, true);
+    j.db = Output(env, a.m, a.f64, true);
     return j;
   }
 
   template <typename T>
   Status run(const ProblemArgs::Staged& s, const void* const* p) {
-    const ProblemArgs& a = args;
-    cuda::SinkhornLogCotangents<T> g;
-    g.gLogU = static_cast<const T*>(p[2]);
-    g.gLogV = static_cast<const T*>(p[3]);
-    g.gPlan = static_cast<const T*>(p[4]);
-    g.gValueLinear = cLin;
-    g.gEntropy = cEnt;
-    g.gKl = cKl;
-    g.directTerms = directTerms;
-    return cuda::sinkhornLogAdjointCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
-                                        static_cast<const T*>(s.p[2]), a.n, a.m, a.reg, static_cast<const T*>(p[0]),
-                                        static_cast<const T*>(p[1]), K, g, cancel, static_cast<T*>(dM.devicePtr()),
-                                        static_cast<T*>(da.devicePtr()), static_cast<T*>(db.devicePtr()),
-                                        static_cast<const T*>(p[5]));
+    cuda::SinkhornBackwardInput<T> b;
+    b.history = static_cast<const T*>(p[0]);
+    b.iterations = in.iterations;
+    b.lastStep = in.lastStep;
+    b.directTerms = in.directTerms;
+    b.gValue = in.gValue;
+    b.gValueLinear = in.gValueLinear;
+    b.gPlan = static_cast<const T*>(p[1]);
+    b.gLogU = static_cast<const T*>(p[2]);
+    b.gLogV = static_cast<const T*>(p[3]);
+    return cuda::sinkhornBackwardCuda(args.problem<T>(s, klReg, cancel), b, static_cast<T*>(dM.devicePtr()),
+                                      static_cast<T*>(da.devicePtr()), static_cast<T*>(db.devicePtr()));
   }
 
   Status execute() {
     ProblemArgs::Staged s;
     OT_NAPI_TRY(args.stageInputs(s));
-    BufferPtr h[6];
-    const void* p[6] = {};
-    const Operand* ops[6] = {&histU, &histV, &gLogU, &gLogV, &gPlan, &v0};
-    for (int k = 0; k < 6; ++k)
+    BufferPtr h[4];
+    const void* p[4] = {};
+    const Operand* ops[4] = {&history, &gPlan, &gLogU, &gLogV};
+    for (int k = 0; k < 4; ++k)
       if (ops[k]->present) OT_NAPI_TRY(stage(*ops[k], h[k], &p[k]));
     for (Output* o : {&dM, &da, &db}) OT_NAPI_TRY(o->prepare());
-    if (args.n > 0 && args.m > 0) OT_NAPI_TRY(args.f64 ? run<double>(s, p) : run<float>(s, p));
-    for (Output* o : {&dM, &da, &db}) OT_NAPI_TRY(o->finish());
-    return Status::Ok;
+    OT_NAPI_TRY(args.f64 ? run<double>(s, p) : run<float>(s, p));
+    return cuda::synchronize();
   }
 
   Napi::Value result(Napi::Env env) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("dM", dM.value(env));
-    o.Set("da", da.value(env));
-    o.Set("db", db.value(env));
-    return o;
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, dM.value(env));
+    out.Set(1u, da.value(env));
+    out.Set(2u, db.value(env));
+    return out;
   }
 };
 
-// cudaSolveBatch(M, a | null, b | null, B, n, m, reg, maxIter, tol, solver, options?, cancel?) with
-// options { plan = true, stop = 'batch' | 'each' } -> { u, v, plan, valueLinear, entropy, kl, err,
-// nIter (Int32Array), converged (Uint8Array), status }. Per-problem arrays always come back to the host.
-template <bool Device>
+// cudaSolveBatch({ M, a?, b?, B, n, m, reg, maxIter, tol, solver, regType ('entropy' | 'kl'), stopRule
+// ('batch' | 'problem'), record: 'none', cancel? }) -> { plan, pot0, pot1 (CudaBuffers), values
+// ([value | valueLinear], host), status, iters (Int32Array: native Status codes, POT's n_iter), nIter }:
+// solveBatch's fields. The GPU solver keeps no trace, so record must be 'none'.
 struct BatchJob {
   Keeper keeper;
   ProblemArgs args;
   double tol = 1e-9;
   int64_t maxIter = 1000;
+  bool klReg = false;
   cuda::BatchSolver solver = cuda::BatchSolver::LogSinkhorn;
   cuda::BatchStop stop = cuda::BatchStop::Batch;
   CancelFlag cancel;
-  Output u, v, plan, valueLinear, entropy, kl, err;
-  std::vector<int32_t> nIter;
-  std::vector<uint8_t> converged;
-  Status kernelStatus = Status::Ok;
+  Output plan, pot0, pot1, values;
+  std::vector<int32_t> status, iters;
+  int64_t nIter = 0;
 
-  static const char* name() { return Device ? "cudaSolveBatchDevice" : "cudaSolveBatch"; }
+  static const char* name() { return "cudaSolveBatch"; }
   static BatchJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const char* fn = name();
+    const Options o(info, 0, fn);
     BatchJob j;
-    j.args = ProblemArgs::parse(info, fn, true);
+    j.args = ProblemArgs::parse(env, o, fn, true);
     const ProblemArgs& a = j.args;
-    j.maxIter = intArg(info, 7, fn, "maxIter", 0, INT32_MAX);
-    j.tol = numberArg(info, 8, fn, "tol");
-    if (!(j.tol >= 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0");
-    const std::string solver = stringArg(info, 9, fn, "solver");
+    j.maxIter = o.integer("maxIter", 1, INT32_MAX);
+    j.tol = o.number("tol");
+    if (!(j.tol >= 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0, got " + num(j.tol));
+    const std::string solver = o.string("solver");
     if (solver == "log_sinkhorn") j.solver = cuda::BatchSolver::LogSinkhorn;
     else if (solver == "sinkhorn") j.solver = cuda::BatchSolver::Sinkhorn;
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": solver must be 'log_sinkhorn' or 'sinkhorn', got '" + solver + "'");
-    const Napi::Value opts = info.Length() > 10 ? info[10] : env.Undefined();
-    checkOptionKeys(env, opts, {"plan", "stop"}, fn);
-    const Napi::Value stop = fieldOf(opts, "stop");
-    if (!stop.IsUndefined()) {
-      const std::string s = stop.IsString() ? stop.As<Napi::String>().Utf8Value() : "";
-      if (s == "batch") j.stop = cuda::BatchStop::Batch;
-      else if (s == "each") j.stop = cuda::BatchStop::Each;
-      else throwError(env, "ERR_OT_ARG", std::string(fn) + ": option stop must be 'batch' or 'each'");
-    }
-    j.cancel = cancelArg(info, 11);
-    j.u = Output(env, a.B * a.n, a.f64, Device);
-    j.v = Output(env, a.B * a.m, a.f64, Device);
-    if (boolOption(env, opts, "plan", true, fn)) j.plan = Output(env, a.B * a.n * a.m, a.f64, Device);
-    for (Output* o : {&j.valueLinear, &j.entropy, &j.kl, &j.err}) *o = Output(env, a.B, a.f64, false);
+    const std::string reg = o.string("regType");
+    if (reg == "kl") j.klReg = true;
+    else if (reg != "entropy") throwError(env, "ERR_OT_ARG", std::string(fn) + ": regType must be 'entropy' or 'kl', got '" + reg + "'");
+    const std::string stop = o.string("stopRule");
+    if (stop == "batch") j.stop = cuda::BatchStop::Batch;
+    else if (stop == "problem") j.stop = cuda::BatchStop::Each;
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": stopRule must be 'batch' or 'problem', got '" + stop + "'");
+    const std::string rec = o.string("record");
+    if (rec != "none")
+      throwError(env, "ERR_OT_DEVICE", std::string(fn) + ": record '" + rec + "' (the iterations for grad 'autodiff' / 'last_step') is not available on the GPU; record must be 'none'");
+    j.cancel = o.cancel();
+    j.plan = Output(env, a.B * a.n * a.m, a.f64, true);
+    j.pot0 = Output(env, a.B * a.n, a.f64, true);
+    j.pot1 = Output(env, a.B * a.m, a.f64, true);
+    j.values = Output(env, 2 * a.B, a.f64, false);
     return j;
   }
 
   template <typename T>
   Status run(const ProblemArgs::Staged& s) {
     const size_t B = args.B;
-    cuda::DeviceBuffer it, conv;
+    cuda::DeviceBuffer st, it;
+    OT_NAPI_TRY(st.allocate(B, cuda::DType::Int32));
     OT_NAPI_TRY(it.allocate(B, cuda::DType::Int32));
-    OT_NAPI_TRY(conv.allocate(B, cuda::DType::UInt8));
     cuda::BatchOutputs<T> o;
-    o.u = static_cast<T*>(u.devicePtr());
-    o.v = static_cast<T*>(v.devicePtr());
     o.plan = static_cast<T*>(plan.devicePtr());
-    o.valueLinear = static_cast<T*>(valueLinear.devicePtr());
-    o.entropy = static_cast<T*>(entropy.devicePtr());
-    o.kl = static_cast<T*>(kl.devicePtr());
-    o.err = static_cast<T*>(err.devicePtr());
+    o.pot0 = static_cast<T*>(pot0.devicePtr());
+    o.pot1 = static_cast<T*>(pot1.devicePtr());
+    o.value = static_cast<T*>(values.devicePtr());
+    o.valueLinear = o.value + B;
+    o.status = st.as<int32_t>();
     o.nIter = it.as<int32_t>();
-    o.converged = conv.as<uint8_t>();
-    kernelStatus = cuda::batchSinkhornCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
-                                           static_cast<const T*>(s.p[2]), B, args.n, args.m, args.reg, maxIter, tol, solver,
-                                           stop, cancel, o);
-    if (statusIsFailure(kernelStatus)) return kernelStatus;
-    nIter.resize(B);
-    converged.resize(B);
-    OT_NAPI_TRY(it.download(nIter.data()));
-    return conv.download(converged.data());
+    const Status r = cuda::batchSinkhornCuda(static_cast<const T*>(s.p[0]), static_cast<const T*>(s.p[1]),
+                                             static_cast<const T*>(s.p[2]), B, args.n, args.m, args.reg, klReg, maxIter,
+                                             tol, solver, stop, cancel, o);
+    if (statusIsFailure(r)) return r;
+    status.resize(B);
+    iters.resize(B);
+    OT_NAPI_TRY(st.download(status.data()));
+    OT_NAPI_TRY(it.download(iters.data()));
+    // The kernel counts iterations; POT's n_iter is the index of the last one.
+    nIter = 0;
+    for (int32_t& k : iters) {
+      k -= 1;
+      if (k > nIter) nIter = k;
+    }
+    return Status::Ok;
   }
 
   Status execute() {
     ProblemArgs::Staged s;
     OT_NAPI_TRY(args.stageInputs(s));
-    Output* outs[] = {&u, &v, &plan, &valueLinear, &entropy, &kl, &err};
+    Output* outs[] = {&plan, &pot0, &pot1, &values};
     for (Output* o : outs) OT_NAPI_TRY(o->prepare());
     OT_NAPI_TRY(args.f64 ? run<double>(s) : run<float>(s));
     for (Output* o : outs) OT_NAPI_TRY(o->finish());
-    return kernelStatus;
+    return Status::Ok;
+  }
+
+  static Napi::Int32Array int32s(Napi::Env env, const std::vector<int32_t>& v) {
+    Napi::Int32Array a = Napi::Int32Array::New(env, v.size());
+    if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(int32_t));
+    return a;
   }
 
   Napi::Value result(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("u", u.value(env));
-    o.Set("v", v.value(env));
     o.Set("plan", plan.value(env));
-    o.Set("valueLinear", valueLinear.value(env));
-    o.Set("entropy", entropy.value(env));
-    o.Set("kl", kl.value(env));
-    o.Set("err", err.value(env));
-    Napi::Int32Array it = Napi::Int32Array::New(env, nIter.size());
-    if (!nIter.empty()) std::memcpy(it.Data(), nIter.data(), nIter.size() * sizeof(int32_t));
-    Napi::Uint8Array cv = Napi::Uint8Array::New(env, converged.size());
-    if (!converged.empty()) std::memcpy(cv.Data(), converged.data(), converged.size());
-    o.Set("nIter", it);
-    o.Set("converged", cv);
-    o.Set("status", Napi::String::New(env, statusName(kernelStatus)));
+    o.Set("pot0", pot0.value(env));
+    o.Set("pot1", pot1.value(env));
+    o.Set("values", values.value(env));
+    o.Set("status", int32s(env, status));
+    o.Set("iters", int32s(env, iters));
+    o.Set("nIter", Napi::Number::New(env, static_cast<double>(nIter)));
     return o;
   }
 };

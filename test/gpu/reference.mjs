@@ -1,6 +1,7 @@
 // Plain-JS float64 references for the GPU checks (POT semantics): ot.dist and its backward, sinkhorn_log
 // with its reverse-mode adjoint, ot.batch.solve_batch, and ot.stochastic's dual loss, gradients and plan.
-// They mirror the kernels' order of operations, so the float64 GPU results should agree to ~1e-12.
+// Also the solvers' native results (value, status, n_iter, the packed history) as the entry points return
+// them. They mirror the kernels' order of operations, so the float64 GPU results should agree to ~1e-12.
 
 /** Seeded uniform [0, 1) generator (mulberry32). */
 export function rng(seed) {
@@ -261,6 +262,55 @@ export function sinkhornAdjointRef(M, a, b, n, m, reg, histU, histV, K, cot) {
   return { dM, da, db };
 }
 
+// ---- ot.solve's entropic solve as the native entry points return it (cudaSinkhornSolve / sinkhornSolve) ----
+
+/**
+ * The record's schedule over sinkhornLogRef (last_step: maxIter - 1 detached iterations, then one step from
+ * their potentials), POT's value (regType 'KL' or 'entropy'), status and n_iter, and the history packed as
+ * the GPU adjoint reads it: [u rows (K+1)·n | v rows K·m | detached v (m, last_step)].
+ */
+export function sinkhornSolveRef(M, a, b, n, m, reg, regType, maxIter, tol, record) {
+  let r;
+  let status;
+  let nIter;
+  let vDet = null;
+  if (record === 'last_step') {
+    const first = sinkhornLogRef(M, a, b, n, m, reg, maxIter - 1, tol);
+    r = sinkhornLogRef(M, a, b, n, m, reg, 1, tol, first.logU, first.logV);
+    status = r.status === 'diverged' ? r.status : first.status;
+    nIter = maxIter;
+    vDet = first.logV;
+  } else {
+    r = sinkhornLogRef(M, a, b, n, m, reg, maxIter, tol);
+    status = r.status;
+    nIter = r.nIter - 1;
+  }
+  const value = r.valueLinear + reg * (regType === 'KL' ? r.kl : r.entropy);
+  const out = { plan: r.plan, logU: r.logU, logV: r.logV, value, valueLinear: r.valueLinear, nIter, status, iterations: 0 };
+  if (record === 'none') return out;
+  const rows = [...r.histU, ...r.histV, ...(vDet ? [vDet] : [])];
+  return { ...out, history: Float64Array.from(rows.flatMap((x) => Array.from(x))), iterations: r.nIter };
+}
+
+/**
+ * sinkhornAdjointRef over sinkhornSolveRef's packed history, value's cotangent split into <M, plan> and
+ * reg·regulariser as the native backward does. o = { history, iterations, lastStep, directTerms, gValue,
+ * gValueLinear, gPlan, gLogU, gLogV } (null seeds are zero). Returns { dM, da, db }.
+ */
+export function sinkhornBackwardRef(M, a, b, n, m, reg, regType, o) {
+  const K = o.iterations;
+  const h = o.history;
+  const U = Array.from({ length: K + 1 }, (_, k) => h.subarray(k * n, (k + 1) * n));
+  const vAt = (K + 1) * n;
+  const V = Array.from({ length: K }, (_, k) => h.subarray(vAt + k * m, vAt + (k + 1) * m));
+  const cot = {
+    gPlan: o.gPlan ?? null, gLogU: o.gLogU ?? null, gLogV: o.gLogV ?? null, directTerms: o.directTerms,
+    valueLinear: o.gValueLinear + o.gValue, [regType === 'KL' ? 'kl' : 'entropy']: reg * o.gValue,
+    v0: o.lastStep ? h.subarray(vAt + K * m, vAt + (K + 1) * m) : undefined,
+  };
+  return sinkhornAdjointRef(M, a, b, n, m, reg, U, V, K, cot);
+}
+
 // ---- batched Sinkhorn (POT ot.batch: u first, then v; row-marginal error every 10 iterations) ----
 
 /** stop 'batch': POT's rule (all iterate until max err < tol); 'each': every problem stops on its own. */
@@ -337,6 +387,22 @@ export function batchRef(M, a, b, B, n, m, reg, maxIter, tol, solver, stop = 'ba
     }
   }
   return { u, v, plan, valueLinear, entropy, kl, err, nIter, converged: conv };
+}
+
+/**
+ * batchRef as the native entry points return it (cudaSolveBatch / solveBatch): POT's value (regType 'kl' or
+ * 'entropy'), per-problem status codes (0 converged, 1 max_iter, 2 diverged: not converged with a
+ * non-finite error or value) and POT's n_iter (iterations - 1).
+ */
+export function batchSolveRef(M, a, b, B, n, m, reg, regType, maxIter, tol, solver, stop = 'batch') {
+  const r = batchRef(M, a, b, B, n, m, reg, maxIter, tol, solver, stop);
+  const value = Float64Array.from(r.valueLinear, (x, k) => x + reg * (regType === 'kl' ? r.kl[k] : r.entropy[k]));
+  const status = Int32Array.from(r.converged, (c, k) => (c ? 0 : Number.isFinite(r.err[k]) && Number.isFinite(r.valueLinear[k]) ? 1 : 2));
+  const iters = Int32Array.from(r.nIter, (c) => c - 1);
+  return {
+    plan: r.plan, pot0: r.u, pot1: r.v, value, valueLinear: r.valueLinear, status, iters,
+    nIter: iters.reduce((x, y) => Math.max(x, y), 0),
+  };
 }
 
 // ---- dual OT (POT ot.stochastic, sqeuclidean cost) ----

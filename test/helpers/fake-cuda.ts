@@ -5,7 +5,7 @@
 import type { CudaBuffer, CudaDType, NativeCuda } from '../../lib/cuda/native-cuda.js';
 import { nativeCosts, type NativeMetric } from '../../lib/backend/native-costs.js';
 import type { FloatArray } from '../../lib/tensor/dtype.js';
-import { batchRef, dualRef, sinkhornAdjointRef, sinkhornLogRef } from '../gpu/reference.mjs';
+import { batchSolveRef, dualRef, sinkhornBackwardRef, sinkhornSolveRef } from '../gpu/reference.mjs';
 
 type Host = FloatArray | Int32Array | Uint8Array;
 
@@ -32,11 +32,14 @@ export class FakeBuffer implements CudaBuffer {
   }
 }
 
-/** One logged call: the entry point and, per argument position, whether it was a device buffer. */
+/**
+ * One logged call: the entry point and which arguments were device buffers or host float arrays, by
+ * position for positional entries (dual OT) and by field name for those taking one options object.
+ */
 export interface FakeCall {
   name: string;
-  deviceArgs: number[];
-  hostArgs: number[];
+  deviceArgs: (number | string)[];
+  hostArgs: (number | string)[];
 }
 
 export const fake = {
@@ -56,14 +59,15 @@ export const fake = {
   },
 };
 
-function log(name: string, args: unknown[]): void {
+function log(name: string, args: unknown[] | Record<string, unknown>): void {
   if (!fake.available) throw Object.assign(new Error(`${name}: no CUDA device available`), { code: 'ERR_OT_DEVICE' });
-  const deviceArgs: number[] = [];
-  const hostArgs: number[] = [];
-  args.forEach((a, i) => {
-    if (a instanceof FakeBuffer) deviceArgs.push(i);
-    else if (a instanceof Float32Array || a instanceof Float64Array) hostArgs.push(i);
-  });
+  const deviceArgs: (number | string)[] = [];
+  const hostArgs: (number | string)[] = [];
+  const entries: [number | string, unknown][] = Array.isArray(args) ? args.map((a, i) => [i, a]) : Object.entries(args);
+  for (const [k, a] of entries) {
+    if (a instanceof FakeBuffer) deviceArgs.push(k);
+    else if (a instanceof Float32Array || a instanceof Float64Array) hostArgs.push(k);
+  }
   fake.calls.push({ name, deviceArgs, hostArgs });
 }
 
@@ -83,7 +87,13 @@ function hostOut(like: unknown, values: ArrayLike<number>): FloatArray {
 }
 const uniform = (len: number): Float64Array => new Float64Array(len).fill(1 / len);
 
-function device<T>(name: string, args: unknown[], run: () => T): T {
+// An options object as the bindings read it (fields are checked by the real addon, not here).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Opts = Record<string, any>;
+const dims = (o: Opts) => ({ B: o.B as number, n: o.n as number, m: o.m as number, d: o.d as number });
+const distHead = (o: Opts) => ({ n: o.n as number, m: o.m as number, d: o.d as number, metric: o.metric as NativeMetric, p: o.p as number, same: Boolean(o.same) });
+
+function device<T>(name: string, args: unknown[] | Record<string, unknown>, run: () => T): T {
   log(name, args);
   return run();
 }
@@ -103,82 +113,75 @@ const impl: Record<string, Fn> = {
   cudaAlloc: (length: number, dtype: CudaDType = 'float32') =>
     device('cudaAlloc', [], () => new FakeBuffer(dtype === 'float64' ? new Float64Array(length) : new Float32Array(length))),
 
-  cudaDistDevice: (...a: [unknown, unknown, number, number, number, NativeMetric, number, boolean]) =>
-    device('cudaDistDevice', a, () => {
-      const [x, y, n, m, d, metric, p, same] = a;
-      const hx = f64(x);
-      return out(x, nativeCosts.distForward({ x: hx, y: same ? hx : f64(y), n, m, d, metric, p, same }));
+  // The options-object entries: the CPU bindings' fields in and out (native/napi/cuda*.cc), results as
+  // FakeBuffers, the native host code's value / status / n_iter / history packing as reference.mjs's.
+  cudaDistForward: (o: Opts) =>
+    device('cudaDistForward', o, () => {
+      const hx = f64(o.x);
+      return out(o.x, nativeCosts.distForward({ ...distHead(o), x: hx, y: o.same ? hx : f64(o.y) }));
     }),
-  cudaDistBackwardDevice: (...a: [unknown, unknown, number, number, number, NativeMetric, number, boolean, unknown, boolean, boolean]) =>
-    device('cudaDistBackwardDevice', a, () => {
-      const [x, y, n, m, d, metric, p, same, G, needX, needY] = a;
-      const hx = f64(x);
-      const hy = same ? hx : f64(y);
-      const head = { x: hx, y: hy, n, m, d, metric, p, same };
+  cudaDistBackward: (o: Opts) =>
+    device('cudaDistBackward', o, () => {
+      const hx = f64(o.x);
+      const head = { ...distHead(o), x: hx, y: o.same ? hx : f64(o.y) };
       const M = nativeCosts.distForward(head);
-      const [gx, gy] = nativeCosts.distBackward({ ...head, M, G: f64(G), needX, needY });
-      return [gx && out(x, gx), gy && out(x, gy)];
+      const [gx, gy] = nativeCosts.distBackward({ ...head, M, G: f64(o.G), needX: o.needX as boolean, needY: o.needY as boolean });
+      return [gx && out(o.x, gx), gy && out(o.x, gy)];
     }),
-  cudaDistBatchDevice: (...a: [unknown, unknown, number, number, number, number, NativeMetric, number]) =>
-    device('cudaDistBatchDevice', a, () => {
-      const [X, Y, B, n, m, d, metric, p] = a;
-      const [x, y] = [f64(X), f64(Y)];
+  cudaDistBatch: (o: Opts) =>
+    device('cudaDistBatch', o, () => {
+      const { B, n, m, d } = dims(o);
+      const x = f64(o.X);
+      const y = o.Y === null ? x : f64(o.Y);
       const M = new Float64Array(B * n * m);
       for (let k = 0; k < B; k++) {
-        M.set(nativeCosts.distForward({ x: x.subarray(k * n * d, (k + 1) * n * d), y: y.subarray(k * m * d, (k + 1) * m * d), n, m, d, metric, p, same: false }), k * n * m);
+        M.set(nativeCosts.distForward({ ...distHead(o), x: x.subarray(k * n * d, (k + 1) * n * d), y: y.subarray(k * m * d, (k + 1) * m * d), same: false }), k * n * m);
       }
-      return out(X, M);
+      return out(o.X, M);
     }),
-  cudaDistBatchBackwardDevice: (...a: [unknown, unknown, number, number, number, number, NativeMetric, number, unknown, boolean, boolean]) =>
-    device('cudaDistBatchBackwardDevice', a, () => {
-      const [X, Y, B, n, m, d, metric, p, G, needX, needY] = a;
-      const [x, y, g] = [f64(X), f64(Y), f64(G)];
+  cudaDistBatchBackward: (o: Opts) =>
+    device('cudaDistBatchBackward', o, () => {
+      const { B, n, m, d } = dims(o);
+      const x = f64(o.X);
+      const y = o.Y === null ? x : f64(o.Y);
+      const g = f64(o.G);
       const gX = new Float64Array(B * n * d);
       const gY = new Float64Array(B * m * d);
       for (let k = 0; k < B; k++) {
-        const xk = x.subarray(k * n * d, (k + 1) * n * d);
-        const yk = y.subarray(k * m * d, (k + 1) * m * d);
-        const head = { x: xk, y: yk, n, m, d, metric, p, same: false };
+        const head = { ...distHead(o), x: x.subarray(k * n * d, (k + 1) * n * d), y: y.subarray(k * m * d, (k + 1) * m * d), same: false };
         const M = nativeCosts.distForward(head);
         const [gx, gy] = nativeCosts.distBackward({ ...head, M, G: g.subarray(k * n * m, (k + 1) * n * m), needX: true, needY: true });
         gX.set(gx!, k * n * d);
         gY.set(gy!, k * m * d);
       }
-      return [needX ? out(X, gX) : null, needY ? out(X, gY) : null];
+      return { ...(o.wantX ? { gX: out(o.X, gX) } : {}), ...(o.wantY ? { gY: out(o.X, gY) } : {}) };
     }),
 
-  cudaSinkhornLogDevice: (...a: [unknown, unknown, unknown, number, number, number, number, number, Record<string, unknown>?]) =>
-    device('cudaSinkhornLogDevice', [...a.slice(0, 8), a[8]?.u0, a[8]?.v0], () => {
-      const [M, A, B, n, m, reg, maxIter, tol, o = {}] = a;
-      const r = sinkhornLogRef(f64(M), opt64(A) ?? uniform(n), opt64(B) ?? uniform(m), n, m, reg, maxIter, tol, opt64(o.u0), opt64(o.v0));
-      const flat = (rows: Float64Array[]) => rows.flatMap((x) => Array.from(x));
+  cudaSinkhornSolve: (o: Opts) =>
+    device('cudaSinkhornSolve', o, () => {
+      const { n, m } = dims(o);
+      const r = sinkhornSolveRef(f64(o.M), opt64(o.a) ?? uniform(n), opt64(o.b) ?? uniform(m), n, m, o.reg, o.regType, o.maxIter, o.tol, o.record);
       return {
-        logU: out(M, r.logU), logV: out(M, r.logV), plan: o.plan === false ? null : out(M, r.plan),
-        historyU: o.history ? out(M, flat(r.histU)) : null, historyV: o.history ? out(M, flat(r.histV)) : null,
-        nIter: r.nIter, status: r.status, err: r.err, valueLinear: r.valueLinear, entropy: r.entropy, kl: r.kl,
+        plan: out(o.M, r.plan), logU: out(o.M, r.logU), logV: out(o.M, r.logV), value: r.value, valueLinear: r.valueLinear,
+        nIter: r.nIter, status: r.status, iterations: r.iterations, ...(r.history ? { history: out(o.M, r.history) } : {}),
       };
     }),
-  cudaSinkhornLogAdjointDevice: (...a: [unknown, unknown, unknown, number, number, number, unknown, unknown, number, Record<string, unknown>?]) =>
-    device('cudaSinkhornLogAdjointDevice', [...a.slice(0, 9), a[9]?.gPlan, a[9]?.gLogU, a[9]?.gLogV, a[9]?.v0], () => {
-      const [M, A, B, n, m, reg, hU, hV, K, cot = {}] = a;
-      const hu = f64(hU);
-      const hv = f64(hV);
-      const U = Array.from({ length: K + 1 }, (_, k) => hu.subarray(k * n, (k + 1) * n));
-      const V = Array.from({ length: K }, (_, k) => hv.subarray(k * m, (k + 1) * m));
-      const c = { ...cot, gPlan: opt64(cot.gPlan), gLogU: opt64(cot.gLogU), gLogV: opt64(cot.gLogV), v0: opt64(cot.v0) ?? undefined };
-      const g = sinkhornAdjointRef(f64(M), opt64(A) ?? uniform(n), opt64(B) ?? uniform(m), n, m, reg, U, V, K, c);
-      return { dM: out(M, g.dM), da: out(M, g.da), db: out(M, g.db) };
+  cudaSinkhornBackward: (o: Opts) =>
+    device('cudaSinkhornBackward', o, () => {
+      const { n, m } = dims(o);
+      const g = sinkhornBackwardRef(f64(o.M), opt64(o.a) ?? uniform(n), opt64(o.b) ?? uniform(m), n, m, o.reg, o.regType, {
+        ...o, history: f64(o.history), gPlan: opt64(o.gPlan), gLogU: opt64(o.gLogU), gLogV: opt64(o.gLogV),
+      });
+      return [o.needM ? out(o.M, g.dM) : null, out(o.M, g.da), out(o.M, g.db)];
     }),
-  cudaSolveBatchDevice: (...a: [unknown, unknown, unknown, number, number, number, number, number, number, string, Record<string, unknown>?]) =>
-    device('cudaSolveBatchDevice', a, () => {
-      const [M, A, Bw, B, n, m, reg, maxIter, tol, solver, o = {}] = a;
-      const r = batchRef(f64(M), opt64(A) ?? uniform(B * n).fill(1 / n), opt64(Bw) ?? uniform(B * m).fill(1 / m), B, n, m, reg,
-        maxIter, tol, solver, o.stop ?? 'batch');
-      return {
-        u: out(M, r.u), v: out(M, r.v), plan: o.plan === false ? null : out(M, r.plan),
-        valueLinear: hostOut(M, r.valueLinear), entropy: hostOut(M, r.entropy), kl: hostOut(M, r.kl), err: hostOut(M, r.err),
-        nIter: r.nIter, converged: r.converged, status: r.converged.every((c: number) => c === 1) ? 'converged' : 'max_iter',
-      };
+  cudaSolveBatch: (o: Opts) =>
+    device('cudaSolveBatch', o, () => {
+      const { B, n, m } = dims(o);
+      if (o.record !== 'none') throw Object.assign(new Error(`cudaSolveBatch: record '${String(o.record)}' is not available on the GPU`), { code: 'ERR_OT_DEVICE' });
+      const r = batchSolveRef(f64(o.M), opt64(o.a) ?? uniform(B * n).fill(1 / n), opt64(o.b) ?? uniform(B * m).fill(1 / m), B, n, m, o.reg,
+        o.regType, o.maxIter, o.tol, o.solver, o.stopRule === 'problem' ? 'each' : 'batch');
+      const values = hostOut(o.M, [...r.value, ...r.valueLinear]);
+      return { plan: out(o.M, r.plan), pot0: out(o.M, r.pot0), pot1: out(o.M, r.pot1), values, status: r.status, iters: r.iters, nIter: r.nIter };
     }),
   cudaDualLossDevice: (...a: [unknown, unknown, unknown, unknown, unknown, unknown, number, number, number, number, string, Record<string, boolean>?]) =>
     device('cudaDualLossDevice', a, () => {
@@ -211,7 +214,7 @@ for (const [name, f] of Object.entries(impl)) {
   };
 }
 
-/** The fake module's `nativeCuda`: host forms of the kernels are deliberately absent (the facades use device forms). */
+/** The fake module's `nativeCuda`: the dual host forms are deliberately absent (the facades use device forms). */
 export const fakeCuda = {
   cudaAvailable: () => fake.available,
   CudaBuffer: FakeBuffer,

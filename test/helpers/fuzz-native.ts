@@ -211,7 +211,20 @@ const distBatchBackward: Build = (g, m) => {
 
 const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k.endsWith('Async') && k !== 'cudaAvailable');
 
-const cuda: Build = (g, m) => ({ args: Array.from({ length: uniform(g, 0, 6) }, () => (chance(g, 0.5) ? rawArray(g, 4, m) : pick(g, ...JUNK))), asyncOk: true });
+// The fields the CUDA kernels' options objects read (native/napi/cuda*.cc).
+const CUDA_KEYS = [
+  'x', 'y', 'X', 'Y', 'M', 'a', 'b', 'G', 'B', 'n', 'm', 'd', 'metric', 'p', 'same', 'reg', 'regType', 'maxIter', 'tol', 'record',
+  'history', 'iterations', 'lastStep', 'directTerms', 'gValue', 'gValueLinear', 'gPlan', 'gLogU', 'gLogV', 'needM', 'needX', 'needY',
+  'wantX', 'wantY', 'solver', 'stopRule', 'cancel',
+] as const;
+const junkOrArray = (g: Gen, m: Mode): unknown => (chance(g, 0.5) ? rawArray(g, 4, m) : pick(g, ...JUNK));
+// Positional junk (the dual kernels, the buffer helpers) or one options object of junk fields.
+const cuda: Build = (g, m) => {
+  if (chance(g, 0.5)) return { args: Array.from({ length: uniform(g, 0, 6) }, () => junkOrArray(g, m)), asyncOk: true };
+  const o: Record<string, unknown> = {};
+  for (let k = uniform(g, 0, 12); k > 0; k--) o[pick(g, ...CUDA_KEYS)] = junkOrArray(g, m);
+  return { args: [o], asyncOk: true };
+};
 
 const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () => pick(g, ...JUNK)), asyncOk: false });
 

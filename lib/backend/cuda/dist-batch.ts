@@ -1,45 +1,43 @@
 // Batched cost matrices on the GPU: the B matrices and their backward (native/napi/cuda_batch_dist.cc
-// over native/cuda/dist.cu) on the inputs' buffers.
+// over native/cuda/dist.cu, with cpu/dist-batch.ts's fields) on the inputs' buffers.
 import { throwIfAborted } from '../../core/cancel.js';
 import { nativeCuda, type CudaBuffer } from '../../cuda/native-cuda.js';
 import { operandAs } from '../../cuda/tensors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { DistBatchInput as Resolved } from '../types.js';
 
-function head(r: Resolved, xb: CudaBuffer, yb: CudaBuffer) {
-  // The facade has turned 'kl' away (features.distBatchMetrics).
-  const metric = r.metric as 'sqeuclidean' | 'euclidean' | 'minkowski';
-  return [xb, yb, r.B, r.n, r.m, r.d, metric, r.p] as const;
+// The facade has turned 'kl' away (features.distBatchMetrics); Y null means Y is X.
+function options(r: Resolved, X: CudaBuffer, Y: CudaBuffer | null) {
+  return { X, Y, B: r.B, n: r.n, m: r.m, d: r.d, metric: r.metric, p: r.p };
 }
 
-function buffers(r: Resolved): [CudaBuffer, CudaBuffer] {
-  const xb = r.X.cudaBuffer();
-  return [xb, r.same ? xb : r.Y.cudaBuffer()];
+function buffers(r: Resolved): [CudaBuffer, CudaBuffer | null] {
+  return [r.X.cudaBuffer(), r.same ? null : r.Y.cudaBuffer()];
 }
 
 /** M as a cuda tensor whose backward runs on the forward's own (never rewritten) input buffers. */
-function wrap(r: Resolved, xb: CudaBuffer, yb: CudaBuffer, M: CudaBuffer): Tensor {
+function wrap(r: Resolved, X: CudaBuffer, Y: CudaBuffer | null, M: CudaBuffer): Tensor {
   return Tensor.fromOp(M, [r.B, r.n, r.m], {
     name: 'distBatch',
     inputs: [r.X, r.Y],
     backward: (G) => {
       // With Y = X the inputs are [X, X]: the autograd tape adds both slots' parts into X.
-      const [gX, gY] = nativeCuda.cudaDistBatchBackwardDevice(...head(r, xb, yb), operandAs(G, r.X.dtype), r.X.requiresGrad, r.Y.requiresGrad);
-      return [gX && new Tensor(gX, r.X.shape), gY && new Tensor(gY, r.Y.shape)];
+      const g = nativeCuda.cudaDistBatchBackward({ ...options(r, X, Y), G: operandAs(G, r.X.dtype), wantX: r.X.requiresGrad, wantY: r.Y.requiresGrad });
+      return [g.gX ? new Tensor(g.gX, r.X.shape) : null, g.gY ? new Tensor(g.gY, r.Y.shape) : null];
     },
   });
 }
 
 export function distBatch(r: Resolved): Tensor {
-  const [xb, yb] = buffers(r);
-  return wrap(r, xb, yb, nativeCuda.cudaDistBatchDevice(...head(r, xb, yb)));
+  const [X, Y] = buffers(r);
+  return wrap(r, X, Y, nativeCuda.cudaDistBatch(options(r, X, Y)));
 }
 
 /** The GPU launches cannot be stopped midway: an abort is honoured before and after them. */
 export async function distBatchAsync(fn: string, r: Resolved, signal: AbortSignal | undefined): Promise<Tensor> {
   throwIfAborted(fn, signal);
-  const [xb, yb] = buffers(r);
-  const M = await nativeCuda.cudaDistBatchDeviceAsync(...head(r, xb, yb));
+  const [X, Y] = buffers(r);
+  const M = await nativeCuda.cudaDistBatchAsync(options(r, X, Y));
   throwIfAborted(fn, signal);
-  return wrap(r, xb, yb, M);
+  return wrap(r, X, Y, M);
 }
