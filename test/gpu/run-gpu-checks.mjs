@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { batchRef, distBackwardRef, distRef, dualRef, rng, sinkhornAdjointRef, sinkhornLogRef } from './reference.mjs';
+import { batchSolveRef, distBackwardRef, distRef, dualRef, rng, sinkhornBackwardRef, sinkhornSolveRef } from './reference.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -146,6 +146,36 @@ function cpuDist(lib, x, y, G, n, m, d, metric, p, same) {
 
 // ---------------------------------------------------------------- GPU checks
 
+/**
+ * The kernels with their results copied back to the host: the exports take the CPU bindings' options
+ * objects and keep large results on the GPU (CudaBuffers), the checks compare host arrays. `history`
+ * stays a CudaBuffer (the backward's input); historyHost is its copy.
+ */
+function hostForms(cu) {
+  const dl = (b) => (b == null ? null : cu.cudaDownload(b));
+  const solved = (r) => ({ ...r, plan: dl(r.plan), logU: dl(r.logU), logV: dl(r.logV), historyHost: r.history ? dl(r.history) : null });
+  const batched = (r, B) => ({ ...r, plan: dl(r.plan), pot0: dl(r.pot0), pot1: dl(r.pot1), value: r.values.subarray(0, B), valueLinear: r.values.subarray(B) });
+  const grads = ([dM, da, db]) => ({ dM: dl(dM), da: dl(da), db: dl(db) });
+  return {
+    dist: (o) => dl(cu.cudaDistForward(o)),
+    distAsync: async (o) => dl(await cu.cudaDistForwardAsync(o)),
+    distBackward: (o) => cu.cudaDistBackward(o).map(dl),
+    distBackwardAsync: async (o) => (await cu.cudaDistBackwardAsync(o)).map(dl),
+    distBatch: (o) => dl(cu.cudaDistBatch(o)),
+    distBatchAsync: async (o) => dl(await cu.cudaDistBatchAsync(o)),
+    distBatchBackward: (o) => {
+      const g = cu.cudaDistBatchBackward(o);
+      return [dl(g.gX), dl(g.gY)];
+    },
+    solve: (o) => solved(cu.cudaSinkhornSolve(o)),
+    solveAsync: async (o) => solved(await cu.cudaSinkhornSolveAsync(o)),
+    backward: (o) => grads(cu.cudaSinkhornBackward(o)),
+    backwardAsync: async (o) => grads(await cu.cudaSinkhornBackwardAsync(o)),
+    batch: (o) => batched(cu.cudaSolveBatch(o), o.B),
+    batchAsync: async (o) => batched(await cu.cudaSolveBatchAsync(o), o.B),
+  };
+}
+
 async function runtimeChecks(cu) {
   for (const [dtype, Arr] of [['float32', Float32Array], ['float64', Float64Array], ['int32', Int32Array], ['uint8', Uint8Array]]) {
     await check('runtime', 'upload/download round trip', dtype, async () => {
@@ -193,18 +223,21 @@ async function runtimeChecks(cu) {
 }
 
 async function distChecks(cu, lib) {
-  for (const [k, c] of fixture('dist').entries()) {
+  const k = hostForms(cu);
+  const head = (x, y, n, m, d, metric, p, same) => ({ x, y, n, m, d, metric, p, same });
+  for (const [idx, c] of fixture('dist').entries()) {
     const n = c.x.length;
     const m = c.y.length;
     const d = c.x[0].length;
     const p = c.p ?? 2;
     for (const dtype of ['float64', 'float32']) {
-      await check('dist', `fixture ${k} ${c.metric}${c.metric === 'minkowski' ? ` p=${p}` : ''} ${n}x${m}x${d}`, dtype, async () => {
+      await check('dist', `fixture ${idx} ${c.metric}${c.metric === 'minkowski' ? ` p=${p}` : ''} ${n}x${m}x${d}`, dtype, async () => {
         const x = as(dtype, flat(c.x));
         const y = as(dtype, flat(c.y));
         const W = as(dtype, flat(c.W));
-        const M = cu.cudaDist(x, y, n, m, d, c.metric, p, false);
-        const [gx, gy] = cu.cudaDistBackward(x, y, n, m, d, c.metric, p, false, W, true, true);
+        const o = head(x, y, n, m, d, c.metric, p, false);
+        const M = k.dist(o);
+        const [gx, gy] = k.distBackward({ ...o, G: W, needX: true, needY: true });
         // float32 inputs are rounded: compare with the reference on the same rounded inputs.
         const ref = dtype === 'float64' && c.grad_sum_MW?.x
           ? { M: flat(c.M), gx: flat(c.grad_sum_MW.x), gy: flat(c.grad_sum_MW.y) }
@@ -233,8 +266,9 @@ async function distChecks(cu, lib) {
             const x = as(dtype, randArray(r, n * d, -1, 1));
             const y = same ? x : as(dtype, randArray(r, m * d, -1, 1));
             const G = as(dtype, randArray(r, n * m, -1, 1));
-            const M = cu.cudaDist(x, y, n, m, d, metric, p, same);
-            const [gx, gy] = cu.cudaDistBackward(x, y, n, m, d, metric, p, same, G, true, true);
+            const o = head(x, y, n, m, d, metric, p, same);
+            const M = k.dist(o);
+            const [gx, gy] = k.distBackward({ ...o, G, needX: true, needY: true });
             const ref = cpuDist(lib, f64(x), f64(y), f64(G), n, m, d, metric, p, same);
             const parts = [{ what: `M (${ref.source})`, got: M, want: ref.M }];
             if (same) parts.push({ what: 'dx+dy', got: gx.map((g, i) => g + gy[i]), want: ref.gx });
@@ -245,24 +279,25 @@ async function distChecks(cu, lib) {
       }
     }
   }
-  await check('dist', 'device forms and async twins agree with the host form', 'float32', async () => {
+  await check('dist', 'buffers as inputs and async twins agree with host inputs', 'float32', async () => {
     const n = 300;
     const m = 211;
     const d = 7;
     const x = as('float32', randArray(r, n * d));
     const y = as('float32', randArray(r, m * d));
     const G = as('float32', randArray(r, n * m));
-    const host = cu.cudaDist(x, y, n, m, d, 'euclidean', 2, false);
+    const o = head(x, y, n, m, d, 'euclidean', 2, false);
+    const host = k.dist(o);
     const xb = cu.cudaUpload(x);
     const yb = cu.cudaUpload(y);
-    const dev = cu.cudaDownload(await cu.cudaDistDeviceAsync(xb, yb, n, m, d, 'euclidean', 2, false));
-    const viaAsync = await cu.cudaDistAsync(x, yb, n, m, d, 'euclidean', 2, false);
-    const [gxd] = cu.cudaDistBackwardDevice(xb, yb, n, m, d, 'euclidean', 2, false, cu.cudaUpload(G), true, false);
-    const [gxh, gyh] = await cu.cudaDistBackwardAsync(x, y, n, m, d, 'euclidean', 2, false, G, true, false);
+    const dev = await k.distAsync({ ...o, x: xb, y: yb });
+    const mixed = await k.distAsync({ ...o, y: yb });
+    const [gxd] = k.distBackward({ ...o, x: xb, y: yb, G: cu.cudaUpload(G), needX: true, needY: false });
+    const [gxh, gyh] = await k.distBackwardAsync({ ...o, G, needX: true, needY: false });
     return [
-      { what: 'cudaDistDevice', got: dev, want: host, tol: 0 },
-      { what: 'cudaDistAsync (mixed inputs)', got: viaAsync, want: host, tol: 0 },
-      { what: 'cudaDistBackwardDevice', got: cu.cudaDownload(gxd), want: gxh, tol: 0 },
+      { what: 'buffers in', got: dev, want: host, tol: 0 },
+      { what: 'async, mixed inputs', got: mixed, want: host, tol: 0 },
+      { what: 'backward, buffers in', got: gxd, want: gxh, tol: 0 },
       { what: 'needY=false gives null', pass: gyh === null },
     ];
   });
@@ -270,6 +305,7 @@ async function distChecks(cu, lib) {
 
 // cudaDistBatch* loop cuda::dist over the problems: each slice must equal the single-problem kernel exactly.
 async function distBatchChecks(cu) {
+  const k = hostForms(cu);
   const r = rng(19);
   const [B, n, m, d] = [5, 37, 29, 3];
   for (const [metric, p] of [['sqeuclidean', 2], ['euclidean', 2], ['minkowski', 3], ['minkowski', 1.5]]) {
@@ -278,84 +314,77 @@ async function distBatchChecks(cu) {
         const X = as(dtype, randArray(r, B * n * d, -1, 1));
         const Y = as(dtype, randArray(r, B * m * d, -1, 1));
         const G = as(dtype, randArray(r, B * n * m, -1, 1));
-        const M = cu.cudaDistBatch(X, Y, B, n, m, d, metric, p);
-        const [gX, gY] = await cu.cudaDistBatchBackwardAsync(X, Y, B, n, m, d, metric, p, G, true, true);
-        const Mdev = cu.cudaDownload(await cu.cudaDistBatchDeviceAsync(cu.cudaUpload(X), Y, B, n, m, d, metric, p));
-        const [, gYdev] = cu.cudaDistBatchBackwardDevice(X, cu.cudaUpload(Y), B, n, m, d, metric, p, cu.cudaUpload(G), false, true);
-        const want = { M: [], gX: [], gY: [] };
-        for (let k = 0; k < B; k++) {
-          const x = X.subarray(k * n * d, (k + 1) * n * d);
-          const y = Y.subarray(k * m * d, (k + 1) * m * d);
-          want.M.push(...cu.cudaDist(x, y, n, m, d, metric, p, false));
-          const [gx, gy] = cu.cudaDistBackward(x, y, n, m, d, metric, p, false, G.subarray(k * n * m, (k + 1) * n * m), true, true);
+        const o = { X, Y, B, n, m, d, metric, p };
+        const M = k.distBatch(o);
+        const [gX, gY] = k.distBatchBackward({ ...o, G, wantX: true, wantY: true });
+        const Mdev = await k.distBatchAsync({ ...o, X: cu.cudaUpload(X) });
+        const [gXnone, gYdev] = k.distBatchBackward({ ...o, Y: cu.cudaUpload(Y), G: cu.cudaUpload(G), wantX: false, wantY: true });
+        const Mself = k.distBatch({ ...o, Y: null, m: n });
+        const want = { M: [], gX: [], gY: [], self: [] };
+        for (let b = 0; b < B; b++) {
+          const x = X.subarray(b * n * d, (b + 1) * n * d);
+          const y = Y.subarray(b * m * d, (b + 1) * m * d);
+          const one = { x, y, n, m, d, metric, p, same: false };
+          want.M.push(...k.dist(one));
+          const [gx, gy] = k.distBackward({ ...one, G: G.subarray(b * n * m, (b + 1) * n * m), needX: true, needY: true });
           want.gX.push(...gx);
           want.gY.push(...gy);
+          want.self.push(...k.dist({ ...one, y: x, m: n }));
         }
         return [
-          { what: 'M = per-problem cudaDist', got: M, want: want.M, tol: 0 },
+          { what: 'M = per-problem cudaDistForward', got: M, want: want.M, tol: 0 },
           { what: 'gX', got: gX, want: want.gX, tol: 0 },
           { what: 'gY', got: gY, want: want.gY, tol: 0 },
-          { what: 'device forms', got: [...Mdev, ...cu.cudaDownload(gYdev)], want: [...want.M, ...want.gY], tol: 0 },
+          { what: 'buffers in', got: [...Mdev, ...gYdev], want: [...want.M, ...want.gY], tol: 0 },
+          { what: 'wantX=false gives no gX', pass: gXnone === null },
+          { what: 'Y = null is Y = X', got: Mself, want: want.self, tol: 0 },
         ];
       });
     }
   }
 }
 
-function solveValue(res, reg, regType) {
-  return res.valueLinear + reg * (regType.toLowerCase() === 'kl' ? res.kl : res.entropy);
-}
+const SOLVE = { maxIter: 1000, tol: 1e-9 };
 
 async function sinkhornChecks(cu) {
-  for (const [k, c] of fixture('solve').entries()) {
+  const k = hostForms(cu);
+  for (const [idx, c] of fixture('solve').entries()) {
     const { n, m, reg } = c;
-    const differentiable = c.grad === 'autodiff' || c.grad === 'last_step';
+    const regType = c.reg_type.toLowerCase() === 'kl' ? 'KL' : 'entropy';
+    const record = c.grad === 'autodiff' ? 'history' : c.grad === 'last_step' ? 'last_step' : 'none';
     for (const dtype of ['float64', 'float32']) {
-      await check('sinkhorn', `fixture ${k} ${c.reg_type} ${c.grad} ${n}x${m} reg=${reg}`, dtype, async () => {
+      await check('sinkhorn', `fixture ${idx} ${c.reg_type} ${c.grad} ${n}x${m} reg=${reg}`, dtype, async () => {
         const M = as(dtype, flat(c.M));
-        const a = as(dtype, flat(c.a));
-        const b = as(dtype, flat(c.b));
-        const lastStep = c.grad === 'last_step';
-        // last_step: maxIter - 1 detached iterations, then one recorded iteration from the detached u.
-        const first = cu.cudaSinkhornLog(M, a, b, n, m, reg, lastStep ? 999 : 1000, 1e-9, { plan: true, history: differentiable && !lastStep });
-        const res = lastStep ? cu.cudaSinkhornLog(M, a, b, n, m, reg, 1, 1e-9, { plan: true, history: true, u0: first.logU, v0: first.logV }) : first;
-        // last_step: POT computes value from detached M, a, b, so only the plan carries gradient.
-        const jacobi = lastStep ? { v0: first.logV, directTerms: false } : {};
-        const cotValue = { valueLinear: 1, [c.reg_type.toLowerCase() === 'kl' ? 'kl' : 'entropy']: reg, ...jacobi };
+        const problem = { M, a: flat(c.a), b: flat(c.b), n, m, reg, regType };
+        // One call for every record: last_step's schedule (maxIter - 1 detached iterations, one step) runs natively.
+        // float32 last_step runs with tol = 0 so its detached run's length (not returned) is known to be maxIter - 1.
+        const res = k.solve({ ...problem, ...SOLVE, record, ...(dtype === 'float32' && record === 'last_step' ? { tol: 0 } : {}) });
         const parts = [];
+        let ref;
         if (dtype === 'float64') {
-          parts.push(
-            { what: 'value', got: solveValue(res, reg, c.reg_type), want: c.value },
-            { what: 'value_linear', got: res.valueLinear, want: c.value_linear },
-            { what: 'plan', got: res.plan, want: flat(c.plan) },
-            { what: 'log_u', got: res.logU, want: flat(c.log_u) },
-            { what: 'log_v', got: res.logV, want: flat(c.log_v) },
-          );
+          ref = { value: c.value, valueLinear: c.value_linear, plan: flat(c.plan), logU: flat(c.log_u), logV: flat(c.log_v) };
         } else {
-          // POT stops on tol = 1e-9, unreachable in float32: compare with float64 run for the same iterations.
-          const [M64, a64, b64] = [f64(M), f64(a), f64(b)];
-          let ref = sinkhornLogRef(M64, a64, b64, n, m, reg, first.nIter, 0);
-          if (lastStep) ref = sinkhornLogRef(M64, a64, b64, n, m, reg, 1, 0, ref.logU, ref.logV);
-          parts.push(
-            { what: 'value', got: solveValue(res, reg, c.reg_type), want: solveValue(ref, reg, c.reg_type) },
-            { what: 'plan', got: res.plan, want: ref.plan },
-            { what: 'log_u', got: res.logU, want: ref.logU },
-            { what: 'log_v', got: res.logV, want: ref.logV },
-          );
+          // POT stops on tol = 1e-9, unreachable in float32: compare with a float64 run of the same iterations
+          // (last_step: the detached run is assumed to use all maxIter - 1 of them).
+          const [M64, a64, b64] = [f64(M), f64(as(dtype, flat(c.a))), f64(as(dtype, flat(c.b)))];
+          const iters = record === 'last_step' ? SOLVE.maxIter : res.nIter + 1;
+          ref = sinkhornSolveRef(M64, a64, b64, n, m, reg, regType, iters, 0, record);
+          parts.push({ what: `nIter ${res.nIter} vs ${ref.nIter}`, pass: res.nIter === ref.nIter });
         }
-        if (differentiable) {
-          const K = res.nIter;
-          const gv = cu.cudaSinkhornLogAdjoint(M, a, b, n, m, reg, res.historyU, res.historyV, K, cotValue);
-          const gw = cu.cudaSinkhornLogAdjoint(M, a, b, n, m, reg, res.historyU, res.historyV, K, { gPlan: as(dtype, flat(c.W)), ...jacobi });
+        for (const w of ['value', 'valueLinear', 'plan', 'logU', 'logV']) parts.push({ what: w, got: res[w], want: ref[w] });
+        if (record !== 'none') {
+          const back = { ...problem, history: res.history, iterations: res.iterations, lastStep: record === 'last_step', directTerms: record !== 'last_step', needM: true };
+          const gv = k.backward({ ...back, gValue: 1, gValueLinear: 0, gPlan: null, gLogU: null, gLogV: null });
+          const gw = k.backward({ ...back, gValue: 0, gValueLinear: 0, gPlan: as(dtype, flat(c.W)), gLogU: null, gLogV: null });
           let want;
           if (dtype === 'float64') {
             want = { v: c.grad_value, w: c.grad_sum_planW };
           } else {
-            const hist = unpackHistory(res, n, m, K);
-            const [M64, a64, b64] = [f64(M), f64(a), f64(b)];
-            const j64 = lastStep ? { v0: f64(first.logV), directTerms: false } : {};
-            const rv = sinkhornAdjointRef(M64, a64, b64, n, m, reg, hist.U, hist.V, K, { ...cotValue, ...j64 });
-            const rw = sinkhornAdjointRef(M64, a64, b64, n, m, reg, hist.U, hist.V, K, { gPlan: flat(c.W), ...j64 });
+            // The GPU's own packed history, replayed in float64: checks the packing and the split of value's cotangent.
+            const [M64, a64, b64] = [f64(M), f64(as(dtype, flat(c.a))), f64(as(dtype, flat(c.b)))];
+            const h = { ...back, history: f64(res.historyHost) };
+            const rv = sinkhornBackwardRef(M64, a64, b64, n, m, reg, regType, { ...h, gValue: 1, gValueLinear: 0 });
+            const rw = sinkhornBackwardRef(M64, a64, b64, n, m, reg, regType, { ...h, gValue: 0, gValueLinear: 0, gPlan: flat(c.W) });
             want = { v: { M: rv.dM, a: rv.da, b: rv.db }, w: { M: rw.dM, a: rw.da, b: rw.db } };
           }
           for (const [tag, got, ref] of [['d value', gv, want.v], ['d <plan,W>', gw, want.w]]) {
@@ -371,113 +400,121 @@ async function sinkhornChecks(cu) {
 
   const r = rng(11);
   const cases = [
-    [50, 70, 0.05, 300, 1e-9],
-    [128, 96, 0.01, 500, 1e-7],
-    [33, 257, 0.1, 100, 0],
-    [1000, 600, 0.05, 30, 0], // enough rows for the column pass to split them over blocks
+    [50, 70, 0.05, 300, 1e-9, 'KL'],
+    [128, 96, 0.01, 500, 1e-7, 'entropy'],
+    [33, 257, 0.1, 100, 0, 'KL'],
+    [1000, 600, 0.05, 30, 0, 'entropy'], // enough rows for the column pass to split them over blocks
   ];
-  for (const [n, m, reg, maxIter, tol] of cases) {
+  for (const [n, m, reg, maxIter, tol, regType] of cases) {
     const xs = randArray(r, n * 2);
     const xt = randArray(r, m * 2);
     const M64 = distRef(xs, xt, n, m, 2, 'sqeuclidean', 2, false);
     const a64 = randWeights(r, n);
     const b64 = randWeights(r, m);
-    const cot64 = { gLogU: randArray(r, n, -1, 1), gLogV: randArray(r, m, -1, 1), gPlan: randArray(r, n * m, -1, 1), valueLinear: 0.7, entropy: 0.3, kl: -0.2 };
-    for (const dtype of ['float64', 'float32']) {
-      await check('sinkhorn', `random ${n}x${m} reg=${reg} maxIter=${maxIter} tol=${tol}`, dtype, async () => {
-        const [M, a, b] = [as(dtype, M64), as(dtype, a64), as(dtype, b64)];
-        const res = cu.cudaSinkhornLog(M, a, b, n, m, reg, maxIter, tol, { history: true });
-        const ref = sinkhornLogRef(f64(M), f64(a), f64(b), n, m, reg, dtype === 'float64' ? maxIter : res.nIter, dtype === 'float64' ? tol : 0);
-        const cot = { ...cot64, gLogU: as(dtype, cot64.gLogU), gLogV: as(dtype, cot64.gLogV), gPlan: as(dtype, cot64.gPlan) };
-        const adj = cu.cudaSinkhornLogAdjoint(M, a, b, n, m, reg, res.historyU, res.historyV, res.nIter, cot);
-        const hist = unpackHistory(res, n, m, res.nIter);
-        const adjRef = sinkhornAdjointRef(f64(M), f64(a), f64(b), n, m, reg, hist.U, hist.V, res.nIter, cot64);
-        return [
+    const seeds64 = { gLogU: randArray(r, n, -1, 1), gLogV: randArray(r, m, -1, 1), gPlan: randArray(r, n * m, -1, 1), gValue: 0.3, gValueLinear: 0.7 };
+    for (const record of ['history', 'last_step']) {
+      for (const dtype of ['float64', 'float32']) {
+        await check('sinkhorn', `random ${n}x${m} reg=${reg} maxIter=${maxIter} tol=${tol} ${regType} ${record}`, dtype, async () => {
+          const M = as(dtype, M64);
+          const [a, b] = [as(dtype, a64), as(dtype, b64)];
+          const problem = { M, a: f64(a), b: f64(b), n, m, reg, regType };
+          // last_step with tol = 0: the detached run's length (not returned) is then maxIter - 1 on both sides.
+          const tolUsed = record === 'last_step' ? 0 : tol;
+          const res = k.solve({ ...problem, maxIter, tol: tolUsed, record });
           // float32 is replayed for its own iteration count, so only float64 can disagree on when to stop.
-          { what: `nIter ${res.nIter} vs ${ref.nIter}, status ${res.status}`, pass: dtype === 'float32' || (res.nIter === ref.nIter && res.status === ref.status) },
-          { what: 'log_u', got: res.logU, want: ref.logU },
-          { what: 'log_v', got: res.logV, want: ref.logV },
-          { what: 'plan', got: res.plan, want: ref.plan },
-          { what: 'valueLinear', got: res.valueLinear, want: ref.valueLinear },
-          { what: 'entropy', got: res.entropy, want: ref.entropy },
-          { what: 'kl', got: res.kl, want: ref.kl },
-          { what: 'err', got: res.err, want: ref.err, tol: dtype === 'float64' ? 1e-6 : 1 },
-          { what: 'adjoint dM', got: adj.dM, want: adjRef.dM },
-          { what: 'adjoint da', got: adj.da, want: adjRef.da },
-          { what: 'adjoint db', got: adj.db, want: adjRef.db },
-        ];
-      });
+          const iters = dtype === 'float64' || record === 'last_step' ? maxIter : res.nIter + 1;
+          const ref = sinkhornSolveRef(f64(M), f64(a), f64(b), n, m, reg, regType, iters, dtype === 'float64' ? tolUsed : 0, record);
+          const seeds = { ...seeds64, gLogU: as(dtype, seeds64.gLogU), gLogV: as(dtype, seeds64.gLogV), gPlan: as(dtype, seeds64.gPlan) };
+          const lastStep = record === 'last_step';
+          const back = { ...problem, history: res.history, iterations: res.iterations, lastStep, directTerms: !lastStep, needM: true };
+          const adj = k.backward({ ...back, ...seeds });
+          const adjRef = sinkhornBackwardRef(f64(M), f64(a), f64(b), n, m, reg, regType, { ...back, history: f64(res.historyHost), ...seeds64 });
+          const noM = k.backward({ ...back, ...seeds, needM: false });
+          return [
+            { what: `nIter ${res.nIter} vs ${ref.nIter}, status ${res.status} vs ${ref.status}`, pass: res.nIter === ref.nIter && (dtype === 'float32' || res.status === ref.status) },
+            { what: `iterations ${res.iterations} vs ${ref.iterations}`, pass: res.iterations === ref.iterations },
+            { what: 'history', got: res.historyHost, want: ref.history },
+            { what: 'logU', got: res.logU, want: ref.logU },
+            { what: 'logV', got: res.logV, want: ref.logV },
+            { what: 'plan', got: res.plan, want: ref.plan },
+            { what: 'value', got: res.value, want: ref.value },
+            { what: 'valueLinear', got: res.valueLinear, want: ref.valueLinear },
+            { what: 'adjoint dM', got: adj.dM, want: adjRef.dM },
+            { what: 'adjoint da', got: adj.da, want: adjRef.da },
+            { what: 'adjoint db', got: adj.db, want: adjRef.db },
+            { what: 'needM=false: no dM, same da', pass: noM.dM === null && relErr(noM.da, adj.da) === 0 },
+          ];
+        });
+      }
     }
   }
 
-  await check('sinkhorn', 'device form, async twin, buffers as inputs', 'float32', async () => {
+  await check('sinkhorn', 'buffers as inputs, async twins, uniform weights', 'float32', async () => {
     const n = 300;
     const m = 260;
     const M = as('float32', distRef(randArray(r, n * 3), randArray(r, m * 3), n, m, 3, 'sqeuclidean', 2, false));
-    const host = cu.cudaSinkhornLog(M, null, null, n, m, 0.05, 200, 1e-6, { history: true });
-    const Mb = cu.cudaUpload(M);
-    const dev = await cu.cudaSinkhornLogDeviceAsync(Mb, null, null, n, m, 0.05, 200, 1e-6, { history: true });
-    const adjH = await cu.cudaSinkhornLogAdjointAsync(M, null, null, n, m, 0.05, host.historyU, host.historyV, host.nIter, { valueLinear: 1 });
-    const adjD = cu.cudaSinkhornLogAdjointDevice(Mb, null, null, n, m, 0.05, dev.historyU, dev.historyV, dev.nIter, { valueLinear: 1 });
+    const o = { M, a: null, b: null, n, m, reg: 0.05, regType: 'KL', maxIter: 200, tol: 1e-6, record: 'history' };
+    const host = k.solve(o);
+    const dev = await k.solveAsync({ ...o, M: cu.cudaUpload(M) });
+    const back = { ...o, history: host.history, iterations: host.iterations, lastStep: false, directTerms: true, gValue: 0, gValueLinear: 1, needM: true };
+    const adjH = await k.backwardAsync(back);
+    const adjD = k.backward({ ...back, M: cu.cudaUpload(M), history: cu.cudaUpload(host.historyHost) });
+    const explicit = k.solve({ ...o, a: new Float64Array(n).fill(1 / n), b: as('float32', new Float64Array(m).fill(1 / m)) });
     return [
-      { what: 'logU', got: cu.cudaDownload(dev.logU), want: host.logU, tol: 0 },
-      { what: 'plan', got: cu.cudaDownload(dev.plan), want: host.plan, tol: 0 },
-      { what: 'historyU', got: cu.cudaDownload(dev.historyU), want: host.historyU, tol: 0 },
-      { what: 'adjoint dM', got: cu.cudaDownload(adjD.dM), want: adjH.dM, tol: 0 },
-      { what: 'uniform weights = explicit 1/n', got: host.plan, want: cu.cudaSinkhornLog(M, as('float32', new Float64Array(n).fill(1 / n)), as('float32', new Float64Array(m).fill(1 / m)), n, m, 0.05, 200, 1e-6).plan, tol: 1e-6 },
+      { what: 'logU', got: dev.logU, want: host.logU, tol: 0 },
+      { what: 'plan', got: dev.plan, want: host.plan, tol: 0 },
+      { what: 'history', got: dev.historyHost, want: host.historyHost, tol: 0 },
+      { what: 'adjoint dM', got: adjD.dM, want: adjH.dM, tol: 0 },
+      { what: 'uniform weights = explicit 1/n (float64 and float32 weights)', got: explicit.plan, want: host.plan, tol: 1e-6 },
+      { what: "record 'none' keeps no history", pass: k.solve({ ...o, record: 'none' }).history === undefined },
+      { what: 'last_step needs iterations = 1', ...(await expectError(() => k.backward({ ...back, lastStep: true }), 'ERR_OT_ARG')) },
     ];
   });
 
   await check('sinkhorn', 'cancel flag aborts the async solve', 'float32', async () => {
     const n = 2048;
     const M = as('float32', distRef(randArray(r, n * 2), randArray(r, n * 2), n, n, 2, 'sqeuclidean', 2, false));
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const p = cu.cudaSinkhornLogAsync(M, null, null, n, n, 0.01, 100000, 0, {}, flag);
-    setTimeout(() => Atomics.store(flag, 0, 1), 50);
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const p = cu.cudaSinkhornSolveAsync({ M, a: null, b: null, n, m: n, reg: 0.01, regType: 'KL', maxIter: 100000, tol: 0, record: 'none', cancel });
+    setTimeout(() => Atomics.store(cancel, 0, 1), 50);
     return [{ what: 'ERR_OT_ABORTED', ...(await expectError(p, 'ERR_OT_ABORTED')) }];
   });
 }
 
-function unpackHistory(res, n, m, K) {
-  const hu = f64(res.historyU);
-  const hv = f64(res.historyV);
-  const U = Array.from({ length: K + 1 }, (_, k) => hu.subarray(k * n, (k + 1) * n));
-  const V = Array.from({ length: K }, (_, k) => hv.subarray(k * m, (k + 1) * m));
-  return { U, V };
-}
-
 /** float64 replay of each problem for exactly the iterations the GPU ran on it (float32 never meets tol). */
-function batchReplay(M, a, b, B, n, m, reg, nIter, solver) {
-  const out = { u: new Float64Array(B * n), v: new Float64Array(B * m), plan: new Float64Array(B * n * m) };
-  for (const k of ['valueLinear', 'entropy', 'kl']) out[k] = new Float64Array(B);
+function batchReplay(M, a, b, B, n, m, reg, regType, iters, solver) {
+  const out = { pot0: new Float64Array(B * n), pot1: new Float64Array(B * m), plan: new Float64Array(B * n * m), value: new Float64Array(B), valueLinear: new Float64Array(B) };
   for (let p = 0; p < B; p++) {
-    const r = batchRef(M.subarray(p * n * m, (p + 1) * n * m), a.subarray(p * n, (p + 1) * n), b.subarray(p * m, (p + 1) * m), 1, n, m, reg, nIter[p], 0, solver);
-    out.u.set(r.u, p * n);
-    out.v.set(r.v, p * m);
+    const r = batchSolveRef(M.subarray(p * n * m, (p + 1) * n * m), a.subarray(p * n, (p + 1) * n), b.subarray(p * m, (p + 1) * m), 1, n, m, reg, regType, iters[p] + 1, 0, solver);
+    out.pot0.set(r.pot0, p * n);
+    out.pot1.set(r.pot1, p * m);
     out.plan.set(r.plan, p * n * m);
-    for (const k of ['valueLinear', 'entropy', 'kl']) out[k][p] = r[k][0];
+    out.value[p] = r.value[0];
+    out.valueLinear[p] = r.valueLinear[0];
   }
   return out;
 }
 
+const BATCH = { regType: 'entropy', stopRule: 'batch', record: 'none' };
+
 async function batchChecks(cu) {
-  for (const [k, c] of fixture('batch').entries()) {
+  const k = hostForms(cu);
+  for (const [idx, c] of fixture('batch').entries()) {
     const { B, n, m, reg, solver } = c;
     for (const dtype of ['float64', 'float32']) {
-      await check('batch', `fixture ${k} ${solver} B=${B} ${n}x${m} reg=${reg}`, dtype, async () => {
+      await check('batch', `fixture ${idx} ${solver} B=${B} ${n}x${m} reg=${reg}`, dtype, async () => {
         const [M, a, b] = [as(dtype, flat(c.M)), as(dtype, flat(c.a)), as(dtype, flat(c.b))];
-        const res = cu.cudaSolveBatch(M, a, b, B, n, m, reg, 10000, 1e-10, solver);
-        const value = Array.from(res.valueLinear, (vl, i) => vl + reg * res.entropy[i]);
+        const res = k.batch({ ...BATCH, M, a, b, B, n, m, reg, maxIter: 10000, tol: 1e-10, solver });
         if (dtype === 'float64') {
           return [
-            { what: 'value', got: value, want: c.value },
+            { what: 'value', got: res.value, want: c.value },
             { what: 'value_linear', got: res.valueLinear, want: c.value_linear },
             { what: 'plan', got: res.plan, want: flat(c.plan) },
           ];
         }
-        const ref = batchReplay(f64(M), f64(a), f64(b), B, n, m, reg, res.nIter, solver);
+        const ref = batchReplay(f64(M), f64(a), f64(b), B, n, m, reg, 'entropy', res.iters, solver);
         return [
-          { what: 'value', got: value, want: Array.from(ref.valueLinear, (vl, i) => vl + reg * ref.entropy[i]) },
+          { what: 'value', got: res.value, want: ref.value },
           { what: 'plan', got: res.plan, want: ref.plan },
         ];
       });
@@ -500,27 +537,21 @@ async function batchChecks(cu) {
       b64.set(randWeights(r, m), p * m);
     }
     for (const solver of ['log_sinkhorn', 'sinkhorn']) {
-      for (const stop of ['batch', 'each']) {
+      for (const stopRule of ['batch', 'problem']) {
+        const regType = stopRule === 'batch' ? 'kl' : 'entropy';
         for (const dtype of ['float64', 'float32']) {
-          await check('batch', `random ${solver} stop=${stop} B=${B} ${n}x${m} reg=${reg}`, dtype, async () => {
+          await check('batch', `random ${solver} stopRule=${stopRule} ${regType} B=${B} ${n}x${m} reg=${reg}`, dtype, async () => {
             const [M, a, b] = [as(dtype, M64), as(dtype, a64), as(dtype, b64)];
-            const res = cu.cudaSolveBatch(M, a, b, B, n, m, reg, maxIter, tol, solver, { stop });
+            const res = k.batch({ M, a, b, B, n, m, reg, maxIter, tol, solver, regType, stopRule, record: 'none' });
             // float32 rarely meets tight tolerances: replay each problem's iteration count in float64.
             const ref = dtype === 'float64'
-              ? batchRef(f64(M), f64(a), f64(b), B, n, m, reg, maxIter, tol, solver, stop)
-              : batchReplay(f64(M), f64(a), f64(b), B, n, m, reg, res.nIter, solver);
-            const parts = [
-              { what: 'u', got: res.u, want: ref.u },
-              { what: 'v', got: res.v, want: ref.v },
-              { what: 'plan', got: res.plan, want: ref.plan },
-              { what: 'valueLinear', got: res.valueLinear, want: ref.valueLinear },
-              { what: 'entropy', got: res.entropy, want: ref.entropy },
-              { what: 'kl', got: res.kl, want: ref.kl },
-            ];
+              ? batchSolveRef(f64(M), f64(a), f64(b), B, n, m, reg, regType, maxIter, tol, solver, stopRule === 'problem' ? 'each' : 'batch')
+              : batchReplay(f64(M), f64(a), f64(b), B, n, m, reg, regType, res.iters, solver);
+            const parts = ['pot0', 'pot1', 'plan', 'value', 'valueLinear'].map((w) => ({ what: w, got: res[w], want: ref[w] }));
             if (dtype === 'float64') {
               parts.push(
-                { what: `nIter [${res.nIter.join(',')}]`, pass: res.nIter.every((x, i) => x === ref.nIter[i]) },
-                { what: 'converged flags', pass: res.converged.every((x, i) => x === ref.converged[i]) },
+                { what: `iters [${res.iters.join(',')}], nIter ${res.nIter}`, pass: res.iters.every((x, i) => x === ref.iters[i]) && res.nIter === ref.nIter },
+                { what: `status [${res.status.join(',')}]`, pass: res.status.every((x, i) => x === ref.status[i]) },
               );
             }
             return parts;
@@ -529,18 +560,19 @@ async function batchChecks(cu) {
       }
     }
   }
-  await check('batch', 'device form and async twin agree with the host form', 'float32', async () => {
+  await check('batch', 'buffers as inputs and the async twin agree with host inputs', 'float32', async () => {
     const B = 64;
     const n = 64;
     const m = 48;
     const M = as('float32', randArray(r, B * n * m, 0, 2));
-    const host = cu.cudaSolveBatch(M, null, null, B, n, m, 0.1, 100, 1e-6, 'log_sinkhorn', { stop: 'each' });
-    const dev = await cu.cudaSolveBatchDeviceAsync(cu.cudaUpload(M), null, null, B, n, m, 0.1, 100, 1e-6, 'log_sinkhorn', { stop: 'each' });
+    const o = { ...BATCH, M, a: null, b: null, B, n, m, reg: 0.1, maxIter: 100, tol: 1e-6, solver: 'log_sinkhorn', stopRule: 'problem' };
+    const host = k.batch(o);
+    const dev = await k.batchAsync({ ...o, M: cu.cudaUpload(M), a: new Float64Array(B * n).fill(1 / n) });
     return [
-      { what: 'u', got: cu.cudaDownload(dev.u), want: host.u, tol: 0 },
-      { what: 'plan', got: cu.cudaDownload(dev.plan), want: host.plan, tol: 0 },
-      { what: 'valueLinear', got: dev.valueLinear, want: host.valueLinear, tol: 0 },
-      { what: 'plan: false gives null', pass: cu.cudaSolveBatch(M, null, null, B, n, m, 0.1, 10, 1e-6, 'sinkhorn', { plan: false }).plan === null },
+      { what: 'pot0', got: dev.pot0, want: host.pot0, tol: 0 },
+      { what: 'plan', got: dev.plan, want: host.plan, tol: 1e-6 },
+      { what: 'value', got: dev.value, want: host.value, tol: 1e-6 },
+      { what: "record 'all' is ERR_OT_DEVICE", ...(await expectError(() => k.batch({ ...o, record: 'all' }), 'ERR_OT_DEVICE')) },
     ];
   });
 }
@@ -788,8 +820,9 @@ async function benchmarks(cu, deviceName) {
       const n = nSk;
       const x = as(dtype, randArray(r, n * 2));
       const y = as(dtype, randArray(r, n * 2));
-      const M = cu.cudaDistDevice(x, y, n, n, 2, 'sqeuclidean', 2, false);
-      const run = (iters) => cu.cudaSinkhornLogDevice(M, null, null, n, n, 0.05, iters, 0, { plan: false });
+      const M = cu.cudaDistForward({ x, y, n, m: n, d: 2, metric: 'sqeuclidean', p: 2, same: false });
+      const solve = { M, a: null, b: null, n, m: n, reg: 0.05, regType: 'KL', tol: 0 };
+      const run = (iters) => cu.cudaSinkhornSolve({ ...solve, maxIter: iters, record: 'none' });
       const t10 = timeIt(() => run(10), 2);
       const t110 = timeIt(() => run(110), 2);
       const perIter = (t110 - t10) / 100;
@@ -797,11 +830,12 @@ async function benchmarks(cu, deviceName) {
       const out = { n, m: n, perIterationMs: perIter * 1e3, bytesPerIteration: bytes, achievedGBs: bytes / perIter / 1e9 };
       if (bw) Object.assign(out, { peakGBs: bw / 1e9, rooflineMs: (bytes / bw) * 1e3, fractionOfRoofline: bytes / bw / perIter });
       // Reverse pass: M read twice, dM read and written once per iteration.
-      const fwd = cu.cudaSinkhornLogDevice(M, null, null, n, n, 0.05, 20, 0, { plan: false, history: true });
-      const tAdj = timeIt(() => cu.cudaSinkhornLogAdjointDevice(M, null, null, n, n, 0.05, fwd.historyU, fwd.historyV, 20, { valueLinear: 1 }), 1);
-      out.adjointPerIterationMs = (tAdj / 20) * 1e3;
+      const fwd = cu.cudaSinkhornSolve({ ...solve, maxIter: 20, record: 'history' });
+      const back = { ...solve, history: fwd.history, iterations: fwd.iterations, lastStep: false, directTerms: true, gValue: 0, gValueLinear: 1, needM: true };
+      const tAdj = timeIt(() => cu.cudaSinkhornBackward(back), 1);
+      out.adjointPerIterationMs = (tAdj / fwd.iterations) * 1e3;
       out.adjointBytesPerIteration = 2 * bytes;
-      if (bw) out.adjointFractionOfRoofline = (2 * bytes) / bw / (tAdj / 20);
+      if (bw) out.adjointFractionOfRoofline = (2 * bytes) / bw / (tAdj / fwd.iterations);
       M.free();
       return out;
     });
@@ -812,8 +846,9 @@ async function benchmarks(cu, deviceName) {
       const n = 64;
       const M = cu.cudaUpload(as('float32', randArray(r, B * n * n, 0, 1)));
       const iters = 100;
-      const t = timeIt(() => cu.cudaSolveBatchDevice(M, null, null, B, n, n, 0.1, iters, 0, solver, { plan: false }), 2);
-      const tEach = timeIt(() => cu.cudaSolveBatchDevice(M, null, null, B, n, n, 0.1, iters, 0, solver, { plan: false, stop: 'each' }), 2);
+      const o = { ...BATCH, M, a: null, b: null, B, n, m: n, reg: 0.1, maxIter: iters, tol: 0, solver };
+      const t = timeIt(() => cu.cudaSolveBatch(o), 2);
+      const tEach = timeIt(() => cu.cudaSolveBatch({ ...o, stopRule: 'problem' }), 2);
       M.free();
       return { B, n, m: n, iterations: iters, seconds: t, problemsPerSecond: B / t, perIterationUs: (t / iters) * 1e6, eachStopSeconds: tEach };
     });
@@ -851,22 +886,23 @@ async function selfTest(lib) {
       return parts;
     });
   }
+  // The native solve's fields (value, schedule, packed history, split cotangent) as the GPU checks expect them.
   for (const [k, c] of fixture('solve').entries()) {
     await check('self-test', `solve ${k} ${c.reg_type} ${c.grad}`, 'float64', async () => {
       const [M, a, b] = [flat(c.M), flat(c.a), flat(c.b)];
-      const lastStep = c.grad === 'last_step';
-      const first = sinkhornLogRef(M, a, b, c.n, c.m, c.reg, lastStep ? 999 : 1000, 1e-9);
-      const res = lastStep ? sinkhornLogRef(M, a, b, c.n, c.m, c.reg, 1, 1e-9, first.logU, first.logV) : first;
-      const jacobi = lastStep ? { v0: first.logV, directTerms: false } : {};
+      const regType = c.reg_type.toLowerCase() === 'kl' ? 'KL' : 'entropy';
+      const record = c.grad === 'autodiff' ? 'history' : c.grad === 'last_step' ? 'last_step' : 'none';
+      const res = sinkhornSolveRef(M, a, b, c.n, c.m, c.reg, regType, SOLVE.maxIter, SOLVE.tol, record);
       const parts = [
-        { what: 'value', got: solveValue(res, c.reg, c.reg_type), want: c.value },
+        { what: 'value', got: res.value, want: c.value },
+        { what: 'value_linear', got: res.valueLinear, want: c.value_linear },
         { what: 'plan', got: res.plan, want: flat(c.plan) },
         { what: 'log_u', got: res.logU, want: flat(c.log_u) },
       ];
-      if (c.grad === 'autodiff' || lastStep) {
-        const cot = { valueLinear: 1, [c.reg_type.toLowerCase() === 'kl' ? 'kl' : 'entropy']: c.reg, ...jacobi };
-        const g = sinkhornAdjointRef(M, a, b, c.n, c.m, c.reg, res.histU, res.histV, res.nIter, cot);
-        const w = sinkhornAdjointRef(M, a, b, c.n, c.m, c.reg, res.histU, res.histV, res.nIter, { gPlan: flat(c.W), ...jacobi });
+      if (record !== 'none') {
+        const back = { history: res.history, iterations: res.iterations, lastStep: record === 'last_step', directTerms: record !== 'last_step' };
+        const g = sinkhornBackwardRef(M, a, b, c.n, c.m, c.reg, regType, { ...back, gValue: 1, gValueLinear: 0 });
+        const w = sinkhornBackwardRef(M, a, b, c.n, c.m, c.reg, regType, { ...back, gValue: 0, gValueLinear: 0, gPlan: flat(c.W) });
         parts.push(
           { what: 'd value/dM', got: g.dM, want: flat(c.grad_value.M) },
           { what: 'd value/da', got: g.da, want: flat(c.grad_value.a) },
@@ -881,10 +917,12 @@ async function selfTest(lib) {
   }
   for (const [k, c] of fixture('batch').entries()) {
     await check('self-test', `batch ${k} ${c.solver}`, 'float64', async () => {
-      const res = batchRef(flat(c.M), flat(c.a), flat(c.b), c.B, c.n, c.m, c.reg, 10000, 1e-10, c.solver);
+      const res = batchSolveRef(flat(c.M), flat(c.a), flat(c.b), c.B, c.n, c.m, c.reg, 'entropy', 10000, 1e-10, c.solver);
       return [
-        { what: 'value', got: Array.from(res.valueLinear, (vl, i) => vl + c.reg * res.entropy[i]), want: c.value },
+        { what: 'value', got: res.value, want: c.value },
+        { what: 'value_linear', got: res.valueLinear, want: c.value_linear },
         { what: 'plan', got: res.plan, want: flat(c.plan) },
+        { what: 'status converged', pass: res.status.every((x) => x === 0) },
       ];
     });
   }
