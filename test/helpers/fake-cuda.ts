@@ -86,6 +86,11 @@ function hostOut(like: unknown, values: ArrayLike<number>): FloatArray {
   return f32(like) ? Float32Array.from(values) : Float64Array.from(values);
 }
 const uniform = (len: number): Float64Array => new Float64Array(len).fill(1 / len);
+/** Weights as the bindings stage them: in M's precision (host float64 weights of a float32 M are rounded), `dflt` when absent. */
+function weights(w: unknown, M: unknown, dflt: Float64Array): Float64Array {
+  if (w === null || w === undefined) return f32(M) ? Float64Array.from(Float32Array.from(dflt)) : dflt;
+  return f32(M) ? Float64Array.from(Float32Array.from(vals(w))) : f64(w);
+}
 
 // An options object as the bindings read it (fields are checked by the real addon, not here).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -160,7 +165,7 @@ const impl: Record<string, Fn> = {
   cudaSinkhornSolve: (o: Opts) =>
     device('cudaSinkhornSolve', o, () => {
       const { n, m } = dims(o);
-      const r = sinkhornSolveRef(f64(o.M), opt64(o.a) ?? uniform(n), opt64(o.b) ?? uniform(m), n, m, o.reg, o.regType, o.maxIter, o.tol, o.record);
+      const r = sinkhornSolveRef(f64(o.M), weights(o.a, o.M, uniform(n)), weights(o.b, o.M, uniform(m)), n, m, o.reg, o.regType, o.maxIter, o.tol, o.record);
       return {
         plan: out(o.M, r.plan), logU: out(o.M, r.logU), logV: out(o.M, r.logV), value: r.value, valueLinear: r.valueLinear,
         nIter: r.nIter, status: r.status, iterations: r.iterations, ...(r.history ? { history: out(o.M, r.history) } : {}),
@@ -169,7 +174,8 @@ const impl: Record<string, Fn> = {
   cudaSinkhornBackward: (o: Opts) =>
     device('cudaSinkhornBackward', o, () => {
       const { n, m } = dims(o);
-      const g = sinkhornBackwardRef(f64(o.M), opt64(o.a) ?? uniform(n), opt64(o.b) ?? uniform(m), n, m, o.reg, o.regType, {
+      if (o.lastStep && o.iterations !== 1) throw Object.assign(new Error(`cudaSinkhornBackward: a last_step record holds one iteration, got iterations = ${String(o.iterations)}`), { code: 'ERR_OT_ARG' });
+      const g = sinkhornBackwardRef(f64(o.M), weights(o.a, o.M, uniform(n)), weights(o.b, o.M, uniform(m)), n, m, o.reg, o.regType, {
         ...o, history: f64(o.history), gPlan: opt64(o.gPlan), gLogU: opt64(o.gLogU), gLogV: opt64(o.gLogV),
       });
       return [o.needM ? out(o.M, g.dM) : null, out(o.M, g.da), out(o.M, g.db)];
@@ -178,7 +184,7 @@ const impl: Record<string, Fn> = {
     device('cudaSolveBatch', o, () => {
       const { B, n, m } = dims(o);
       if (o.record !== 'none') throw Object.assign(new Error(`cudaSolveBatch: record '${String(o.record)}' is not available on the GPU`), { code: 'ERR_OT_DEVICE' });
-      const r = batchSolveRef(f64(o.M), opt64(o.a) ?? uniform(B * n).fill(1 / n), opt64(o.b) ?? uniform(B * m).fill(1 / m), B, n, m, o.reg,
+      const r = batchSolveRef(f64(o.M), weights(o.a, o.M, uniform(B * n).fill(1 / n)), weights(o.b, o.M, uniform(B * m).fill(1 / m)), B, n, m, o.reg,
         o.regType, o.maxIter, o.tol, o.solver, o.stopRule === 'problem' ? 'each' : 'batch');
       const values = hostOut(o.M, [...r.value, ...r.valueLinear]);
       return { plan: out(o.M, r.plan), pot0: out(o.M, r.pot0), pot1: out(o.M, r.pot1), values, status: r.status, iters: r.iters, nIter: r.nIter };
