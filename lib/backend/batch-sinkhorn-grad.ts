@@ -18,6 +18,21 @@ export interface BatchOutputs {
 
 const EPS = 1e-16; // POT: log(T + 1e-16)
 
+/**
+ * ot.solve's rule for every batch gradient: a diverged problem's plan and potentials are meaningless
+ * (NaN or garbage), so a backward through them is ERR_OT_VALUE, never a silent NaN gradient.
+ */
+export function refuseDivergedBatch(diverged: readonly boolean[]): void {
+  const bad = diverged.flatMap((d, k) => (d ? [k] : []));
+  if (bad.length === 0) return;
+  const list = bad.length > 5 ? `${bad.slice(0, 5).join(', ')}, ...` : bad.join(', ');
+  fail(
+    'ERR_OT_VALUE',
+    `solveBatch (backward): ${bad.length} of ${diverged.length} problems diverged (status 'diverged': problem ${list}), ` +
+      "so they have no gradient; rescale M, increase reg or use solver 'log_sinkhorn'",
+  );
+}
+
 export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchOutputs {
   const { B, n, m } = r;
   const nm = B * n * m;
@@ -30,6 +45,11 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
   const linData = out.values.subarray(B);
   const inputs = [r.M, r.a, r.b];
   const needsGrad = inputs.some((t) => t?.requiresGrad);
+  const diverged = Array.from(out.status, (s) => s === 2);
+  const checked = <G>(backward: (g: G) => (Tensor | null)[]) => (g: G): (Tensor | null)[] => {
+    refuseDivergedBatch(diverged);
+    return backward(g);
+  };
 
   if (r.grad === 'detach' || !needsGrad) {
     return {
@@ -39,8 +59,8 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
   }
   if (r.grad === 'envelope') {
     return {
-      value: Tensor.fromOp(valueData, [B], { name: 'solveBatch.value', inputs, backward: (g) => envelopeGrads(r, g, planData, pot0Data, pot1Data) }),
-      valueLinear: Tensor.fromOp(linData, [B], { name: 'solveBatch.valueLinear', inputs: [r.M], backward: (g) => [scaleRows(g, planData, [B, n, m])] }),
+      value: Tensor.fromOp(valueData, [B], { name: 'solveBatch.value', inputs, backward: checked((g: Tensor) => envelopeGrads(r, g, planData, pot0Data, pot1Data)) }),
+      valueLinear: Tensor.fromOp(linData, [B], { name: 'solveBatch.valueLinear', inputs: [r.M], backward: checked((g: Tensor) => [scaleRows(g, planData, [B, n, m])]) }),
       plan: plain(planData, [B, n, m]), pot0: plain(pot0Data, [B, n]), pot1: plain(pot1Data, [B, m]),
     };
   }
@@ -49,6 +69,7 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
   // One node for (plan, pot0, pot1): its backward runs the adjoint once for all three.
   const asData = (g: Tensor | null): FloatArray | null => (g === null ? null : g.dtype === r.dtype ? g.data : g.to(r.dtype).data);
   const node = new MultiOutputNode('solveBatch', inputs, ([gPlan, gPot0, gPot1]) => {
+    refuseDivergedBatch(diverged);
     const res = nativeBatch.solveBatchBackward({
       trace, M: r.M.data, a: r.aData, b: r.bData, gPlan: asData(gPlan), gPot0: asData(gPot0), gPot1: asData(gPot1),
       wantA: r.a?.requiresGrad ?? false, wantB: r.b?.requiresGrad ?? false,
@@ -65,11 +86,11 @@ export function batchOutputs(r: ResolvedBatch, out: NativeSolveBatchOut): BatchO
     pot0: Tensor.fromOp(pot0Data, [B, n], node.output(1, 'pot0')),
     pot1: Tensor.fromOp(pot1Data, [B, m], node.output(2, 'pot1')),
     value: Tensor.fromOp(valueData, [B], {
-      name: 'solveBatch.value', inputs: [r.M, r.a, r.b, plan], backward: (g) => valueGrads(r, g, planData),
+      name: 'solveBatch.value', inputs: [r.M, r.a, r.b, plan], backward: checked((g: Tensor) => valueGrads(r, g, planData)),
     }),
     valueLinear: Tensor.fromOp(linData, [B], {
       name: 'solveBatch.valueLinear', inputs: [r.M, plan],
-      backward: (g) => [scaleRows(g, planData, [B, n, m]), scaleRows(g, r.M.data, [B, n, m])],
+      backward: checked((g: Tensor) => [scaleRows(g, planData, [B, n, m]), scaleRows(g, r.M.data, [B, n, m])]),
     }),
   };
 }

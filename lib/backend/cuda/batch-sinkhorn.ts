@@ -7,7 +7,7 @@ import { nativeCuda, type CudaBatchOptions, type CudaBatchResult, type CudaBuffe
 import { asCuda, hostOnCuda, notOnCuda, operand } from '../../cuda/tensors.js';
 import { allocate } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { envelopeGrads, scaleRows } from '../batch-sinkhorn-grad.js';
+import { envelopeGrads, refuseDivergedBatch, scaleRows } from '../batch-sinkhorn-grad.js';
 import type { BatchSinkhornInput as ResolvedBatch, BatchSinkhornOutput } from '../types.js';
 
 type Run = CudaBatchResult<CudaBuffer>;
@@ -64,12 +64,18 @@ function assemble(r: ResolvedBatch, out: Run): BatchSinkhornOutput {
     value = Tensor.fromOp(valueData, [B], {
       name: 'solveBatch.value',
       inputs: [r.M, r.a, r.b],
-      backward: (g) => envelopeGrads(r, g, plan.data, pot0.data, pot1.data).map(asCuda),
+      backward: (g) => {
+        refuseDivergedBatch(statusPerProblem.map((s) => s === 'diverged'));
+        return envelopeGrads(r, g, plan.data, pot0.data, pot1.data).map(asCuda);
+      },
     }, 'cuda');
     valueLinear = Tensor.fromOp(linData, [B], {
       name: 'solveBatch.valueLinear',
       inputs: [r.M],
-      backward: (g) => [asCuda(scaleRows(g, plan.data, [B, n, m]))],
+      backward: (g) => {
+        refuseDivergedBatch(statusPerProblem.map((s) => s === 'diverged'));
+        return [asCuda(scaleRows(g, plan.data, [B, n, m]))];
+      },
     }, 'cuda');
   }
   return {
