@@ -144,6 +144,7 @@ ExecutingJob::~ExecutingJob() {
 bool ExecutingJob::stopped() const { return jobs_.raised(); }
 void jobCreated(EnvJobs& jobs) { jobs.live.fetch_add(1); }
 void jobDestroyed(EnvJobs& jobs) { jobs.live.fetch_sub(1); }
+bool stopping(const EnvJobs& jobs) { return jobs.raised(); }
 
 Napi::Value stopJobs(const Napi::CallbackInfo& info) {
   envJobs(info.Env())->raise();

@@ -368,6 +368,8 @@ class ExecutingJob {
 // Counts a job from its creation to its completion on the main thread (queued ones included).
 void jobCreated(EnvJobs& jobs);
 void jobDestroyed(EnvJobs& jobs);
+// True once the environment's shutdown began: its promises can no longer be settled (or seen).
+bool stopping(const EnvJobs& jobs);
 // Raises the environment's stop flag (lib/native.ts calls it on 'exit', before the thread pool joins).
 Napi::Value stopJobs(const Napi::CallbackInfo& info);
 
@@ -385,7 +387,17 @@ class JobWorker : public Napi::AsyncWorker {
     status_ = running.stopped() ? Status::Aborted : executeGuarded(job_);
   }
   void OnOK() override {
-    Napi::Env env = Env();
+    if (stopping(*jobs_)) return;  // no JS will run again in this environment
+    try {
+      settle(Env());
+    } catch (const Napi::Error&) {
+      // Settling failed: the environment is going away under us (N-API refuses to run JS). An error
+      // escaping here would end the process.
+    }
+  }
+
+ private:
+  void settle(Napi::Env env) {
     Napi::HandleScope scope(env);
     if (statusIsFailure(status_)) {
       ArgError e = statusError(status_, Job::name());
@@ -402,7 +414,6 @@ class JobWorker : public Napi::AsyncWorker {
     }
   }
 
- private:
   Job job_;
   Status status_ = Status::Ok;
   Napi::Promise::Deferred deferred_;
