@@ -194,7 +194,7 @@ bool statusIsFailure(Status s) { return s != Status::Ok && s != Status::MaxIter 
 ArgError statusError(Status s, const std::string& where) {
   switch (s) {
     case Status::Aborted: return {"ERR_OT_ABORTED", where + ": aborted by the caller's signal"};
-    case Status::OutOfMemory: return {"ERR_OT_OOM", where + ": out of memory"};
+    case Status::OutOfMemory: return {"ERR_OT_OOM", where + ": out of memory (or the system refused the threads the kernel needs)"};
     case Status::DeviceError: return {"ERR_OT_DEVICE", where + ": device (CUDA) error"};
     case Status::BadArgument: return {"ERR_OT_ARG", where + ": invalid argument reached the kernel"};
     default: return {"ERR_OT_VALUE", where + ": " + statusName(s)};
