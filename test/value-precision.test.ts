@@ -53,3 +53,20 @@ describe('entropic value precision', () => {
     expect(solveAt('float64', 1e8).res.status).toBe('converged');
   });
 });
+
+describe('subnormal weights', () => {
+  it('are not a divergence: converged, finite value, backward allowed', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const x = ot.rand([4, 2], { seed: 1, dtype });
+      const M = ot.dist(x, x).requiresGrad_(true);
+      const a = ot.tensor([0.5, 0.5 - 1e-310, 1e-310, 0], { dtype: 'float64' });
+      const res = ot.solve(M, a, ot.unif(4), { reg: 0.1 });
+      expect(res.status, dtype).toBe('converged');
+      // The same problem with the subnormal mass dropped: the same value.
+      const ref = ot.solve(M.detach(), ot.tensor([0.5, 0.5, 0, 0], { dtype: 'float64' }), ot.unif(4), { reg: 0.1 });
+      expect(res.value.item()).toBeCloseTo(ref.value.item(), dtype === 'float32' ? 5 : 12);
+      res.value.backward();
+      expect(Array.from(M.grad!.data).every(Number.isFinite)).toBe(true);
+    }
+  });
+});

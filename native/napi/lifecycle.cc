@@ -55,15 +55,19 @@ class EnvJobs {
 
 namespace {
 
-// True while the environment may still run JS. A property set on a fresh plain object runs no user
-// code, and N-API refuses it (napi_pending_exception / napi_cannot_run_js) once Node has stopped the
-// environment or is terminating its isolate.
+// True while the environment may still run JS. Defining a property on a fresh plain object runs no
+// user code (a define, unlike a set, calls no setter an Object.prototype might carry), and N-API
+// refuses it (napi_pending_exception / napi_cannot_run_js) once Node has stopped the environment or
+// is terminating its isolate.
 bool canRunJS(napi_env env) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return false;
   napi_value obj = nullptr, value = nullptr;
-  bool ok = napi_create_object(env, &obj) == napi_ok && napi_get_boolean(env, true, &value) == napi_ok &&
-            napi_set_named_property(env, obj, "probe", value) == napi_ok;
+  bool ok = napi_create_object(env, &obj) == napi_ok && napi_get_boolean(env, true, &value) == napi_ok;
+  if (ok) {
+    const napi_property_descriptor probe = {"probe", nullptr, nullptr, nullptr, nullptr, value, napi_default, nullptr};
+    ok = napi_define_properties(env, obj, 1, &probe) == napi_ok;
+  }
   if (!ok) {
     bool pending = false;
     if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
