@@ -63,3 +63,7 @@ function resolvePrebuild(nodeGypBuild: { resolve(dir: string): string }): string
 /** The loaded addon. Loading failure is fatal: every numeric path runs natively. */
 export const addon: Addon = load();
 addon.setErrorClass(OTError);
+// process.exit() (and an uncaught exception) joins the thread pool right after 'exit': the async jobs
+// still running must stop first, or the process never exits. Workers are covered natively (their
+// shutdown raises the same flag); this listener is the main thread's only chance.
+if (typeof addon.stopJobs === 'function') process.on('exit', () => addon.stopJobs());

@@ -140,8 +140,11 @@ describe('inputs changed while a solve runs', () => {
     // Moves the backing store away (as posting it to a worker with a transfer list would), then lets
     // the GC free it and reuses the memory.
     // The clone is dropped at once: nothing keeps the moved memory alive.
-    void structuredClone(Mc.data.buffer as ArrayBuffer, { transfer: [Mc.data.buffer as ArrayBuffer] });
-    expect(Mc.data.byteLength).toBe(0);
+    const data = Mc.data;
+    void structuredClone(data.buffer as ArrayBuffer, { transfer: [data.buffer as ArrayBuffer] });
+    expect(data.byteLength).toBe(0);
+    // The tensor itself now refuses its lost storage.
+    expect(() => Mc.data).toThrow(expect.objectContaining({ code: 'ERR_OT_VALUE' }));
     settle();
     for (let k = 0; k < 8; k++) new Float64Array(600 * 500).fill(1e300);
     const res = await p;

@@ -29,6 +29,21 @@ export interface BatchSolved {
 
 const EPS = 1e-16; // POT: log(T + 1e-16)
 
+/**
+ * ot.solve's rule for every batch gradient: a diverged problem's plan and potentials are meaningless
+ * (NaN or garbage), so a backward through them is ERR_OT_VALUE, never a silent NaN gradient.
+ */
+export function refuseDivergedBatch(diverged: readonly boolean[]): void {
+  const bad = diverged.flatMap((d, k) => (d ? [k] : []));
+  if (bad.length === 0) return;
+  const list = bad.length > 5 ? `${bad.slice(0, 5).join(', ')}, ...` : bad.join(', ');
+  fail(
+    'ERR_OT_VALUE',
+    `solveBatch (backward): ${bad.length} of ${diverged.length} problems diverged (status 'diverged': problem ${list}), ` +
+      "so they have no gradient; rescale M, increase reg or use solver 'log_sinkhorn'",
+  );
+}
+
 export function batchOutputs(r: ResolvedBatch, out: BatchSolved, device: Device): BatchSinkhornOutput {
   const { B, n, m } = r;
   const on = { device };
@@ -39,6 +54,11 @@ export function batchOutputs(r: ResolvedBatch, out: BatchSolved, device: Device)
   });
   const inputs = [r.M, r.a, r.b];
   const needsGrad = inputs.some((t) => t?.requiresGrad);
+  const diverged = Array.from(out.status, (s) => s === 2);
+  const checked = <G>(backward: (g: G) => (Tensor | null)[]) => (g: G): (Tensor | null)[] => {
+    refuseDivergedBatch(diverged);
+    return backward(g);
+  };
 
   if (r.grad === 'detach' || !needsGrad) {
     return result(plain(out.value, [B]), plain(out.valueLinear, [B]), plain(out.plan, [B, n, m]), plain(out.pot0, [B, n]), plain(out.pot1, [B, m]));
@@ -47,10 +67,10 @@ export function batchOutputs(r: ResolvedBatch, out: BatchSolved, device: Device)
     const [plan, pot0, pot1] = [plain(out.plan, [B, n, m]), plain(out.pot0, [B, n]), plain(out.pot1, [B, m])];
     // .data: the host values (a GPU result is copied back once, when the backward first runs).
     const value = Tensor.fromOp(out.value, [B], {
-      name: 'solveBatch.value', inputs, backward: (g) => envelopeGrads(r, g, plan.data, pot0.data, pot1.data, device),
+      name: 'solveBatch.value', inputs, backward: checked((g: Tensor) => envelopeGrads(r, g, plan.data, pot0.data, pot1.data, device)),
     }, device);
     const valueLinear = Tensor.fromOp(out.valueLinear, [B], {
-      name: 'solveBatch.valueLinear', inputs: [r.M], backward: (g) => [scaleRows(g, plan.data, [B, n, m], device)],
+      name: 'solveBatch.valueLinear', inputs: [r.M], backward: checked((g: Tensor) => [scaleRows(g, plan.data, [B, n, m], device)]),
     }, device);
     return result(value, valueLinear, plan, pot0, pot1);
   }
@@ -60,6 +80,7 @@ export function batchOutputs(r: ResolvedBatch, out: BatchSolved, device: Device)
   // One node for (plan, pot0, pot1): its backward runs the adjoint once for all three.
   const asData = (g: Tensor | null): FloatArray | null => (g === null ? null : g.dtype === r.dtype ? g.data : g.to(r.dtype).data);
   const node = new MultiOutputNode('solveBatch', inputs, ([gPlan, gPot0, gPot1]) => {
+    refuseDivergedBatch(diverged);
     const res = nativeBatch.solveBatchBackward({
       trace, M: r.M.data, a: r.aData, b: r.bData, gPlan: asData(gPlan), gPot0: asData(gPot0), gPot1: asData(gPot1),
       wantA: r.a?.requiresGrad ?? false, wantB: r.b?.requiresGrad ?? false,
@@ -73,11 +94,11 @@ export function batchOutputs(r: ResolvedBatch, out: BatchSolved, device: Device)
   const plan = Tensor.fromOp(planData, [B, n, m], node.output(0, 'plan'));
   return result(
     Tensor.fromOp(out.value, [B], {
-      name: 'solveBatch.value', inputs: [r.M, r.a, r.b, plan], backward: (g) => valueGrads(r, g, planData),
+      name: 'solveBatch.value', inputs: [r.M, r.a, r.b, plan], backward: checked((g: Tensor) => valueGrads(r, g, planData)),
     }),
     Tensor.fromOp(out.valueLinear, [B], {
       name: 'solveBatch.valueLinear', inputs: [r.M, plan],
-      backward: (g) => [scaleRows(g, planData, [B, n, m], 'cpu'), scaleRows(g, r.M.data, [B, n, m], 'cpu')],
+      backward: checked((g: Tensor) => [scaleRows(g, planData, [B, n, m], 'cpu'), scaleRows(g, r.M.data, [B, n, m], 'cpu')]),
     }),
     plan,
     Tensor.fromOp(out.pot0 as FloatArray, [B, n], node.output(1, 'pot0')),

@@ -22,8 +22,9 @@ export type OTErrorCode =
 export class OTError extends Error {
   /** Machine-readable reason, one of {@link OTErrorCode}. */
   readonly code: OTErrorCode;
-  constructor(message: string, code: OTErrorCode) {
-    super(message);
+  /** `options.cause`: the underlying error (e.g. the file system's), kept as Error's `cause`. */
+  constructor(message: string, code: OTErrorCode, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'OTError';
     this.code = code;
   }

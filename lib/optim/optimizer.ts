@@ -26,6 +26,7 @@ export abstract class Optimizer {
    * copied back) and the new values are uploaded when a GPU kernel next reads them.
    */
   step(): void {
+    // Every gradient is checked before any parameter moves, so a refused step changes nothing.
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!;
       if (p.grad === null) continue;
@@ -33,6 +34,21 @@ export abstract class Optimizer {
       if (p.grad.data.length !== p.data.length) {
         fail('ERR_OT_SHAPE', `step: params[${k}].grad has ${p.grad.data.length} values but the parameter has ${p.data.length}`);
       }
+      // torch applies a NaN or infinite gradient and leaves NaN parameters for good (Adam's moments
+      // carry it into every later step); here the step is refused and the parameters keep their values.
+      const bad = firstNonFinite(p.grad.data);
+      if (bad >= 0) {
+        const v = p.grad.data[bad]!;
+        fail(
+          'ERR_OT_VALUE',
+          `step: params[${k}].grad is not finite (entry ${bad} is ${v}): no parameter was updated; ` +
+            'an infinite or NaN loss or gradient usually means the inputs overflowed',
+        );
+      }
+    }
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!;
+      if (p.grad === null) continue;
       this.update(k, p.data, p.grad.data);
       p.hostWritten();
     }
@@ -68,4 +84,13 @@ export function checkRange(fn: string, name: string, v: unknown, lo: number, hi:
 export function checkFlag(fn: string, name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') fail('ERR_OT_ARG', `${fn}: ${name} must be a boolean, got ${typeof v}`);
   return v;
+}
+
+/** Index of the first NaN or +-Infinity in `a`, or -1 (x - x is 0 exactly for finite x). */
+function firstNonFinite(a: FloatArray): number {
+  let acc = 0;
+  for (let i = 0; i < a.length; i++) acc += a[i]! - a[i]!;
+  if (acc === 0) return -1;
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
 }

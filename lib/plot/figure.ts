@@ -1,6 +1,7 @@
 // Figure: a matplotlib-like single-axes figure that collects layers (scatter, line, segments, boxplot) and
 // renders them offline to SVG and PNG.
 import { writeFile } from 'node:fs/promises';
+import { OTError } from '../core/errors.js';
 import { checkFiniteNumber, checkOneOf, checkOptions, checkPositive, fail } from '../utils/validate.js';
 import { toMatrix, toVector, type MatrixLike, type VectorLike } from './data.js';
 import { fontSetup } from './fonts.js';
@@ -11,7 +12,7 @@ import { BoxplotLayer } from './marks/boxplot.js';
 import { LineLayer } from './marks/line.js';
 import { ScatterLayer } from './marks/scatter.js';
 import { SegmentLayer } from './marks/segments.js';
-import { rasterize, renderSVG } from './render.js';
+import { MAX_PNG_SIDE, rasterize, renderSVG } from './render.js';
 import { buildSpec, type FigureState } from './spec.js';
 import { FONT, LINE_WIDTH, MARKER_AREA_PT2, MARKERS, resolveColor, TAB10, type Marker } from './style.js';
 
@@ -74,8 +75,27 @@ export interface BoxplotOptions {
 }
 
 export interface SaveOptions {
-  /** Pixel density multiplier of the PNG (default 1: 640x480 px for a default figure). */
+  /**
+   * Pixel density multiplier of the PNG (default 1: 640x480 px for a default figure). The PNG may be at
+   * most 16384 pixels on a side and 2^26 (64 M) pixels in all (ERR_OT_ARG).
+   */
   scale?: number;
+}
+
+function checkSide(fn: string, name: string, v: unknown): number {
+  const x = checkPositive(fn, name, v);
+  if (x > MAX_PNG_SIDE) fail('ERR_OT_ARG', `${fn}: ${name} must be at most ${MAX_PNG_SIDE} px, got ${x}`);
+  return x;
+}
+
+/** Writes a figure file; a file-system failure becomes an OTError that keeps it as `cause`. */
+async function save(fn: string, path: string, data: string | Buffer): Promise<void> {
+  try {
+    await writeFile(path, data);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new OTError(`${fn}: cannot write '${path}' (${code}): ${(e as Error).message}`, 'ERR_OT_ARG', { cause: e });
+  }
 }
 
 const FIGURE_KEYS = ['width', 'height', 'title', 'xlabel', 'ylabel', 'grid', 'legend', 'xlim', 'ylim', 'xformat', 'yformat'] as const;
@@ -120,8 +140,8 @@ export class Figure {
     checkOptions(fn, options, FIGURE_KEYS);
     const o = options ?? {};
     this.state = {
-      width: o.width === undefined ? 640 : checkPositive(fn, 'width', o.width),
-      height: o.height === undefined ? 480 : checkPositive(fn, 'height', o.height),
+      width: o.width === undefined ? 640 : checkSide(fn, 'width', o.width),
+      height: o.height === undefined ? 480 : checkSide(fn, 'height', o.height),
       title: o.title === undefined ? null : checkText(fn, 'title', o.title),
       xlabel: o.xlabel === undefined ? null : checkText(fn, 'xlabel', o.xlabel),
       ylabel: o.ylabel === undefined ? null : checkText(fn, 'ylabel', o.ylabel),
@@ -288,17 +308,17 @@ export class Figure {
   async toPNG(options: SaveOptions = {}): Promise<Buffer> {
     checkOptions('toPNG', options, ['scale']);
     const scale = options?.scale === undefined ? 1 : checkPositive('toPNG', 'scale', options.scale);
-    return (await rasterize(await this.toSVG(), scale)).png;
+    return (await rasterize(await this.toSVG(), scale, 'toPNG')).png;
   }
 
   /** @example await fig.savePNG('/tmp/plan.png', { scale: 2 }); */
   async savePNG(path: string, options: SaveOptions = {}): Promise<void> {
-    await writeFile(checkText('savePNG', 'path', path), await this.toPNG(options));
+    await save('savePNG', checkText('savePNG', 'path', path), await this.toPNG(options));
   }
 
   /** @example await fig.saveSVG('/tmp/plan.svg'); */
   async saveSVG(path: string): Promise<void> {
-    await writeFile(checkText('saveSVG', 'path', path), await this.toSVG());
+    await save('saveSVG', checkText('saveSVG', 'path', path), await this.toSVG());
   }
 }
 

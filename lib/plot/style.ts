@@ -1,5 +1,6 @@
 // matplotlib's default look (rcParams of matplotlib 3.x) expressed in vega pixels: the figure is laid out at
 // 100 px per inch like matplotlib's savefig default, so a 640x480 figure matches pl.figure()'s 6.4x4.8 in.
+import { fail } from '../core/validate.js';
 
 /** Pixels per typographic point at 100 dpi. */
 export const PX_PER_PT = 100 / 72;
@@ -20,7 +21,10 @@ const BASE_COLORS: Readonly<Record<string, string>> = {
 
 /** Resolves matplotlib colour names ('k', 'C1', 'tab:orange') to CSS; anything else is passed through as CSS. */
 export function resolveColor(color: string): string {
-  const base = BASE_COLORS[color];
+  // Own names only: 'constructor' or 'toString' must not resolve to Object.prototype's functions (and
+  // are no CSS colours either: vega's own name lookups trip over them).
+  if (color in Object.prototype) fail('ERR_OT_ARG', `color: '${color}' is not a colour name`);
+  const base = Object.hasOwn(BASE_COLORS, color) ? BASE_COLORS[color] : undefined;
   if (base !== undefined) return base;
   const cycle = /^C(\d)$/.exec(color);
   if (cycle) return TAB10[Number(cycle[1])]!;

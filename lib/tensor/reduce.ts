@@ -16,7 +16,8 @@ export function reduce(name: string, x: Tensor, dim: number | undefined, keepdim
   if (typeof keepdim !== 'boolean') fail('ERR_OT_ARG', `${name}: keepdim must be a boolean, got ${typeof keepdim}`);
   if (dim === undefined) {
     let s = 0;
-    for (let i = 0; i < x.numel; i++) s += x.data[i]!;
+    const data = x.data;
+    for (let i = 0; i < x.numel; i++) s += data[i]!;
     const out = allocate(x.dtype, 1);
     out[0] = s;
     return Tensor.fromOp(out, [], {
@@ -29,10 +30,12 @@ export function reduce(name: string, x: Tensor, dim: number | undefined, keepdim
   const len = x.shape[d]!;
   const inner = numel(x.shape.slice(d + 1));
   const out = allocate(x.dtype, outer * inner);
-  for (let o = 0; o < outer; o++) {
+  // An empty input sums to zeros; its loops could still run 2^31 times for nothing ([2^31, 2^31, 0]).
+  const data = x.numel > 0 ? x.data : null;
+  for (let o = 0; data !== null && o < outer; o++) {
     for (let k = 0; k < len; k++) {
       const base = (o * len + k) * inner;
-      for (let i = 0; i < inner; i++) out[o * inner + i] += x.data[base + i]!;
+      for (let i = 0; i < inner; i++) out[o * inner + i] += data[base + i]!;
     }
   }
   const keptShape = x.shape.map((s, i) => (i === d ? 1 : s));

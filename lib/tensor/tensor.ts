@@ -46,6 +46,9 @@ export class Tensor {
 
   /** Wraps host values (device 'cpu', or 'cuda' to upload them on first GPU use) or a float CudaBuffer (device 'cuda'). */
   constructor(data: FloatArray | CudaBuffer, shape: readonly number[], opts: { requiresGrad?: boolean; device?: Device } = {}) {
+    if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+      fail('ERR_OT_SHAPE', `tensor: shape must be an array of non-negative integers, got [${Array.isArray(shape) ? shape.join(', ') : String(shape)}]`);
+    }
     const count = numel(shape);
     if (count !== data.length) {
       fail('ERR_OT_SHAPE', `tensor: shape [${shape.join(', ')}] holds ${count} values but data has ${data.length}`);
@@ -73,7 +76,20 @@ export class Tensor {
    */
   get data(): FloatArray {
     const h = this._host;
-    return h !== null ? h : this.downloadHost();
+    if (h === null) return this.downloadHost();
+    // The array may have been detached (its buffer transferred) or its resizable buffer shrunk since:
+    // reading on would give undefined (NaN in arithmetic) or throw a TypeError.
+    if (h.length !== this._numel) this.storageLost(h);
+    return h;
+  }
+
+  private storageLost(h: FloatArray): never {
+    const detached = h.byteLength === 0 && this._numel > 0;
+    return fail(
+      'ERR_OT_VALUE',
+      `tensor: its storage ${detached ? 'was detached (its ArrayBuffer transferred)' : 'changed size'}: ` +
+        `it holds ${h.length} values, the tensor of shape [${this.shape.join(', ')}] needs ${this._numel}`,
+    );
   }
 
   private downloadHost(): FloatArray {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <new>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -52,17 +53,47 @@ class SpinBarrier {
   std::atomic<int> sense_;
 };
 
-// Runs body(tid, nthreads) on `nthreads` threads (the caller is thread 0) and joins them.
+// Runs body(tid, nthreads) on `nthreads` threads (the caller is thread 0) and joins them. Workers
+// start only once every thread is made: when the system refuses one (std::system_error, a process or
+// memory limit), the ones made leave without running body, are joined, and the error is rethrown, so
+// no member ever waits at a barrier for a thread that does not exist (and nothing calls
+// std::terminate). The job's runner reports it as a resource failure (ERR_OT_OOM).
 inline void runTeam(int nthreads, const std::function<void(int, int)>& body) {
   if (nthreads <= 1) {
     body(0, 1);
     return;
   }
   std::vector<std::thread> workers;
-  workers.reserve(nthreads - 1);
-  for (int t = 1; t < nthreads; ++t) workers.emplace_back(body, t, nthreads);
+  std::atomic<int> go{0};  // 1: run, -1: leave
+  try {
+    workers.reserve(nthreads - 1);
+    for (int t = 1; t < nthreads; ++t) {
+      workers.emplace_back([&go, &body, t, nthreads] {
+        int g;
+        while ((g = go.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+        if (g > 0) body(t, nthreads);
+      });
+    }
+  } catch (...) {
+    go.store(-1, std::memory_order_release);
+    for (auto& w : workers) w.join();
+    throw;
+  }
+  go.store(1, std::memory_order_release);
   body(0, nthreads);
   for (auto& w : workers) w.join();
+}
+
+// runTeam for bodies that split their work by the `nthreads` they are given (and size nothing by the
+// team asked for, beyond thread 0's share): when threads cannot be made, the caller runs it alone.
+inline void runTeamOrInline(int nthreads, const std::function<void(int, int)>& body) {
+  try {
+    runTeam(nthreads, body);
+    return;
+  } catch (const std::system_error&) {
+  } catch (const std::bad_alloc&) {
+  }
+  body(0, 1);
 }
 
 // Team size for a job of `work` scalar operations: small jobs stay on one thread.
@@ -75,7 +106,7 @@ inline int teamSizeFor(double work, double perThread = 2e5) {
 inline void parallelFor(size_t n, double workPerItem, const std::function<void(size_t, size_t)>& body) {
   int t = teamSizeFor(static_cast<double>(n) * workPerItem);
   t = static_cast<int>(std::min<size_t>(t, std::max<size_t>(n, 1)));
-  runTeam(t, [&](int tid, int nt) {
+  runTeamOrInline(t, [&](int tid, int nt) {
     Range r = splitRange(n, tid, nt);
     if (r.begin < r.end) body(r.begin, r.end);
   });
@@ -105,7 +136,7 @@ template <class MakeState, class Body>
 Status forEachItem(size_t count, int nthreads, CancelFlag cancel, MakeState makeState, Body body) {
   std::atomic<size_t> next{0};
   FirstFailure failure;
-  runTeam(nthreads, [&](int, int) {
+  runTeamOrInline(nthreads, [&](int, int) {
     try {
       auto state = makeState();
       for (size_t k = next.fetch_add(1); k < count; k = next.fetch_add(1)) {
@@ -118,6 +149,8 @@ Status forEachItem(size_t count, int nthreads, CancelFlag cancel, MakeState make
         if (st != Status::Ok) failure.fail(st);
       }
     } catch (const std::bad_alloc&) {
+      failure.fail(Status::OutOfMemory);
+    } catch (const std::system_error&) {  // a nested team could not start its threads
       failure.fail(Status::OutOfMemory);
     }
   });

@@ -29,9 +29,15 @@ inline const char* statusName(Status s) {
 }
 
 // Cancellation flag shared with JS (an Int32Array over a SharedArrayBuffer); null when not cancellable.
+// `stop` is the addon's own flag for the JS environment that started the job, raised when that
+// environment shuts down (process.exit, worker.terminate()), so no kernel outlives it.
 struct CancelFlag {
   const volatile int* flag = nullptr;
-  bool raised() const { return flag != nullptr && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0; }
+  const volatile int* stop = nullptr;
+  bool raised() const {
+    return (flag != nullptr && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0) ||
+           (stop != nullptr && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0);
+  }
 };
 
 }  // namespace ot

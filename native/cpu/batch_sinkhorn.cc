@@ -101,7 +101,7 @@ class ForwardSolver {
     std::atomic<size_t> next{0};
     double work = static_cast<double>(list.size()) * p_.n * p_.m * 40.0;
     int nt = std::min<int>(teamSizeFor(work), static_cast<int>(std::max<size_t>(list.size(), 1)));
-    runTeam(nt, [&](int, int) {
+    runTeamOrInline(nt, [&](int, int) {  // whole problems per thread: any team size will do
       try {
         const size_t step = static_cast<size_t>(nt);
         ProblemRunner<T> runner(s_);

@@ -125,7 +125,7 @@ Status runForward(const Op& op, const T* x, const T* yP, size_t n, size_t m, siz
   std::atomic<bool> aborted{false};
   const int team = teamSizeFor(static_cast<double>(n) * static_cast<double>(m) * costPerEntry);
   const bool byRows = n >= static_cast<size_t>(2 * team) || n >= m;
-  runTeam(team, [&](int tid, int nt) {
+  runTeamOrInline(team, [&](int tid, int nt) {
     if (byRows) {
       Range r = splitRange(n, tid, nt);
       if (r.begin < r.end) forwardTile(op, x, yP, m, d, r.begin, r.end, 0, m, M, cancel, aborted);

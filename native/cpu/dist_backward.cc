@@ -255,7 +255,7 @@ Status runBackward(const Op& op, const T* x, const T* y, const T* M, const T* G,
   if (gx) tiles::packPanels(x, n, d, xP.data());
   if (gy) tiles::packPanels(y, m, d, yP.data());
   std::atomic<bool> aborted{false};
-  runTeam(team, [&](int tid, int nt) {
+  runTeamOrInline(team, [&](int tid, int nt) {
     T* coef = scratch.data() + static_cast<size_t>(tid) * tile * (Op::kScaled ? 2 : 1);
     T* scale = Op::kScaled ? coef + tile : coef;
     if (gx) {
@@ -366,7 +366,7 @@ Status chebyshevBackward(const T* x, const T* y, const T* G, size_t n, size_t m,
   tiles::packPanels(y, m, d, yP.data());
   std::atomic<bool> aborted{false};
   const double work = static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(d) * 4.0;
-  runTeam(teamSizeFor(work), [&](int tid, int nt) {
+  runTeamOrInline(teamSizeFor(work), [&](int tid, int nt) {
     // gx: this thread's rows against every column; gy: every row against this thread's columns.
     if (gx) {
       Range r = splitRange(n, tid, nt);

@@ -199,12 +199,12 @@ Status distGemm(const T* x, const T* y, size_t n, size_t m, size_t d, Metric met
   const int team = teamSizeFor(static_cast<double>(n) * static_cast<double>(m) * (static_cast<double>(d) + 4.0));
   SpinBarrier packed(team);
   const bool byRows = n >= static_cast<size_t>(2 * team) * R || n >= m;
-  runTeam(team, [&](int tid, int nt) {
+  runTeamOrInline(team, [&](int tid, int nt) {
     // Every thread packs a share of both sets, then reads all of them.
     const Range a = splitRange(px, tid, nt), b = splitRange(py, tid, nt);
     for (size_t p = a.begin; p < a.end; ++p) packPanel(x, n, d, job.mu, R, p, euclid, job.xp, job.nx);
     for (size_t p = b.begin; p < b.end; ++p) packPanel(y, m, d, job.mu, C, p, euclid, job.yp, job.ny);
-    packed.wait();
+    if (nt > 1) packed.wait();  // alone (no threads to be had), it packed everything itself
     if (byRows) {
       const Range r = splitRange(n, tid, nt, R);
       if (r.begin < r.end) runTiles(job, r.begin, r.end, 0, m, cancel, aborted);

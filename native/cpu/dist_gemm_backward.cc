@@ -292,11 +292,11 @@ Status distBackwardGemm(const T* x, const T* y, const T* M, const T* G, size_t n
 
   std::atomic<bool> aborted{false};
   SpinBarrier packed(team);
-  runTeam(team, [&](int tid, int nt) {
+  runTeamOrInline(team, [&](int tid, int nt) {
     const Range a = splitRange(n, tid, nt), b = splitRange(m, tid, nt);
     packRows(x, d, dp, mu, kind, a.begin, a.end, xc, wx);
     packRows(y, d, dp, mu, kind, b.begin, b.end, yc, wy);
-    packed.wait();
+    if (nt > 1) packed.wait();  // alone (no threads to be had), it packed everything itself
     Scratch<T> s(scratch + static_cast<size_t>(tid) * per, dp);
     if (gx) {
       const Range r = splitRange(n, tid, nt, kRows);

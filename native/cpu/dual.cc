@@ -583,7 +583,7 @@ Status lossImpl(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFla
   std::vector<Scratch<T>>& scratch = work.team;
   std::vector<Status> status(nt, Status::Ok);
   std::atomic<bool> stop{false};
-  runTeam(nt, [&](int tid, int team) {
+  runTeamOrInline(nt, [&](int tid, int team) {
     Range r = splitRange(pb.n, tid, team);
     status[tid] = sweepRows<T, K, Mt>(c, r.begin, r.end, scratch[tid], w, g, cancel, stop);
     if (status[tid] != Status::Ok) stop.store(true, std::memory_order_relaxed);
@@ -626,7 +626,7 @@ Status planImpl(const Problem<T>& pb, T* G, CancelFlag cancel, int threads) {
   Workspace<T> work;
   if (Status st = work.init(nt, pb.m, pb.d, false, false, false); st != Status::Ok) return st;
   std::atomic<bool> aborted{false};
-  runTeam(nt, [&](int tid, int team) {
+  runTeamOrInline(nt, [&](int tid, int team) {
     Range r = splitRange(pb.n, tid, team);
     Scratch<T>& sc = work.team[tid];
     for (size_t i = r.begin; i < r.end; ++i) {

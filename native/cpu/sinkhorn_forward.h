@@ -322,6 +322,8 @@ class Forward {
   void body(int tid, int nt);
   void lastStep(Local& l);
   Status finish();
+  // True when rounding in the potentials can swamp the value (see sinkhorn.cc).
+  bool valuePrecisionLost(const double* colSum) const;
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 };

@@ -27,7 +27,10 @@ void solveColumn(const Wasserstein1dProblem<T>& p, Wasserstein1dResult<T>& out, 
   auto loadV = [&] { s.v.load(p.v + c, p.m, k, vw, p.vWeightsShared ? 1 : k); };
   if (sortInParallel) {
     // One big column: the two sorts are most of the work and independent.
-    runTeam(2, [&](int tid, int) { tid == 0 ? loadU() : loadV(); });
+    runTeamOrInline(2, [&](int tid, int nt) {
+      if (tid == 0) loadU();
+      if (tid == 1 || nt == 1) loadV();
+    });
   } else {
     loadU();
     loadV();

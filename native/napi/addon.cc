@@ -40,6 +40,8 @@ Napi::Value backendInfo(const Napi::CallbackInfo& info) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass));
   exports.Set("backendInfo", Napi::Function::New(env, backendInfo));
+  exports.Set("stopJobs", Napi::Function::New(env, stopJobs));
+  envJobs(env);  // the shutdown hooks, before any job can run
   for (InitFn fn : registry()) fn(env, exports);
   return exports;
 }

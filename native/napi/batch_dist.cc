@@ -76,7 +76,7 @@ struct DistBatchJob {
       using T = decltype(t);
       return cpu::batchDist<T>(r.X.as<T>(), r.Y.as<T>(), r.B, r.n, r.m, r.d, r.metric, r.p, out.as<T>(), cancel);
     });
-    if (s == Status::Ok) guard.scan(out.data, r.B * r.n * r.m, r.X.isFloat64, "the cost matrices");
+    if (s == Status::Ok) guard.scanFinite(out.data, r.B * r.n * r.m, r.X.isFloat64, "the cost matrices");  // overflow
     return s;
   }
   NaNGuard guard;

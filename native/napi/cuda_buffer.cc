@@ -32,8 +32,12 @@ void exportUnavailable(Napi::Env env, Napi::Object exports, const char* name) {
 #ifdef OT_WITH_CUDA
 
 namespace {
-// Lives as long as the process (like util.cc's error class): never destroyed after the env is gone.
-Napi::FunctionReference* ctorRef = nullptr;
+// Marks the objects this class made, so is() needs no instanceof (which would run a user-defined
+// Symbol.hasInstance in the middle of a call) and no constructor reference shared across environments.
+constexpr napi_type_tag kCudaBufferTag = {0x6f7463756461ULL, 0x4275666665723031ULL};
+
+// The class of the calling environment (the main thread and each worker define their own).
+Napi::FunctionReference& ctorRef(Napi::Env env) { return envClass(env, "CudaBuffer"); }
 }  // namespace
 
 Napi::Value fieldOf(const Napi::Value& opts, const char* key) {
@@ -84,18 +88,22 @@ void CudaBuffer::define(Napi::Env env, Napi::Object exports) {
                                     InstanceAccessor<&CudaBuffer::dtype>("dtype"),
                                     InstanceAccessor<&CudaBuffer::freed>("freed"),
                                     InstanceMethod<&CudaBuffer::free>("free")});
-  ctorRef = new Napi::FunctionReference(Napi::Persistent(cls));
+  ctorRef(env) = Napi::Persistent(cls);
   exports.Set("CudaBuffer", cls);
 }
 
 Napi::Object CudaBuffer::wrap(Napi::Env env, BufferPtr buf) {
   auto* holder = new BufferPtr(std::move(buf));
   auto ext = Napi::External<BufferPtr>::New(env, holder, [](Napi::Env, BufferPtr* p) { delete p; });
-  return ctorRef->New({ext});
+  Napi::FunctionReference& ctor = ctorRef(env);
+  if (ctor.IsEmpty()) throwError(env, "ERR_OT_DEVICE", "CudaBuffer: the class is not defined in this environment");
+  return ctor.New({ext});
 }
 
 bool CudaBuffer::is(const Napi::Value& v) {
-  return ctorRef != nullptr && v.IsObject() && v.As<Napi::Object>().InstanceOf(ctorRef->Value());
+  if (!v.IsObject()) return false;
+  bool tagged = false;
+  return napi_check_object_type_tag(v.Env(), v, &kCudaBufferTag, &tagged) == napi_ok && tagged;
 }
 
 BufferPtr CudaBuffer::unwrap(const Napi::Value& v) { return Unwrap(v.As<Napi::Object>())->buf_; }
@@ -104,6 +112,7 @@ CudaBuffer::CudaBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CudaBu
   if (info.Length() < 1 || !info[0].IsExternal())
     throwError(info.Env(), "ERR_OT_ARG", "CudaBuffer: create buffers with cudaAlloc or cudaUpload");
   buf_ = *info[0].As<Napi::External<BufferPtr>>().Data();
+  napi_type_tag_object(info.Env(), info.This(), &kCudaBufferTag);
   if (buf_) {
     bytes_ = buf_->bytes();
     dtype_ = buf_->dtype();

@@ -74,7 +74,8 @@ struct DistJob {
       using T = decltype(t);
       return cpu::dist(a.x.as<T>(), a.y.as<T>(), a.n, a.m, a.d, a.metric, a.p, a.same, out.as<T>(), cancel);
     });
-    if (s == Status::Ok) guard.scan(out.data, a.n * a.m, a.x.isFloat64, "the cost matrix");
+    // Every metric is finite on finite inputs: an infinity is an overflow (float32 values near 1e20).
+    if (s == Status::Ok) guard.scanFinite(out.data, a.n * a.m, a.x.isFloat64, "the cost matrix");
     return s;
   }
 

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <sstream>
 
 namespace ot::napi {
@@ -11,7 +12,9 @@ namespace {
 // Per-environment references (main thread and each worker thread load their own instance): a
 // process-wide static would hand one isolate's handles to another.
 struct EnvData {
-  Napi::FunctionReference errorClass, float32Ctor, float64Ctor;
+  Napi::FunctionReference errorClass;
+  std::shared_ptr<EnvJobs> jobs;  // lifecycle.cc
+  std::map<std::string, Napi::FunctionReference> classes;  // envClass()
 };
 
 EnvData& envData(Napi::Env env) {
@@ -24,6 +27,18 @@ EnvData& envData(Napi::Env env) {
 }
 
 Napi::FunctionReference& errorClass(Napi::Env env) { return envData(env).errorClass; }
+}  // namespace
+
+Napi::FunctionReference& envClass(Napi::Env env, const char* name) { return envData(env).classes[name]; }
+
+std::shared_ptr<EnvJobs> makeEnvJobs(Napi::Env env);
+std::shared_ptr<EnvJobs> envJobs(Napi::Env env) {
+  EnvData& d = envData(env);
+  if (!d.jobs) d.jobs = makeEnvJobs(env);
+  return d.jobs;
+}
+
+namespace {
 
 // The name of the entry point being parsed (main thread only), so allocation failures name it.
 thread_local const char* currentEntry = "optimal-transport";
@@ -36,15 +51,26 @@ struct InputCopy {
 };
 thread_local bool copyInputs = false;
 thread_local std::vector<InputCopy>* inputCopies = nullptr;
+// The option values read while an async job is parsed (Keeper::keepArgs keeps them alive).
+thread_local std::vector<Napi::Value>* optionValues = nullptr;
 }  // namespace
 
 AsyncInputScope::AsyncInputScope() : previous_(copyInputs) {
   copyInputs = true;
   if (inputCopies == nullptr) inputCopies = new std::vector<InputCopy>();
+  if (optionValues == nullptr) optionValues = new std::vector<Napi::Value>();
 }
 AsyncInputScope::~AsyncInputScope() {
   copyInputs = previous_;
-  if (!copyInputs) inputCopies->clear();
+  if (!copyInputs) {
+    inputCopies->clear();
+    optionValues->clear();
+  }
+}
+
+const std::vector<Napi::Value>& Keeper::snapshotValues() {
+  static const std::vector<Napi::Value> none;
+  return copyInputs && optionValues != nullptr ? *optionValues : none;
 }
 
 static void privateCopy(Napi::Env env, ArrayView& view, const char* fn, const char* name) {
@@ -168,7 +194,7 @@ bool statusIsFailure(Status s) { return s != Status::Ok && s != Status::MaxIter 
 ArgError statusError(Status s, const std::string& where) {
   switch (s) {
     case Status::Aborted: return {"ERR_OT_ABORTED", where + ": aborted by the caller's signal"};
-    case Status::OutOfMemory: return {"ERR_OT_OOM", where + ": out of memory"};
+    case Status::OutOfMemory: return {"ERR_OT_OOM", where + ": out of memory (or the system refused the threads the kernel needs)"};
     case Status::DeviceError: return {"ERR_OT_DEVICE", where + ": device (CUDA) error"};
     case Status::BadArgument: return {"ERR_OT_ARG", where + ": invalid argument reached the kernel"};
     default: return {"ERR_OT_VALUE", where + ": " + statusName(s)};
@@ -231,13 +257,22 @@ bool boolValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* 
 }
 CancelFlag cancelValue(Napi::Env env, const Napi::Value& v) {
   CancelFlag c;
+  c.stop = stopFlag(env);
   if (v.IsTypedArray()) {
     // The C API, because Napi::ArrayBuffer rejects the SharedArrayBuffer behind the flag.
     napi_typedarray_type type;
     size_t length = 0;
     void* data = nullptr;
-    napi_status s = napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
-    if (s == napi_ok && type == napi_int32_array && length >= 1) c.flag = static_cast<const volatile int*>(data);
+    napi_value buffer = nullptr;
+    napi_status s = napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, nullptr);
+    if (s == napi_ok && type == napi_int32_array && length >= 1) {
+      // The kernel reads the flag while JS runs: a plain ArrayBuffer can be detached (transferred)
+      // meanwhile, freeing the memory under it; a SharedArrayBuffer cannot, and the job keeps it alive.
+      bool plain = true;
+      if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok || plain)
+        throwError(env, "ERR_OT_ARG", std::string(currentEntry) + ": cancel must be an Int32Array over a SharedArrayBuffer, got one over an ArrayBuffer");
+      c.flag = static_cast<const volatile int*>(data);
+    }
   }
   return c;
 }
@@ -265,7 +300,31 @@ bool boolArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const
 Options::Options(const Napi::CallbackInfo& info, size_t index, const char* fn) : env_(info.Env()), fn_(fn) {
   Napi::Value v = argAt(info, index);
   if (!Keeper::isOptionsObject(v)) throwError(env_, "ERR_OT_ARG", std::string(fn) + ": expected an options object, got " + typeName(v));
-  obj_ = v.As<Napi::Object>();
+  // Enumerable string keys, own and inherited (as `o.key` would find them), each read once now.
+  napi_value names = nullptr;
+  if (napi_get_all_property_names(env_, v, napi_key_include_prototypes, static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+                                  napi_key_numbers_to_strings, &names) != napi_ok)
+    throw Napi::Error::New(env_);
+  Napi::Object obj = v.As<Napi::Object>();
+  Napi::Array keys(env_, names);
+  const uint32_t count = keys.Length();
+  fields_.reserve(count);
+  for (uint32_t k = 0; k < count; ++k) {
+    Napi::Value key = keys.Get(k);
+    if (!key.IsString()) continue;
+    std::string name = key.As<Napi::String>().Utf8Value();
+    bool seen = false;
+    for (const auto& f : fields_) seen = seen || f.first == name;
+    if (seen) continue;
+    Napi::Value value = obj.Get(key);
+    fields_.emplace_back(std::move(name), value);
+    if (copyInputs && optionValues != nullptr && value.IsObject()) optionValues->push_back(value);
+  }
+}
+Napi::Value Options::get(const char* key) const {
+  for (const auto& f : fields_)
+    if (f.first == key) return f.second;
+  return env_.Undefined();
 }
 ArrayView Options::floats(const char* key) const { return floatValue(get(key), fn_, key, env_); }
 ArrayView Options::optionalFloats(const char* key) const {
@@ -343,7 +402,7 @@ void requireFinite(Napi::Env env, const ArrayView& v, const char* fn, const char
 void NaNGuard::check(Napi::Env env, const char* fn) const {
   if (what == nullptr) return;
   throwError(env, "ERR_OT_VALUE",
-             std::string(fn) + ": " + what + " has NaN at entry " + std::to_string(at) +
+             std::string(fn) + ": " + what + " has " + (infinite ? "Infinity" : "NaN") + " at entry " + std::to_string(at) +
                  " although the inputs are finite: intermediate values overflowed; rescale the inputs");
 }
 
@@ -395,20 +454,40 @@ void requireNonZeroRows(Napi::Env env, const void* p, bool f64, size_t rows, siz
 }
 
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
-  // Through the JS constructor: when memory runs out it throws a RangeError, while the C API's
-  // ArrayBuffer allocation ends the whole process (V8's fatal out-of-memory handler).
+  // Never through the global Float64Array/Float32Array: user code can replace them and would then run
+  // in the middle of a call, after input pointers were taken. The memory is allocated here (calloc
+  // fails softly, while a failed napi_create_arraybuffer ends the process in V8's out-of-memory
+  // handler) and handed to an external ArrayBuffer that frees it when collected.
   const std::string what = std::string(currentEntry) + ": out of memory: cannot allocate a " +
                            (float64 ? "Float64Array" : "Float32Array") + " of " + std::to_string(n) + " entries";
   if (static_cast<double>(n) > kMaxTypedArrayLength) throwError(env, "ERR_OT_OOM", what + " (more than a typed array can hold)");
-  EnvData& d = envData(env);
-  Napi::FunctionReference& ctor = float64 ? d.float64Ctor : d.float32Ctor;
-  try {
-    if (ctor.IsEmpty()) ctor = Napi::Persistent(env.Global().Get(float64 ? "Float64Array" : "Float32Array").As<Napi::Function>());
-    Napi::Value arr = ctor.New({Napi::Number::New(env, static_cast<double>(n))});
-    if (arr.IsTypedArray()) return arr.As<Napi::TypedArray>();
-  } catch (const Napi::Error&) {
+  const size_t bytes = n * (float64 ? sizeof(double) : sizeof(float));
+  napi_value buffer = nullptr;
+  if (bytes == 0) {
+    if (napi_create_arraybuffer(env, 0, nullptr, &buffer) != napi_ok) throw Napi::Error::New(env);
+  } else {
+    void* mem = std::calloc(n, float64 ? sizeof(double) : sizeof(float));
+    if (mem == nullptr) throwError(env, "ERR_OT_OOM", what);
+    const napi_status s = napi_create_external_arraybuffer(env, mem, bytes, [](napi_env, void* data, void*) { std::free(data); }, nullptr, &buffer);
+    if (s != napi_ok) {
+      // Runtimes that forbid external buffers (a V8 sandbox): the allocation above showed the memory
+      // is there, so V8's own allocation is expected to succeed.
+      std::free(mem);
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+      void* data = nullptr;
+      if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) throwError(env, "ERR_OT_OOM", what);
+      std::memset(data, 0, bytes);
+    }
   }
-  throwError(env, "ERR_OT_OOM", what);
+  napi_value arr = nullptr;
+  if (napi_create_typedarray(env, float64 ? napi_float64_array : napi_float32_array, n, buffer, 0, &arr) != napi_ok)
+    throwError(env, "ERR_OT_OOM", what);
+  return Napi::TypedArray(env, arr);
 }
 
 }  // namespace ot::napi

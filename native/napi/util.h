@@ -12,7 +12,9 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <system_error>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/dual_types.h"
@@ -49,6 +51,9 @@ std::string num(double v);
 // "Float32Array" or "Float64Array", for dtype messages.
 inline const char* dtypeName(bool f64) { return f64 ? "Float64Array" : "Float32Array"; }
 
+// A per-environment reference slot named `name` (a class an area defines once per environment: the
+// main thread and each worker load their own instance, and one isolate's handles are no use to another).
+Napi::FunctionReference& envClass(Napi::Env env, const char* name);
 // Builds an OTError (the class registered by lib/native.ts), or a plain Error with .code before that.
 Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message);
 // Called once by lib/native.ts with the OTError class so native errors are real OTErrors.
@@ -145,9 +150,12 @@ class Options {
   Napi::Value value(const char* key) const { return get(key); }
 
  private:
-  Napi::Value get(const char* key) const { return obj_.Get(key); }
+  // Every field is read once, when the object is taken (getters and proxy traps run then, before any
+  // input pointer is taken), and served from this snapshot: user code that runs later could detach or
+  // shrink an array whose pointer a job already holds.
+  Napi::Value get(const char* key) const;
   Napi::Env env_;
-  Napi::Object obj_;
+  std::vector<std::pair<std::string, Napi::Value>> fields_;
   const char* fn_;
 };
 
@@ -205,6 +213,23 @@ struct NaNGuard {
       at = k;
     }
   }
+  // Records the first output holding NaN or +-Infinity: for outputs that are finite whenever the
+  // inputs are (a cost matrix), where an infinity can only be an overflow.
+  void scanFinite(const void* p, size_t n, bool f64, const char* name) {
+    if (what != nullptr || p == nullptr) return;
+    const bool ok = f64 ? allFinite(static_cast<const double*>(p), n) : allFinite(static_cast<const float*>(p), n);
+    if (ok) return;
+    for (size_t k = 0; k < n; ++k) {
+      const double x = f64 ? static_cast<const double*>(p)[k] : static_cast<const float*>(p)[k];
+      if (!std::isfinite(x)) {
+        what = name;
+        at = k;
+        infinite = !std::isnan(x);
+        return;
+      }
+    }
+  }
+  bool infinite = false;
   // Throws on the main thread when scan() found a NaN.
   void check(Napi::Env env, const char* fn) const;
 };
@@ -226,7 +251,9 @@ decltype(auto) withFloatType(bool f64, F&& fn) {
   return f64 ? fn(double{}) : fn(float{});
 }
 
-// New typed array of `n` entries in the given precision.
+// New zeroed typed array of `n` entries in the given precision, made with the C API over memory the
+// addon allocates (never through the global constructors, which user code can replace); ERR_OT_OOM
+// when it cannot be allocated.
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64);
 // Copies a kernel-owned buffer out into a fresh JS typed array.
 template <typename T>
@@ -260,20 +287,17 @@ class Keeper {
   void keep(const Napi::Value& v) {
     if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
+  // Keeps the arguments and the fields the call's Options read (their snapshots: the cancel flag among
+  // them must outlive edits to the object itself); reads no property again, so runs no user code.
   void keepArgs(const Napi::CallbackInfo& info) {
-    for (size_t i = 0; i < info.Length(); ++i) {
-      keep(info[i]);
-      // An options object's arrays (the cancel flag among them) must outlive edits to the object itself.
-      if (isOptionsObject(info[i])) {
-        Napi::Object o = info[i].As<Napi::Object>();
-        Napi::Array keys = o.GetPropertyNames();
-        for (uint32_t k = 0; k < keys.Length(); ++k) keep(o.Get(keys.Get(k)));
-      }
-    }
+    for (size_t i = 0; i < info.Length(); ++i) keep(info[i]);
+    for (const Napi::Value& v : snapshotValues()) keep(v);
   }
   static bool isOptionsObject(const Napi::Value& v) {
     return v.IsObject() && !v.IsTypedArray() && !v.IsArrayBuffer() && !v.IsArray() && !v.IsFunction();
   }
+  // The field values read by the Options of the call being parsed (main thread).
+  static const std::vector<Napi::Value>& snapshotValues();
 
  private:
   std::vector<Napi::ObjectReference> refs_;
@@ -288,6 +312,9 @@ Status executeGuarded(Job& job) noexcept {
   try {
     return job.execute();
   } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory;
+  } catch (const std::system_error&) {
+    // A thread or another system resource could not be had: a resource failure, not a bad argument.
     return Status::OutOfMemory;
   } catch (...) {
     return Status::BadArgument;
@@ -320,15 +347,57 @@ Napi::Value runSync(const Napi::CallbackInfo& info) {
   return job.result(info.Env());
 }
 
+// Async jobs of one JS environment (main thread or a worker): its shutdown raises `stop` (every job's
+// CancelFlag::stop) and waits for the jobs still executing, so process.exit() and worker.terminate()
+// never wait on a long kernel. Defined in lifecycle.cc.
+class EnvJobs;
+// The environment's job set; made (with its shutdown hooks) on first use.
+std::shared_ptr<EnvJobs> envJobs(Napi::Env env);
+// The flag raised when the environment shuts down (lives as long as any job of it).
+const volatile int* stopFlag(Napi::Env env);
+// Marks a job executing on a pool thread (RAII); a job that starts after shutdown began is skipped.
+class ExecutingJob {
+ public:
+  explicit ExecutingJob(EnvJobs& jobs);
+  ~ExecutingJob();
+  bool stopped() const;
+
+ private:
+  EnvJobs& jobs_;
+};
+// Counts a job from its creation to its completion on the main thread (queued ones included).
+void jobCreated(EnvJobs& jobs);
+void jobDestroyed(EnvJobs& jobs);
+// True once the environment's shutdown began: its promises can no longer be settled (or seen).
+bool stopping(const EnvJobs& jobs);
+// Raises the environment's stop flag (lib/native.ts calls it on 'exit', before the thread pool joins).
+Napi::Value stopJobs(const Napi::CallbackInfo& info);
+
 template <class Job>
 class JobWorker : public Napi::AsyncWorker {
  public:
   JobWorker(Napi::Env env, Job&& job)
-      : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
+      : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)), jobs_(envJobs(env)) {
+    jobCreated(*jobs_);
+  }
+  ~JobWorker() override { jobDestroyed(*jobs_); }
   Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override { status_ = executeGuarded(job_); }  // worker thread: no N-API, no throws
+  void Execute() override {  // worker thread: no N-API, no throws
+    ExecutingJob running(*jobs_);
+    status_ = running.stopped() ? Status::Aborted : executeGuarded(job_);
+  }
   void OnOK() override {
-    Napi::Env env = Env();
+    if (stopping(*jobs_)) return;  // no JS will run again in this environment
+    try {
+      settle(Env());
+    } catch (const Napi::Error&) {
+      // Settling failed: the environment is going away under us (N-API refuses to run JS). An error
+      // escaping here would end the process.
+    }
+  }
+
+ private:
+  void settle(Napi::Env env) {
     Napi::HandleScope scope(env);
     if (statusIsFailure(status_)) {
       ArgError e = statusError(status_, Job::name());
@@ -345,16 +414,15 @@ class JobWorker : public Napi::AsyncWorker {
     }
   }
 
- private:
   Job job_;
   Status status_ = Status::Ok;
   Napi::Promise::Deferred deferred_;
+  std::shared_ptr<EnvJobs> jobs_;
 };
 
 template <class Job>
 Napi::Value runAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto deferred = Napi::Promise::Deferred::New(env);
   try {
     AsyncInputScope copies;
     Job job = parseGuarded<Job>(info);
@@ -364,6 +432,9 @@ Napi::Value runAsync(const Napi::CallbackInfo& info) {
     worker->Queue();
     return p;
   } catch (const Napi::Error& err) {
+    // The Deferred is made here only: one made up front and left pending on success is a Promise
+    // that never settles and is never collected.
+    auto deferred = Napi::Promise::Deferred::New(env);
     deferred.Reject(err.Value());
     return deferred.Promise();
   }

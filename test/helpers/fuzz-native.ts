@@ -24,7 +24,8 @@ function cancelFlag(g: Gen): unknown {
     f[0] = 1;
     return f;
   }
-  return pick(g, new Int32Array(0), new Float64Array(1), 'x', 1);
+  // A flag over a plain (detachable) ArrayBuffer is refused: ERR_OT_ARG.
+  return pick(g, new Int32Array(0), new Int32Array(1), new Float64Array(1), 'x', 1);
 }
 
 /** Normalised float64 weights (the solve kernels' a and b), sometimes with zeros or a wrong total. */

@@ -122,7 +122,7 @@ function solveCase(g: Gen): FuzzCase {
     check: (r) => {
       const res = r as ot.OTResult;
       if (!['converged', 'max_iter', 'diverged'].includes(res.status)) return `status ${String(res.status)}`;
-      if (m === 'clean' && res.status === 'diverged') return 'diverged from clean input';
+      if (m === 'clean' && res.status === 'diverged' && !costsBelowRounding(M, opts)) return 'diverged from clean input';
       if (res.status === 'diverged') return expectRefusedBackward(res.value);
       if (!Number.isInteger(res.nIter) || res.nIter < 0) return `nIter ${res.nIter}`;
       const [rows, cols] = res.plan.shape;
@@ -359,3 +359,16 @@ export const PUBLIC_CASES: readonly [number, (g: Gen) => FuzzCase][] = [
   [4, distCase], [6, solveCase], [4, dualCase], [4, solveBatchCase], [3, distBatchCase],
   [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase],
 ];
+
+/**
+ * Costs so small against reg (max |M| <= 1e-2 reg) that the entropic value can be rounding of the
+ * potentials times reg, above the true value: the solve then reports 'diverged' (native/cpu/sinkhorn.cc
+ * decides from the actual potentials; this is the bound on when it may).
+ */
+function costsBelowRounding(M: unknown, opts: unknown): boolean {
+  const reg = (opts as { reg?: unknown } | undefined)?.reg;
+  if (!(M instanceof ot.Tensor) || typeof reg !== 'number') return false;
+  let max = 0;
+  for (const v of M.data) max = Math.max(max, Math.abs(v));
+  return max <= 1e-2 * reg;
+}
