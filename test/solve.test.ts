@@ -407,8 +407,9 @@ describe('solve: bad input', () => {
   });
 
   it('rejects bad options', () => {
-    expectOTError(() => ot.solve(M, a, b), 'ERR_OT_ARG');
-    expectOTError(() => ot.solve(M, a, b, { reg: 0 }), 'ERR_OT_ARG');
+    // Without reg (or reg 0) the call is exact OT (test/exact.test.ts), where Sinkhorn's method is an error.
+    expectOTError(() => ot.solve(M, a, b, { method: 'sinkhorn_log' }), 'ERR_OT_ARG');
+    expectOTError(() => ot.solve(M, a, b, { reg: 0, unbalanced: 1 }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, maxiter: 10 } as never), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, grad: 'implicit' } as never), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, regType: 'L2' } as never), 'ERR_OT_ARG');
