@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
 import { resetWarnings } from '../lib/core/warnings.js';
+import { nativeEmd } from '../lib/backend/native-emd.js';
 import { expectClose, flat, loadFixture, tolerance } from './helpers/fixtures.js';
 
 type DType = 'float32' | 'float64';
@@ -263,6 +264,23 @@ describe('exact OT edge cases', () => {
     expectOTError(() => ot.solve(M, a, b, { grad: 'implicit' as never }), 'ERR_OT_ARG', /grad/);
     expectOTError(() => ot.solve(M, a, b, { regType: 'l1' as never }), 'ERR_OT_ARG', /regType/);
     expect(ot.solve(M, a, b, { reg: 0, regType: 'entropy', tol: 1 }).status).toBe('converged'); // read and ignored, as POT
+  });
+
+  it('is validated again natively (the raw emdSolve / emdBatch exports)', () => {
+    const M = new Float64Array([0, 1, 1, 0]);
+    const w = new Float64Array([0.5, 0.5]);
+    const raw = (o: Record<string, unknown>) => () => nativeEmd.emdSolve({ M, a: w, b: w, n: 2, m: 2, maxIter: 10, ...o } as never);
+    expectOTError(raw({ b: new Float64Array([1, 1]) }), 'ERR_OT_VALUE', /^emd: a and b must have the same total mass, got sum\(a\) = 1 and sum\(b\) = 2$/);
+    expectOTError(raw({ a: new Float32Array([0.5, 0.5]) }), 'ERR_OT_DTYPE', /a must be a Float64Array/);
+    expectOTError(raw({ a: new Float64Array([1.5, -0.5]) }), 'ERR_OT_VALUE', /a must be >= 0, but entry 1 is -0.5/);
+    expectOTError(raw({ M: new Float64Array([0, 1, NaN, 0]) }), 'ERR_OT_VALUE', /M/);
+    expectOTError(raw({ maxIter: 0 }), 'ERR_OT_ARG', /maxIter/);
+    expectOTError(raw({ n: 3 }), 'ERR_OT_SHAPE');
+    expect(nativeEmd.emdSolve({ M, a: w, b: w, n: 2, m: 2, maxIter: 10 }).value).toBe(0);
+    const batch = nativeEmd.emdBatch({ M: new Float64Array([0, 1, 1, 0, 1, 0, 0, 1]), a: new Float64Array([0.5, 0.5, 0.5, 0.5]), b: new Float64Array([0.5, 0.5, 0.5, 0.5]), B: 2, n: 2, m: 2, maxIter: 10 });
+    expect(Array.from(batch.value)).toEqual([0, 0]);
+    expect(Array.from(batch.status)).toEqual([0, 0]);
+    expectOTError(() => nativeEmd.emdBatch({ M, a: w, b: new Float64Array([0.5, 0.6]), B: 1, n: 2, m: 2, maxIter: 10 }), 'ERR_OT_VALUE', /same total mass/);
   });
 
   it('solves 1 x m, n x 1 and 1 x 1 problems', () => {
