@@ -283,6 +283,21 @@ describe('exact OT edge cases', () => {
     expectOTError(() => nativeEmd.emdBatch({ M, a: w, b: new Float64Array([0.5, 0.6]), B: 1, n: 2, m: 2, maxIter: 10 }), 'ERR_OT_VALUE', /same total mass/);
   });
 
+  it('emd2 makes no n x m plan unless M needs a gradient', () => {
+    const { M, a, b } = randomProblem(12, 9, 31);
+    const spy = vi.spyOn(nativeEmd, 'emdSolve');
+    const plain = ot.emd2(a.detach().requiresGrad_(), b, M);
+    expect(spy.mock.results[0]!.value.plan).toBeNull();
+    const Mg = M.detach().requiresGrad_();
+    const withGrad = ot.emd2(a, b, Mg);
+    expect(spy.mock.results[1]!.value.plan).not.toBeNull();
+    spy.mockRestore();
+    expect(plain.item()).toBe(withGrad.item());
+    plain.backward(); // a's gradient needs the duals only
+    withGrad.backward();
+    expect(Array.from(Mg.grad!.data)).toEqual(Array.from(ot.emd(a, b, M).data));
+  });
+
   it('solves 1 x m, n x 1 and 1 x 1 problems', () => {
     const one = ot.solve(ot.tensor([[2, 1, 3]]), ot.tensor([1]), ot.tensor([0.2, 0.5, 0.3]));
     expect(Array.from(one.plan.data)).toEqual([0.2, 0.5, 0.3]);

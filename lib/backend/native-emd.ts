@@ -11,12 +11,14 @@ export interface EmdSolveOptions {
   n: number;
   m: number;
   maxIter: number;
+  /** emdSolve only: no plan output (value and duals alone). */
+  valueOnly?: boolean;
   cancel?: Int32Array;
 }
 
 export interface NativeEmdOut {
-  /** n*m, M's dtype. */
-  plan: FloatArray;
+  /** n*m, M's dtype; null with valueOnly. */
+  plan: FloatArray | null;
   /** POT's centred duals. */
   u: Float64Array;
   v: Float64Array;

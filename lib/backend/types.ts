@@ -129,6 +129,8 @@ export interface EmdInput {
   m: number;
   /** POT's numItermax: at most maxIter - 1 pivots of the network simplex. */
   maxIter: number;
+  /** Value and duals only: the n x m plan is not made (plan null), e.g. emd2 when M needs no gradient. */
+  valueOnly: boolean;
 }
 
 /**
@@ -139,8 +141,8 @@ export interface EmdInput {
 export interface EmdOutput {
   /** <M, plan>. */
   value: number;
-  /** [n * m]: at most n + m - 1 nonzeros (a basic solution). */
-  plan: FloatArray;
+  /** [n * m]: at most n + m - 1 nonzeros (a basic solution); null when the input asked for valueOnly. */
+  plan: FloatArray | null;
   /** POT's centred duals (center_dual=True; zero-weight entries get feasible duals, as POT's estimate_dual_null_weights). */
   u: FloatArray;
   v: FloatArray;

@@ -2,7 +2,7 @@
 // value <M, plan> with emd2's gradient (dM = plan, da, db = centred duals), and their async twins.
 // They run ot.solve's exact method with POT's numItermax default (100000).
 import { checkInteger, checkOptions } from '../core/validate.js';
-import { EMD_MAX_ITER, solveExact, solveExactAsync } from '../solvers/methods/exact.js';
+import { EMD_MAX_ITER, exactValueOnly, exactValueOnlyAsync, solveExact, solveExactAsync } from '../solvers/methods/exact.js';
 import { costProblem } from '../solvers/problem.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -47,7 +47,7 @@ export function emd(a: Tensor | null | undefined, b: Tensor | null | undefined, 
  */
 export function emd2(a: Tensor | null | undefined, b: Tensor | null | undefined, M: Tensor, opts?: EmdOptions): Tensor {
   const { c, maxIter } = prepare('emd2', a, b, M, opts, ['maxIter']);
-  return solveExact(c, maxIter, 'autodiff').value;
+  return exactValueOnly(c, maxIter);
 }
 
 /**
@@ -67,5 +67,5 @@ export async function emdAsync(a: Tensor | null | undefined, b: Tensor | null | 
  */
 export async function emd2Async(a: Tensor | null | undefined, b: Tensor | null | undefined, M: Tensor, opts?: EmdAsyncOptions): Promise<Tensor> {
   const { c, maxIter } = prepare('emd2Async', a, b, M, opts, ['maxIter', 'signal']);
-  return (await solveExactAsync(c, maxIter, 'autodiff', opts?.signal)).value;
+  return exactValueOnlyAsync(c, maxIter, opts?.signal);
 }

@@ -12,7 +12,8 @@ export interface ExactParts {
   /** The weight tensors the gradients go to (null: uniform weights made by the library). */
   a: Tensor | null;
   b: Tensor | null;
-  plan: FloatArray;
+  /** Null only when M needs no gradient (the plan was not made). */
+  plan: FloatArray | null;
   u: FloatArray;
   v: FloatArray;
   B: number;
@@ -35,10 +36,11 @@ function centred(x: FloatArray, g: FloatArray, B: number, len: number, like: Ten
 /** plan scaled per problem by g_k, in M's dtype and shape. */
 function scaledPlans(p: ExactParts, g: FloatArray): Tensor {
   const nm = p.n * p.m;
+  const plan = p.plan!;
   const out = allocate(p.M.dtype, p.B * nm);
   for (let k = 0; k < p.B; k++) {
     const gk = g[k]!;
-    for (let i = k * nm; i < (k + 1) * nm; i++) out[i] = gk * p.plan[i]!;
+    for (let i = k * nm; i < (k + 1) * nm; i++) out[i] = gk * plan[i]!;
   }
   return new Tensor(out, p.M.shape, { device: p.device });
 }
@@ -56,7 +58,7 @@ export function exactValue(name: string, values: FloatArray, shape: readonly num
     backward: (gOut) => {
       const g = gOut.data;
       return [
-        p.M.requiresGrad ? scaledPlans(p, g) : null,
+        p.M.requiresGrad && p.plan !== null ? scaledPlans(p, g) : null,
         p.a?.requiresGrad ? centred(p.u, g, p.B, p.n, p.a, p.device) : null,
         p.b?.requiresGrad ? centred(p.v, g, p.B, p.m, p.b, p.device) : null,
       ];

@@ -68,8 +68,9 @@ struct EmdArgs {
                                       " is infeasible: no plan meets both marginals (flow was left on an artificial arc)");
 }
 
-// emdSolve({ M [n*m], a [n], b [m] (Float64Array), n, m, maxIter, cancel? })
-//   -> { plan (M's dtype), u, v (Float64Array, POT's centred duals), value, nIter, status }
+// emdSolve({ M [n*m], a [n], b [m] (Float64Array), n, m, maxIter, valueOnly?, cancel? })
+//   -> { plan (M's dtype; null with valueOnly: no n x m output), u, v (Float64Array, POT's centred duals), value,
+//        nIter, status }
 struct EmdJob {
   Keeper keeper;
   static const char* name() { return "emd"; }
@@ -85,7 +86,7 @@ struct EmdJob {
     EmdJob job;
     const Options o(info, 0, name());
     job.args = EmdArgs::parse(env, o, name(), false);
-    job.plan = OutArray::floats(env, job.args.n * job.args.m, job.args.M.isFloat64);
+    if (!o.flag("valueOnly")) job.plan = OutArray::floats(env, job.args.n * job.args.m, job.args.M.isFloat64);
     job.u = OutArray::floats(env, job.args.n, true);
     job.v = OutArray::floats(env, job.args.m, true);
     return job;
@@ -115,7 +116,7 @@ struct EmdJob {
     // Infeasible is reported by result() with its own message; every other failure by the runner.
     if (kernel == Status::Infeasible) return Status::Ok;
     if (kernel == Status::Ok || kernel == Status::MaxIter) {
-      guard.scan(plan.data, args.n * args.m, args.M.isFloat64, "the plan");
+      guard.scan(plan.data, args.n * args.m, args.M.isFloat64, "the plan");  // null data with valueOnly: skipped
       guard.scan(u.data, args.n, true, "the potentials");
       guard.scan(v.data, args.m, true, "the potentials");
     }

@@ -121,12 +121,14 @@ const sinkhornBackward: Build = (g, m) => {
   };
 };
 
-const EMD_KEYS = ['M', 'a', 'b', 'n', 'm', 'maxIter', 'cancel'];
+const EMD_KEYS = ['M', 'a', 'b', 'n', 'm', 'maxIter', 'valueOnly', 'cancel'];
 
 const emdSolve: Build = (g, m) => {
   const n = size(g, 6), k = size(g, 6);
   const M = rawArray(g, len(g, n * k), m, { nonNegative: chance(g, 0.7), f64: chance(g, 0.5) });
-  return { args: [M, weights(g, n, m), weights(g, k, m), n, k, choice(g, [1, 3, 100000], [0, -1, 1.5]), cancelFlag(g)], asyncOk: true, keys: EMD_KEYS };
+  return {
+    args: [M, weights(g, n, m), weights(g, k, m), n, k, choice(g, [1, 3, 100000], [0, -1, 1.5]), chance(g, 0.3), cancelFlag(g)], asyncOk: true, keys: EMD_KEYS,
+  };
 };
 
 const emdBatch: Build = (g, m) => {

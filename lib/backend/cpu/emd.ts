@@ -12,7 +12,7 @@ function inDtype(x: Float64Array, dtype: DType): FloatArray {
 
 // M.data: a cuda tensor's values are copied to the host here (the network simplex has no GPU kernel).
 function options(p: EmdInput): EmdSolveOptions {
-  return { M: p.M.data, a: p.aData, b: p.bData, n: p.n, m: p.m, maxIter: p.maxIter };
+  return { M: p.M.data, a: p.aData, b: p.bData, n: p.n, m: p.m, maxIter: p.maxIter, valueOnly: p.valueOnly };
 }
 
 function output(p: EmdInput, out: NativeEmdOut): EmdOutput {

@@ -6,7 +6,7 @@ import { checkInteger, checkOneOf, fail } from '../../core/validate.js';
 import { checkSpelling, GRAD_MODES, REG_TYPES, type GradMode } from '../../core/vocabulary.js';
 import { warn } from '../../core/warnings.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { exactValue } from '../exact-grad.js';
+import { exactValue, type ExactParts } from '../exact-grad.js';
 import { scalar } from '../grad-modes.js';
 import { total, weights, type CostProblem, type SolveMethod, type Weights } from '../problem.js';
 import { OTResult } from '../result.js';
@@ -39,14 +39,18 @@ interface ExactProblem extends EmdInput {
   grad: GradMode;
 }
 
-function problem(c: CostProblem, maxIter: number, grad: GradMode): ExactProblem {
+function problem(c: CostProblem, maxIter: number, grad: GradMode, valueOnly = false): ExactProblem {
   const { fn, M, n, m } = c;
   const a = weights(fn, 'a', c.aIn, n, 'rows');
   const b = weights(fn, 'b', c.bIn, m, 'columns');
   const sa = total(a.data);
   const sb = total(b.data);
   checkExactMasses(fn, sa, sb);
-  return { M, aData: a.data, bData: scaledTo(b.data, sa, sb), n, m, maxIter, a, b, grad };
+  return { M, aData: a.data, bData: scaledTo(b.data, sa, sb), n, m, maxIter, valueOnly, a, b, grad };
+}
+
+function parts(c: CostProblem, p: ExactProblem, out: EmdOutput): ExactParts {
+  return { device: c.device, M: p.M, a: p.a.t, b: p.b.t, plan: out.plan, u: out.u, v: out.v, B: 1, n: p.n, m: p.m };
 }
 
 function warnStatus(fn: string, p: ExactProblem, out: EmdOutput): void {
@@ -61,14 +65,14 @@ function result(c: CostProblem, p: ExactProblem, out: EmdOutput): OTResult {
   warnStatus(c.fn, p, out);
   const dtype = p.M.dtype;
   const on = { device: c.device };
-  const parts = { device: c.device, M: p.M, a: p.a.t, b: p.b.t, plan: out.plan, u: out.u, v: out.v, B: 1, n: p.n, m: p.m };
+  const grads = parts(c, p, out);
   const detach = p.grad === 'detach';
   return new OTResult({
     status: out.status,
     nIter: out.nIter,
-    value: exactValue('solve.exact', scalar(out.value, dtype), [], parts, detach),
-    valueLinear: exactValue('solve.exact', scalar(out.value, dtype), [], parts, detach),
-    plan: new Tensor(out.plan, [p.n, p.m], on),
+    value: exactValue('solve.exact', scalar(out.value, dtype), [], grads, detach),
+    valueLinear: exactValue('solve.exact', scalar(out.value, dtype), [], grads, detach),
+    plan: new Tensor(out.plan!, [p.n, p.m], on),
     potentials: [new Tensor(out.u, [p.n], on), new Tensor(out.v, [p.m], on)],
   });
 }
@@ -77,6 +81,25 @@ function result(c: CostProblem, p: ExactProblem, out: EmdOutput): OTResult {
 export function solveExact(c: CostProblem, maxIter: number, grad: GradMode): OTResult {
   const p = problem(c, maxIter, grad);
   return result(c, p, backendFor(c.device).emd(c.fn, p));
+}
+
+/**
+ * The value alone (POT: emd2), with emd2's gradient: the n x m plan is made only when M needs a
+ * gradient (the solver itself keeps O(n + m) state), so a large M costs its own memory only.
+ */
+function valueOf(c: CostProblem, p: ExactProblem, out: EmdOutput): Tensor {
+  warnStatus(c.fn, p, out);
+  return exactValue('emd2', scalar(out.value, p.M.dtype), [], parts(c, p, out), false);
+}
+
+export function exactValueOnly(c: CostProblem, maxIter: number): Tensor {
+  const p = problem(c, maxIter, 'autodiff', !c.M.requiresGrad);
+  return valueOf(c, p, backendFor(c.device).emd(c.fn, p));
+}
+
+export async function exactValueOnlyAsync(c: CostProblem, maxIter: number, signal: AbortSignal | undefined): Promise<Tensor> {
+  const p = problem(c, maxIter, 'autodiff', !c.M.requiresGrad);
+  return valueOf(c, p, await backendFor(c.device).emdAsync(c.fn, p, signal));
 }
 
 export async function solveExactAsync(c: CostProblem, maxIter: number, grad: GradMode, signal: AbortSignal | undefined): Promise<OTResult> {
