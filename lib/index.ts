@@ -14,4 +14,5 @@ export * as optim from './optim/index.js';
 export * as datasets from './datasets/index.js';
 export * as batch from './batch/index.js';
 export { solve, solveAsync, OTResult, type SolveOptions, type SolveAsyncOptions, type SolveStatus, type GradMode, type EntropicRegType } from './solvers/index.js';
+export { emd, emd2, emdAsync, emd2Async, type EmdOptions, type EmdAsyncOptions } from './lp/index.js';
 export * as cuda from './cuda/index.js';

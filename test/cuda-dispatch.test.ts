@@ -375,3 +375,27 @@ describe('ot.stochastic on cuda tensors', () => {
     expect(ug.cudaBuffer()).toBeInstanceOf(FakeBuffer);
   });
 });
+
+describe('exact OT on cuda tensors (solved on the host, results on cuda)', () => {
+  it('ot.solve, ot.emd2 and solveBatch without reg return cuda tensors equal to the CPU path, gradients included', async () => {
+    const M = ot.dist(ot.rand([7, 2], { seed: 1 }), ot.rand([6, 2], { seed: 2 }));
+    const [Mc, Mg] = pair(M);
+    const [ac, ag] = pair(ot.tensor([0.1, 0.2, 0.1, 0.2, 0.1, 0.2, 0.1]));
+    const cpu = ot.solve(Mc, ac, null);
+    const gpu = ot.solve(Mg, ag, null);
+    for (const t of [gpu.value, gpu.valueLinear, gpu.plan, ...gpu.potentials]) expectCuda(t, 'exact result');
+    expectClose(gpu.plan.data, cpu.plan.data, TOL, 'plan');
+    expectClose(gpu.potentials[0].data, cpu.potentials[0].data, TOL, 'u');
+    cpu.value.backward();
+    gpu.value.backward();
+    expectCuda(Mg.grad, 'dM');
+    expectCuda(ag.grad, 'da');
+    expectClose(Mg.grad!.data, Mc.grad!.data, TOL, 'dM');
+    expectClose(ag.grad!.data, ac.grad!.data, TOL, 'da');
+    expectCuda(await ot.emd2Async(null, null, Mg.detach()), 'emd2Async');
+    const B = ot.tensor(Float64Array.from([...M.data, ...M.data]), { shape: [2, 7, 6], device: 'cuda' });
+    const batch = ot.batch.solveBatch(B);
+    expectCuda(batch.plan, 'batch plan');
+    expect(batch.value.data[0]).toBe(ot.emd2(null, null, M).item());
+  });
+});

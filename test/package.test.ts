@@ -92,7 +92,7 @@ describe('package: import and require() in one process', () => {
       { esm: true },
     );
     expect(JSON.parse(out)).toEqual({
-      checks: [true, true, 'ERR_OT_ARG', true, true, 'ERR_OT_ARG', true, true, 'ERR_OT_ARG'],
+      checks: [true, true, 'ERR_OT_ARG', true, true, 'ERR_OT_SHAPE', true, true, 'ERR_OT_SHAPE'],
       same: true,
       notError: false,
     });

@@ -407,8 +407,9 @@ describe('solve: bad input', () => {
   });
 
   it('rejects bad options', () => {
-    expectOTError(() => ot.solve(M, a, b), 'ERR_OT_ARG');
-    expectOTError(() => ot.solve(M, a, b, { reg: 0 }), 'ERR_OT_ARG');
+    // Without reg (or reg 0) the call is exact OT (test/exact.test.ts), where Sinkhorn's method is an error.
+    expectOTError(() => ot.solve(M, a, b, { method: 'sinkhorn_log' }), 'ERR_OT_ARG');
+    expectOTError(() => ot.solve(M, a, b, { reg: 0, unbalanced: 1 }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, maxiter: 10 } as never), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, grad: 'implicit' } as never), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, regType: 'L2' } as never), 'ERR_OT_ARG');
@@ -421,7 +422,9 @@ describe('solve: bad input', () => {
 
   it("dispatches as POT's solve: what is not available yet says so", () => {
     const says = (f: () => unknown, re: RegExp) => expect(f).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG', message: expect.stringMatching(re) }));
-    says(() => ot.solve(M, a, b), /^solve: exact OT \(reg omitted or 0\) is not available yet; pass reg > 0$/);
+    expect(ot.solve(M, a, b).valueLinear.item()).toBeCloseTo(ot.emd2(a, b, M).item(), 12); // exact OT (test/exact.test.ts)
+    says(() => ot.solve(M, a, b, { unbalanced: 1 }), /^solve: exact unbalanced OT .* is not available yet/);
+    says(() => ot.solve(M, a, b, { method: 'sinkhorn_log' }), /^solve: method applies to entropic OT/);
     says(() => ot.solve(M, a, b, { reg: 1, unbalanced: 1 }), /^solve: unbalanced OT .* is not available yet/);
     says(() => ot.solve(M, a, b, { reg: 1, unbalanced: [1, 2], unbalancedType: 'TV' }), /unbalanced OT/);
     says(() => ot.solve(M, a, b, { reg: 1, regType: 'L2' }), /^solve: regType 'L2' .* is not available yet/);

@@ -120,6 +120,58 @@ export interface BatchSinkhornOutput {
   nIterPerProblem: Int32Array;
 }
 
+/** One validated exact problem (POT: ot.emd): M [n, m], weights as the kernel reads them (float64, b scaled to a's mass). */
+export interface EmdInput {
+  M: Tensor;
+  aData: Float64Array;
+  bData: Float64Array;
+  n: number;
+  m: number;
+  /** POT's numItermax: at most maxIter - 1 pivots of the network simplex. */
+  maxIter: number;
+  /** Value and duals only: the n x m plan is not made (plan null), e.g. emd2 when M needs no gradient. */
+  valueOnly: boolean;
+}
+
+/**
+ * An exact solve, the same fields on every device; arrays in M's dtype, in host memory on every device
+ * (the network simplex runs on the CPU; cuda results are uploaded when first used). An infeasible
+ * problem is an ERR_OT_VALUE error.
+ */
+export interface EmdOutput {
+  /** <M, plan>. */
+  value: number;
+  /** [n * m]: at most n + m - 1 nonzeros (a basic solution); null when the input asked for valueOnly. */
+  plan: FloatArray | null;
+  /** POT's centred duals (center_dual=True; zero-weight entries get feasible duals, as POT's estimate_dual_null_weights). */
+  u: FloatArray;
+  v: FloatArray;
+  status: Status;
+  /** Pivots of the network simplex. */
+  nIter: number;
+}
+
+/** B exact problems of one size: M [B, n, m], weights [B * n] and [B * m] (float64, b scaled to a's mass per problem). */
+export interface EmdBatchInput {
+  M: Tensor;
+  aData: Float64Array;
+  bData: Float64Array;
+  B: number;
+  n: number;
+  m: number;
+  maxIter: number;
+}
+
+/** B exact solves: value [B], plan [B * n * m], u [B * n], v [B * m] (M's dtype), status and pivots per problem. */
+export interface EmdBatchOutput {
+  value: Float64Array;
+  plan: FloatArray;
+  u: FloatArray;
+  v: FloatArray;
+  statusPerProblem: readonly Status[];
+  nIterPerProblem: Int32Array;
+}
+
 /** What a device's kernels cover (the GPU ones cover less than the CPU ones). */
 export interface Features {
   /** distBatch metrics. */
@@ -170,6 +222,12 @@ export interface Backend {
   /** The primal plan [n, m] of dual potentials (detached). */
   dualPlan(fn: string, pb: DualInput): Tensor;
   dualPlanAsync(fn: string, pb: DualInput, signal: AbortSignal | undefined): Promise<Tensor>;
+  /** Exact OT by the network simplex (POT: ot.emd with log=True); the caller warns about 'max_iter'. */
+  emd(fn: string, pb: EmdInput): EmdOutput;
+  emdAsync(fn: string, pb: EmdInput, signal: AbortSignal | undefined): Promise<EmdOutput>;
+  /** B exact problems on a team of threads. */
+  emdBatch(fn: string, pb: EmdBatchInput): EmdBatchOutput;
+  emdBatchAsync(fn: string, pb: EmdBatchInput, signal: AbortSignal | undefined): Promise<EmdBatchOutput>;
   /** s · t as a new gradient (storage is shared only where it is never written in place). */
   scaled(t: Tensor, s: number): Tensor;
 }

@@ -7,22 +7,26 @@ export type BatchStatus = Status;
 
 /** Result of {@link solveBatch}: one entry per problem along the leading dimension B. */
 export class BatchResult {
-  /** value [B] — <M_b, plan_b> + reg·R(plan_b), R = Σ T log T (entropy) or KL(T ‖ a bᵀ) (POT: res.value). */
+  /** value [B] — <M_b, plan_b> + reg·R(plan_b), R = Σ T log T (entropy) or KL(T ‖ a bᵀ) (POT: res.value); <M_b, plan_b> when exact. */
   readonly value: Tensor;
   /** valueLinear [B] — <M_b, plan_b>, the transport cost without the regulariser (POT: res.value_linear). */
   readonly valueLinear: Tensor;
-  /** plan [B, n, m] — the entropic transport plans. */
+  /** plan [B, n, m] — the transport plans (entropic, or exact without reg). */
   readonly plan: Tensor;
   /**
    * POT's potentials: [log u [B, n], log v [B, m]] for the 'log_sinkhorn' solver, and the scalings
-   * [f [B, n], g [B, m]] (plan = diag(f) exp(-M/reg) diag(g)) for 'sinkhorn'.
+   * [f [B, n], g [B, m]] (plan = diag(f) exp(-M/reg) diag(g)) for 'sinkhorn'; for exact problems (no
+   * reg) the LP duals [u [B, n], v [B, m]], centred as POT (a·u = b·v).
    */
   readonly potentials: readonly [Tensor, Tensor];
   /** 'diverged' if any problem diverged, else 'max_iter' if any did not reach tol, else 'converged'. */
   readonly status: BatchStatus;
   /** The status of each problem. */
   readonly statusPerProblem: readonly BatchStatus[];
-  /** POT's n_iter: the index of the last iteration run (iterations − 1), the same for the whole batch under stopRule 'batch'. */
+  /**
+   * POT's n_iter: the index of the last iteration run (iterations − 1), the same for the whole batch under stopRule 'batch';
+   * for exact problems the most network simplex pivots of any problem.
+   */
   readonly nIter: number;
   /** n_iter of each problem (they differ only under stopRule 'problem'). */
   readonly nIterPerProblem: Int32Array;

@@ -1,12 +1,13 @@
-// Batched entropic OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once, with POT's
-// defaults, stopping rule and values; options are resolved here, the problems run on the backend of
-// M's device.
+// Batched OT (POT: ot.batch.solve_batch): B problems M [B, n, m] solved at once. Entropic (reg > 0) with
+// POT's defaults, stopping rule and values, options resolved here; without reg, exact (exact-batch.ts).
+// The problems run on the backend of M's device.
 import { backendFor, callDevice, type BatchSinkhornInput, type BatchSinkhornOutput } from '../backend/index.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
 import { checkSpelling, GRAD_MODES, type Device, type GradMode } from '../core/vocabulary.js';
 import { warn } from '../core/warnings.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchTensor, batchWeights, checkMasses, uniformWeights } from './args.js';
+import { isExact, solveBatchExact, solveBatchExactAsync } from './exact-batch.js';
 import { BatchResult, type BatchStatus } from './result.js';
 
 export type BatchSolver = 'log_sinkhorn' | 'sinkhorn';
@@ -14,8 +15,12 @@ export type BatchGrad = GradMode;
 export type BatchStopRule = 'batch' | 'problem';
 
 export interface SolveBatchOptions {
-  /** Entropic regularisation, > 0 (required). */
-  reg: number;
+  /**
+   * Entropic regularisation, > 0. Omitted (or 0): B exact problems (network simplex, as ot.solve without
+   * reg), which read only a, b, maxIter (pivots, default 1e6) and grad ('detach', or any other mode for
+   * POT's emd2 gradient: d/dM = plan, d/da and d/db = centred duals).
+   */
+  reg?: number;
   /** Source weights [B, n] (default uniform 1/n). */
   a?: Tensor;
   /** Target weights [B, m] (default uniform 1/m); each problem needs sum(a) = sum(b). */
@@ -58,7 +63,7 @@ const KEYS = ['reg', 'a', 'b', 'maxIter', 'tol', 'solver', 'regType', 'grad', 's
 
 function resolve(fn: string, Mv: unknown, opts: SolveBatchAsyncOptions | undefined, keys: readonly string[]): ResolvedBatch {
   if (opts === undefined || opts === null || typeof opts !== 'object') {
-    fail('ERR_OT_ARG', `${fn}: options { reg } are required`);
+    fail('ERR_OT_ARG', `${fn}: options must be an object, got ${typeof opts}`);
   }
   checkOptions(fn, opts, keys);
   const device = callDevice(fn, [['M', Mv], ['a', opts.a], ['b', opts.b]]);
@@ -100,7 +105,9 @@ function warnBatch(fn: string, r: ResolvedBatch, statusPerProblem: readonly Batc
 }
 
 /**
- * Solves B entropic OT problems at once (POT: ot.batch.solve_batch), threaded over problems. With M
+ * Solves B entropic OT problems at once (POT: ot.batch.solve_batch), threaded over problems; without
+ * reg, B exact problems (network simplex, one problem per thread at a time; a cuda M is solved on the
+ * host and the results returned on cuda). With M
  * (and a, b when given) on 'cuda' the problems are solved on the GPU in one launch and the results are
  * cuda tensors; there grad 'envelope' and 'detach' are available ('autodiff' and 'last_step' are
  * CPU-only: ERR_OT_DEVICE when an input requires grad).
@@ -110,8 +117,10 @@ function warnBatch(fn: string, r: ResolvedBatch, statusPerProblem: readonly Batc
  * const res = ot.batch.solveBatch(M, { reg: 0.1 });
  * res.value.shape;  // [8]
  * res.plan.shape;   // [8, 30, 40]
+ * const exact = ot.batch.solveBatch(M);   // no reg: 8 exact problems
  */
-export function solveBatch(M: Tensor, opts: SolveBatchOptions): BatchResult {
+export function solveBatch(M: Tensor, opts?: SolveBatchOptions): BatchResult {
+  if (isExact(opts)) return solveBatchExact('solveBatch', M, opts);
   const r = resolve('solveBatch', M, opts, KEYS);
   return assemble('solveBatch', r, backendFor(r.device).batchSinkhorn('solveBatch', r));
 }
@@ -122,8 +131,9 @@ export function solveBatch(M: Tensor, opts: SolveBatchOptions): BatchResult {
  * const ac = new AbortController();
  * const res = await ot.batch.solveBatchAsync(M, { reg: 0.05, signal: ac.signal });
  */
-export async function solveBatchAsync(M: Tensor, opts: SolveBatchAsyncOptions): Promise<BatchResult> {
+export async function solveBatchAsync(M: Tensor, opts?: SolveBatchAsyncOptions): Promise<BatchResult> {
   const fn = 'solveBatchAsync';
+  if (isExact(opts)) return solveBatchExactAsync(fn, M, opts, opts?.signal);
   const r = resolve(fn, M, opts, [...KEYS, 'signal']);
-  return assemble(fn, r, await backendFor(r.device).batchSinkhornAsync(fn, r, opts.signal));
+  return assemble(fn, r, await backendFor(r.device).batchSinkhornAsync(fn, r, opts?.signal));
 }

@@ -1,4 +1,4 @@
-// OTResult: what ot.solve returns (POT: ot.utils.OTResult for the entropic solver).
+// OTResult: what ot.solve returns (POT: ot.utils.OTResult for the entropic and exact solvers).
 import type { Tensor } from '../tensor/tensor.js';
 import type { Status as SolveStatus } from '../core/vocabulary.js';
 
@@ -6,17 +6,21 @@ export type { SolveStatus };
 
 /** The solution of an OT problem, with POT's field names in camelCase. */
 export class OTResult {
-  /** <M, plan> + reg * regulariser(plan) (POT's res.value), a scalar tensor in M's dtype. */
+  /** <M, plan> + reg * regulariser(plan) (POT's res.value; <M, plan> when exact), a scalar tensor in M's dtype. */
   readonly value: Tensor;
   /** <M, plan>, the transport cost without the regulariser (POT's res.value_linear). */
   readonly valueLinear: Tensor;
   /** The transport plan [n, m]. */
   readonly plan: Tensor;
-  /** Dual log-potentials [logU (n), logV (m)]: plan = exp(-M/reg + logU[:, None] + logV[None, :]). */
+  /**
+   * Entropic: dual log-potentials [logU (n), logV (m)], plan = exp(-M/reg + logU[:, None] + logV[None, :]).
+   * Exact: the LP duals [u (n), v (m)] (u_i + v_j <= M_ij, equality on the plan's support), centred as POT
+   * (a·u = b·v); not unique when the problem is degenerate.
+   */
   readonly potentials: readonly [Tensor, Tensor];
-  /** 'converged' (marginal error < tol), 'max_iter' (stopped at maxIter) or 'diverged' (non-finite values). */
+  /** 'converged' (marginal error < tol; exact: optimal), 'max_iter' (stopped at maxIter) or 'diverged' (non-finite values). */
   readonly status: SolveStatus;
-  /** POT's log['niter']: index of the last iteration run (maxIter for grad 'last_step'). */
+  /** POT's log['niter']: index of the last iteration run (maxIter for grad 'last_step'); exact: network simplex pivots. */
   readonly nIter: number;
 
   constructor(f: { value: Tensor; valueLinear: Tensor; plan: Tensor; potentials: readonly [Tensor, Tensor]; status: SolveStatus; nIter: number }) {

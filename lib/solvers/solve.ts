@@ -4,12 +4,13 @@
 import { checkOptions, checkPositive, fail } from '../core/validate.js';
 import { alternatives, checkSpelling, REG_TYPES, type EntropicRegType, type GradMode, type UnbalancedType } from '../core/vocabulary.js';
 import { Tensor } from '../tensor/tensor.js';
+import { exact } from './methods/exact.js';
 import { sinkhorn } from './methods/sinkhorn.js';
 import { costProblem, type CostProblem, type SolveMethod } from './problem.js';
 import type { OTResult } from './result.js';
 
 export interface SolveOptions {
-  /** Regularisation strength, > 0 (required: exact OT, reg omitted or 0, is not available yet). */
+  /** Regularisation strength: > 0 for entropic OT; omitted or 0 for exact OT (the network simplex, POT's emd2). */
   reg?: number;
   /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan). ('L2' is not available yet.) */
   regType?: EntropicRegType | 'L2';
@@ -19,11 +20,11 @@ export interface SolveOptions {
   unbalancedType?: UnbalancedType;
   /** POT's method; balanced entropic OT runs 'sinkhorn_log' (the default, as POT). */
   method?: string;
-  /** Iteration cap (default 1000). */
+  /** Iteration cap: Sinkhorn iterations (default 1000) or, for exact OT, network simplex pivots (default 1e6, as POT). */
   maxIter?: number;
-  /** Stop when ||plan^T 1 - b||_2 < tol, checked every 10 iterations (default 1e-9). */
+  /** Stop when ||plan^T 1 - b||_2 < tol, checked every 10 iterations (default 1e-9; exact OT ignores it, as POT). */
   tol?: number;
-  /** How gradients reach M, a, b (default 'autodiff'); see the README's solve section. */
+  /** How gradients reach M, a, b (default 'autodiff'); see the README's solve section. Exact OT: any mode but 'detach' gives value POT's emd2 gradient. */
   grad?: GradMode;
 }
 export interface SolveAsyncOptions extends SolveOptions {
@@ -43,9 +44,15 @@ function notAvailable(fn: string, what: string, instead: string): never {
 /** POT's questions, in POT's order: reg? unbalanced? regType? method? — the module that solves this call. */
 function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
   const reg = opts?.reg;
-  if (reg === undefined || reg === null || reg === 0) notAvailable(fn, 'exact OT (reg omitted or 0)', 'pass reg > 0');
+  const unbalanced = opts?.unbalanced !== undefined && opts.unbalanced !== null;
+  if (reg === undefined || reg === null || reg === 0) {
+    if (unbalanced) notAvailable(fn, 'exact unbalanced OT (option unbalanced without reg)', 'omit it for balanced exact OT');
+    // POT's exact branch has one solver (the network simplex); a method meant for Sinkhorn is a mistake here.
+    if (opts?.method !== undefined) fail('ERR_OT_ARG', `${fn}: method applies to entropic OT (reg > 0); exact OT (reg omitted or 0) runs the network simplex, got method ${JSON.stringify(opts.method)}`);
+    return exact;
+  }
   checkPositive(fn, 'reg', reg);
-  if (opts?.unbalanced !== undefined && opts.unbalanced !== null) notAvailable(fn, 'unbalanced OT (option unbalanced)', 'omit it for balanced OT');
+  if (unbalanced) notAvailable(fn, 'unbalanced OT (option unbalanced)', 'omit it for balanced OT');
   const regType = checkSpelling(fn, 'regType', opts?.regType ?? 'KL', REG_TYPES);
   if (regType === 'L2') notAvailable(fn, "regType 'L2' (quadratically regularised OT)", "use 'KL' or 'entropy'");
   const method = opts?.method ?? 'sinkhorn_log';
@@ -75,8 +82,12 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
 }
 
 /**
- * Entropic optimal transport between histograms a and b (uniform when omitted) for the cost M,
- * with POT's semantics (ot.solve with reg > 0: log-domain Sinkhorn iterates, value = <M, plan> +
+ * Optimal transport between histograms a and b (uniform when omitted) for the cost M, with POT's
+ * semantics. Without reg (or reg 0): exact OT by the network simplex (POT's emd2): value =
+ * valueLinear = <M, plan>, potentials are the LP duals (u, v), centred as POT, and value's gradient
+ * is (plan, u - mean u, v - mean v) in every grad mode but 'detach'; a and b must agree in mass to
+ * 1.5e-6 (POT's rule); on cuda, M is solved on the host and the results are cuda tensors.
+ * With reg > 0: entropic OT (log-domain Sinkhorn iterates, value = <M, plan> +
  * reg·KL(plan || a b^T)). a and b must carry the same mass (relative 1e-6; b is scaled to a's exact
  * mass). Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
  * 'envelope' (value only, at the optimum), 'last_step' (through one final iteration) or 'detach'.
@@ -86,6 +97,7 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
  * values are not read back (a NaN shows as status 'diverged').
  * @example
  * const M = ot.dist(xs, xt);
+ * const exact = ot.solve(M, a, b);               // network simplex: exact.plan has <= n + m - 1 nonzeros
  * const res = ot.solve(M, a, b, { reg: 0.03, grad: 'autodiff' });
  * res.value.backward();   // M.grad, a.grad, b.grad
  * console.log(res.value.item(), res.status, res.nIter);

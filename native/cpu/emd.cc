@@ -92,7 +92,7 @@ Status solveOne(Workspace<T>& w, const T* M, const double* a, const double* b, s
   const size_t na = w.rowIdx.size(), ma = w.colIdx.size();
   const bool allCols = ma == m;
 
-  std::memset(plan, 0, n * m * sizeof(T));
+  if (plan) std::memset(plan, 0, n * m * sizeof(T));
   std::fill(u, u + n, 0.0);
   std::fill(v, v + m, 0.0);
   Status st = Status::Ok;
@@ -114,7 +114,7 @@ Status solveOne(Workspace<T>& w, const T* M, const double* a, const double* b, s
       }
       const int i = x < nA ? x : p, j = (x < nA ? p : x) - nA;
       const size_t at = w.rowIdx[i] * m + w.colIdx[j];
-      plan[at] = static_cast<T>(f);
+      if (plan) plan[at] = static_cast<T>(f);
       sum += f * static_cast<double>(M[at]);
     }
     *value = sum;
@@ -133,7 +133,7 @@ Status solveOne(Workspace<T>& w, const T* M, const double* a, const double* b, s
 
 template <typename T>
 Status emdSolve(const EmdProblem<T>& p, EmdResult<T>& out) {
-  if (!p.M || !p.a || !p.b || !out.plan || !out.u || !out.v || p.n == 0 || p.m == 0) return Status::BadArgument;
+  if (!p.M || !p.a || !p.b || !out.u || !out.v || p.n == 0 || p.m == 0) return Status::BadArgument;
   if (p.n + p.m >= static_cast<size_t>(1) << 30) return Status::BadArgument;
   try {
     Workspace<T> w;

@@ -21,7 +21,8 @@ struct EmdProblem {
 
 template <typename T>
 struct EmdResult {
-  T* plan = nullptr;       // n x m, caller-owned; fully written (zeros off the support)
+  T* plan = nullptr;       // n x m, caller-owned; fully written (zeros off the support). Null (emdSolve
+                           // only): the value and duals alone, without the n x m output (emd2 without dM)
   double* u = nullptr;     // n source duals, caller-owned (POT: log['u'])
   double* v = nullptr;     // m target duals, caller-owned (POT: log['v'])
   double value = 0;        // <M, plan>, summed in double

@@ -122,6 +122,26 @@ const sinkhornBackward: Build = (g, m) => {
   };
 };
 
+const EMD_KEYS = ['M', 'a', 'b', 'n', 'm', 'maxIter', 'valueOnly', 'cancel'];
+
+const emdSolve: Build = (g, m) => {
+  const n = size(g, 6), k = size(g, 6);
+  const M = rawArray(g, len(g, n * k), m, { nonNegative: chance(g, 0.7), f64: chance(g, 0.5) });
+  return {
+    args: [M, weights(g, n, m), weights(g, k, m), n, k, choice(g, [1, 3, 100000], [0, -1, 1.5]), chance(g, 0.3), cancelFlag(g)], asyncOk: true, keys: EMD_KEYS,
+  };
+};
+
+const emdBatch: Build = (g, m) => {
+  const B = size(g, 3), n = size(g, 5), k = size(g, 5);
+  const M = rawArray(g, len(g, B * n * k), m, { nonNegative: chance(g, 0.7), f64: chance(g, 0.5) });
+  const w = (l: number): unknown => (chance(g, 0.2) ? weights(g, B * l, m) : Float64Array.from({ length: B * l }, () => 1 / l));
+  return {
+    args: [M, w(n), w(k), B, n, k, choice(g, [1, 3, 100000], [0, -1]), cancelFlag(g)], asyncOk: true,
+    keys: ['M', 'a', 'b', 'B', 'n', 'm', 'maxIter', 'cancel'],
+  };
+};
+
 function dualHead(g: Gen, m: Mode): unknown[] {
   const n = size(g), k = size(g), d = size(g, 4);
   const f64 = chance(g, 0.5);
@@ -232,7 +252,7 @@ const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () 
 const BUILDERS: readonly [number, string, Build][] = [
   [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
   [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
-  [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
+  [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];
 
 /** The raw exports this fuzzer calls (so a test can assert every export is covered). */

@@ -91,7 +91,7 @@ const SOLVE_OPTS = {
 };
 
 function withReg(g: Gen, o: unknown): unknown {
-  // reg is required; leave it out only sometimes so most cases reach the kernels.
+  // Without reg the call is exact OT; leave it out only sometimes so most cases reach Sinkhorn.
   if (o && typeof o === 'object' && !Array.isArray(o) && !('reg' in o) && chance(g, 0.85)) return { ...o, reg: SOLVE_OPTS.reg(g) };
   return o;
 }
@@ -131,6 +131,27 @@ function solveCase(g: Gen): FuzzCase {
       const out = seed === 'value' ? res.value : seed === 'valueLinear' ? res.valueLinear : seed === 'plan' ? res.plan : res.potentials[0];
       return backwardFrom(out, gradLeaves(M, a, b), finite);
     },
+  };
+}
+
+const EMD_FNS = ['emd', 'emd2', 'emdAsync', 'emd2Async'] as const;
+
+/** ot.emd / emd2 (and async twins) with POT's argument order (a, b, M). */
+function emdCase(g: Gen): FuzzCase {
+  const m = mode(g);
+  const n = size(g, 8), k = size(g, 8);
+  const M = tensorArg(g, chance(g, 0.05) ? [n * k] : [n, k], m, { nonNegative: chance(g, 0.6) });
+  const a = weights(g, n, m), b = weights(g, k, m);
+  const opts = options(g, { maxIter: (g) => choice(g, [1, 5, 100, 100000], [0, 1.5]) });
+  const fn = pick(g, ...EMD_FNS);
+  const finite = allFinite(M, a, b, opts);
+  const o = fn.endsWith('Async') && opts && typeof opts === 'object' ? { ...opts, signal: signal(g) } : opts;
+  return {
+    label: fn,
+    inputs: [a, b, M, opts],
+    finite,
+    run: () => (ot[fn] as (...args: unknown[]) => unknown)(a, b, M, o),
+    check: (r) => backwardFrom(r as ot.Tensor, gradLeaves(M, a, b), finite),
   };
 }
 
@@ -356,7 +377,7 @@ function miscCase(g: Gen): FuzzCase {
 
 /** Every public-API case kind with its weight (heavier where the native boundary is crossed). */
 export const PUBLIC_CASES: readonly [number, (g: Gen) => FuzzCase][] = [
-  [4, distCase], [6, solveCase], [4, dualCase], [4, solveBatchCase], [3, distBatchCase],
+  [4, distCase], [6, solveCase], [3, emdCase], [4, dualCase], [4, solveBatchCase], [3, distBatchCase],
   [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase],
 ];
 

@@ -202,6 +202,20 @@ inline void properties() {
       ot::cpu::EmdResult<double> res{plan.data(), u.data(), v.data()};
       check::that(ot::cpu::emdSolve(p, res) == Status::Aborted, "emd with the cancel flag raised: Aborted");
     }
+    {
+      // Without a plan buffer: the same value and duals, bitwise (emd2 when M needs no gradient).
+      auto full = solve<double>(M, a, b);
+      std::vector<double> u(20), v(20);
+      ot::cpu::EmdProblem<double> p;
+      p.M = M.data();
+      p.a = a.data();
+      p.b = b.data();
+      p.n = p.m = 20;
+      ot::cpu::EmdResult<double> res{nullptr, u.data(), v.data()};
+      const Status st = ot::cpu::emdSolve(p, res);
+      check::that(st == Status::Ok && res.value == full.res.value && u == full.u && v == full.v && res.nIter == full.res.nIter,
+                  "emd without a plan buffer: same value, duals and pivots");
+    }
     std::vector<double> z(20, 0.0);
     auto zz = solve<double>(M, z, z);
     bool finite = true;
