@@ -18,7 +18,7 @@ export interface SlicedOptions {
   nProjections?: number;
   /** Exponent of the ground cost, finite and >= 1 (default 2, as POT). */
   p?: number;
-  /** The directions as the columns of a [d, k] matrix (unit columns, as POT's); nProjections and seed are then unused. */
+  /** The directions as the columns of a [d, k] matrix (unit columns, as POT's; not differentiated); nProjections and seed are then unused. */
   projections?: SampleInput | null;
   /** Seed of the random directions: an integer gives POT's numpy directions; a RandomState is advanced in place. */
   seed?: number | RandomState;
