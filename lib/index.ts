@@ -16,3 +16,14 @@ export * as batch from './batch/index.js';
 export { solve, solveAsync, OTResult, type SolveOptions, type SolveAsyncOptions, type SolveStatus, type GradMode, type EntropicRegType } from './solvers/index.js';
 export { emd, emd2, emdAsync, emd2Async, type EmdOptions, type EmdAsyncOptions } from './lp/index.js';
 export * as cuda from './cuda/index.js';
+export {
+  wasserstein1d, wasserstein1dAsync, emd1d, emd1dAsync, emd21d, emd21dAsync,
+  type Wasserstein1dOptions, type Wasserstein1dAsyncOptions, type Emd1dOptions, type Emd1dAsyncOptions, type Emd21dOptions,
+  type Emd21dAsyncOptions, type Emd1dMetric, type SparsePlan,
+} from './lp/solver-1d.js';
+export type { SampleInput } from './lp/sample-args.js';
+export {
+  slicedWassersteinDistance, slicedWassersteinDistanceAsync, maxSlicedWassersteinDistance, maxSlicedWassersteinDistanceAsync,
+  type SlicedOptions, type SlicedAsyncOptions,
+} from './sliced/index.js';
+export * as sliced from './sliced/index.js';

@@ -106,3 +106,11 @@ describe('multi-output autograd nodes', () => {
     expect(y.requiresGrad).toBe(false);
   });
 });
+
+describe('tensor shape option', () => {
+  it('rejects a shape that is not an array of non-negative integers with ERR_OT_SHAPE', () => {
+    for (const shape of ['x', [2, -1], [1.5], null]) {
+      expect(() => ot.tensor(new Float64Array(2), { shape: shape as never })).toThrow(expect.objectContaining({ code: 'ERR_OT_SHAPE', message: expect.stringMatching(/^tensor: shape must be/) }));
+    }
+  });
+});

@@ -30,16 +30,16 @@ function without(note: string): OracleRun {
 }
 
 /**
- * Runs python3 with POT on PYTHONPATH (args as for python3: a script and its arguments, or -c code ...);
- * the result is the JSON on the last line of its output.
+ * Runs python3 with POT on PYTHONPATH (args as for python3: a script and its arguments, or -c code ...)
+ * and `env` added to this process's environment; the result is the JSON on the last line of its output.
  * @example
  *   const { result } = runPot(['-c', 'import json, ot; print(json.dumps(ot.__version__))']);
  */
-export function runPot(args: string[]): OracleRun {
+export function runPot(args: string[], env: Record<string, string> = {}): OracleRun {
   const path = oraclePath();
   if (!path) return without('POT not found (install POT master + torch and set OT_ORACLE to its PYTHONPATH)');
   const r = spawnSync('/usr/bin/python3', args, {
-    env: { ...process.env, PYTHONPATH: path },
+    env: { ...process.env, ...env, PYTHONPATH: path },
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });

@@ -200,6 +200,77 @@ export interface DualInput {
   dtype: DType;
 }
 
+/** One validated wasserstein1d call: the columns of u [n, k] and v [m, k] are k independent 1-D problems. */
+export interface Wasserstein1dInput {
+  u: Tensor;
+  v: Tensor;
+  /** [n, k] per column, [n] shared by every column, or null (uniform 1/n); u's dtype. */
+  uWeights: Tensor | null;
+  vWeights: Tensor | null;
+  n: number;
+  m: number;
+  k: number;
+  /** Exponent of the ground cost |x - y|^p, >= 1. */
+  p: number;
+  /** Shape of the value: [] for 1-d samples, [k] for [n, k] ones. */
+  shape: readonly number[];
+}
+
+/** One validated emd1d call: xA [n], xB [m], weights (null = uniform) of equal mass, u's dtype. */
+export interface Emd1dInput {
+  xA: Tensor;
+  xB: Tensor;
+  a: Tensor | null;
+  b: Tensor | null;
+  n: number;
+  m: number;
+  p: number;
+  /** The n x m plan, or only its pieces. */
+  dense: boolean;
+}
+
+/** The non-zero entries of a 1-D plan (POT's coo_matrix), in the order of the monotone walk. */
+export interface PlanPieces {
+  rows: Uint32Array;
+  cols: Uint32Array;
+  mass: Float64Array;
+}
+
+/** A solved 1-D problem, the same fields on every device. */
+export interface Emd1dOutput {
+  /** sum of mass * |xA_i - xB_j|^p over the plan (POT: emd2_1d). */
+  value: number;
+  /** [n, m] when dense, else null. */
+  plan: Tensor | null;
+  /** The plan's pieces when not dense, else null. */
+  pieces: PlanPieces | null;
+}
+
+/** One validated sliced call: xS [n, d], xT [m, d], projections [d, k], weights or null; one dtype. */
+export interface SlicedInput {
+  xS: Tensor;
+  xT: Tensor;
+  a: Tensor | null;
+  b: Tensor | null;
+  projections: Tensor;
+  n: number;
+  m: number;
+  d: number;
+  k: number;
+  p: number;
+  /** Which distance the value tensor is: the mean over projections or the max (POT: max_sliced). */
+  kind: 'mean' | 'max';
+}
+
+/** Sliced distances: `value` (differentiable w.r.t. xS and xT) and each projection's W_p^p. */
+export interface SlicedOutput {
+  value: Tensor;
+  /** [k] float64: each projection's W_p^p (POT's log 'projected_emds'). */
+  projected: Float64Array;
+  /** The projection giving the max (first on ties). */
+  argMax: number;
+}
+
 export interface Backend {
   readonly features: Features;
   /** M = metric(x, y) [n, m] as a tensor on this device, differentiable w.r.t. x and y. */
@@ -228,6 +299,15 @@ export interface Backend {
   /** B exact problems on a team of threads. */
   emdBatch(fn: string, pb: EmdBatchInput): EmdBatchOutput;
   emdBatchAsync(fn: string, pb: EmdBatchInput, signal: AbortSignal | undefined): Promise<EmdBatchOutput>;
+  /** W_p^p of each column's 1-D problem (POT: wasserstein_1d), differentiable w.r.t. u and v. */
+  wasserstein1d(pb: Wasserstein1dInput): Tensor;
+  wasserstein1dAsync(fn: string, pb: Wasserstein1dInput, signal: AbortSignal | undefined): Promise<Tensor>;
+  /** The monotone plan of one 1-D problem (POT: emd_1d), not differentiable. */
+  emd1d(pb: Emd1dInput): Emd1dOutput;
+  emd1dAsync(fn: string, pb: Emd1dInput, signal: AbortSignal | undefined): Promise<Emd1dOutput>;
+  /** Sliced (mean) or max-sliced Wasserstein distance over the given projections, in one native pass. */
+  sliced(pb: SlicedInput): SlicedOutput;
+  slicedAsync(fn: string, pb: SlicedInput, signal: AbortSignal | undefined): Promise<SlicedOutput>;
   /** s · t as a new gradient (storage is shared only where it is never written in place). */
   scaled(t: Tensor, s: number): Tensor;
 }

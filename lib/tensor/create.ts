@@ -23,6 +23,7 @@ export interface TensorOptions {
 export function tensor(data: NestedArray | FloatArray | Tensor, opts: TensorOptions = {}): Tensor {
   checkOptions('tensor', opts, ['dtype', 'requiresGrad', 'device', 'shape']);
   if (opts.dtype !== undefined) checkDType('tensor', opts.dtype);
+  if (opts.shape !== undefined) checkShape('tensor', opts.shape);
   const device = checkDevice('tensor', opts.device ?? 'cpu');
   let t: Tensor;
   if (data instanceof Tensor) {

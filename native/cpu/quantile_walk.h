@@ -26,8 +26,10 @@ inline double powAbsGrad(double d, double p) {
 // Calls piece(i, j, mass) for the n + m steps of the merge of the two cumulative-weight sequences
 // (POT's sorted quantile levels qs): i, j index the sorted order. A sample whose weights run out
 // early by rounding stays on its last atom (POT clips the searchsorted index the same way).
+// stopAtShorter: end when either sample's weights run out, so a plan between measures of equal mass
+// keeps at most n + m - 1 pieces (the surplus of the other side is rounding, not transport).
 template <class Piece>
-void walk(const double* wx, size_t n, const double* wy, size_t m, Piece piece) {
+void walk(const double* wx, size_t n, const double* wy, size_t m, Piece piece, bool stopAtShorter = false) {
   const double inf = std::numeric_limits<double>::infinity();
   size_t i = 0, j = 0;
   double cx = wx[0], cy = wy[0], prev = 0;
@@ -42,6 +44,7 @@ void walk(const double* wx, size_t n, const double* wy, size_t m, Piece piece) {
       if (j + 1 < m) cy += wy[++j];
       else cy = inf;
     }
+    if (stopAtShorter && (cx == inf || cy == inf)) break;
   }
 }
 

@@ -94,7 +94,7 @@ Status emd1d(const Emd1dProblem<T>& p, Emd1dResult<T>& out) {
         out.mass[count] = mass;
       }
       ++count;
-    });
+    }, /*stopAtShorter=*/true);
     out.count = std::min(count, p.n + p.m);
     out.value = value;
   } catch (const std::bad_alloc&) {

@@ -230,6 +230,52 @@ const distBatchBackward: Build = (g, m) => {
   };
 };
 
+/** Sample weights in the samples' dtype: absent (uniform), or entries that are mostly >= 0. */
+function sampleWeights(g: Gen, n: number, m: Mode, f64: boolean): unknown {
+  return chance(g, 0.4) ? null : rawArray(g, len(g, n), m, { f64, nonNegative: chance(g, 0.85) });
+}
+
+const wasserstein1d: Build = (g, m) => {
+  const n = size(g), k2 = size(g), k = size(g, 3);
+  const f64 = chance(g, 0.5);
+  const shared = chance(g, 0.5);
+  return {
+    args: [rawArray(g, len(g, n * k), m, { f64 }), rawArray(g, len(g, k2 * k), m, { f64 }), sampleWeights(g, shared ? n : n * k, m, f64),
+      sampleWeights(g, shared ? k2 : k2 * k, m, f64), n, k2, k, choice(g, [1, 1.5, 2, 3], [0.5, NaN]), chance(g, 0.5), chance(g, 0.5), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['u', 'v', 'uWeights', 'vWeights', 'n', 'm', 'k', 'p', 'needU', 'needV', 'cancel'],
+  };
+};
+
+const emd1d: Build = (g, m) => {
+  const n = size(g), k = size(g);
+  const f64 = chance(g, 0.5);
+  // Equal masses most of the time (uniform or normalised), so the plan is usually computed.
+  const norm = (l: number): unknown => {
+    if (chance(g, 0.3)) return sampleWeights(g, l, m, f64);
+    const w = Array.from({ length: l }, () => uniform(g, 1, 100));
+    const s = w.reduce((p, x) => p + x, 0);
+    return (f64 ? Float64Array : Float32Array).from(w.map((x) => x / s));
+  };
+  return {
+    args: [rawArray(g, len(g, n), m, { f64 }), rawArray(g, len(g, k), m, { f64 }), norm(n), norm(k), n, k, choice(g, [1, 2, 3], [0]), chance(g, 0.7)],
+    asyncOk: true,
+    keys: ['xA', 'xB', 'a', 'b', 'n', 'm', 'p', 'dense'],
+  };
+};
+
+const slicedWasserstein: Build = (g, m) => {
+  const n = size(g), k2 = size(g), d = size(g, 4), k = size(g, 5);
+  const f64 = chance(g, 0.5);
+  return {
+    args: [rawArray(g, len(g, n * d), m, { f64 }), rawArray(g, len(g, k2 * d), m, { f64 }), sampleWeights(g, n, m, f64), sampleWeights(g, k2, m, f64),
+      rawArray(g, len(g, d * k), m, { f64 }), n, k2, d, k, choice(g, [1, 2, 3], [0.5]), choice(g, ['none', 'mean', 'max'], ['min']),
+      chance(g, 0.6), chance(g, 0.6), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['xS', 'xT', 'a', 'b', 'projections', 'n', 'm', 'd', 'k', 'p', 'grad', 'needS', 'needT', 'cancel'],
+  };
+};
+
 const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k.endsWith('Async') && k !== 'cudaAvailable');
 
 // The fields the CUDA kernels' options objects read (native/napi/cuda*.cc).
@@ -252,7 +298,9 @@ const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () 
 const BUILDERS: readonly [number, string, Build][] = [
   [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
   [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
-  [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
+  [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],
+  [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d],
+  [3, 'slicedWasserstein', slicedWasserstein], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];
 
 /** The raw exports this fuzzer calls (so a test can assert every export is covered). */

@@ -82,6 +82,62 @@ function distCase(g: Gen): FuzzCase {
   };
 }
 
+/** Sample weights for the 1-D and sliced distances: absent, a Tensor (sometimes of a wrong length), or junk. */
+function sampleWeights(g: Gen, len: number, m: Mode): unknown {
+  if (chance(g, 0.5)) return undefined;
+  return tensorArg(g, [chance(g, 0.95) ? len : len + 1], m, { nonNegative: chance(g, 0.9), grad: false });
+}
+
+/** ot.wasserstein1d / emd1d / emd21d and their async twins. */
+function onedCase(g: Gen): FuzzCase {
+  const m = mode(g);
+  const fn = pick(g, 'wasserstein1d', 'emd1d', 'emd21d');
+  const n = size(g), k = size(g), cols = size(g, 3);
+  const twoD = fn === 'wasserstein1d' && chance(g, 0.5);
+  const u = tensorArg(g, twoD ? [n, cols] : [n], m);
+  const v = tensorArg(g, twoD ? [k, chance(g, 0.9) ? cols : cols + 1] : [k], m);
+  const p = (g: Gen) => choice(g, [1, 1.5, 2, 3], [0.5]);
+  const opts = fn === 'wasserstein1d'
+    ? options(g, { uWeights: (g) => sampleWeights(g, n, m), vWeights: (g) => sampleWeights(g, k, m), p })
+    : options(g, { a: (g) => sampleWeights(g, n, m), b: (g) => sampleWeights(g, k, m), p, metric: (g) => choice(g, ['sqeuclidean', 'minkowski', 'cityblock', 'euclidean'], ['cosine']), ...(fn === 'emd1d' ? { dense: (g: Gen) => chance(g, 0.7) } : {}) });
+  const async = chance(g, 0.3);
+  const finite = allFinite(u, v, opts);
+  const f = ot[`${fn}${async ? 'Async' : ''}` as 'wasserstein1d'] as (...a: unknown[]) => unknown;
+  const o = async && opts && typeof opts === 'object' ? { ...opts, signal: signal(g) } : opts;
+  return {
+    label: `${fn}${async ? 'Async' : ''}`,
+    inputs: [u, v, opts],
+    finite,
+    run: () => f(u, v, o),
+    check: (r) => (r instanceof ot.Tensor ? backwardFrom(r, gradLeaves(u, v), finite) : null),
+  };
+}
+
+/** ot.slicedWassersteinDistance / maxSlicedWassersteinDistance and their async twins. */
+function slicedCase(g: Gen): FuzzCase {
+  const m = mode(g);
+  const n = size(g), k = size(g), d = size(g, 4);
+  const xS = tensorArg(g, [n, d], m);
+  const xT = tensorArg(g, [k, chance(g, 0.9) ? d : d + 1], m);
+  const opts = options(g, {
+    a: (g) => sampleWeights(g, n, m), b: (g) => sampleWeights(g, k, m), p: (g) => choice(g, [1, 2, 3], [0.5]),
+    nProjections: (g) => choice(g, [1, 5, 50], [0, 1.5]), seed: (g) => choice(g, [0, 7, 2 ** 32 - 1], [-1, 0.5]),
+    projections: (g) => tensorArg(g, [chance(g, 0.9) ? d : d + 1, size(g, 5)], m, { grad: false }),
+  });
+  const max = chance(g, 0.5), async = chance(g, 0.3);
+  const name = `${max ? 'maxSliced' : 'sliced'}WassersteinDistance${async ? 'Async' : ''}`;
+  const f = ot[name as 'slicedWassersteinDistance'] as (...a: unknown[]) => unknown;
+  const o = async && opts && typeof opts === 'object' ? { ...opts, signal: signal(g) } : opts;
+  const finite = allFinite(xS, xT, opts);
+  return {
+    label: name,
+    inputs: [xS, xT, opts],
+    finite,
+    run: () => f(xS, xT, o),
+    check: (r) => backwardFrom(r as ot.Tensor, gradLeaves(xS, xT), finite),
+  };
+}
+
 const SOLVE_OPTS = {
   reg: (g: Gen) => pick(g, 1e-4, 1e-3, 0.01, 0.05, 0.1, 1, 10, 1e4),
   regType: (g: Gen) => choice(g, ['KL', 'entropy', 'kl'], ['L2']),
@@ -377,7 +433,7 @@ function miscCase(g: Gen): FuzzCase {
 
 /** Every public-API case kind with its weight (heavier where the native boundary is crossed). */
 export const PUBLIC_CASES: readonly [number, (g: Gen) => FuzzCase][] = [
-  [4, distCase], [6, solveCase], [3, emdCase], [4, dualCase], [4, solveBatchCase], [3, distBatchCase],
+  [4, distCase], [3, onedCase], [3, slicedCase], [6, solveCase], [3, emdCase], [4, dualCase], [4, solveBatchCase], [3, distBatchCase],
   [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase],
 ];
 

@@ -75,6 +75,20 @@ void fixtureCases(const std::vector<fixture::Case>& cases, double tol, const cha
       bool ok = true;
       for (size_t k = 0; k < P.size(); ++k) ok &= std::fabs(double(plan[k]) - P[k]) <= tol * std::fabs(P[k]) + 1e-10;
       check::that(ok, name + ": plan entry-wise");
+      // The pieces: at most n + m - 1 (a rounding surplus of b's rescaled total is not a piece).
+      std::vector<size_t> rows(n + m), cols(n + m);
+      std::vector<double> mass(n + m);
+      ot::cpu::Emd1dResult<T> pr;
+      pr.rows = rows.data();
+      pr.cols = cols.data();
+      pr.mass = mass.data();
+      check::that(ot::cpu::emd1d(p, pr) == Status::Ok, name + ": status (pieces)");
+      check::that(pr.count <= n + m - 1, name + ": at most n + m - 1 pieces");
+      std::vector<double> dense(n * m, 0.0);
+      for (size_t k = 0; k < pr.count; ++k) dense[rows[k] * m + cols[k]] += mass[k];
+      ok = true;
+      for (size_t k = 0; k < P.size(); ++k) ok &= std::fabs(dense[k] - P[k]) <= tol * std::fabs(P[k]) + 1e-10;
+      check::that(ok, name + ": pieces = plan");
     }
   }
 }
