@@ -26,6 +26,13 @@ export interface SinkhornInput {
   maxIter: number;
   tol: number;
   record: SinkhornRecord;
+  /** Unbalanced KL strengths of the two marginals (POT's reg_m); omitted or Infinity: that marginal is exact. */
+  ua?: number;
+  ub?: number;
+  /** The unbalanced penalty: 'KL' (default) or 'TV'. */
+  marginal?: 'KL' | 'TV';
+  /** Warm start of the row log-potentials (reg annealing); omitted: 0, as POT. */
+  initU?: Float64Array | null;
 }
 
 /** A forward solve, the same fields on every device (POT's OTResult before autograd). */

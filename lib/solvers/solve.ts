@@ -2,21 +2,26 @@
 // checks the options' names and the cost matrix, then asks POT's questions — reg? unbalanced?
 // regType? method? — and hands the call to one module of lib/solvers/methods/.
 import { checkOptions, checkPositive, fail } from '../core/validate.js';
-import { alternatives, checkSpelling, REG_TYPES, type EntropicRegType, type GradMode, type UnbalancedType } from '../core/vocabulary.js';
+import { alternatives, checkSpelling, REG_TYPES, UNBALANCED_TYPES, type EntropicRegType, type GradMode, type UnbalancedType } from '../core/vocabulary.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { EpsScalingOptions } from './eps-scaling.js';
+import { mmUnbalancedKL, mmUnbalancedL2 } from './methods/mm-unbalanced.js';
 import { sinkhorn } from './methods/sinkhorn.js';
+import { unbalancedSinkhorn, unbalancedSinkhornTV } from './methods/unbalanced-sinkhorn.js';
 import { costProblem, type CostProblem, type SolveMethod } from './problem.js';
 import type { OTResult } from './result.js';
 
 export interface SolveOptions {
-  /** Regularisation strength, > 0 (required: exact OT, reg omitted or 0, is not available yet). */
+  /** Regularisation strength, > 0; omitted or 0: exact OT (available for unbalanced KL and L2 problems). */
   reg?: number;
-  /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan). ('L2' is not available yet.) */
+  /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan) (minus sum(plan) when unbalanced, as POT). 'L2' is available with unbalancedType 'L2'. */
   regType?: EntropicRegType | 'L2';
-  /** POT's unbalanced (reg_m): not available yet; omit it for balanced OT. */
+  /** POT's unbalanced (reg_m): the strength of the marginal penalties, > 0, one number or [ua, ub]; omitted: balanced OT. */
   unbalanced?: number | [number, number] | null;
-  /** POT's unbalanced_type: 'KL', 'L2' or 'TV' (read only with `unbalanced`). */
+  /** POT's unbalanced_type: 'KL' (default), 'L2' or 'TV' (read only with `unbalanced`). */
   unbalancedType?: UnbalancedType;
+  /** Reg annealing for entropic solves (true or { regInit?, decay? }): stages from regInit down to reg, each warm-started. */
+  epsScaling?: boolean | EpsScalingOptions;
   /** POT's method; balanced entropic OT runs 'sinkhorn_log' (the default, as POT). */
   method?: string;
   /** Iteration cap (default 1000). */
@@ -31,7 +36,7 @@ export interface SolveAsyncOptions extends SolveOptions {
   signal?: AbortSignal;
 }
 
-const KEYS = ['reg', 'regType', 'unbalanced', 'unbalancedType', 'method', 'maxIter', 'tol', 'grad'] as const;
+const KEYS = ['reg', 'regType', 'unbalanced', 'unbalancedType', 'method', 'maxIter', 'tol', 'grad', 'epsScaling'] as const;
 
 /** The methods of balanced entropic OT, by POT's name (undefined: POT's default). */
 const ENTROPIC_METHODS: Readonly<Record<string, SolveMethod>> = { sinkhorn_log: sinkhorn };
@@ -43,10 +48,12 @@ function notAvailable(fn: string, what: string, instead: string): never {
 /** POT's questions, in POT's order: reg? unbalanced? regType? method? — the module that solves this call. */
 function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
   const reg = opts?.reg;
-  if (reg === undefined || reg === null || reg === 0) notAvailable(fn, 'exact OT (reg omitted or 0)', 'pass reg > 0');
-  checkPositive(fn, 'reg', reg);
-  if (opts?.unbalanced !== undefined && opts.unbalanced !== null) notAvailable(fn, 'unbalanced OT (option unbalanced)', 'omit it for balanced OT');
+  const exact = reg === undefined || reg === null || reg === 0;
+  if (!exact) checkPositive(fn, 'reg', reg);
+  // POT reads regType even for exact problems (ignoring it): a misspelling is still an error.
   const regType = checkSpelling(fn, 'regType', opts?.regType ?? 'KL', REG_TYPES);
+  if (opts?.unbalanced !== undefined && opts.unbalanced !== null) return pickUnbalanced(fn, exact, regType, opts);
+  if (exact) notAvailable(fn, 'exact OT (reg omitted or 0)', 'pass reg > 0');
   if (regType === 'L2') notAvailable(fn, "regType 'L2' (quadratically regularised OT)", "use 'KL' or 'entropy'");
   const method = opts?.method ?? 'sinkhorn_log';
   const chosen = typeof method === 'string' ? ENTROPIC_METHODS[method.toLowerCase()] : undefined;
@@ -54,6 +61,27 @@ function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
     fail('ERR_OT_ARG', `${fn}: method must be ${alternatives(Object.keys(ENTROPIC_METHODS))} for entropic OT, got ${JSON.stringify(method)}`);
   }
   return chosen;
+}
+
+/**
+ * Unbalanced problems, by POT's questions: exact KL / L2 → majorization-minimization (mm_unbalanced);
+ * entropic with KL or TV penalties → the Sinkhorn scaling iterations; L2 + L2 → majorization-minimization
+ * (the objective POT's L-BFGS-B minimises there). The other pairs are not available yet.
+ */
+function pickUnbalanced(fn: string, exact: boolean, regType: 'KL' | 'entropy' | 'L2', opts: SolveAsyncOptions): SolveMethod {
+  const type = checkSpelling(fn, 'unbalancedType', opts.unbalancedType ?? 'KL', UNBALANCED_TYPES);
+  if (opts.method !== undefined && opts.method !== 'sinkhorn') {
+    fail('ERR_OT_ARG', `${fn}: method must be omitted (or 'sinkhorn') for unbalanced OT, got ${JSON.stringify(opts.method)}`);
+  }
+  if (exact) {
+    if (type === 'KL') return mmUnbalancedKL;
+    if (type === 'L2') return mmUnbalancedL2;
+    return notAvailable(fn, "exact unbalanced OT with unbalancedType 'TV'", "pass reg > 0 (regType 'KL' or 'entropy') or use 'KL' or 'L2'");
+  }
+  if (regType !== 'L2') return type === 'KL' ? unbalancedSinkhorn : type === 'TV' ? unbalancedSinkhornTV
+    : notAvailable(fn, `regType '${regType}' with unbalancedType 'L2'`, "use unbalancedType 'KL' or 'TV', or regType 'L2'");
+  if (type === 'L2') return mmUnbalancedL2;
+  return notAvailable(fn, `regType 'L2' with unbalancedType '${type}'`, "use unbalancedType 'L2', or regType 'KL' or 'entropy'");
 }
 
 function dispatch(

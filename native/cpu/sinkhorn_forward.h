@@ -38,11 +38,20 @@ struct alignas(64) Slot {
     if (!(x <= hi && x >= lo)) absorb = 1;
     return x;
   }
+  // The unbalanced update of the same scaling: exp(x - base) for the new potential x, which the caller
+  // formed from LSE = log r - base. One exp and one log per row or column: O(n + m) beside the O(nm) sums.
+  double scalingTo(double x, double r, double base, double lo, double hi) {
+    if (!(r > 0 && r < std::numeric_limits<double>::infinity())) bad = 1;
+    const double s = std::exp(x - base);
+    if (!(s <= hi && s >= lo)) absorb = 1;
+    return s;
+  }
   // One log-domain update log w - lse of a potential whose weight w > 0 (previously `old`): a
   // non-finite lse is bad; the move is folded into `delta`.
-  double logStep(double logw, double lse, double old, double& delta) {
+  double logStep(double logw, double lse, double old, double& delta) { return logStepTo(logw - lse, lse, old, delta); }
+  // The same for a new potential x the caller formed from lse (unbalanced updates).
+  double logStepTo(double x, double lse, double old, double& delta) {
     if (!std::isfinite(lse)) bad = 1;
-    const double x = logw - lse;
     delta = std::max(delta, std::fabs(x - old));
     return x;
   }
@@ -61,7 +70,10 @@ template <typename T>
 class Forward {
  public:
   Forward(const SinkhornProblem<T>& p, SinkhornResult<T>& out, int nt)
-      : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), team_(nt) {}
+      : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), team_(nt), unbalanced_(p.unbalanced()),
+        tv_(p.marginal == Marginal::TV), entropy_(p.regType == EntropicReg::Entropy),
+        fa_(tv_ ? 1.0 : SinkhornProblem<T>::exponent(p.ua, p.reg)), fb_(tv_ ? 1.0 : SinkhornProblem<T>::exponent(p.ub, p.reg)),
+        ta_(p.ua / p.reg), tb_(p.ub / p.reg) {}
   Status run();
 
  private:
@@ -71,6 +83,18 @@ class Forward {
   const size_t n_, m_;
   const double c_;  // -1/reg
   Team team_;
+  // Unbalanced: the KL updates' exponents fa, fb (1 on an exact side; loga_ / logb_ then hold kappa log w),
+  // the TV updates' clamps ta, tb (+inf on an exact side).
+  const bool unbalanced_, tv_, entropy_;
+  const double fa_, fb_, ta_, tb_;
+
+  // The new log-potential of a row (or column) of log-weight lw (kappa-scaled for KL) from its LSE.
+  double potential(double lw, double lse, double f, double t) const {
+    if (!tv_) return lw - f * lse;
+    if (!std::isfinite(t)) return lw - lse;
+    const double o = entropy_ ? 0.0 : lw;
+    return o + std::min(t, std::max(-t, lw - o - lse));
+  }
   std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
   std::vector<T> Kt_;
   std::vector<Slot> rowSlot_, colSlot_;
@@ -85,9 +109,12 @@ class Forward {
 
   void allocate() {
     loga_.resize(n_); logb_.resize(m_);
-    for (size_t i = 0; i < n_; ++i) loga_[i] = std::log(p_.a[i]);
-    for (size_t j = 0; j < m_; ++j) logb_[j] = std::log(p_.b[j]);
-    u_.assign(n_, 0.0); vBuf_.assign(2 * m_, 0.0); rowSum_.assign(n_, 0.0);
+    // Entropy against the reference measure 1: the weight enters the update as fa log a (kappa = fa).
+    for (size_t i = 0; i < n_; ++i) loga_[i] = (entropy_ ? fa_ : 1.0) * std::log(p_.a[i]);
+    for (size_t j = 0; j < m_; ++j) logb_[j] = (entropy_ ? fb_ : 1.0) * std::log(p_.b[j]);
+    if (p_.initU) u_.assign(p_.initU, p_.initU + n_);
+    else u_.assign(n_, 0.0);
+    vBuf_.assign(2 * m_, 0.0); rowSum_.assign(n_, 0.0);
     alpha_.assign(n_, 0.0); beta_.assign(m_, 0.0); U_.assign(n_, 0.0); VBuf_.assign(2 * m_, 0.0);
     P_.assign(static_cast<size_t>(nt_) * m_, 0.0); Pmax_.assign(static_cast<size_t>(nt_) * m_, 0.0);
     rowSlot_.assign(nt_, Slot{}); colSlot_.assign(nt_, Slot{});
@@ -168,8 +195,14 @@ class Forward {
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
       double sum = 0;
       for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
-      if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
-      Vn[j] = p_.b[j] > 0 ? s.scalingStep(p_.b[j], sum, lo, hi) : 0.0;
+      if (!unbalanced_) {
+        if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
+        Vn[j] = p_.b[j] > 0 ? s.scalingStep(p_.b[j], sum, lo, hi) : 0.0;
+        continue;
+      }
+      Vn[j] = p_.b[j] > 0 ? s.scalingTo(potential(logb_[j], std::log(sum) - beta_[j], fb_, tb_), sum, beta_[j], lo, hi) : 0.0;
+      // The change of v = beta + log V (the same base before and after).
+      if (check && Vn[j] > 0 && V[j] > 0) err += std::log(Vn[j] / V[j]) * std::log(Vn[j] / V[j]);
     }
     s.err = err;
     if (recording()) recordScalings(Vn, beta_.data(), histV(k), l.cols.begin, l.cols.end);
@@ -189,11 +222,12 @@ class Forward {
         if (mt > -kInf) sum += mt == top ? P_[t * m_ + j] : P_[t * m_ + j] * std::exp(mt - top);
       }
       double lse = top + std::log(sum);
-      if (check) {
+      if (check && !unbalanced_) {
         double e = std::exp(v[j] + lse) - p_.b[j];
         err += e * e;
       }
-      const double x = p_.b[j] > 0 ? s.logStep(logb_[j], lse, v[j], delta) : -kInf;
+      const double x = p_.b[j] > 0 ? s.logStepTo(potential(logb_[j], lse, fb_, tb_), lse, v[j], delta) : -kInf;
+      if (check && unbalanced_ && std::isfinite(x) && std::isfinite(v[j])) err += (x - v[j]) * (x - v[j]);
       vn[j] = x;
       if (histOut) histOut[j] = x;
     }
@@ -215,7 +249,9 @@ class Forward {
       const size_t cnt = std::min(kGroup, l.rows.end - i0);
       for (size_t i = i0; i < i0 + cnt; ++i) {
         const double r = dotRow(Kt_.data() + i * m_, V, m_);
-        U_[i] = p_.a[i] > 0 ? s.scalingStep(p_.a[i], r, lo, hi) : 0.0;
+        if (!(p_.a[i] > 0)) U_[i] = 0.0;
+        else if (unbalanced_) U_[i] = s.scalingTo(potential(loga_[i], std::log(r) - alpha_[i], fa_, ta_), r, alpha_[i], lo, hi);
+        else U_[i] = s.scalingStep(p_.a[i], r, lo, hi);
       }
       accumulateColumns(l.Pt, Kt_.data() + i0 * m_, m_, U_.data() + i0, cnt, m_);
     }
@@ -228,7 +264,11 @@ class Forward {
     s.bad = s.absorb = 0;
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
       // The row's LSE is the expensive part: only rows with weight need it.
-      const double un = p_.a[i] > 0 ? s.logStep(loga_[i], rowLogSumExp(p_.M + i * m_, c_, v, m_), u_[i], delta) : -kInf;
+      double un = -kInf;
+      if (p_.a[i] > 0) {
+        const double lse = rowLogSumExp(p_.M + i * m_, c_, v, m_);
+        un = s.logStepTo(potential(loga_[i], lse, fa_, ta_), lse, u_[i], delta);
+      }
       u_[i] = un;
       if (histOut) histOut[i] = un;
     }
@@ -322,6 +362,7 @@ class Forward {
   void body(int tid, int nt);
   void lastStep(Local& l);
   Status finish();
+  double unbalancedValue(double lin, double plogp, const double* colSum) const;
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 };
