@@ -38,14 +38,6 @@ struct alignas(64) Slot {
     if (!(x <= hi && x >= lo)) absorb = 1;
     return x;
   }
-  // The unbalanced update of the same scaling: exp(x - base) for the new potential x, which the caller
-  // formed from LSE = log r - base. One exp and one log per row or column: O(n + m) beside the O(nm) sums.
-  double scalingTo(double x, double r, double base, double lo, double hi) {
-    if (!(r > 0 && r < std::numeric_limits<double>::infinity())) bad = 1;
-    const double s = std::exp(x - base);
-    if (!(s <= hi && s >= lo)) absorb = 1;
-    return s;
-  }
   // One log-domain update log w - lse of a potential whose weight w > 0 (previously `old`): a
   // non-finite lse is bad; the move is folded into `delta`.
   double logStep(double logw, double lse, double old, double& delta) { return logStepTo(logw - lse, lse, old, delta); }
@@ -87,6 +79,38 @@ class Forward {
   // the TV updates' clamps ta, tb (+inf on an exact side).
   const bool unbalanced_, tv_, entropy_;
   const double fa_, fb_, ta_, tb_;
+
+  // Unbalanced scaling updates of cnt <= 8 rows (or columns) at once, from their kernel sums r, log-weights
+  // lw, weights w and kernel bases: the new potential x from LSE = log r - base, then exp(x - base), on
+  // eight lanes (one vector log and exp cost what one scalar pair does); zero weights give 0. Sets the
+  // slot's bad / absorb flags as scalingStep does.
+  void scalingBatch(Slot& s, const double* r, const double* lw, const double* w, const double* base, double f, double t,
+                    double* out, size_t cnt, double lo, double hi) const {
+    const v8d rv = loadTail(r, cnt, 1.0), lwv = loadTail(lw, cnt, 0.0), bv = loadTail(base, cnt, 0.0);
+    const v8d lse = log8(rv) - bv;
+    v8d x;
+    if (!tv_) {
+      x = lwv - f * lse;
+    } else if (!std::isfinite(t)) {
+      x = lwv - lse;
+    } else {
+      const v8d o = entropy_ ? splat(0.0) : lwv;
+      v8d d = lwv - o - lse;
+      d = d > t ? splat(t) : d;
+      d = d < -t ? splat(-t) : d;
+      x = o + d;
+    }
+    const v8d sc = exp8(x - bv);
+    for (size_t k = 0; k < cnt; ++k) {
+      if (!(w[k] > 0)) {  // lanes of zero weight held -inf - -inf: discarded
+        out[k] = 0.0;
+        continue;
+      }
+      if (!(r[k] > 0 && r[k] < kInf)) s.bad = 1;
+      if (!(sc[k] <= hi && sc[k] >= lo)) s.absorb = 1;
+      out[k] = sc[k];
+    }
+  }
 
   // The new log-potential of a row (or column) of log-weight lw (kappa-scaled for KL) from its LSE.
   double potential(double lw, double lse, double f, double t) const {
@@ -192,17 +216,28 @@ class Forward {
     double* Vn = VNext(l);
     double err = 0;
     s.bad = s.absorb = 0;
-    for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
-      double sum = 0;
-      for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
-      if (!unbalanced_) {
+    if (unbalanced_) {
+      for (size_t j0 = l.cols.begin; j0 < l.cols.end; j0 += kLanes) {
+        const size_t cnt = std::min(kLanes, l.cols.end - j0);
+        double sums[kLanes];
+        for (size_t k = 0; k < cnt; ++k) {
+          double sum = 0;
+          for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j0 + k];
+          sums[k] = sum;
+        }
+        scalingBatch(s, sums, logb_.data() + j0, p_.b + j0, beta_.data() + j0, fb_, tb_, Vn + j0, cnt, lo, hi);
+        // The change of v = beta + log V (the same base before and after).
+        if (check)
+          for (size_t j = j0; j < j0 + cnt; ++j)
+            if (Vn[j] > 0 && V[j] > 0) err += std::log(Vn[j] / V[j]) * std::log(Vn[j] / V[j]);
+      }
+    } else {
+      for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
+        double sum = 0;
+        for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
         if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
         Vn[j] = p_.b[j] > 0 ? s.scalingStep(p_.b[j], sum, lo, hi) : 0.0;
-        continue;
       }
-      Vn[j] = p_.b[j] > 0 ? s.scalingTo(potential(logb_[j], std::log(sum) - beta_[j], fb_, tb_), sum, beta_[j], lo, hi) : 0.0;
-      // The change of v = beta + log V (the same base before and after).
-      if (check && Vn[j] > 0 && V[j] > 0) err += std::log(Vn[j] / V[j]) * std::log(Vn[j] / V[j]);
     }
     s.err = err;
     if (recording()) recordScalings(Vn, beta_.data(), histV(k), l.cols.begin, l.cols.end);
@@ -244,14 +279,20 @@ class Forward {
     const double* V = VCur(l);
     s.bad = s.absorb = 0;
     std::fill(l.Pt, l.Pt + m_, 0.0);
-    constexpr size_t kGroup = 4;
+    // Unbalanced groups are a full vector of rows: their updates' log and exp run on all eight lanes.
+    constexpr size_t kMaxGroup = kLanes;
+    const size_t kGroup = unbalanced_ ? kLanes : 4;
     for (size_t i0 = l.rows.begin; i0 < l.rows.end; i0 += kGroup) {
       const size_t cnt = std::min(kGroup, l.rows.end - i0);
-      for (size_t i = i0; i < i0 + cnt; ++i) {
-        const double r = dotRow(Kt_.data() + i * m_, V, m_);
-        if (!(p_.a[i] > 0)) U_[i] = 0.0;
-        else if (unbalanced_) U_[i] = s.scalingTo(potential(loga_[i], std::log(r) - alpha_[i], fa_, ta_), r, alpha_[i], lo, hi);
-        else U_[i] = s.scalingStep(p_.a[i], r, lo, hi);
+      if (unbalanced_) {
+        double r[kMaxGroup];
+        for (size_t k = 0; k < cnt; ++k) r[k] = dotRow(Kt_.data() + (i0 + k) * m_, V, m_);
+        scalingBatch(s, r, loga_.data() + i0, p_.a + i0, alpha_.data() + i0, fa_, ta_, U_.data() + i0, cnt, lo, hi);
+      } else {
+        for (size_t i = i0; i < i0 + cnt; ++i) {
+          const double r = dotRow(Kt_.data() + i * m_, V, m_);
+          U_[i] = p_.a[i] > 0 ? s.scalingStep(p_.a[i], r, lo, hi) : 0.0;
+        }
       }
       accumulateColumns(l.Pt, Kt_.data() + i0 * m_, m_, U_.data() + i0, cnt, m_);
     }

@@ -89,11 +89,19 @@ function problemHead(g: Gen, m: Mode): unknown[] {
 
 const PROBLEM_KEYS = ['M', 'a', 'b', 'n', 'm', 'reg', 'regType'];
 
-const sinkhornSolve: Build = (g, m) => ({
-  args: [...problemHead(g, m), uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), cancelFlag(g)],
-  asyncOk: true,
-  keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'cancel'],
-});
+const sinkhornSolve: Build = (g, m) => {
+  const head = problemHead(g, m);
+  const n = head[3] as number;
+  // Unbalanced strengths and penalty, and a warm start, on some calls.
+  const unb = chance(g, 0.4);
+  const strength = (): unknown => (unb ? choice(g, [0.1, 1, 10], [0, -1, Infinity]) : undefined);
+  return {
+    args: [...head, uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), strength(), strength(),
+      unb ? choice(g, ['KL', 'TV'], ['L1']) : undefined, chance(g, 0.3) ? rawArray(g, len(g, n), m, { f64: chance(g, 0.9) }) : null, cancelFlag(g)],
+    asyncOk: true,
+    keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'ua', 'ub', 'marginal', 'initU', 'cancel'],
+  };
+};
 
 const sinkhornBackward: Build = (g, m) => {
   const head = problemHead(g, 'clean');

@@ -113,7 +113,10 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, div: 'KL' 
   const { fn, n, m } = c;
   if (c.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: unbalanced OT runs on the CPU only for now, got M on '${c.device}'`);
   const [ua, ub] = strengths(fn, opts!.unbalanced, false);
-  const maxIter = checkInteger(fn, 'maxIter', opts?.maxIter ?? 1000, 1, 1e9);
+  // Exact problems: POT's mm_unbalanced defaults (1000). The regularised L2 problem is POT's
+  // L-BFGS-B case (1000 quasi-Newton steps); MM needs up to ~25000 multiplicative steps for the same
+  // optimum (tol 1e-12), so its default allows 100000 (it stops at tol).
+  const maxIter = checkInteger(fn, 'maxIter', opts?.maxIter ?? ((opts?.reg ?? 0) > 0 ? 100000 : 1000), 1, 1e9);
   const tol = checkFiniteNumber(fn, 'tol', opts?.tol ?? 1e-12);
   if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
   const grad = checkOneOf(fn, 'grad', opts?.grad ?? 'envelope', ['envelope', 'detach'] as const);
