@@ -18,8 +18,10 @@ export function strengths(fn: string, v: unknown, infinite: boolean): [number, n
   const pair = Array.isArray(v) ? v : [v, v];
   if (pair.length !== 2) fail('ERR_OT_ARG', `${fn}: unbalanced must be a number or a pair [ua, ub], got an array of ${pair.length}`);
   const check = (x: unknown): number => {
-    if (typeof x !== 'number' || Number.isNaN(x) || !(x > 0)) fail('ERR_OT_VALUE', `${fn}: unbalanced must be > 0, got ${show(v)}`);
-    if (!infinite && !Number.isFinite(x)) fail('ERR_OT_VALUE', `${fn}: unbalanced must be finite for this problem, got ${show(v)}`);
+    if (typeof x !== 'number' || Number.isNaN(x) || !(x > 0)) fail('ERR_OT_VALUE', `${fn}: unbalanced must be > 0, got ${show(x)}`);
+    if (!infinite && !Number.isFinite(x)) {
+      fail('ERR_OT_VALUE', `${fn}: unbalanced must be finite for this problem (exact or regType 'L2'), got ${show(x)}`);
+    }
     return x;
   };
   return [check(pair[0]), check(pair[1])];
