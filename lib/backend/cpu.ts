@@ -5,11 +5,12 @@ import * as batchSinkhorn from './cpu/batch-sinkhorn.js';
 import * as dist from './cpu/dist.js';
 import * as distBatch from './cpu/dist-batch.js';
 import * as dual from './cpu/dual.js';
+import * as mm from './cpu/mm-unbalanced.js';
 import * as sinkhorn from './cpu/sinkhorn.js';
 import type { Backend } from './types.js';
 
 export const cpu: Backend = {
-  ...dist, ...distBatch, ...sinkhorn, ...batchSinkhorn, ...dual,
+  ...dist, ...distBatch, ...sinkhorn, ...batchSinkhorn, ...dual, ...mm,
   features: { distBatchMetrics: BATCH_METRICS, dualMetrics: METRICS, nativeValueChecks: true },
   // Always a copy: a leaf may adopt a gradient's buffer as its .grad and accumulate into it in place.
   scaled: (t: Tensor, s: number) => t.mul(s),

@@ -179,4 +179,29 @@ export interface Backend {
   dualPlanAsync(fn: string, pb: DualInput, signal: AbortSignal | undefined): Promise<Tensor>;
   /** s · t as a new gradient (storage is shared only where it is never written in place). */
   scaled(t: Tensor, s: number): Tensor;
+  /** Unbalanced OT by majorization-minimization (POT: mm_unbalanced); CPU only for now. */
+  mmUnbalanced?(pb: MmUnbalancedInput): MmUnbalancedOutput;
+  mmUnbalancedAsync?(fn: string, pb: MmUnbalancedInput, signal: AbortSignal | undefined): Promise<MmUnbalancedOutput>;
+}
+
+/** One validated majorization-minimization problem (weights float64, strengths finite). */
+export interface MmUnbalancedInput {
+  M: Tensor;
+  aData: Float64Array;
+  bData: Float64Array;
+  n: number;
+  m: number;
+  reg: number;
+  ua: number;
+  ub: number;
+  div: 'KL' | 'L2';
+  maxIter: number;
+  tol: number;
+}
+
+export interface MmUnbalancedOutput {
+  /** [n * m], M's dtype. */
+  plan: FloatArray;
+  nIter: number;
+  status: Status;
 }

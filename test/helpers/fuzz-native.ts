@@ -217,6 +217,17 @@ const distBatchBackward: Build = (g, m) => {
   };
 };
 
+const mmUnbalanced: Build = (g, m) => {
+  const n = size(g, 6), k = size(g, 6);
+  const M = rawArray(g, len(g, n * k), m, { nonNegative: chance(g, 0.7) });
+  return {
+    args: [M, weights(g, n, m), weights(g, k, m), n, k, choice(g, [0, 0.1, 1], [-1]), choice(g, [0.1, 1, 10], [0, -1, Infinity]),
+      choice(g, [0.1, 1, 10], [0, -1]), choice(g, ['KL', 'L2'], ['TV']), uniform(g, 1, 50), choice(g, [1e-12, 0], [-1]), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['M', 'a', 'b', 'n', 'm', 'reg', 'ua', 'ub', 'div', 'maxIter', 'tol', 'cancel'],
+  };
+};
+
 const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k.endsWith('Async') && k !== 'cudaAvailable');
 
 const cuda: Build = (g, m) => ({ args: Array.from({ length: uniform(g, 0, 6) }, () => (chance(g, 0.5) ? rawArray(g, 4, m) : pick(g, ...JUNK))), asyncOk: true });
@@ -226,7 +237,7 @@ const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () 
 const BUILDERS: readonly [number, string, Build][] = [
   [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
   [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
-  [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
+  [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward], [3, 'mmUnbalanced', mmUnbalanced], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];
 
 /** The raw exports this fuzzer calls (so a test can assert every export is covered). */
