@@ -423,7 +423,7 @@ describe('solve: bad input', () => {
     const says = (f: () => unknown, re: RegExp) => expect(f).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG', message: expect.stringMatching(re) }));
     says(() => ot.solve(M, a, b), /^solve: exact OT \(reg omitted or 0\) is not available yet; pass reg > 0$/);
     says(() => ot.solve(M, a, b, { unbalanced: [1, 2], unbalancedType: 'TV' }), /^solve: exact unbalanced OT with unbalancedType 'TV' is not available yet/);
-    says(() => ot.solve(M, a, b, { reg: 1, unbalanced: 1, unbalancedType: 'L2' }), /^solve: regType 'KL' with unbalancedType 'L2' is not available yet/);
+    says(() => ot.solve(M, a, b, { reg: 1, regType: 'L2', unbalanced: 1, unbalancedType: 'TV' }), /^solve: regType 'L2' with unbalancedType 'TV' is not available yet/);
     says(() => ot.solve(M, a, b, { reg: 1, regType: 'L2' }), /^solve: regType 'L2' .* is not available yet/);
     says(() => ot.solve(M, a, b, { reg: 1, regType: 'l1' as never }), /regType must be 'KL', 'entropy' or 'L2'/);
     says(() => ot.solve(M, a, b, { reg: 1, method: 'emd' }), /method must be 'sinkhorn_log' for entropic OT, got "emd"/);

@@ -15,13 +15,13 @@ function optsOf(c: Case): ot.SolveOptions {
   };
 }
 
-// Pairs not available yet: regType 'L2' balanced or with KL / TV penalties, L2 penalties with an
-// entropic regulariser, and exact TV. The dispatcher says so with ERR_OT_ARG.
+// Pairs not available yet: regType 'L2' balanced or with KL / TV penalties, and exact TV. The
+// dispatcher says so with ERR_OT_ARG.
 function available(c: Case): boolean {
   if (c.unbalanced === null) return false;
   if (c.reg === null) return c.unbalanced_type !== 'TV';
   if (c.reg_type === 'L2') return c.unbalanced_type === 'L2';
-  return c.unbalanced_type !== 'L2';
+  return true;
 }
 
 /** POT's objective (lbfgsb_unbalanced's _func) evaluated at a plan, in float64. */
@@ -82,7 +82,17 @@ describe('unbalanced_solve.json (POT master)', () => {
       const want = c.value_generalized ?? c.value;
       expect(Math.abs(res.value.item() - want)).toBeLessThanOrEqual(1e-5 * Math.abs(want));
       expect(Math.abs(res.valueLinear.item() - c.value_linear)).toBeLessThanOrEqual(1e-4 * Math.abs(c.value_linear));
-      expectClose(P, c.plan, { rel: 1e-4, abs: 0 }, `${label} plan`);
+      // Where POT ran L-BFGS-B (all but KL + KL and the MM cases), its plan is as loose as its stopping
+      // rule on a flat objective: a plan off by more than 1e-4 must then be the better optimum.
+      const lbfgsb = c.reg !== null && !(c.reg_type === 'KL' && c.unbalanced_type === 'KL') && c.reg_type !== 'L2';
+      const scale = Math.max(...flat(c.plan).map(Math.abs));
+      const off = Math.max(...flat(P).map((x, i) => Math.abs(x - flat(c.plan)[i]!))) / scale;
+      if (lbfgsb && off > 1e-4) {
+        expect(objective(c, P)).toBeLessThan(objective(c, c.plan));
+        expectClose(P, c.plan, { rel: 1e-3, abs: 0 }, `${label} plan`);
+      } else {
+        expectClose(P, c.plan, { rel: 1e-4, abs: 0 }, `${label} plan`);
+      }
     });
   }
 
@@ -145,6 +155,8 @@ describe('envelope gradients against finite differences', () => {
     ['entropy + KL', { reg: 0.2, regType: 'entropy', unbalanced: 0.5, tol: 1e-14, maxIter: 100000 }],
     ['KL + TV', { reg: 0.2, unbalanced: 0.05, unbalancedType: 'TV', tol: 1e-14, maxIter: 100000 }],
     ['entropy + TV', { reg: 0.2, regType: 'entropy', unbalanced: 0.05, unbalancedType: 'TV', tol: 1e-14, maxIter: 100000 }],
+    ['KL + L2', { reg: 0.2, unbalanced: [0.7, 3], unbalancedType: 'L2', tol: 1e-14, maxIter: 100000 }],
+    ['entropy + L2', { reg: 0.2, regType: 'entropy', unbalanced: 0.5, unbalancedType: 'L2', tol: 1e-14, maxIter: 100000 }],
     ['KL + [exact, KL]', { reg: 0.2, unbalanced: [Infinity, 0.4], tol: 1e-14, maxIter: 100000 }],
     ['entropy + [TV, exact]', { reg: 0.2, regType: 'entropy', unbalanced: [0.05, Infinity], unbalancedType: 'TV', tol: 1e-14, maxIter: 100000 }],
     ['L2 + L2 (MM)', { reg: 0.2, regType: 'L2', unbalanced: 0.8, unbalancedType: 'L2', tol: 1e-15, maxIter: 200000 }],
@@ -201,7 +213,7 @@ describe('mass properties', () => {
   });
 
   it('[ua, Infinity] keeps the rows exact: plan 1 = a, while the columns are penalised', () => {
-    for (const type of ['KL', 'TV'] as const) {
+    for (const type of ['KL', 'TV', 'L2'] as const) {
       const { M, a, b } = problem(5, 4, 21);
       const res = ot.solve(M, a, b, { reg: 0.1, unbalanced: [Infinity, 0.3], unbalancedType: type, tol: 1e-13, maxIter: 100000 });
       const P = res.plan.toArray() as number[][];

@@ -28,7 +28,7 @@ export interface SinkhornSolveOptions extends SolveProblemFields {
   ua?: number;
   ub?: number;
   /** The unbalanced penalty (default 'KL'). */
-  marginal?: 'KL' | 'TV';
+  marginal?: 'KL' | 'TV' | 'L2';
   /** Warm start of the row log-potentials [n]. */
   initU?: Float64Array | null;
 }

@@ -30,7 +30,7 @@ export interface SinkhornInput {
   ua?: number;
   ub?: number;
   /** The unbalanced penalty: 'KL' (default) or 'TV'. */
-  marginal?: 'KL' | 'TV';
+  marginal?: 'KL' | 'TV' | 'L2';
   /** Warm start of the row log-potentials (reg annealing); omitted: 0, as POT. */
   initU?: Float64Array | null;
 }

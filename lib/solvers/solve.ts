@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { EpsScalingOptions } from './eps-scaling.js';
 import { mmUnbalancedKL, mmUnbalancedL2 } from './methods/mm-unbalanced.js';
 import { sinkhorn } from './methods/sinkhorn.js';
-import { unbalancedSinkhorn, unbalancedSinkhornTV } from './methods/unbalanced-sinkhorn.js';
+import { unbalancedSinkhorn, unbalancedSinkhornL2, unbalancedSinkhornTV } from './methods/unbalanced-sinkhorn.js';
 import { costProblem, type CostProblem, type SolveMethod } from './problem.js';
 import type { OTResult } from './result.js';
 
@@ -65,7 +65,7 @@ function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
 
 /**
  * Unbalanced problems, by POT's questions: exact KL / L2 → majorization-minimization (mm_unbalanced);
- * entropic with KL or TV penalties → the Sinkhorn scaling iterations; L2 + L2 → majorization-minimization
+ * entropic with KL, TV or L2 penalties → the Sinkhorn scaling iterations; L2 + L2 → majorization-minimization
  * (the objective POT's L-BFGS-B minimises there). The other pairs are not available yet.
  */
 function pickUnbalanced(fn: string, exact: boolean, regType: 'KL' | 'entropy' | 'L2', opts: SolveAsyncOptions): SolveMethod {
@@ -78,8 +78,7 @@ function pickUnbalanced(fn: string, exact: boolean, regType: 'KL' | 'entropy' | 
     if (type === 'L2') return mmUnbalancedL2;
     return notAvailable(fn, "exact unbalanced OT with unbalancedType 'TV'", "pass reg > 0 (regType 'KL' or 'entropy') or use 'KL' or 'L2'");
   }
-  if (regType !== 'L2') return type === 'KL' ? unbalancedSinkhorn : type === 'TV' ? unbalancedSinkhornTV
-    : notAvailable(fn, `regType '${regType}' with unbalancedType 'L2'`, "use unbalancedType 'KL' or 'TV', or regType 'L2'");
+  if (regType !== 'L2') return type === 'KL' ? unbalancedSinkhorn : type === 'TV' ? unbalancedSinkhornTV : unbalancedSinkhornL2;
   if (type === 'L2') return mmUnbalancedL2;
   return notAvailable(fn, `regType 'L2' with unbalancedType '${type}'`, "use unbalancedType 'L2', or regType 'KL' or 'entropy'");
 }

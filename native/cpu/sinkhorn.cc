@@ -183,7 +183,7 @@ void Forward<T>::lastStep(Local& l) {
 
 // The objective the unbalanced iterations minimise (Chizat et al. 2018), with generalised KLs
 // KL(x || y) = sum x log(x / y) - x + y:
-//   <M, P> + reg R(P) + ua D(P 1 | a) + ub D(P^T 1 | b), D = KL or |. - .|_1 (TV),
+//   <M, P> + reg R(P) + ua D(P 1 | a) + ub D(P^T 1 | b), D = KL, |. - .|_1 (TV) or ½ |. - .|² (L2),
 // R(P) = KL(P || a b^T) for 'KL' and sum P log P - sum P for 'entropy' (POT's lbfgsb_unbalanced).
 // POT's sinkhorn_knopp_unbalanced reports its KL terms without the mass terms (-x + y), i.e. not
 // this objective (≈ 0 at the optimum for KL + KL); this is the value it minimises.
@@ -208,7 +208,12 @@ double Forward<T>::unbalancedValue(double lin, double plogp, const double* colSu
     for (size_t i = 0; i < len; ++i) s += std::fabs(x[i] - y[i]);
     return s;
   };
-  auto penalty = tv_ ? +tv : +klMass;
+  auto l2 = [](const double* x, const double* y, size_t len) {
+    double s = 0;
+    for (size_t i = 0; i < len; ++i) s += 0.5 * (x[i] - y[i]) * (x[i] - y[i]);
+    return s;
+  };
+  auto penalty = tv_ ? +tv : l2_ ? +l2 : +klMass;
   if (std::isfinite(p_.ua)) value += p_.ua * penalty(rowSum_.data(), p_.a, n_);
   if (std::isfinite(p_.ub)) value += p_.ub * penalty(colSum, p_.b, m_);
   return value;

@@ -13,7 +13,7 @@ namespace ot::cpu {
 
 enum class EntropicReg : int { KL = 0, Entropy = 1 };
 // The penalty of an unbalanced marginal (POT's unbalanced_type): ua KL(plan 1 || a) or ua |plan 1 - a|_1.
-enum class Marginal : int { KL = 0, TV = 1 };
+enum class Marginal : int { KL = 0, TV = 1, L2 = 2 };
 
 // Per-iteration log-potentials kept by the forward for the adjoint. Layout (K = iterations):
 // u^0 (n), then for k = 1..K: v^k (m), u^k (n). Only the pages actually written become resident.
@@ -46,7 +46,9 @@ struct SinkhornProblem {
   // constraints; +inf (the default) keeps a side exact. The u-update becomes the proximal step of D:
   //   KL: u = kappa log a - fa LSE_j(-M/reg + v), fa = ua / (ua + reg) (kappa = 1 for reg KL against
   //       a b^T, fa for entropy, whose reference measure is 1);
-  //   TV: u = o + clamp(log a - o - LSE, -ua/reg, ua/reg), o = log a (reg KL) or 0 (entropy).
+  //   TV: u = o + clamp(log a - o - LSE, -ua/reg, ua/reg), o = log a (reg KL) or 0 (entropy);
+  //   L2 (ua/2 (plan 1 - a)^2): the root of e^(u + LSE) = a - reg (u - o) / ua (the new row mass equals
+  //       the penalty's response to the dual potential reg (u - o)), by Newton's method.
   // The stopping rule is then the change of v between two iterations, ||v^k - v^(k-1)||_2 < tol
   // (the marginals themselves do not converge to a and b).
   double ua = std::numeric_limits<double>::infinity();

@@ -63,8 +63,9 @@ class Forward {
  public:
   Forward(const SinkhornProblem<T>& p, SinkhornResult<T>& out, int nt)
       : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), team_(nt), unbalanced_(p.unbalanced()),
-        tv_(p.marginal == Marginal::TV), entropy_(p.regType == EntropicReg::Entropy),
-        fa_(tv_ ? 1.0 : SinkhornProblem<T>::exponent(p.ua, p.reg)), fb_(tv_ ? 1.0 : SinkhornProblem<T>::exponent(p.ub, p.reg)),
+        tv_(p.marginal == Marginal::TV), l2_(p.marginal == Marginal::L2), entropy_(p.regType == EntropicReg::Entropy),
+        fa_(p.marginal != Marginal::KL ? 1.0 : SinkhornProblem<T>::exponent(p.ua, p.reg)),
+        fb_(p.marginal != Marginal::KL ? 1.0 : SinkhornProblem<T>::exponent(p.ub, p.reg)),
         ta_(p.ua / p.reg), tb_(p.ub / p.reg) {}
   Status run();
 
@@ -77,7 +78,7 @@ class Forward {
   Team team_;
   // Unbalanced: the KL updates' exponents fa, fb (1 on an exact side; loga_ / logb_ then hold kappa log w),
   // the TV updates' clamps ta, tb (+inf on an exact side).
-  const bool unbalanced_, tv_, entropy_;
+  const bool unbalanced_, tv_, l2_, entropy_;
   const double fa_, fb_, ta_, tb_;
 
   // Unbalanced scaling updates of cnt <= 8 rows (or columns) at once, from their kernel sums r, log-weights
@@ -89,7 +90,10 @@ class Forward {
     const v8d rv = loadTail(r, cnt, 1.0), lwv = loadTail(lw, cnt, 0.0), bv = loadTail(base, cnt, 0.0);
     const v8d lse = log8(rv) - bv;
     v8d x;
-    if (!tv_) {
+    if (l2_) {
+      x = lwv;
+      for (size_t k = 0; k < cnt; ++k) x[k] = w[k] > 0 ? potential(lw[k], lse[k], f, t) : 0.0;
+    } else if (!tv_) {
       x = lwv - f * lse;
     } else if (!std::isfinite(t)) {
       x = lwv - lse;
@@ -112,8 +116,34 @@ class Forward {
     }
   }
 
+  // The L2 update: the root x of e^(x + lse) = w - (x - o) / t (t = ua / reg). With y = x + lse (the
+  // log of the new row mass) it is e^y + y / t = C, C = w + (lse + o) / t, whose solution is
+  // y = t C - W(e^z), z = t C + log t (Lambert's W). W(e^z) is the root of g(q) = q + log q - z, found
+  // by Newton's method in q: no exponential of the (possibly huge, e.g. t = 1e5) arguments is formed.
+  double l2Potential(double lw, double lse, double t) const {
+    if (!std::isfinite(t) || !std::isfinite(lse)) return lw - lse;  // exact side; a bad lse is flagged by the caller
+    const double w = std::exp(lw), o = entropy_ ? 0.0 : lw;
+    const double tc = t * w + lse + o;
+    const double z = tc + std::log(t);
+    if (z < -700) return tc - lse;  // W(e^z) = e^z below double's range: y = t C
+    // g is concave and increasing: from z - log z (g < 0) the iterates rise monotonically to the root;
+    // from e^z (z <= 1: g = e^z > 0) the first step lands left of it.
+    double q = z > 1 ? z - std::log(z) : std::exp(z);
+    for (int it = 0; it < 100; ++it) {
+      const double step = (q + std::log(q) - z) * q / (q + 1);
+      const double next = std::max(q - step, q * 1e-3);
+      if (!(std::fabs(next - q) > 1e-15 * q)) {
+        q = next;
+        break;
+      }
+      q = next;
+    }
+    return tc - q - lse;
+  }
+
   // The new log-potential of a row (or column) of log-weight lw (kappa-scaled for KL) from its LSE.
   double potential(double lw, double lse, double f, double t) const {
+    if (l2_) return l2Potential(lw, lse, t);
     if (!tv_) return lw - f * lse;
     if (!std::isfinite(t)) return lw - lse;
     const double o = entropy_ ? 0.0 : lw;

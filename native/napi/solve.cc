@@ -80,7 +80,7 @@ ProblemArgs parseProblem(Napi::Env env, const Options& o, bool unbalanced = fals
 }
 
 // sinkhornSolve({ M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel?,
-//                 ua?, ub? (unbalanced strengths, > 0, +inf or absent: exact side), marginal? ('KL' | 'TV'),
+//                 ua?, ub? (unbalanced strengths, > 0, +inf or absent: exact side), marginal? ('KL' | 'TV' | 'L2'),
 //                 initU? (n, warm start) })
 //   -> { plan, logU, logV, value, valueLinear, nIter, status, history?, iterations, logIterations, absorptions }
 struct SolveJob {
@@ -111,7 +111,8 @@ struct SolveJob {
     if (!o.value("marginal").IsUndefined()) {
       std::string mg = o.string("marginal");
       if (mg == "TV") job.marginal = cpu::Marginal::TV;
-      else if (mg != "KL") fail(env, "ERR_OT_ARG", "marginal must be 'KL' or 'TV', got '" + mg + "'");
+      else if (mg == "L2") job.marginal = cpu::Marginal::L2;
+      else if (mg != "KL") fail(env, "ERR_OT_ARG", "marginal must be 'KL', 'TV' or 'L2', got '" + mg + "'");
     }
     job.args = parseProblem(env, o, unbalanced);
     job.initU = o.optionalFloats("initU");

@@ -97,7 +97,7 @@ const sinkhornSolve: Build = (g, m) => {
   const strength = (): unknown => (unb ? choice(g, [0.1, 1, 10], [0, -1, Infinity]) : undefined);
   return {
     args: [...head, uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), strength(), strength(),
-      unb ? choice(g, ['KL', 'TV'], ['L1']) : undefined, chance(g, 0.3) ? rawArray(g, len(g, n), m, { f64: chance(g, 0.9) }) : null, cancelFlag(g)],
+      unb ? choice(g, ['KL', 'TV', 'L2'], ['L1']) : undefined, chance(g, 0.3) ? rawArray(g, len(g, n), m, { f64: chance(g, 0.9) }) : null, cancelFlag(g)],
     asyncOk: true,
     keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'ua', 'ub', 'marginal', 'initU', 'cancel'],
   };

@@ -1,7 +1,7 @@
-// ot.solve's unbalanced entropic method: reg > 0, regType 'KL' or 'entropy', unbalancedType 'KL' or
-// 'TV'. The native Sinkhorn with the marginal's proximal update plugged in (Chizat et al. 2018): for
-// KL + KL this is POT's sinkhorn_knopp_unbalanced; for 'entropy' or 'TV' POT runs L-BFGS-B on the
-// plan (lbfgsb_unbalanced), whose objective this minimises exactly by scaling iterations instead.
+// ot.solve's unbalanced entropic method: reg > 0, regType 'KL' or 'entropy', unbalancedType 'KL', 'TV'
+// or 'L2'. The native Sinkhorn with the marginal's proximal update plugged in (Chizat et al. 2018): for
+// KL + KL this is POT's sinkhorn_knopp_unbalanced; for 'entropy', 'TV' or 'L2' POT runs L-BFGS-B on
+// the plan (lbfgsb_unbalanced), whose objective this minimises by scaling iterations instead.
 import { backendFor, type SinkhornInput, type SinkhornOutput } from '../../backend/index.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, fail } from '../../core/validate.js';
 import { checkSpelling, ENTROPIC_REG_TYPES, type EntropicRegType, type UnbalancedType } from '../../core/vocabulary.js';
@@ -19,7 +19,7 @@ interface Problem extends SinkhornInput {
   eps: EpsScaling | null;
 }
 
-function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, marginalType: 'KL' | 'TV'): Problem {
+function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, marginalType: 'KL' | 'TV' | 'L2'): Problem {
   const { fn, M, n, m } = c;
   if (c.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: unbalanced OT runs on the CPU only for now, got M on '${c.device}'`);
   const reg = opts!.reg!;
@@ -32,9 +32,9 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, marginalTy
   // unbalanced iterations is not available.
   const grad = checkOneOf(fn, 'grad', opts?.grad ?? 'envelope', ['envelope', 'detach'] as const);
   const [a, b] = unbalancedWeights(c);
-  if (marginalType === 'TV' && regType === 'entropy' && (a.data.some((w) => w === 0) || b.data.some((w) => w === 0))) {
-    // With the reference measure 1, TV may create mass where a weight is 0; the kernel keeps such rows empty.
-    fail('ERR_OT_VALUE', `${fn}: regType 'entropy' with unbalancedType 'TV' needs positive weights a and b, got a zero entry`);
+  if (marginalType !== 'KL' && regType === 'entropy' && (a.data.some((w) => w === 0) || b.data.some((w) => w === 0))) {
+    // With the reference measure 1, TV and L2 may create mass where a weight is 0; the kernel keeps such rows empty.
+    fail('ERR_OT_VALUE', `${fn}: regType 'entropy' with unbalancedType '${marginalType}' needs positive weights a and b, got a zero entry`);
   }
   const eps = resolveEpsScaling(fn, opts?.epsScaling, M, c.device);
   return {
@@ -44,14 +44,14 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, marginalTy
 }
 
 /**
- * d value / d w of one marginal at the optimum. KL: ua (1 - x / w) (the penalty's derivative). TV and
+ * d value / d w of one marginal at the optimum. KL, L2: the penalty's derivative. TV and
  * an exact side (ua = Infinity): the dual potential phi = reg (u - o), o = log w (reg KL) or 0
  * (entropy) — for TV clamped to [-ua, ua] as the update does (the penalty's own derivative,
  * ua sign(w - x), is undefined where the marginal is kept, x = w, which is where TV plans sit).
  * 0 where w = 0.
  */
 function sideGrad(u: SinkhornOutput['logU'], x: Float64Array, w: Float64Array, p: Problem, strength: number): Float64Array {
-  if (Number.isFinite(strength) && p.marginalType === 'KL') return penaltyGrad('KL', x, w, strength);
+  if (Number.isFinite(strength) && p.marginalType !== 'TV') return penaltyGrad(p.marginalType, x, w, strength);
   const g = new Float64Array(w.length);
   const pot = u as ArrayLike<number>;
   for (let i = 0; i < w.length; i++) {
@@ -83,7 +83,7 @@ function result(c: CostProblem, p: Problem, out: SinkhornOutput): OTResult {
   });
 }
 
-function makeMethod(marginalType: 'KL' | 'TV'): SolveMethod {
+function makeMethod(marginalType: 'KL' | 'TV' | 'L2'): SolveMethod {
   return {
     solve(c, opts) {
       const p = resolve(c, opts, marginalType);
@@ -101,3 +101,5 @@ function makeMethod(marginalType: 'KL' | 'TV'): SolveMethod {
 export const unbalancedSinkhorn: SolveMethod = makeMethod('KL');
 /** Unbalanced entropic OT with total-variation marginal penalties (POT: lbfgsb_unbalanced, regType KL or entropy). */
 export const unbalancedSinkhornTV: SolveMethod = makeMethod('TV');
+/** Unbalanced entropic OT with L2 marginal penalties (POT: lbfgsb_unbalanced, regType KL or entropy). */
+export const unbalancedSinkhornL2: SolveMethod = makeMethod('L2');
