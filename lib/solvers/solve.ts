@@ -24,11 +24,11 @@ export interface SolveOptions {
   epsScaling?: boolean | EpsScalingOptions;
   /** POT's method; balanced entropic OT runs 'sinkhorn_log' (the default, as POT). */
   method?: string;
-  /** Iteration cap (default 1000). */
+  /** Iteration cap (default 1000; 100000 for regType 'L2' with unbalancedType 'L2'). */
   maxIter?: number;
-  /** Stop when ||plan^T 1 - b||_2 < tol, checked every 10 iterations (default 1e-9). */
+  /** Stop when ||plan^T 1 - b||_2 < tol (unbalanced entropic: the change of logV), checked every 10 iterations (default 1e-9; MM: ||plan - previous||_F, 1e-12). */
   tol?: number;
-  /** How gradients reach M, a, b (default 'autodiff'); see the README's solve section. */
+  /** How gradients reach M, a, b (default 'autodiff'; unbalanced OT: 'envelope' or 'detach', default 'envelope'); see the README's solve section. */
   grad?: GradMode;
 }
 export interface SolveAsyncOptions extends SolveOptions {
@@ -105,7 +105,9 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
  * Entropic optimal transport between histograms a and b (uniform when omitted) for the cost M,
  * with POT's semantics (ot.solve with reg > 0: log-domain Sinkhorn iterates, value = <M, plan> +
  * reg·KL(plan || a b^T)). a and b must carry the same mass (relative 1e-6; b is scaled to a's exact
- * mass). Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
+ * mass) unless `unbalanced` is given: then the marginals are penalised instead (KL, TV or L2; exact
+ * problems with reg omitted for KL and L2; see the README's unbalanced section), and value is the
+ * objective minimised. Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
  * 'envelope' (value only, at the optimum), 'last_step' (through one final iteration) or 'detach'.
  * The result is in M's dtype; `status` is 'max_iter' (with a warning) when tol was not reached.
  * With M (and a, b when given) on 'cuda' the iterations and every gradient mode run on the GPU and
