@@ -24,6 +24,13 @@ export interface SinkhornSolveOptions extends SolveProblemFields {
   tol: number;
   record: SolveRecord;
   cancel?: Int32Array;
+  /** Unbalanced KL strengths (> 0; Infinity or omitted: exact marginal); record must then be 'none'. */
+  ua?: number;
+  ub?: number;
+  /** The unbalanced penalty (default 'KL'). */
+  marginal?: 'KL' | 'TV' | 'L2';
+  /** Warm start of the row log-potentials [n]. */
+  initU?: Float64Array | null;
 }
 
 /** Seeds (gradients of the outputs) to pull back through the recorded iterations. */

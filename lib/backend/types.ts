@@ -26,6 +26,13 @@ export interface SinkhornInput {
   maxIter: number;
   tol: number;
   record: SinkhornRecord;
+  /** Unbalanced KL strengths of the two marginals (POT's reg_m); omitted or Infinity: that marginal is exact. */
+  ua?: number;
+  ub?: number;
+  /** The unbalanced penalty: 'KL' (default) or 'TV'. */
+  marginal?: 'KL' | 'TV' | 'L2';
+  /** Warm start of the row log-potentials (reg annealing); omitted: 0, as POT. */
+  initU?: Float64Array | null;
 }
 
 /** A forward solve, the same fields on every device (POT's OTResult before autograd). */
@@ -310,4 +317,29 @@ export interface Backend {
   slicedAsync(fn: string, pb: SlicedInput, signal: AbortSignal | undefined): Promise<SlicedOutput>;
   /** s · t as a new gradient (storage is shared only where it is never written in place). */
   scaled(t: Tensor, s: number): Tensor;
+  /** Unbalanced OT by majorization-minimization (POT: mm_unbalanced); CPU only for now. */
+  mmUnbalanced?(pb: MmUnbalancedInput): MmUnbalancedOutput;
+  mmUnbalancedAsync?(fn: string, pb: MmUnbalancedInput, signal: AbortSignal | undefined): Promise<MmUnbalancedOutput>;
+}
+
+/** One validated majorization-minimization problem (weights float64, strengths finite). */
+export interface MmUnbalancedInput {
+  M: Tensor;
+  aData: Float64Array;
+  bData: Float64Array;
+  n: number;
+  m: number;
+  reg: number;
+  ua: number;
+  ub: number;
+  div: 'KL' | 'L2';
+  maxIter: number;
+  tol: number;
+}
+
+export interface MmUnbalancedOutput {
+  /** [n * m], M's dtype. */
+  plan: FloatArray;
+  nIter: number;
+  status: Status;
 }

@@ -2,29 +2,34 @@
 // checks the options' names and the cost matrix, then asks POT's questions — reg? unbalanced?
 // regType? method? — and hands the call to one module of lib/solvers/methods/.
 import { checkOptions, checkPositive, fail } from '../core/validate.js';
-import { alternatives, checkSpelling, REG_TYPES, type EntropicRegType, type GradMode, type UnbalancedType } from '../core/vocabulary.js';
+import { alternatives, checkSpelling, REG_TYPES, UNBALANCED_TYPES, type EntropicRegType, type GradMode, type UnbalancedType } from '../core/vocabulary.js';
 import { Tensor } from '../tensor/tensor.js';
 import { exact } from './methods/exact.js';
+import type { EpsScalingOptions } from './eps-scaling.js';
+import { mmUnbalancedKL, mmUnbalancedL2 } from './methods/mm-unbalanced.js';
 import { sinkhorn } from './methods/sinkhorn.js';
+import { unbalancedSinkhorn, unbalancedSinkhornL2, unbalancedSinkhornTV } from './methods/unbalanced-sinkhorn.js';
 import { costProblem, type CostProblem, type SolveMethod } from './problem.js';
 import type { OTResult } from './result.js';
 
 export interface SolveOptions {
-  /** Regularisation strength: > 0 for entropic OT; omitted or 0 for exact OT (the network simplex, POT's emd2). */
+  /** Regularisation strength: > 0 for entropic OT; omitted or 0 for exact OT (the network simplex, POT's emd2; unbalanced: KL and L2 by majorization-minimization). */
   reg?: number;
-  /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan). ('L2' is not available yet.) */
+  /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan) (minus sum(plan) when unbalanced, as POT). 'L2' is available with unbalancedType 'L2'. */
   regType?: EntropicRegType | 'L2';
-  /** POT's unbalanced (reg_m): not available yet; omit it for balanced OT. */
+  /** POT's unbalanced (reg_m): the strength of the marginal penalties, > 0, one number or [ua, ub]; omitted: balanced OT. */
   unbalanced?: number | [number, number] | null;
-  /** POT's unbalanced_type: 'KL', 'L2' or 'TV' (read only with `unbalanced`). */
+  /** POT's unbalanced_type: 'KL' (default), 'L2' or 'TV' (read only with `unbalanced`). */
   unbalancedType?: UnbalancedType;
+  /** Reg annealing for entropic solves (true or { regInit?, decay? }): stages from regInit down to reg, each warm-started. */
+  epsScaling?: boolean | EpsScalingOptions;
   /** POT's method; balanced entropic OT runs 'sinkhorn_log' (the default, as POT). */
   method?: string;
-  /** Iteration cap: Sinkhorn iterations (default 1000) or, for exact OT, network simplex pivots (default 1e6, as POT). */
+  /** Iteration cap: Sinkhorn iterations (default 1000; 100000 for regType 'L2' with unbalancedType 'L2') or, for exact OT, network simplex pivots (default 1e6, as POT). */
   maxIter?: number;
-  /** Stop when ||plan^T 1 - b||_2 < tol, checked every 10 iterations (default 1e-9; exact OT ignores it, as POT). */
+  /** Stop when ||plan^T 1 - b||_2 < tol (unbalanced entropic: the change of logV), checked every 10 iterations (default 1e-9; MM: ||plan - previous||_F, 1e-12; exact OT ignores it, as POT). */
   tol?: number;
-  /** How gradients reach M, a, b (default 'autodiff'); see the README's solve section. Exact OT: any mode but 'detach' gives value POT's emd2 gradient. */
+  /** How gradients reach M, a, b (default 'autodiff'; unbalanced OT: 'envelope' or 'detach', default 'envelope'); see the README's solve section. Exact OT: any mode but 'detach' gives value POT's emd2 gradient. */
   grad?: GradMode;
 }
 export interface SolveAsyncOptions extends SolveOptions {
@@ -32,7 +37,7 @@ export interface SolveAsyncOptions extends SolveOptions {
   signal?: AbortSignal;
 }
 
-const KEYS = ['reg', 'regType', 'unbalanced', 'unbalancedType', 'method', 'maxIter', 'tol', 'grad'] as const;
+const KEYS = ['reg', 'regType', 'unbalanced', 'unbalancedType', 'method', 'maxIter', 'tol', 'grad', 'epsScaling'] as const;
 
 /** The methods of balanced entropic OT, by POT's name (undefined: POT's default). */
 const ENTROPIC_METHODS: Readonly<Record<string, SolveMethod>> = { sinkhorn_log: sinkhorn };
@@ -44,16 +49,16 @@ function notAvailable(fn: string, what: string, instead: string): never {
 /** POT's questions, in POT's order: reg? unbalanced? regType? method? — the module that solves this call. */
 function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
   const reg = opts?.reg;
-  const unbalanced = opts?.unbalanced !== undefined && opts.unbalanced !== null;
-  if (reg === undefined || reg === null || reg === 0) {
-    if (unbalanced) notAvailable(fn, 'exact unbalanced OT (option unbalanced without reg)', 'omit it for balanced exact OT');
+  const isExact = reg === undefined || reg === null || reg === 0;
+  if (!isExact) checkPositive(fn, 'reg', reg);
+  // POT reads regType even for exact problems (ignoring it): a misspelling is still an error.
+  const regType = checkSpelling(fn, 'regType', opts?.regType ?? 'KL', REG_TYPES);
+  if (opts?.unbalanced !== undefined && opts.unbalanced !== null) return pickUnbalanced(fn, isExact, regType, opts);
+  if (isExact) {
     // POT's exact branch has one solver (the network simplex); a method meant for Sinkhorn is a mistake here.
     if (opts?.method !== undefined) fail('ERR_OT_ARG', `${fn}: method applies to entropic OT (reg > 0); exact OT (reg omitted or 0) runs the network simplex, got method ${JSON.stringify(opts.method)}`);
     return exact;
   }
-  checkPositive(fn, 'reg', reg);
-  if (unbalanced) notAvailable(fn, 'unbalanced OT (option unbalanced)', 'omit it for balanced OT');
-  const regType = checkSpelling(fn, 'regType', opts?.regType ?? 'KL', REG_TYPES);
   if (regType === 'L2') notAvailable(fn, "regType 'L2' (quadratically regularised OT)", "use 'KL' or 'entropy'");
   const method = opts?.method ?? 'sinkhorn_log';
   const chosen = typeof method === 'string' ? ENTROPIC_METHODS[method.toLowerCase()] : undefined;
@@ -61,6 +66,26 @@ function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
     fail('ERR_OT_ARG', `${fn}: method must be ${alternatives(Object.keys(ENTROPIC_METHODS))} for entropic OT, got ${JSON.stringify(method)}`);
   }
   return chosen;
+}
+
+/**
+ * Unbalanced problems, by POT's questions: exact KL / L2 → majorization-minimization (mm_unbalanced);
+ * entropic with KL, TV or L2 penalties → the Sinkhorn scaling iterations; L2 + L2 → majorization-minimization
+ * (the objective POT's L-BFGS-B minimises there). The other pairs are not available yet.
+ */
+function pickUnbalanced(fn: string, exact: boolean, regType: 'KL' | 'entropy' | 'L2', opts: SolveAsyncOptions): SolveMethod {
+  const type = checkSpelling(fn, 'unbalancedType', opts.unbalancedType ?? 'KL', UNBALANCED_TYPES);
+  if (opts.method !== undefined && opts.method !== 'sinkhorn') {
+    fail('ERR_OT_ARG', `${fn}: method must be omitted (or 'sinkhorn') for unbalanced OT, got ${JSON.stringify(opts.method)}`);
+  }
+  if (exact) {
+    if (type === 'KL') return mmUnbalancedKL;
+    if (type === 'L2') return mmUnbalancedL2;
+    return notAvailable(fn, "exact unbalanced OT with unbalancedType 'TV'", "pass reg > 0 (regType 'KL' or 'entropy') or use 'KL' or 'L2'");
+  }
+  if (regType !== 'L2') return type === 'KL' ? unbalancedSinkhorn : type === 'TV' ? unbalancedSinkhornTV : unbalancedSinkhornL2;
+  if (type === 'L2') return mmUnbalancedL2;
+  return notAvailable(fn, `regType 'L2' with unbalancedType '${type}'`, "use unbalancedType 'L2', or regType 'KL' or 'entropy'");
 }
 
 function dispatch(
@@ -89,7 +114,9 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
  * 1.5e-6 (POT's rule); on cuda, M is solved on the host and the results are cuda tensors.
  * With reg > 0: entropic OT (log-domain Sinkhorn iterates, value = <M, plan> +
  * reg·KL(plan || a b^T)). a and b must carry the same mass (relative 1e-6; b is scaled to a's exact
- * mass). Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
+ * mass) unless `unbalanced` is given: then the marginals are penalised instead (KL, TV or L2; exact
+ * problems with reg omitted for KL and L2; see the README's unbalanced section), and value is the
+ * objective minimised. Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
  * 'envelope' (value only, at the optimum), 'last_step' (through one final iteration) or 'detach'.
  * The result is in M's dtype; `status` is 'max_iter' (with a warning) when tol was not reached.
  * With M (and a, b when given) on 'cuda' the iterations and every gradient mode run on the GPU and

@@ -34,7 +34,7 @@ void Forward<T>::body(int tid, int nt) {
   l.cols = splitRange(m_, tid, nt, kLanes);
   l.Pt = P_.data() + static_cast<size_t>(tid) * m_;
   l.Mt = Pmax_.data() + static_cast<size_t>(tid) * m_;
-  if (recording()) std::fill(hist_ + l.rows.begin, hist_ + l.rows.end, 0.0);  // u^0 = 0
+  if (recording()) std::copy(u_.begin() + l.rows.begin, u_.begin() + l.rows.end, hist_ + l.rows.begin);  // u^0
   Mode mode = Mode::Log;
   Status status = Status::Ok;
   bool logOnly = false, pendingCheck = false, colAbsorb = false, clockStarted = false, partialsReady = false;
@@ -182,6 +182,44 @@ void Forward<T>::lastStep(Local& l) {
   team_.sync(l.tid);
 }
 
+// The objective the unbalanced iterations minimise (Chizat et al. 2018), with generalised KLs
+// KL(x || y) = sum x log(x / y) - x + y:
+//   <M, P> + reg R(P) + ua D(P 1 | a) + ub D(P^T 1 | b), D = KL, |. - .|_1 (TV) or ½ |. - .|² (L2),
+// R(P) = KL(P || a b^T) for 'KL' and sum P log P - sum P for 'entropy' (POT's lbfgsb_unbalanced).
+// POT's sinkhorn_knopp_unbalanced reports its KL terms without the mass terms (-x + y), i.e. not
+// this objective (≈ 0 at the optimum for KL + KL); this is the value it minimises.
+template <typename T>
+double Forward<T>::unbalancedValue(double lin, double plogp, const double* colSum) const {
+  const bool kl = p_.regType == EntropicReg::KL;
+  double mass = 0, sa = 0, sb = 0;
+  for (size_t i = 0; i < n_; ++i) {
+    mass += rowSum_[i];
+    sa += p_.a[i];
+  }
+  for (size_t j = 0; j < m_; ++j) sb += p_.b[j];
+  double value = lin + p_.reg * (plogp - mass + (kl ? sa * sb : 0.0));
+  // sum x log(x / y) - x + y over one marginal (x = 0 contributes y; y = 0 carries x = 0).
+  auto klMass = [](const double* x, const double* y, size_t len) {
+    double s = 0;
+    for (size_t i = 0; i < len; ++i) s += (x[i] > 0 ? x[i] * std::log(x[i] / y[i]) : 0.0) - x[i] + y[i];
+    return s;
+  };
+  auto tv = [](const double* x, const double* y, size_t len) {
+    double s = 0;
+    for (size_t i = 0; i < len; ++i) s += std::fabs(x[i] - y[i]);
+    return s;
+  };
+  auto l2 = [](const double* x, const double* y, size_t len) {
+    double s = 0;
+    for (size_t i = 0; i < len; ++i) s += 0.5 * (x[i] - y[i]) * (x[i] - y[i]);
+    return s;
+  };
+  auto penalty = tv_ ? +tv : l2_ ? +l2 : +klMass;
+  if (std::isfinite(p_.ua)) value += p_.ua * penalty(rowSum_.data(), p_.a, n_);
+  if (std::isfinite(p_.ub)) value += p_.ub * penalty(colSum, p_.b, m_);
+  return value;
+}
+
 template <typename T>
 Status Forward<T>::finish() {
   if (status_ == Status::Aborted || status_ == Status::OutOfMemory) return status_;
@@ -195,8 +233,9 @@ Status Forward<T>::finish() {
     cs[j] = t;
   }
   out_.valueLinear = lin;
-  out_.value = lin + p_.reg * regularizer(p_.regType, p_.reg, lin, u_.data(), rowSum_.data(), loga_.data(), n_, finalV_, cs,
-                                          logb_.data(), m_);
+  const double reg = regularizer(p_.regType, p_.reg, lin, u_.data(), rowSum_.data(), loga_.data(), n_, finalV_, cs, logb_.data(), m_);
+  out_.value = lin + p_.reg * reg;
+  if (unbalanced_) out_.value = unbalancedValue(lin, reg, cs);
   out_.nIter = p_.lastStep ? p_.maxIter : completed_ - 1;
   out_.history.iterations = p_.lastStep ? 1 : (hist_ ? static_cast<size_t>(completed_) : 0);
   // Potentials beyond 2^50 (M/reg that large: costs huge for reg) have an ulp above 1/4: the plan,
@@ -244,7 +283,7 @@ bool Forward<T>::valuePrecisionLost(const double* colSum) const {
 template <typename T>
 Status sinkhornSolve(const SinkhornProblem<T>& p, SinkhornResult<T>& out) {
   if (!p.M || !p.a || !p.b || !out.plan || !out.logU || !out.logV || p.n == 0 || p.m == 0 || !(p.reg > 0) ||
-      p.maxIter < 1 || !(p.tol >= 0))
+      p.maxIter < 1 || !(p.tol >= 0) || !(p.ua > 0) || !(p.ub > 0) || (p.lastStep && p.unbalanced()))
     return Status::BadArgument;
   sk::Forward<T> f(p, out, sk::teamSizeFor(p.n, p.m));
   return f.run();

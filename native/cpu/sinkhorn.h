@@ -2,7 +2,9 @@
 // Sinkhorn solve with POT's iterates and stopping rule, and the reverse-mode adjoint through it.
 // Templates on the problem's float type T (float or double); all arithmetic is double.
 #pragma once
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <memory>
 
 #include "common/status.h"
@@ -10,6 +12,8 @@
 namespace ot::cpu {
 
 enum class EntropicReg : int { KL = 0, Entropy = 1 };
+// The penalty of an unbalanced marginal (POT's unbalanced_type): ua KL(plan 1 || a) or ua |plan 1 - a|_1.
+enum class Marginal : int { KL = 0, TV = 1, L2 = 2 };
 
 // Per-iteration log-potentials kept by the forward for the adjoint. Layout (K = iterations):
 // u^0 (n), then for k = 1..K: v^k (m), u^k (n). Only the pages actually written become resident.
@@ -37,7 +41,25 @@ struct SinkhornProblem {
   bool lastStep = false;
   // Keep every iteration's potentials in `history` (grad='autodiff').
   bool recordHistory = false;
+  // Unbalanced marginals (Chizat et al. 2018, "Scaling algorithms for unbalanced transport problems";
+  // POT: sinkhorn_knopp_unbalanced for KL): ua * D(plan 1 | a) and ub * D(plan^T 1 | b) replace the
+  // constraints; +inf (the default) keeps a side exact. The u-update becomes the proximal step of D:
+  //   KL: u = kappa log a - fa LSE_j(-M/reg + v), fa = ua / (ua + reg) (kappa = 1 for reg KL against
+  //       a b^T, fa for entropy, whose reference measure is 1);
+  //   TV: u = o + clamp(log a - o - LSE, -ua/reg, ua/reg), o = log a (reg KL) or 0 (entropy);
+  //   L2 (ua/2 (plan 1 - a)^2): the root of e^(u + LSE) = a - reg (u - o) / ua (the new row mass equals
+  //       the penalty's response to the dual potential reg (u - o)), by Newton's method.
+  // The stopping rule is then the change of v between two iterations, ||v^k - v^(k-1)||_2 < tol
+  // (the marginals themselves do not converge to a and b).
+  double ua = std::numeric_limits<double>::infinity();
+  double ub = std::numeric_limits<double>::infinity();
+  Marginal marginal = Marginal::KL;
+  // Warm start of the row log-potentials (reg annealing); null: 0, as POT.
+  const double* initU = nullptr;
   CancelFlag cancel;
+
+  bool unbalanced() const { return std::isfinite(ua) || std::isfinite(ub); }
+  static double exponent(double um, double reg) { return std::isfinite(um) ? um / (um + reg) : 1.0; }
 };
 
 template <typename T>

@@ -40,9 +40,10 @@ struct alignas(64) Slot {
   }
   // One log-domain update log w - lse of a potential whose weight w > 0 (previously `old`): a
   // non-finite lse is bad; the move is folded into `delta`.
-  double logStep(double logw, double lse, double old, double& delta) {
+  double logStep(double logw, double lse, double old, double& delta) { return logStepTo(logw - lse, lse, old, delta); }
+  // The same for a new potential x the caller formed from lse (unbalanced updates).
+  double logStepTo(double x, double lse, double old, double& delta) {
     if (!std::isfinite(lse)) bad = 1;
-    const double x = logw - lse;
     delta = std::max(delta, std::fabs(x - old));
     return x;
   }
@@ -61,7 +62,11 @@ template <typename T>
 class Forward {
  public:
   Forward(const SinkhornProblem<T>& p, SinkhornResult<T>& out, int nt)
-      : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), team_(nt) {}
+      : p_(p), out_(out), nt_(nt), n_(p.n), m_(p.m), c_(-1.0 / p.reg), team_(nt), unbalanced_(p.unbalanced()),
+        tv_(p.marginal == Marginal::TV), l2_(p.marginal == Marginal::L2), entropy_(p.regType == EntropicReg::Entropy),
+        fa_(p.marginal != Marginal::KL ? 1.0 : SinkhornProblem<T>::exponent(p.ua, p.reg)),
+        fb_(p.marginal != Marginal::KL ? 1.0 : SinkhornProblem<T>::exponent(p.ub, p.reg)),
+        ta_(p.ua / p.reg), tb_(p.ub / p.reg) {}
   Status run();
 
  private:
@@ -71,6 +76,79 @@ class Forward {
   const size_t n_, m_;
   const double c_;  // -1/reg
   Team team_;
+  // Unbalanced: the KL updates' exponents fa, fb (1 on an exact side; loga_ / logb_ then hold kappa log w),
+  // the TV updates' clamps ta, tb (+inf on an exact side).
+  const bool unbalanced_, tv_, l2_, entropy_;
+  const double fa_, fb_, ta_, tb_;
+
+  // Unbalanced scaling updates of cnt <= 8 rows (or columns) at once, from their kernel sums r, log-weights
+  // lw, weights w and kernel bases: the new potential x from LSE = log r - base, then exp(x - base), on
+  // eight lanes (one vector log and exp cost what one scalar pair does); zero weights give 0. Sets the
+  // slot's bad / absorb flags as scalingStep does.
+  void scalingBatch(Slot& s, const double* r, const double* lw, const double* w, const double* base, double f, double t,
+                    double* out, size_t cnt, double lo, double hi) const {
+    const v8d rv = loadTail(r, cnt, 1.0), lwv = loadTail(lw, cnt, 0.0), bv = loadTail(base, cnt, 0.0);
+    const v8d lse = log8(rv) - bv;
+    v8d x;
+    if (l2_) {
+      x = lwv;
+      for (size_t k = 0; k < cnt; ++k) x[k] = w[k] > 0 ? potential(lw[k], lse[k], f, t) : 0.0;
+    } else if (!tv_) {
+      x = lwv - f * lse;
+    } else if (!std::isfinite(t)) {
+      x = lwv - lse;
+    } else {
+      const v8d o = entropy_ ? splat(0.0) : lwv;
+      v8d d = lwv - o - lse;
+      d = d > t ? splat(t) : d;
+      d = d < -t ? splat(-t) : d;
+      x = o + d;
+    }
+    const v8d sc = exp8(x - bv);
+    for (size_t k = 0; k < cnt; ++k) {
+      if (!(w[k] > 0)) {  // lanes of zero weight held -inf - -inf: discarded
+        out[k] = 0.0;
+        continue;
+      }
+      if (!(r[k] > 0 && r[k] < kInf)) s.bad = 1;
+      if (!(sc[k] <= hi && sc[k] >= lo)) s.absorb = 1;
+      out[k] = sc[k];
+    }
+  }
+
+  // The L2 update: the root x of e^(x + lse) = w - (x - o) / t (t = ua / reg). With y = x + lse (the
+  // log of the new row mass) it is e^y + y / t = C, C = w + (lse + o) / t, whose solution is
+  // y = t C - W(e^z), z = t C + log t (Lambert's W). W(e^z) is the root of g(q) = q + log q - z, found
+  // by Newton's method in q: no exponential of the (possibly huge, e.g. t = 1e5) arguments is formed.
+  double l2Potential(double lw, double lse, double t) const {
+    if (!std::isfinite(t) || !std::isfinite(lse)) return lw - lse;  // exact side; a bad lse is flagged by the caller
+    const double w = std::exp(lw), o = entropy_ ? 0.0 : lw;
+    const double tc = t * w + lse + o;
+    const double z = tc + std::log(t);
+    if (z < -700) return tc - lse;  // W(e^z) = e^z below double's range: y = t C
+    // g is concave and increasing: from z - log z (g < 0) the iterates rise monotonically to the root;
+    // from e^z (z <= 1: g = e^z > 0) the first step lands left of it.
+    double q = z > 1 ? z - std::log(z) : std::exp(z);
+    for (int it = 0; it < 100; ++it) {
+      const double step = (q + std::log(q) - z) * q / (q + 1);
+      const double next = std::max(q - step, q * 1e-3);
+      if (!(std::fabs(next - q) > 1e-15 * q)) {
+        q = next;
+        break;
+      }
+      q = next;
+    }
+    return tc - q - lse;
+  }
+
+  // The new log-potential of a row (or column) of log-weight lw (kappa-scaled for KL) from its LSE.
+  double potential(double lw, double lse, double f, double t) const {
+    if (l2_) return l2Potential(lw, lse, t);
+    if (!tv_) return lw - f * lse;
+    if (!std::isfinite(t)) return lw - lse;
+    const double o = entropy_ ? 0.0 : lw;
+    return o + std::min(t, std::max(-t, lw - o - lse));
+  }
   std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
   std::vector<T> Kt_;
   std::vector<Slot> rowSlot_, colSlot_;
@@ -85,9 +163,12 @@ class Forward {
 
   void allocate() {
     loga_.resize(n_); logb_.resize(m_);
-    for (size_t i = 0; i < n_; ++i) loga_[i] = std::log(p_.a[i]);
-    for (size_t j = 0; j < m_; ++j) logb_[j] = std::log(p_.b[j]);
-    u_.assign(n_, 0.0); vBuf_.assign(2 * m_, 0.0); rowSum_.assign(n_, 0.0);
+    // Entropy against the reference measure 1: the weight enters the update as fa log a (kappa = fa).
+    for (size_t i = 0; i < n_; ++i) loga_[i] = (entropy_ ? fa_ : 1.0) * std::log(p_.a[i]);
+    for (size_t j = 0; j < m_; ++j) logb_[j] = (entropy_ ? fb_ : 1.0) * std::log(p_.b[j]);
+    if (p_.initU) u_.assign(p_.initU, p_.initU + n_);
+    else u_.assign(n_, 0.0);
+    vBuf_.assign(2 * m_, 0.0); rowSum_.assign(n_, 0.0);
     alpha_.assign(n_, 0.0); beta_.assign(m_, 0.0); U_.assign(n_, 0.0); VBuf_.assign(2 * m_, 0.0);
     P_.assign(static_cast<size_t>(nt_) * m_, 0.0); Pmax_.assign(static_cast<size_t>(nt_) * m_, 0.0);
     rowSlot_.assign(nt_, Slot{}); colSlot_.assign(nt_, Slot{});
@@ -165,11 +246,28 @@ class Forward {
     double* Vn = VNext(l);
     double err = 0;
     s.bad = s.absorb = 0;
-    for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
-      double sum = 0;
-      for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
-      if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
-      Vn[j] = p_.b[j] > 0 ? s.scalingStep(p_.b[j], sum, lo, hi) : 0.0;
+    if (unbalanced_) {
+      for (size_t j0 = l.cols.begin; j0 < l.cols.end; j0 += kLanes) {
+        const size_t cnt = std::min(kLanes, l.cols.end - j0);
+        double sums[kLanes];
+        for (size_t k = 0; k < cnt; ++k) {
+          double sum = 0;
+          for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j0 + k];
+          sums[k] = sum;
+        }
+        scalingBatch(s, sums, logb_.data() + j0, p_.b + j0, beta_.data() + j0, fb_, tb_, Vn + j0, cnt, lo, hi);
+        // The change of v = beta + log V (the same base before and after).
+        if (check)
+          for (size_t j = j0; j < j0 + cnt; ++j)
+            if (Vn[j] > 0 && V[j] > 0) err += std::log(Vn[j] / V[j]) * std::log(Vn[j] / V[j]);
+      }
+    } else {
+      for (size_t j = l.cols.begin; j < l.cols.end; ++j) {
+        double sum = 0;
+        for (int t = 0, nt = team_.size(); t < nt; ++t) sum += P_[t * m_ + j];
+        if (check) err += (V[j] * sum - p_.b[j]) * (V[j] * sum - p_.b[j]);
+        Vn[j] = p_.b[j] > 0 ? s.scalingStep(p_.b[j], sum, lo, hi) : 0.0;
+      }
     }
     s.err = err;
     if (recording()) recordScalings(Vn, beta_.data(), histV(k), l.cols.begin, l.cols.end);
@@ -189,11 +287,12 @@ class Forward {
         if (mt > -kInf) sum += mt == top ? P_[t * m_ + j] : P_[t * m_ + j] * std::exp(mt - top);
       }
       double lse = top + std::log(sum);
-      if (check) {
+      if (check && !unbalanced_) {
         double e = std::exp(v[j] + lse) - p_.b[j];
         err += e * e;
       }
-      const double x = p_.b[j] > 0 ? s.logStep(logb_[j], lse, v[j], delta) : -kInf;
+      const double x = p_.b[j] > 0 ? s.logStepTo(potential(logb_[j], lse, fb_, tb_), lse, v[j], delta) : -kInf;
+      if (check && unbalanced_ && std::isfinite(x) && std::isfinite(v[j])) err += (x - v[j]) * (x - v[j]);
       vn[j] = x;
       if (histOut) histOut[j] = x;
     }
@@ -210,12 +309,20 @@ class Forward {
     const double* V = VCur(l);
     s.bad = s.absorb = 0;
     std::fill(l.Pt, l.Pt + m_, 0.0);
-    constexpr size_t kGroup = 4;
+    // Unbalanced groups are a full vector of rows: their updates' log and exp run on all eight lanes.
+    constexpr size_t kMaxGroup = kLanes;
+    const size_t kGroup = unbalanced_ ? kLanes : 4;
     for (size_t i0 = l.rows.begin; i0 < l.rows.end; i0 += kGroup) {
       const size_t cnt = std::min(kGroup, l.rows.end - i0);
-      for (size_t i = i0; i < i0 + cnt; ++i) {
-        const double r = dotRow(Kt_.data() + i * m_, V, m_);
-        U_[i] = p_.a[i] > 0 ? s.scalingStep(p_.a[i], r, lo, hi) : 0.0;
+      if (unbalanced_) {
+        double r[kMaxGroup];
+        for (size_t k = 0; k < cnt; ++k) r[k] = dotRow(Kt_.data() + (i0 + k) * m_, V, m_);
+        scalingBatch(s, r, loga_.data() + i0, p_.a + i0, alpha_.data() + i0, fa_, ta_, U_.data() + i0, cnt, lo, hi);
+      } else {
+        for (size_t i = i0; i < i0 + cnt; ++i) {
+          const double r = dotRow(Kt_.data() + i * m_, V, m_);
+          U_[i] = p_.a[i] > 0 ? s.scalingStep(p_.a[i], r, lo, hi) : 0.0;
+        }
       }
       accumulateColumns(l.Pt, Kt_.data() + i0 * m_, m_, U_.data() + i0, cnt, m_);
     }
@@ -228,7 +335,11 @@ class Forward {
     s.bad = s.absorb = 0;
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
       // The row's LSE is the expensive part: only rows with weight need it.
-      const double un = p_.a[i] > 0 ? s.logStep(loga_[i], rowLogSumExp(p_.M + i * m_, c_, v, m_), u_[i], delta) : -kInf;
+      double un = -kInf;
+      if (p_.a[i] > 0) {
+        const double lse = rowLogSumExp(p_.M + i * m_, c_, v, m_);
+        un = s.logStepTo(potential(loga_[i], lse, fa_, ta_), lse, u_[i], delta);
+      }
       u_[i] = un;
       if (histOut) histOut[i] = un;
     }
@@ -324,6 +435,7 @@ class Forward {
   Status finish();
   // True when rounding in the potentials can swamp the value (see sinkhorn.cc).
   bool valuePrecisionLost(const double* colSum) const;
+  double unbalancedValue(double lin, double plogp, const double* colSum) const;
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 };

@@ -48,8 +48,15 @@ void requireWeights(Napi::Env env, const ArrayView& w, size_t len, const char* n
   *total = s;
 }
 
-// The fields { M, a, b, n, m, reg, regType } of both entry points' options.
-ProblemArgs parseProblem(Napi::Env env, const Options& o) {
+// An optional number field: absent/undefined/null -> fallback.
+double optionalNumber(const Options& o, const char* key, double fallback) {
+  Napi::Value v = o.value(key);
+  return v.IsUndefined() || v.IsNull() ? fallback : o.number(key);
+}
+
+// The fields { M, a, b, n, m, reg, regType } of both entry points' options (a and b of equal mass
+// unless `unbalanced`).
+ProblemArgs parseProblem(Napi::Env env, const Options& o, bool unbalanced = false) {
   ProblemArgs p;
   p.M = o.floats("M");
   p.n = o.dim("n");
@@ -61,7 +68,7 @@ ProblemArgs parseProblem(Napi::Env env, const Options& o) {
   double sa = 0, sb = 0;
   requireWeights(env, p.a, p.n, "a", &sa);
   requireWeights(env, p.b, p.m, "b", &sb);
-  if (std::fabs(sa - sb) > 1e-6 * std::max(sa, sb))
+  if (!unbalanced && std::fabs(sa - sb) > 1e-6 * std::max(sa, sb))
     fail(env, "ERR_OT_VALUE", "a and b must have the same total mass (balanced OT), got " + std::to_string(sa) + " and " + std::to_string(sb));
   p.reg = o.number("reg");
   if (!(p.reg > 0)) fail(env, "ERR_OT_VALUE", "reg must be > 0, got " + num(p.reg));
@@ -72,7 +79,9 @@ ProblemArgs parseProblem(Napi::Env env, const Options& o) {
   return p;
 }
 
-// sinkhornSolve({ M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel? })
+// sinkhornSolve({ M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel?,
+//                 ua?, ub? (unbalanced strengths, > 0, +inf or absent: exact side), marginal? ('KL' | 'TV' | 'L2'),
+//                 initU? (n, warm start) })
 //   -> { plan, logU, logV, value, valueLinear, nIter, status, history?, iterations, logIterations, absorptions }
 struct SolveJob {
   Keeper keeper;
@@ -80,6 +89,9 @@ struct SolveJob {
   long maxIter = 1000;
   double tol = 1e-9;
   bool recordHistory = false, lastStep = false;
+  double ua = HUGE_VAL, ub = HUGE_VAL;
+  cpu::Marginal marginal = cpu::Marginal::KL;
+  ArrayView initU;
   CancelFlag cancel;
   OutArray plan, logU, logV;
   cpu::SinkhornResult<float> r32;
@@ -91,7 +103,26 @@ struct SolveJob {
     Napi::Env env = info.Env();
     SolveJob job;
     const Options o(info, 0, kFn);
-    job.args = parseProblem(env, o);
+    job.ua = optionalNumber(o, "ua", HUGE_VAL);
+    job.ub = optionalNumber(o, "ub", HUGE_VAL);
+    if (!(job.ua > 0) || !(job.ub > 0))
+      fail(env, "ERR_OT_VALUE", "unbalanced must be > 0 (or +Infinity for an exact side), got ua = " + num(job.ua) + ", ub = " + num(job.ub));
+    const bool unbalanced = std::isfinite(job.ua) || std::isfinite(job.ub);
+    if (!o.value("marginal").IsUndefined()) {
+      std::string mg = o.string("marginal");
+      if (mg == "TV") job.marginal = cpu::Marginal::TV;
+      else if (mg == "L2") job.marginal = cpu::Marginal::L2;
+      else if (mg != "KL") fail(env, "ERR_OT_ARG", "marginal must be 'KL', 'TV' or 'L2', got '" + mg + "'");
+    }
+    job.args = parseProblem(env, o, unbalanced);
+    job.initU = o.optionalFloats("initU");
+    if (job.initU.data) {
+      if (!job.initU.isFloat64) fail(env, "ERR_OT_DTYPE", "initU must be a Float64Array, got a Float32Array");
+      requireLength(env, job.initU, job.args.n, kFn, "initU");
+      const double* u = job.initU.as<double>();
+      for (size_t i = 0; i < job.args.n; ++i)
+        if (std::isnan(u[i]) || u[i] == HUGE_VAL) fail(env, "ERR_OT_VALUE", "initU contains NaN or +Inf: entry " + std::to_string(i) + " is " + num(u[i]));
+    }
     job.maxIter = static_cast<long>(o.integer("maxIter", 1, 1000000000));
     job.tol = o.number("tol");
     if (!(job.tol >= 0)) fail(env, "ERR_OT_VALUE", "tol must be >= 0, got " + num(job.tol));
@@ -99,6 +130,7 @@ struct SolveJob {
     if (rec == "history") job.recordHistory = true;
     else if (rec == "last_step") job.lastStep = true;
     else if (rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none', 'history' or 'last_step', got '" + rec + "'");
+    if (unbalanced && rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none' for unbalanced OT, got '" + rec + "'");
     job.cancel = o.cancel();
     const bool f64 = job.args.M.isFloat64;
     job.plan = OutArray::floats(env, job.args.n * job.args.m, f64);
@@ -115,6 +147,10 @@ struct SolveJob {
     p.tol = tol;
     p.lastStep = lastStep;
     p.recordHistory = recordHistory;
+    p.ua = ua;
+    p.ub = ub;
+    p.marginal = marginal;
+    p.initU = initU.as<double>();
     p.cancel = cancel;
     r.plan = plan.as<T>();
     r.logU = logU.as<T>();

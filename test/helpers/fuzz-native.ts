@@ -90,11 +90,19 @@ function problemHead(g: Gen, m: Mode): unknown[] {
 
 const PROBLEM_KEYS = ['M', 'a', 'b', 'n', 'm', 'reg', 'regType'];
 
-const sinkhornSolve: Build = (g, m) => ({
-  args: [...problemHead(g, m), uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), cancelFlag(g)],
-  asyncOk: true,
-  keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'cancel'],
-});
+const sinkhornSolve: Build = (g, m) => {
+  const head = problemHead(g, m);
+  const n = head[3] as number;
+  // Unbalanced strengths and penalty, and a warm start, on some calls.
+  const unb = chance(g, 0.4);
+  const strength = (): unknown => (unb ? choice(g, [0.1, 1, 10], [0, -1, Infinity]) : undefined);
+  return {
+    args: [...head, uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), strength(), strength(),
+      unb ? choice(g, ['KL', 'TV', 'L2'], ['L1']) : undefined, chance(g, 0.3) ? rawArray(g, len(g, n), m, { f64: chance(g, 0.9) }) : null, cancelFlag(g)],
+    asyncOk: true,
+    keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'ua', 'ub', 'marginal', 'initU', 'cancel'],
+  };
+};
 
 const sinkhornBackward: Build = (g, m) => {
   const head = problemHead(g, 'clean');
@@ -276,6 +284,17 @@ const slicedWasserstein: Build = (g, m) => {
   };
 };
 
+const mmUnbalanced: Build = (g, m) => {
+  const n = size(g, 6), k = size(g, 6);
+  const M = rawArray(g, len(g, n * k), m, { nonNegative: chance(g, 0.7) });
+  return {
+    args: [M, weights(g, n, m), weights(g, k, m), n, k, choice(g, [0, 0.1, 1], [-1]), choice(g, [0.1, 1, 10], [0, -1, Infinity]),
+      choice(g, [0.1, 1, 10], [0, -1]), choice(g, ['KL', 'L2'], ['TV']), uniform(g, 1, 50), choice(g, [1e-12, 0], [-1]), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['M', 'a', 'b', 'n', 'm', 'reg', 'ua', 'ub', 'div', 'maxIter', 'tol', 'cancel'],
+  };
+};
+
 const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k.endsWith('Async') && k !== 'cudaAvailable');
 
 // The fields the CUDA kernels' options objects read (native/napi/cuda*.cc).
@@ -300,7 +319,8 @@ const BUILDERS: readonly [number, string, Build][] = [
   [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
   [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],
   [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d],
-  [3, 'slicedWasserstein', slicedWasserstein], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
+  [3, 'slicedWasserstein', slicedWasserstein], [3, 'mmUnbalanced', mmUnbalanced],
+  [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];
 
 /** The raw exports this fuzzer calls (so a test can assert every export is covered). */

@@ -144,6 +144,9 @@ const SOLVE_OPTS = {
   maxIter: (g: Gen) => uniform(g, 1, 200),
   tol: (g: Gen) => pick(g, 1e-9, 0, 1e-3, 1e-12),
   grad: (g: Gen) => choice(g, ['autodiff', 'envelope', 'last_step', 'detach'], ['implicit']),
+  unbalanced: (g: Gen) => choice(g, [0.1, 1, 10, [1, Infinity], [0.5, 2]], [0, -1, NaN, [1]]),
+  unbalancedType: (g: Gen) => choice(g, ['KL', 'TV', 'L2', 'kl'], ['L1']),
+  epsScaling: (g: Gen) => choice(g, [true, { decay: 0.5 }, { regInit: 1, decay: 0.7 }], [{ decay: 2 }, 'yes']),
 };
 
 function withReg(g: Gen, o: unknown): unknown {

@@ -25,13 +25,20 @@ function problem(p: SinkhornInput): SolveProblemFields {
   return { M: p.M.data, a: p.aData, b: p.bData, n: p.n, m: p.m, reg: p.reg, regType: p.regType };
 }
 
+/** The forward's own fields: iteration control, unbalanced strengths, warm start. */
+function forward(p: SinkhornInput) {
+  // An exact side (Infinity) is an absent strength: the addon reads finite numbers only.
+  const finite = (x: number | undefined): number | undefined => (x !== undefined && Number.isFinite(x) ? x : undefined);
+  return { maxIter: p.maxIter, tol: p.tol, record: p.record, ua: finite(p.ua), ub: finite(p.ub), marginal: p.marginal ?? 'KL', initU: p.initU ?? null };
+}
+
 export function sinkhorn(p: SinkhornInput): SinkhornOutput {
-  return output(nativeSolve.sinkhornSolve({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record }));
+  return output(nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p) }));
 }
 
 export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput> {
   const out = await withCancelFlag(fn, signal, (cancel) =>
-    nativeSolve.sinkhornSolveAsync({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record, cancel }),
+    nativeSolve.sinkhornSolveAsync({ ...problem(p), ...forward(p), cancel }),
   );
   return output(out);
 }

@@ -1,15 +1,17 @@
 // ot.solve's balanced entropic method (POT: ot.solve with reg > 0 and no unbalanced term, which runs
-// sinkhorn_log): its options, the mass check, the backend's solve and the OTResult of its grad mode.
+// sinkhorn_log): its options, the mass check, the backend's solve (optionally reg-annealed) and the
+// OTResult of its grad mode.
 import { backendFor, type SinkhornRecord } from '../../backend/index.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, fail } from '../../core/validate.js';
 import { checkSpelling, ENTROPIC_REG_TYPES, GRAD_MODES, type Status } from '../../core/vocabulary.js';
 import { warn } from '../../core/warnings.js';
+import { annealedSinkhorn, annealedSinkhornAsync, resolveEpsScaling, type EpsScaling } from '../eps-scaling.js';
 import { buildResult, type SolveProblem } from '../grad-modes.js';
 import { total, weights, type CostProblem, type SolveMethod } from '../problem.js';
 import type { SolveAsyncOptions } from '../solve.js';
 
 /** The options this method reads, resolved with POT's defaults, and the problem the backend solves. */
-function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined): SolveProblem {
+function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined): SolveProblem & { eps: EpsScaling | null } {
   const { fn, M, n, m } = c;
   // The dispatcher has checked reg > 0 and that regType is an entropic one.
   const reg = opts!.reg!;
@@ -33,11 +35,12 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined): SolveProb
   const bData = sa === sb ? b.data : b.data.map((v) => (v * sa) / sb);
   const wantsGrad = M.requiresGrad || a.t.requiresGrad || b.t.requiresGrad;
   const record: SinkhornRecord = grad === 'last_step' ? 'last_step' : grad === 'autodiff' && wantsGrad ? 'history' : 'none';
-  return { device: c.device, M, a: a.t, b: b.t, aData: a.data, bData, n, m, reg, regType, maxIter, tol, record, grad };
+  const eps = resolveEpsScaling(fn, opts?.epsScaling, M, c.device);
+  return { device: c.device, M, a: a.t, b: b.t, aData: a.data, bData, n, m, reg, regType, maxIter, tol, record, grad, eps };
 }
 
 /** The warning (once per call site) of a solve that stopped at maxIter or diverged. */
-function warnStatus(fn: string, p: SolveProblem, status: Status): void {
+export function warnStatus(fn: string, p: SolveProblem, status: Status): void {
   if (status === 'max_iter') {
     warn('OT_SINKHORN_MAX_ITER',
       `${fn}: Sinkhorn did not converge in ${p.maxIter} iterations (marginal error above tol=${p.tol}); increase maxIter or reg`);
@@ -50,13 +53,13 @@ function warnStatus(fn: string, p: SolveProblem, status: Status): void {
 export const sinkhorn: SolveMethod = {
   solve(c, opts) {
     const p = resolve(c, opts);
-    const out = backendFor(p.device).sinkhorn(p);
+    const out = p.eps ? annealedSinkhorn(p, p.eps) : backendFor(p.device).sinkhorn(p);
     warnStatus(c.fn, p, out.status);
     return buildResult(p, out);
   },
   async solveAsync(c, opts) {
     const p = resolve(c, opts);
-    const out = await backendFor(p.device).sinkhornAsync(c.fn, p, opts?.signal);
+    const out = p.eps ? await annealedSinkhornAsync(c.fn, p, p.eps, opts?.signal) : await backendFor(p.device).sinkhornAsync(c.fn, p, opts?.signal);
     warnStatus(c.fn, p, out.status);
     return buildResult(p, out);
   },

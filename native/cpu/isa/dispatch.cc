@@ -141,6 +141,11 @@ Status slicedWasserstein(const SlicedProblem<T>& p, SlicedResult<T>& out) {
   return table<T>().slicedWasserstein(p, out);
 }
 
+template <typename T>
+Status mmUnbalanced(const MmProblem<T>& p, MmResult<T>& out) {
+  return table<T>().mmUnbalanced(p, out);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -160,7 +165,8 @@ Status slicedWasserstein(const SlicedProblem<T>& p, SlicedResult<T>& out) {
   template Status emdBatch<T>(const EmdBatchProblem<T>&, EmdBatchResult<T>&);                                       \
   template Status wasserstein1d<T>(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);                         \
   template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);                                                 \
-  template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);
+  template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);                                   \
+  template Status mmUnbalanced<T>(const MmProblem<T>&, MmResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)
 #undef OT_DISPATCH_INSTANTIATE

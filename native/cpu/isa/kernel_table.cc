@@ -28,6 +28,7 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.wasserstein1d = &cpu::wasserstein1d<T>;
   k.emd1d = &cpu::emd1d<T>;
   k.slicedWasserstein = &cpu::slicedWasserstein<T>;
+  k.mmUnbalanced = &cpu::mmUnbalanced<T>;
 }
 }  // namespace
 

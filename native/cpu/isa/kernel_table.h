@@ -10,6 +10,7 @@
 #include "cpu/dist.h"
 #include "cpu/dual.h"
 #include "cpu/emd.h"
+#include "cpu/mm_unbalanced.h"
 #include "cpu/sinkhorn.h"
 #include "cpu/sliced.h"
 #include "cpu/wasserstein1d.h"
@@ -36,6 +37,7 @@ struct Kernels {
   Status (*wasserstein1d)(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);
   Status (*emd1d)(const Emd1dProblem<T>&, Emd1dResult<T>&);
   Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
+  Status (*mmUnbalanced)(const MmProblem<T>&, MmResult<T>&);
 };
 
 struct KernelSet {
