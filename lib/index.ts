@@ -15,3 +15,4 @@ export * as datasets from './datasets/index.js';
 export * as batch from './batch/index.js';
 export { solve, solveAsync, OTResult, type SolveOptions, type SolveAsyncOptions, type SolveStatus, type GradMode, type EntropicRegType } from './solvers/index.js';
 export * as cuda from './cuda/index.js';
+export * as jobs from './jobs/index.js';
