@@ -27,7 +27,7 @@ export class Checkpoint {
     if (existsSync(path)) {
       if (!resume) fail('ERR_OT_ARG', `${path} exists (a killed run): pass --resume to continue it, or delete it to start again`);
       const lines = readFileSync(path, 'utf8').split('\n');
-      let header: { format?: string; job?: string } | null = null;
+      let header: { format?: string; job?: string } | null;
       try {
         header = JSON.parse(lines[0]!) as { format?: string; job?: string };
       } catch {

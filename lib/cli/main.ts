@@ -3,9 +3,6 @@
 // Exit codes: 0 done, 1 bad input or arguments, 2 aborted (SIGINT / SIGTERM), 3 a chunk failed after its retries.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OTError } from '../core/errors.js';
-import { connectRedis } from '../jobs/distributed/keys.js';
-import { submitJob } from '../jobs/distributed/submit.js';
-import { startWorker } from '../jobs/distributed/worker.js';
 import { ChunkFailure } from '../jobs/run.js';
 import { loadJobInputs } from './job-inputs.js';
 import { pairwiseCommand, reportStatus, type PairwiseFlags } from './pairwise-command.js';
@@ -87,7 +84,7 @@ const program = new Command('optimal-transport')
 
 solverFlags(program.command('pairwise <input>')
   .description('OT values between all pairs of INPUT (.jsonl: one {"id","x","w"} per line; .npy: [K, n, d], uniform weights), or INPUT x --with'))
-  .option('--concurrency <n>', 'chunks solved at once (default 2 for entropic jobs, the core count for exact ones)', count)
+  .option('--concurrency <n>', 'chunks solved at once (default 1 for entropic jobs, whose batches use every core; the core count for exact ones)', count)
   .addOption(new Option('--device <device>', 'where chunks are solved').choices(['cpu', 'cuda']).default('cpu'))
   .option('--resume', 'continue a killed run from its checkpoint OUT.partial (finished chunks are not solved again)')
   .option('--retries <n>', 'further tries of a chunk that fails (default 2)', nonNegative)
@@ -102,6 +99,8 @@ program.command('worker')
   .option('--lock-duration <ms>', 'lock of a chunk in hand (default 30000); a dead worker\'s chunk is retried about this long after it died', count)
   .action((flags: { redis: string; concurrency?: number; device?: 'cpu' | 'cuda'; queue?: string; lockDuration?: number }) => run(async () => {
     const signal = interruptSignal();
+    // BullMQ and ioredis load only for the distributed commands, keeping local runs quick to start.
+    const [{ connectRedis }, { startWorker }] = await Promise.all([import('../jobs/distributed/keys.js'), import('../jobs/distributed/worker.js')]);
     const redis = await connectRedis(flags.redis);
     const log = (e: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ pid: process.pid, ...e })}\n`);
     const worker = startWorker(redis, { concurrency: flags.concurrency, device: flags.device, queue: flags.queue, lockDuration: flags.lockDuration, log });
@@ -121,6 +120,7 @@ solverFlags(submit.command('pairwise <input>').description('a pairwise job (INPU
     const signal = interruptSignal();
     checkOutputPath(flags.out);
     const { job, rowIds, colIds, chunkSize } = await loadJobInputs(input, flags.with, flags, 64);
+    const [{ connectRedis }, { submitJob }] = await Promise.all([import('../jobs/distributed/keys.js'), import('../jobs/distributed/submit.js')]);
     const redis = await connectRedis(flags.redis);
     const progress = progressReporter('submit');
     try {

@@ -24,7 +24,7 @@ export interface PairwiseOptions {
   p?: number;
   /** A second list: the result is measures × with, [K, K2], every pair solved. */
   with?: readonly MeasureInput[];
-  /** Chunks solved at once (default 2 for entropic jobs, whose batches use every core; the core count for exact ones). */
+  /** Chunks solved at once (default 1 for entropic jobs, whose batches use every core; the core count for exact ones). */
   concurrency?: number;
   /** Pairs per chunk (one native batch; default 64). Values do not depend on it. */
   chunkSize?: number;
@@ -88,9 +88,9 @@ export function mirrors(spec: SolverSpec, hasWith: boolean): boolean {
   return !hasWith && SYMMETRIC.includes(spec.metric);
 }
 
-/** Default chunks in flight: two native batches (each uses every core) keep the cores busy between chunks. */
+/** Default chunks in flight: one native batch already uses every core (problems spread over the threads); exact solves run one per core. */
 export function defaultConcurrency(spec: SolverSpec): number {
-  return spec.reg === null ? Math.max(1, backend().threads) : 2;
+  return spec.reg === null ? Math.max(1, backend().threads) : 1;
 }
 
 /** A job over checked measures. */

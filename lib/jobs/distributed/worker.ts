@@ -18,7 +18,7 @@ export interface WorkerOptions {
   queue?: string;
   /** Milliseconds a chunk's lock lasts without renewal: a dead worker's chunk is retried after about this long (default 30000). */
   lockDuration?: number;
-  /** One JSON line per event ({"event": "start" | "done" | "failed", "job", "chunk", ...}). */
+  /** One JSON line per event ({"event": "start" | "done" | "skip" | "failed", "job", "chunk", ...}). */
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -61,7 +61,10 @@ export function startWorker(redis: Redis, opts: WorkerOptions = {}): Worker<Chun
   const solve = async (bj: BullJob<ChunkJobData>): Promise<string> => {
     const { job: id, chunk } = bj.data;
     const results = jobKeys(id).results;
-    if (await redis.hexists(results, String(chunk))) return 'already done';
+    if (await redis.hexists(results, String(chunk))) {
+      log({ event: 'skip', job: id, chunk, reason: 'already solved' });
+      return 'already solved';
+    }
     const job = await cache.get(id);
     const c = job.plan.chunks[chunk];
     if (!c) throw new Error(`job ${id} has no chunk ${chunk}`);
