@@ -45,9 +45,11 @@ async function timeAsync(runs: number, fn: () => Promise<unknown>): Promise<{ fi
 async function pairwiseBench() {
   const xs = clouds(K, 0);
   const measures = xs.map((x) => ({ x }));
+  console.error('pairwise: ot.jobs.pairwise');
   const ours = await timeAsync(trials, () => ot.jobs.pairwise(measures, { reg: REG }));
   const pairs: [number, number][] = [];
   for (let i = 0; i < K; i++) for (let j = i; j < K; j++) pairs.push([i, j]);
+  console.error('pairwise: Promise.all(solveAsync)');
   // What a user writes first: one solveAsync per pair, all at once (ot.solve's defaults, tol 1e-9).
   const baseline = await timeAsync(Math.min(trials, 3), () => Promise.all(pairs.map(([i, j]) => ot.solveAsync(ot.dist(xs[i]!, xs[j]!), { reg: REG }))));
   const sameTol = await timeAsync(Math.min(trials, 3), () => Promise.all(pairs.map(([i, j]) => ot.solveAsync(ot.dist(xs[i]!, xs[j]!), { reg: REG, tol: 1e-6 }))));
@@ -58,6 +60,7 @@ async function pairwiseBench() {
     const flat = new Float64Array(K * N * 3);
     xs.forEach((x, k) => flat.set(x.data, k * N * 3));
     writeFileSync(file, encodeNpy([K, N, 3], flat));
+    console.error('pairwise: POT');
     const r = runPot([join('bench', 'oracle', 'jobs_pot.py'), file, '64']);
     pot = r.result as typeof pot;
     potNote = r.note;
@@ -99,6 +102,7 @@ async function redisBench() {
     const local: number[] = [];
     const dist: number[] = [];
     for (let r = 0; r < 2; r++) {
+      console.error(`redis: run ${r + 1} of 2`);
       local.push(await wall(() => runCli(args(join(dir, 'local.npy')))));
       dist.push(await wall(() => runCli(['submit', ...args(join(dir, 'dist.npy')), '--redis', server.url])));
       logs = ['', ''];
