@@ -32,7 +32,7 @@ export function parseNpy(name: string, buf: Buffer): NpyArray {
   const off = start + headerLen;
   if (buf.length - off !== bytes) fail('ERR_OT_VALUE', `${name}: shape (${shape.join(', ')}) needs ${bytes} data bytes but the file has ${buf.length - off}`);
   // Copy: the data offset need not be aligned for a typed-array view.
-  const body = Uint8Array.prototype.slice.call(buf, off, off + bytes);
+  const body = new Uint8Array(buf.subarray(off, off + bytes));
   const data = isF32 ? new Float32Array(body.buffer, 0, count) : new Float64Array(body.buffer, 0, count);
   return { shape, data };
 }

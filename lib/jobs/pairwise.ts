@@ -141,8 +141,11 @@ export class PairwiseMatrix {
 const STATUS_NAMES: readonly Status[] = ['converged', 'max_iter', 'diverged'];
 const STATUS_CODES: Readonly<Record<Status, number>> = { converged: 0, max_iter: 1, diverged: 2 };
 
-function measureList(fn: string, name: string, v: unknown, dtype: DType): Measure[] {
+function checkList(fn: string, name: string, v: unknown): void {
   if (!Array.isArray(v) || v.length === 0) fail('ERR_OT_ARG', `${fn}: ${name} must be a non-empty array of measures { id?, x, w? }`);
+}
+
+function measureList(fn: string, name: string, v: readonly unknown[], dtype: DType): Measure[] {
   return v.map((m, k) => toMeasure((f) => `${fn}: ${name}[${k}]${f ? `.${f}` : ''}`, m, k, dtype));
 }
 
@@ -165,6 +168,8 @@ function measureList(fn: string, name: string, v: unknown, dtype: DType): Measur
 export async function pairwise(measures: readonly MeasureInput[], opts: PairwiseOptions = {}): Promise<PairwiseResult> {
   const fn = 'pairwise';
   checkOptions(fn, opts, KEYS);
+  checkList(fn, 'measures', measures);
+  if (opts.with !== undefined && opts.with !== null) checkList(fn, 'with', opts.with);
   const dtype = opts.dtype === undefined ? jobDType([...measures, ...(opts.with ?? [])], undefined) : checkOneOf(fn, 'dtype', opts.dtype, ['float32', 'float64'] as const);
   const spec = resolveSpec(fn, opts, dtype);
   const rows = measureList(fn, 'measures', measures, dtype);

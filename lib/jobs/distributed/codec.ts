@@ -33,7 +33,7 @@ export function decodeMeasures(buf: Buffer): Measure[] {
   const size = h.dtype === 'float32' ? 4 : 8;
   // One aligned copy of the data; every measure is a view into it.
   const start = Math.ceil((4 + len) / 8) * 8;
-  const data = Uint8Array.prototype.slice.call(buf, start).buffer;
+  const data = new Uint8Array(buf.subarray(start)).buffer;
   const view = (off: number, count: number) => (h.dtype === 'float32' ? new Float32Array(data, off, count) : new Float64Array(data, off, count));
   const out: Measure[] = [];
   let off = 0;
@@ -65,7 +65,7 @@ export function encodeResult(r: ChunkResult): Buffer {
 
 export function decodeResult(buf: Buffer): ChunkResult {
   const B = buf.length / 13;
-  const bytes = Uint8Array.prototype.slice.call(buf).buffer;
+  const bytes = new Uint8Array(buf).buffer;
   return {
     values: new Float64Array(bytes, 0, B),
     nIter: new Int32Array(bytes, 8 * B, B),
