@@ -2,7 +2,7 @@
 // float32) against a user's Promise.all(ot.solveAsync) over the same pairs and POT + torch's batch
 // solver (bench/oracle/jobs_pot.py) in the same run; then a 10,000-pair job (100 x 100 clouds) run by the
 // CLI locally and by `submit` with 2 local workers over a throwaway redis-server: the overhead.
-// Usage: npx tsx bench/jobs.ts [--json] [--no-pot] [--no-redis] [--trials N]
+// Usage: npx tsx bench/jobs.ts [--json] [--no-pot] [--no-redis] [--no-pairwise] [--trials N]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,19 +27,23 @@ function clouds(count: number, seed: number): ot.Tensor[] {
   return Array.from({ length: count }, (_, k) => ot.rand([N, 3], { seed: seed + k, dtype: 'float32' }));
 }
 
-/** Cold first run, one warm-up, then the median of `runs` (seconds). */
-async function timeAsync(runs: number, fn: () => Promise<unknown>): Promise<{ first: number; median: number }> {
+/** Cold first run, one warm-up, then the median of `runs` (seconds), wall and CPU time of all threads. */
+async function timeAsync(runs: number, fn: () => Promise<unknown>): Promise<{ first: number; median: number; cpu: number }> {
   let t0 = performance.now();
   await fn();
   const first = (performance.now() - t0) / 1000;
   await fn();
   const xs: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
     t0 = performance.now();
     await fn();
     xs.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
   }
-  return { first, median: median(xs) };
+  return { first, median: median(xs), cpu: median(cpu) };
 }
 
 async function pairwiseBench() {
@@ -118,24 +122,30 @@ async function redisBench() {
   }
 }
 
+type PairwiseRun = Awaited<ReturnType<typeof pairwiseBench>>;
+
+function printPairwise(p: PairwiseRun, load: string): void {
+  console.log(`pairwise: ${K} clouds x ${N} points, 3-D, ${(K * (K + 1)) / 2} pairs (diagonal included), reg ${REG}, float32 (load ${load}; median of ${trials} after a warm-up)`);
+  const ratio = (s: number | undefined) => (s ? `${(s / p.ours.median).toFixed(1)}x` : '—');
+  printTable([{ title: 'run', align: 'left' }, { title: 'median s' }, { title: 'first s' }, { title: 'CPU s' }, { title: 'ours faster' }], [
+    ['ot.jobs.pairwise (tol 1e-6)', fixed(p.ours.median, 3), fixed(p.ours.first, 3), fixed(p.ours.cpu, 3), ''],
+    ['Promise.all(solveAsync), tol 1e-9', fixed(p.baseline.median, 3), fixed(p.baseline.first, 3), fixed(p.baseline.cpu, 3), ratio(p.baseline.median)],
+    ['Promise.all(solveAsync), tol 1e-6', fixed(p.sameTol.median, 3), fixed(p.sameTol.first, 3), fixed(p.sameTol.cpu, 3), ratio(p.sameTol.median)],
+    [`POT+torch solve_batch (${p.pot ? `${p.pot.threads} thr` : p.potNote})`, fixed(p.pot?.median, 3), fixed(p.pot?.first, 3), '', ratio(p.pot?.median)],
+  ]);
+  console.log(`target: <= ${TARGET_S} s -> ${p.ours.median <= TARGET_S ? 'met' : 'NOT met'}`);
+}
+
 const load = loadavg()[0]!.toFixed(2);
-const p = await pairwiseBench();
+const p = hasFlag('--no-pairwise') ? null : await pairwiseBench();
 const r = await redisBench();
 rmSync(dir, { recursive: true, force: true });
 if (hasFlag('--json')) {
   printJson({ load, pairwise: p, redis: r });
 } else {
-  console.log(`pairwise: ${K} clouds x ${N} points, 3-D, ${(K * (K + 1)) / 2} pairs, reg ${REG}, float32 (load ${load}; median of ${trials} after a warm-up)`);
-  const ratio = (s: number | undefined) => (s ? `${(s / p.ours.median).toFixed(1)}x` : '—');
-  printTable([{ title: 'run', align: 'left' }, { title: 'median s' }, { title: 'first s' }, { title: 'ours faster' }], [
-    ['ot.jobs.pairwise (tol 1e-6)', fixed(p.ours.median, 3), fixed(p.ours.first, 3), ''],
-    ['Promise.all(solveAsync), tol 1e-9', fixed(p.baseline.median, 3), fixed(p.baseline.first, 3), ratio(p.baseline.median)],
-    ['Promise.all(solveAsync), tol 1e-6', fixed(p.sameTol.median, 3), fixed(p.sameTol.first, 3), ratio(p.sameTol.median)],
-    [`POT+torch solve_batch (${p.pot ? `${p.pot.threads} thr` : p.potNote})`, fixed(p.pot?.median, 3), fixed(p.pot?.first, 3), ratio(p.pot?.median)],
-  ]);
-  console.log(`target: <= ${TARGET_S} s -> ${p.ours.median <= TARGET_S ? 'met' : 'NOT met'}`);
+  if (p) printPairwise(p, load);
   if ('overhead' in r) {
-    console.log(`\n10,000 pairs (100 x 100 clouds of ${N} points), CLI wall time, runs ${r.local!.map((s) => s.toFixed(2)).join(', ')} (local) and ${r.dist!.map((s) => s.toFixed(2)).join(', ')} (2 workers over Redis)`);
+    console.log(`\n10,000 pairs (100 x 100 clouds of ${N} points), CLI wall time (load ${loadavg()[0]!.toFixed(2)} after), runs ${r.local!.map((s) => s.toFixed(2)).join(', ')} (local) and ${r.dist!.map((s) => s.toFixed(2)).join(', ')} (2 workers over Redis)`);
     console.log(`local ${fixed(r.localS, 2)} s, over Redis ${fixed(r.distS, 2)} s: overhead ${(100 * r.overhead!).toFixed(1)}% (target <= ${100 * OVERHEAD_TARGET}%), outputs identical: ${r.same}`);
   } else {
     console.log(`\nRedis part skipped: ${r.note}`);
