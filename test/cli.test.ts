@@ -115,7 +115,22 @@ describe('optimal-transport CLI', () => {
   });
 });
 
-describe('optimal-transport CLI bad input (exit 1, the message names the file and line)', () => {
+describe('optimal-transport CLI interrupted', () => {
+  it('SIGINT: exit 2, the checkpoint kept and named', async () => {
+    const input = writeJsonl('interrupt.jsonl', cloudData(20, 100, 3, 70));
+    const out = join(dir, 'interrupt.npy');
+    const run = startCli(['pairwise', input, '--out', out, '--reg', '0.02', '--tol', '1e-7', '--chunk', '2']);
+    await waitFor(() => existsSync(`${out}.partial`) && readFileSync(`${out}.partial`, 'utf8').includes('"chunk"'), 'a finished chunk');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${out}.partial; continue with --resume`);
+    expect(existsSync(`${out}.partial`)).toBe(true);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe.concurrent('optimal-transport CLI bad input (exit 1, the message names the file and line)', () => {
   const two = cloudData(2, 3, 2, 40);
   const cases: [string, () => string[], RegExp][] = [
     ['malformed line', () => {

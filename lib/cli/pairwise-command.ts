@@ -33,6 +33,7 @@ export async function pairwiseCommand(input: string, flags: PairwiseFlags, signa
     else done.delete(c.index);
   }
   const progress = progressReporter('pairwise');
+  signal.addEventListener('abort', () => process.stderr.write(`optimal-transport: finished chunks stay in ${flags.out}.partial; continue with --resume\n`), { once: true });
   try {
     await runChunks(job, {
       concurrency, signal, retries: flags.retries ?? 2, skip: new Set(done.keys()),
