@@ -151,6 +151,7 @@ describe('jobs.pairwise bad input', () => {
     ['empty list', () => ot.jobs.pairwise([], { reg: 1 }), 'ERR_OT_ARG', /measures must be a non-empty array/],
     ['not a list', () => ot.jobs.pairwise(null as never, { reg: 1, with: 3 as never }), 'ERR_OT_ARG', /measures must be a non-empty array/],
     ['a measure without x', () => ot.jobs.pairwise([{ w: [1] } as never], { reg: 1 }), 'ERR_OT_ARG', /measures\[0\]\.x must be a Tensor or an array of points/],
+    ...(ot.cuda.cudaAvailable() ? [] : [['cuda without a GPU', () => ot.jobs.pairwise(good, { reg: 1, device: 'cuda' }), 'ERR_OT_DEVICE', /device 'cuda' needs a usable GPU/] as [string, () => Promise<unknown>, string, RegExp]]),
     ['bad metric', () => ot.jobs.pairwise(good, { reg: 1, metric: 'cosine' as never }), 'ERR_OT_ARG', /metric must be one of/],
   ];
   for (const [name, call, code, message] of cases) {

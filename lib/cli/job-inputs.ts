@@ -32,7 +32,7 @@ export interface JobInputs {
 }
 
 export async function loadJobInputs(input: string, withInput: string | undefined, flags: SolverFlags, defaultChunk: number): Promise<JobInputs> {
-  const fn = 'optimal-transport';
+  const fn = 'pairwise';
   const raws: RawInput[] = [await readInput(input)];
   if (withInput !== undefined) raws.push(await readInput(withInput));
   const dtype = inputDType(raws, flags.dtype);

@@ -5,6 +5,7 @@ import { BATCH_METRICS, checkMinkowskiP, type BatchMetric, type Device, type Sta
 import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backend } from '../utils/backend.js';
+import { cudaAvailable } from '../cuda/buffer.js';
 import { checkJobMeasures, jobDType, toMeasure, type Measure, type MeasureInput } from './measures.js';
 import { planPairs, type Chunk, type JobPlan } from './plan.js';
 import { runChunks, type Job, type JobProgress } from './run.js';
@@ -80,6 +81,8 @@ export function resolveSpec(fn: string, opts: PairwiseOptions, dtype: DType): So
   const tol = checkFiniteNumber(fn, 'tol', opts.tol ?? (dtype === 'float32' ? 1e-6 : 1e-9));
   if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
   const device = checkOneOf(fn, 'device', opts.device ?? 'cpu', ['cpu', 'cuda'] as const);
+  // Refused up front: every chunk would fail the same way.
+  if (device === 'cuda' && !cudaAvailable()) fail('ERR_OT_DEVICE', `${fn}: device 'cuda' needs a usable GPU, and ot.backend() lists none`);
   return { reg, metric, p, dtype, device, maxIter, tol };
 }
 
