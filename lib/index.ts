@@ -27,3 +27,4 @@ export {
   type SlicedOptions, type SlicedAsyncOptions,
 } from './sliced/index.js';
 export * as sliced from './sliced/index.js';
+export * as jobs from './jobs/index.js';
