@@ -4,6 +4,8 @@
 #pragma once
 #include <napi.h>
 
+#include "common/parallel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -326,7 +328,11 @@ class JobWorker : public Napi::AsyncWorker {
   JobWorker(Napi::Env env, Job&& job)
       : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override { status_ = executeGuarded(job_); }  // worker thread: no N-API, no throws
+  // Worker thread: no N-API, no throws. The slot keeps queued jobs within the thread cap.
+  void Execute() override {
+    JobSlot slot;
+    status_ = executeGuarded(job_);
+  }
   void OnOK() override {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
