@@ -99,14 +99,14 @@ describe('solveBatch: semantics', () => {
     expect(res.plan.requiresGrad).toBe(false);
   });
 
-  it("stopRule 'batch' runs every problem to the batch's checkpoint; 'problem' stops each at its own", () => {
+  it("stopRule 'batch' runs every problem to the batch's checkpoint; 'problem' (the default) stops each at its own", () => {
     const { M, a, b } = randomProblem(8, 10, 10, 40);
     // Mixed difficulty: problem 0 gets a much smaller effective reg (larger costs).
     const Md = M.data.slice();
     for (let k = 0; k < 100; k++) Md[k] = Md[k]! * 8;
     const Mx = ot.tensor(Md, { shape: [8, 10, 10] });
-    const batch = ot.batch.solveBatch(Mx, { reg: 0.1, a, b, tol: 1e-9 });
-    const each = ot.batch.solveBatch(Mx, { reg: 0.1, a, b, tol: 1e-9, stopRule: 'problem' });
+    const batch = ot.batch.solveBatch(Mx, { reg: 0.1, a, b, tol: 1e-9, stopRule: 'batch' });
+    const each = ot.batch.solveBatch(Mx, { reg: 0.1, a, b, tol: 1e-9 });
     expect(new Set(batch.nIterPerProblem).size).toBe(1);
     expect(batch.nIter).toBe(batch.nIterPerProblem[0]);
     expect(Math.max(...each.nIterPerProblem)).toBe(batch.nIter);

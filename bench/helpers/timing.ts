@@ -1,5 +1,6 @@
-// Timing for the benchmarks: warm-up runs, then the median (and fastest) of N timed runs, in wall
-// time and in the CPU time of all of this process's threads.
+// Timing for the benchmarks, the way a user measures: the first (cold) call timed on its own, then
+// the median of N timed runs after it (warm), in wall time and in the CPU time of all of this
+// process's threads. Sync and async (Promise-returning) workloads alike.
 
 /** Median of a list (the mean of the two middle values for an even count; NaN when empty). */
 export function median(xs: readonly number[]): number {
@@ -12,6 +13,8 @@ export function median(xs: readonly number[]): number {
 export interface Timing {
   /** Median wall time of the timed runs, ms (the headline figure). */
   ms: number;
+  /** Wall time of the first call (the cold run: JIT, first-touch pages, thread start-up), ms. */
+  coldMs: number;
   /** Fastest timed run, ms: on a shared machine the least disturbed one. */
   minMs: number;
   /** Median CPU time of the timed runs over all threads, ms (less sensitive than wall time to other load). */
@@ -26,7 +29,12 @@ export interface Timing {
  *   const { ms, cpuMs } = measure(() => void ot.dist(x, y), { trials: 10 });
  */
 export function measure(fn: () => void, opts: { trials: number; warmup?: number }): Timing {
-  for (let w = 0; w < (opts.warmup ?? 1); w++) fn();
+  let coldMs = NaN;
+  for (let w = 0; w < (opts.warmup ?? 1); w++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    if (w === 0) coldMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let t = 0; t < opts.trials; t++) {
@@ -37,7 +45,32 @@ export function measure(fn: () => void, opts: { trials: number; warmup?: number 
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1e3);
   }
-  return { ms: median(wall), minMs: Math.min(...wall), cpuMs: median(cpu), samples: wall };
+  return { ms: median(wall), coldMs, minMs: Math.min(...wall), cpuMs: median(cpu), samples: wall };
+}
+
+/**
+ * measure() for a workload that returns a Promise: each run is awaited before the next starts.
+ * @example
+ *   const t = await measureAsync(() => Promise.all(Ms.map((M) => ot.solveAsync(M, { reg }))), { trials: 10 });
+ */
+export async function measureAsync(fn: () => Promise<unknown>, opts: { trials: number; warmup?: number }): Promise<Timing> {
+  let coldMs = NaN;
+  for (let w = 0; w < (opts.warmup ?? 1); w++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    if (w === 0) coldMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let t = 0; t < opts.trials; t++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await fn();
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
+  }
+  return { ms: median(wall), coldMs, minMs: Math.min(...wall), cpuMs: median(cpu), samples: wall };
 }
 
 /**

@@ -68,7 +68,7 @@ def dual(trials=3):
     return out
 
 
-def batch(trials=3):
+def batch(trials=10):
     """ot.batch.solve_batch: B=512 problems of 64x64, reg=0.05, float32, log_sinkhorn, max_iter=1000, tol=1e-5."""
     g = torch.Generator().manual_seed(0)
     M = torch.rand((512, 64, 64), generator=g)

@@ -15,8 +15,39 @@
 
 namespace ot {
 
-// Number of worker threads kernels may use (OT_NUM_THREADS overrides the hardware count).
+// ---- The global thread cap (OT_NUM_THREADS, else the hardware count) across concurrent jobs ----
+// Counted: every async job's thread (a JobSlot) and every team worker runTeam starts. Not counted:
+// the JS thread running a sync call (it exists anyway).
+
+// Threads all kernels together may use.
+int threadCap();
+
+// Threads a kernel starting on this thread may use now (itself included, >= 1): its own slot plus
+// the cap's free slots, or 1 while async jobs wait for a slot (concurrent jobs then fill the cores).
+// Two teams sized at the same instant may both see the same free slots; the excess lasts one call.
 int maxThreads();
+
+// Held by an async job's worker thread while the job runs: waits until the cap has a free slot, so
+// N queued jobs never run more than threadCap() threads.
+class JobSlot {
+ public:
+  JobSlot();
+  ~JobSlot();
+  JobSlot(const JobSlot&) = delete;
+  JobSlot& operator=(const JobSlot&) = delete;
+};
+
+// Counts a team's `workers` extra threads against the cap while it lives (runTeam's).
+class TeamWorkers {
+ public:
+  explicit TeamWorkers(int workers);
+  ~TeamWorkers();
+  TeamWorkers(const TeamWorkers&) = delete;
+  TeamWorkers& operator=(const TeamWorkers&) = delete;
+
+ private:
+  const int workers_;
+};
 
 // Half-open range [begin, end) of `total` items owned by worker `tid` of `nthreads`.
 struct Range {
@@ -63,6 +94,7 @@ inline void runTeam(int nthreads, const std::function<void(int, int)>& body) {
     body(0, 1);
     return;
   }
+  TeamWorkers counted(nthreads - 1);
   std::vector<std::thread> workers;
   std::atomic<int> go{0};  // 1: run, -1: leave
   try {

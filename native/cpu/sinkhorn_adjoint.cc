@@ -13,6 +13,7 @@
 #include "cpu/sinkhorn.h"
 #include "cpu/sinkhorn_gemm.h"
 #include "cpu/sinkhorn_kernels.h"
+#include "cpu/thread_buffer.h"
 #include "cpu/sinkhorn_team.h"
 #include "cpu/sinkhorn_value.h"
 
@@ -49,7 +50,7 @@ class Backward {
   const long K_;
   const double c_;
   Team team_;
-  std::vector<T> Kt_;
+  ThreadBuffer<T> Kt_;  // kept by the thread between calls: no fresh pages per call
   std::vector<double> gu_, gv_, xz_, yw_, Y_, gloga_, glogb_, daDirect_, dbDirect_, alpha_, P_, P2_, FX_, FY_, logbShift_;
   std::vector<size_t> deadCols_;  // columns of zero weight
   // Per-thread buffers, allocated up front so that no worker thread allocates (or throws).

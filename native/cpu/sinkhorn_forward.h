@@ -12,6 +12,7 @@
 #include "common/parallel.h"
 #include "cpu/sinkhorn.h"
 #include "cpu/sinkhorn_kernels.h"
+#include "cpu/thread_buffer.h"
 #include "cpu/sinkhorn_team.h"
 #include "cpu/sinkhorn_value.h"
 
@@ -150,7 +151,7 @@ class Forward {
     return o + std::min(t, std::max(-t, lw - o - lse));
   }
   std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
-  std::vector<T> Kt_;
+  ThreadBuffer<T> Kt_;  // kept by the thread between calls: no fresh pages per call
   std::vector<Slot> rowSlot_, colSlot_;
   double* hist_ = nullptr;  // history (autodiff) or the last step's record
   long histIters_ = 0;      // iterations the history has room for

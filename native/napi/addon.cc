@@ -12,7 +12,7 @@ namespace {
 Napi::Value backendInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("threads", Napi::Number::New(env, maxThreads()));
+  o.Set("threads", Napi::Number::New(env, threadCap()));
   o.Set("isa", Napi::String::New(env, cpu::activeIsa()));
 #ifdef OT_WITH_CUDA
   o.Set("cudaCompiled", Napi::Boolean::New(env, true));

@@ -4,6 +4,8 @@
 #pragma once
 #include <napi.h>
 
+#include "common/parallel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -382,8 +384,15 @@ class JobWorker : public Napi::AsyncWorker {
   }
   ~JobWorker() override { jobDestroyed(*jobs_); }
   Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {  // worker thread: no N-API, no throws
+  // Worker thread: no N-API, no throws. The slot keeps queued jobs within the thread cap; a job whose
+  // environment began shutting down (before or while it waited for a slot) does not run.
+  void Execute() override {
     ExecutingJob running(*jobs_);
+    if (running.stopped()) {
+      status_ = Status::Aborted;
+      return;
+    }
+    JobSlot slot;
     status_ = running.stopped() ? Status::Aborted : executeGuarded(job_);
   }
   void OnOK() override {
