@@ -1,16 +1,20 @@
-// Dual losses and plans on the CPU: one fused native pass over the n×m pairs (native/cpu/dual.cc)
-// gives the loss and every wanted gradient; nothing n×m is stored.
+// Dual losses, plans and whole dual ascents on the CPU: one fused native pass over the n×m pairs
+// (native/cpu/dual.cc) gives the loss and every wanted gradient; nothing n×m is stored.
 import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
 import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { gradLayout, nativeDual, WANT, type DualHead, type GradLayout } from '../native-dual.js';
-import type { DualInput as Problem } from '../types.js';
+import { gradLayout, nativeDual, WANT, type DualAscentFields, type DualAscentResult, type DualFields, type GradLayout } from '../native-dual.js';
+import type { DualAscentInput, DualAscentOutput, DualInput as Problem } from '../types.js';
 import { slabArray } from './grad-slab.js';
 
-function head(pb: Problem): DualHead {
+/** The options object every dual entry point reads (the CPU kernels take the tensors' host arrays). */
+function fields(pb: Problem, cancel?: Int32Array): DualFields {
   const { u, v, xs, xt, ws, wt } = pb;
-  return [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, pb.d, pb.kind, pb.metric, pb.p, pb.reg];
+  return {
+    u: u.data, v: v.data, xs: xs.data, xt: xt.data, ws: ws ? ws.data : null, wt: wt ? wt.data : null,
+    d: pb.d, kind: pb.kind, metric: pb.metric, p: pb.p, reg: pb.reg, cancel,
+  };
 }
 
 /** Which gradients the kernel must produce: those of the inputs that require grad. */
@@ -82,23 +86,42 @@ function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): T
 export function dualLoss(fn: string, pb: Problem): Tensor {
   const buf = gradBuffer(pb);
   const { u, v, xs, xt, ws, wt } = pb;
-  // Arguments listed, not spread from head(): the spread costs a measurable share of a small step.
-  const loss = nativeDual.dualLoss(u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null,
-    pb.d, pb.kind, pb.metric, pb.p, pb.reg, buf.want, buf.out);
+  // One object literal of a fixed shape (not built from fields()): this runs on every step of a loop.
+  const loss = nativeDual.dualLoss({
+    u: u.data, v: v.data, xs: xs.data, xt: xt.data, ws: ws ? ws.data : null, wt: wt ? wt.data : null,
+    d: pb.d, kind: pb.kind, metric: pb.metric, p: pb.p, reg: pb.reg, want: buf.want, out: buf.out,
+  });
   return lossOutput(fn, pb, loss, buf);
 }
 
 export async function dualLossAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
   const buf = gradBuffer(pb);
-  const loss = await withCancelFlag(fn, signal, (flag) => nativeDual.dualLossAsync(...head(pb), buf.want, buf.out, flag));
+  const loss = await withCancelFlag(fn, signal, (flag) => nativeDual.dualLossAsync({ ...fields(pb, flag), want: buf.want, out: buf.out }));
   return lossOutput(fn, pb, loss, buf);
 }
 
 export function dualPlan(_fn: string, pb: Problem): Tensor {
-  return new Tensor(nativeDual.dualPlan(...head(pb)), [pb.n, pb.m]);
+  return new Tensor(nativeDual.dualPlan(fields(pb)), [pb.n, pb.m]);
 }
 
 export async function dualPlanAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
-  const G = await withCancelFlag(fn, signal, (flag) => nativeDual.dualPlanAsync(...head(pb), flag));
+  const G = await withCancelFlag(fn, signal, (flag) => nativeDual.dualPlanAsync(fields(pb, flag)));
   return new Tensor(G, [pb.n, pb.m]);
+}
+
+/** The optimiser's fields of a native dual ascent. */
+function ascentFields(pb: DualAscentInput, cancel?: Int32Array): DualAscentFields {
+  return { ...fields(pb, cancel), ...pb.optimizer, steps: pb.steps };
+}
+
+function ascentOutput(pb: DualAscentInput, r: DualAscentResult): DualAscentOutput {
+  return { u: new Tensor(r.u, [pb.n]), v: new Tensor(r.v, [pb.m]), history: r.history, value: r.value };
+}
+
+export function dualAscent(_fn: string, pb: DualAscentInput): DualAscentOutput {
+  return ascentOutput(pb, nativeDual.dualAscent(ascentFields(pb)));
+}
+
+export async function dualAscentAsync(fn: string, pb: DualAscentInput, signal: AbortSignal | undefined): Promise<DualAscentOutput> {
+  return ascentOutput(pb, await withCancelFlag(fn, signal, (flag) => nativeDual.dualAscentAsync(ascentFields(pb, flag))));
 }
