@@ -28,6 +28,21 @@ void adamUpdate(const AdamConfig& c, const Param<T>& p) {
   T* __restrict m = p.s1;
   T* __restrict v = p.s2;
   T* __restrict vmax = p.s3;
+  if (wd == 0 && vmax == nullptr && !c.maximize) {
+    // The common case, the loop below without its branches (the same operations in the same order).
+    for (size_t i = 0; i < p.len; ++i) {
+      const double gi = static_cast<double>(g[i]);
+      const double mi = static_cast<double>(m[i]) * b1 + c1 * gi;
+      const double vi = static_cast<double>(v[i]) * b2 + c2 * gi * gi;
+      m[i] = static_cast<T>(mi);
+      v[i] = static_cast<T>(vi);
+      const double denom = std::sqrt(vi) / bc2Sqrt + eps;
+      const double xi = static_cast<double>(x[i]);
+      const double next = xi + (-stepSize * mi) / denom;
+      x[i] = static_cast<T>(denom != 0 ? next : xi);
+    }
+    return;
+  }
   for (size_t i = 0; i < p.len; ++i) {
     double gi = sign * static_cast<double>(g[i]);
     if (wd != 0) gi = gi + wd * static_cast<double>(x[i]);
@@ -45,7 +60,10 @@ void adamUpdate(const AdamConfig& c, const Param<T>& p) {
     const double denom = std::sqrt(denomSq) / bc2Sqrt + eps;
     // torch: param.addcdiv_(exp_avg, denom, value=−step_size). denom is 0 only with eps = 0 and a zero
     // second moment, where the first moment is 0 too: no step (torch's 0/0 would write NaN).
-    if (denom != 0) x[i] = static_cast<T>(static_cast<double>(x[i]) + (-stepSize * mi) / denom);
+    // (A select, not a branch, so the loop vectorises.)
+    const double xi = static_cast<double>(x[i]);
+    const double next = xi + (-stepSize * mi) / denom;
+    x[i] = static_cast<T>(denom != 0 ? next : xi);
   }
 }
 
