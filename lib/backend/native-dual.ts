@@ -65,16 +65,20 @@ export interface GradLayout {
  * dwt [m] in this order, each present only when its WANT bit is set (native/napi/dual.cc gradViews).
  */
 export function gradLayout(want: number, n: number, m: number, d: number): GradLayout {
-  // Straight-line (no helper closure): this runs on every loss call.
-  const out: GradLayout = { total: 0 };
-  const sizes = [n, m, n * d, m * d, n, m] as const;
-  const keys = ['u', 'v', 'xs', 'xt', 'ws', 'wt'] as const;
-  for (let k = 0; k < 6; k++) {
-    if (!(want & (1 << k))) continue;
-    out[keys[k]!] = out.total;
-    out.total += sizes[k]!;
-  }
-  return out;
+  // Straight-line (no arrays or closures): this runs on every loss call.
+  let total = 0;
+  const at = (bit: number, len: number): number | undefined => {
+    if (!(want & bit)) return undefined;
+    total += len;
+    return total - len;
+  };
+  const u = at(WANT.u, n);
+  const v = at(WANT.v, m);
+  const xs = at(WANT.xs, n * d);
+  const xt = at(WANT.xt, m * d);
+  const ws = at(WANT.ws, n);
+  const wt = at(WANT.wt, m);
+  return { u, v, xs, xt, ws, wt, total };
 }
 
 /**

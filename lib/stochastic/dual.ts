@@ -148,10 +148,49 @@ function firstZeroRow(t: Tensor): number {
   return -1;
 }
 
+/**
+ * The last CPU call's resolution, reused when a call passes the same tensors and option values: an
+ * optimisation loop calls the loss with the same arguments every step, and resolving them again was a
+ * measurable share of a small step (and of its garbage). Only calls whose Problem holds the caller's
+ * own tensors are kept (no dtype conversion, no nested arrays, which could change between calls);
+ * their values are scanned by the native pass on every call.
+ */
+interface Resolved {
+  fn: string;
+  u: unknown;
+  v: unknown;
+  xs: unknown;
+  xt: unknown;
+  reg: unknown;
+  ws: unknown;
+  wt: unknown;
+  metric: unknown;
+  p: unknown;
+  pb: Problem;
+}
+let lastResolved: Resolved | null = null;
+
+function sameOptions(c: Resolved, opts: DualOptions | undefined): boolean {
+  if (opts === undefined) return c.reg === undefined && c.ws === undefined && c.wt === undefined && c.metric === undefined && c.p === undefined;
+  if (typeof opts !== 'object' || opts === null) return false;
+  for (const key in opts) if (!(KEYS as readonly string[]).includes(key)) return false;
+  return opts.reg === c.reg && opts.ws === c.ws && opts.wt === c.wt && opts.metric === c.metric && opts.p === c.p;
+}
+
+function resolveCached(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Problem {
+  const c = lastResolved;
+  if (c !== null && c.fn === fn && c.u === u && c.v === v && c.xs === xs && c.xt === xt && sameOptions(c, opts)) return c.pb;
+  const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  const own = pb.device === 'cpu' && pb.u === u && pb.v === v && pb.xs === xs && pb.xt === xt &&
+    pb.ws === (opts?.ws ?? null) && pb.wt === (opts?.wt ?? null);
+  lastResolved = own ? { fn, u, v, xs, xt, reg: opts?.reg, ws: opts?.ws, wt: opts?.wt, metric: opts?.metric, p: opts?.p, pb } : null;
+  return pb;
+}
+
 /** Resolves the arguments and runs a backend op; a value the native pass rejects is worded as the facade words it. */
 function runSync(op: 'dualLoss' | 'dualPlan', fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput,
   xt: SamplesInput, opts?: DualOptions): Tensor {
-  const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  const pb = resolveCached(fn, kind, u, v, xs, xt, opts);
   // No closure around the call: it would cost a measurable share of a small optimisation step.
   try {
     return backendFor(pb.device)[op](fn, pb);

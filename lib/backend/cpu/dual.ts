@@ -2,7 +2,7 @@
 // (native/cpu/dual.cc) gives the loss and every wanted gradient; nothing n×m is stored.
 import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { gradLayout, nativeDual, WANT, type DualAscentFields, type DualAscentResult, type DualFields, type GradLayout } from '../native-dual.js';
 import type { DualAscentInput, DualAscentOutput, DualInput as Problem } from '../types.js';
@@ -44,14 +44,15 @@ function gradBuffer(pb: Problem): GradBuffer {
 }
 
 /**
- * s·(the slice of `out` at `offset`) as a tensor of `shape`, always in a fresh array: `out` may be a
- * slab view (grad-slab.ts), and a leaf may adopt what backward returns as its .grad.
+ * s·(the slice of `out` at `offset`) as a tensor of `shape`, in a region of a gradient slab
+ * (grad-slab.ts) that nothing else ever sees: a leaf may adopt it as its .grad, and `out` stays as the
+ * kernel wrote it for a later backward through the same loss. No typed-array allocation per step.
  */
-function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[]): Tensor | null {
+function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[], dtype: DType): Tensor | null {
   if (offset === undefined) return null;
   let len = 1;
-  for (const k of shape) len *= k;
-  const g = allocate(out instanceof Float32Array ? 'float32' : 'float64', len);
+  for (let k = 0; k < shape.length; k++) len *= shape[k]!;
+  const g = slabArray(dtype, len);
   if (s === 1) g.set(out.subarray(offset, offset + len));
   else for (let i = 0; i < len; i++) g[i] = s * out[offset + i]!;
   return new Tensor(g, shape);
@@ -66,21 +67,23 @@ class DualLossGrad implements GradFn {
 
   backward(g: Tensor): (Tensor | null)[] {
     const s = g.data[0]!;
-    const { pb: { u, v, xs, xt, ws, wt }, out, at } = this;
+    const { pb: { u, v, xs, xt, ws, wt, dtype }, out, at } = this;
     return [
-      scaled(out, at.u, s, u.shape), scaled(out, at.v, s, v.shape), scaled(out, at.xs, s, xs.shape),
-      scaled(out, at.xt, s, xt.shape), ws && scaled(out, at.ws, s, ws.shape), wt && scaled(out, at.wt, s, wt.shape),
+      scaled(out, at.u, s, u.shape, dtype), scaled(out, at.v, s, v.shape, dtype), scaled(out, at.xs, s, xs.shape, dtype),
+      scaled(out, at.xt, s, xt.shape, dtype), ws && scaled(out, at.ws, s, ws.shape, dtype), wt && scaled(out, at.wt, s, wt.shape, dtype),
     ];
   }
 }
+
+const SCALAR: readonly number[] = Object.freeze([]);
 
 /** Wraps the kernel's loss as a scalar whose backward only scales the precomputed gradients. */
 function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): Tensor {
   const data = allocate(pb.dtype, 1);
   data[0] = loss;
   const { out, layout: at } = buf;
-  if (out === null || at === null) return new Tensor(data, []);
-  return Tensor.fromOp(data, [], new DualLossGrad(name, pb, out, at));
+  if (out === null || at === null) return new Tensor(data, SCALAR);
+  return Tensor.fromOp(data, SCALAR, new DualLossGrad(name, pb, out, at));
 }
 
 export function dualLoss(fn: string, pb: Problem): Tensor {
