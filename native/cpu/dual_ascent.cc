@@ -3,6 +3,7 @@
 // buffers are allocated once for the whole run.
 #include "cpu/dual_ascent.h"
 
+#include <cmath>
 #include <new>
 #include <vector>
 
@@ -39,12 +40,21 @@ Status ascend(const Ascent<T>& a, CancelFlag cancel) {
   Grads<T> g;
   g.du = grad.data();
   g.dv = grad.data() + n;
+  // The JS loop's next loss call rejects potentials that overflowed to ±inf; so does the ascent.
+  auto finite = [&] {
+    bool ok = true;
+    for (size_t i = 0; i < n; ++i) ok &= std::isfinite(a.u[i]);
+    for (size_t j = 0; j < m; ++j) ok &= std::isfinite(a.v[j]);
+    return ok;
+  };
   for (size_t k = 0; k < a.steps; ++k) {
     if (a.done) *a.done = k;
     if (cancel.raised()) return Status::Aborted;
+    if (k > 0 && !finite()) return Status::Diverged;
     double loss = 0;
     if (Status st = lossAndGrad(pb, &loss, g, cancel); st != Status::Ok) return st;
-    a.history[k] = loss;
+    // The loss in the inputs' dtype, as the JS loop's scalar tensor holds it.
+    a.history[k] = static_cast<double>(static_cast<T>(loss));
     bool nan = loss != loss;
     // The JS loop differentiates −loss: its gradients are these, negated (exactly).
     for (size_t i = 0; i < n + m; ++i) {
@@ -57,9 +67,10 @@ Status ascend(const Ascent<T>& a, CancelFlag cancel) {
     optim::update(a.opt, param(a.v, g.dv, n, m, step));
   }
   if (a.done) *a.done = a.steps;
+  if (!finite()) return Status::Diverged;
   double value = 0;
   if (Status st = lossAndGrad(pb, &value, Grads<T>{}, cancel); st != Status::Ok) return st;
-  *a.value = value;
+  *a.value = static_cast<double>(static_cast<T>(value));
   return value != value ? Status::Diverged : Status::Ok;
 }
 

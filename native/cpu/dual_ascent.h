@@ -23,7 +23,7 @@ struct Ascent {
 };
 
 // Ok, Aborted (cancel raised; u, v hold the potentials reached), Diverged (the objective or a gradient
-// became NaN at step *done), or OutOfMemory.
+// became NaN, or a potential ±inf, at step *done), or OutOfMemory.
 template <typename T>
 Status ascend(const Ascent<T>& a, CancelFlag cancel);
 

@@ -289,7 +289,7 @@ struct DualAscentJob {
   }
   Napi::Value result(Napi::Env env) {
     if (status == Status::Diverged)
-      throwError(env, "ERR_OT_VALUE", std::string(name()) + ": the objective or its gradient became NaN at step " + std::to_string(done) +
+      throwError(env, "ERR_OT_VALUE", std::string(name()) + ": the objective or its gradient became NaN (or a potential infinite) at step " + std::to_string(done) +
                                           " (the potentials diverged); lower lr, or raise reg");
     Napi::Object r = Napi::Object::New(env);
     r.Set("u", u.value(env));
