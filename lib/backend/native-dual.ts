@@ -94,9 +94,14 @@ export interface OptimStepFields {
   steps: Float64Array;
 }
 
+/** A problem parsed once by dualPrepare (an opaque handle; its arrays are re-read at every call). */
+export type DualPrepared = object & { readonly __dualPrepared: unique symbol };
+
 export interface NativeDual {
+  /** Parses a problem once, for loss calls that pass { prepared, out }. */
+  dualPrepare(o: DualFields & { want: number }): DualPrepared;
   /** The loss; the wanted gradients are written into `out` (see gradLayout). */
-  dualLoss(o: DualLossFields): number;
+  dualLoss(o: DualLossFields | { prepared: DualPrepared; out: FloatArray | null }): number;
   dualLossAsync(o: DualLossFields): Promise<number>;
   /** The plan [n * m], row-major. */
   dualPlan(o: DualFields): FloatArray;

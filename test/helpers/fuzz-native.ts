@@ -138,8 +138,20 @@ const dualLoss: Build = (g, m) => {
   const want = uniform(g, 0, 63);
   const need = [n, k, n * d, k * d, n, k].reduce((s, l, i) => s + (want & (1 << i) ? l : 0), 0);
   const out = chance(g, 0.1) ? null : rawArray(g, len(g, need), 'clean', { f64: u instanceof Float64Array });
+  if (chance(g, 0.3)) {
+    // The prepared form: a handle of dualPrepare (or, when the head is invalid, whatever junk it gets).
+    let handle: unknown = pick(g, ...JUNK);
+    try {
+      handle = addon.dualPrepare(asOptions([...DUAL_KEYS, 'want'], [...head, want]));
+    } catch {
+      // an invalid head: the loss must reject the junk handle
+    }
+    return { args: [handle, out, cancelFlag(g)], asyncOk: true, keys: ['prepared', 'out', 'cancel'] };
+  }
   return { args: [...head, want, out, cancelFlag(g)], asyncOk: true, keys: [...DUAL_KEYS, 'want', 'out', 'cancel'] };
 };
+
+const dualPrepare: Build = (g, m) => ({ args: [...dualHead(g, m), uniform(g, 0, 63)], asyncOk: false, keys: [...DUAL_KEYS, 'want'] });
 
 const dualPlan: Build = (g, m) => ({ args: [...dualHead(g, m), cancelFlag(g)], asyncOk: true, keys: [...DUAL_KEYS, 'cancel'] });
 
@@ -246,7 +258,7 @@ const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () 
 
 const BUILDERS: readonly [number, string, Build][] = [
   [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
-  [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [3, 'dualAscent', dualAscent], [2, 'optimStep', optimStep], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
+  [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [3, 'dualAscent', dualAscent], [2, 'optimStep', optimStep], [1, 'dualPrepare', dualPrepare], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
   [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];
 

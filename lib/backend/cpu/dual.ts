@@ -4,7 +4,7 @@ import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
 import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { gradLayout, nativeDual, WANT, type DualAscentFields, type DualAscentResult, type DualFields, type GradLayout } from '../native-dual.js';
+import { gradLayout, nativeDual, WANT, type DualAscentFields, type DualAscentResult, type DualFields, type DualPrepared, type GradLayout } from '../native-dual.js';
 import type { DualAscentInput, DualAscentOutput, DualInput as Problem } from '../types.js';
 import { slabArray } from './grad-slab.js';
 
@@ -86,14 +86,31 @@ function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): T
   return Tensor.fromOp(data, SCALAR, new DualLossGrad(name, pb, out, at));
 }
 
+/**
+ * Handles of problems seen more than once (the facade hands an optimisation loop the same Problem every
+ * step): null after the first call, a dualPrepare handle from the second on, so each step's native call
+ * reads two fields instead of thirteen.
+ */
+const prepared = new WeakMap<Problem, { want: number; handle: DualPrepared } | null>();
+
 export function dualLoss(fn: string, pb: Problem): Tensor {
   const buf = gradBuffer(pb);
-  const { u, v, xs, xt, ws, wt } = pb;
-  // One object literal of a fixed shape (not built from fields()): this runs on every step of a loop.
-  const loss = nativeDual.dualLoss({
-    u: u.data, v: v.data, xs: xs.data, xt: xt.data, ws: ws ? ws.data : null, wt: wt ? wt.data : null,
-    d: pb.d, kind: pb.kind, metric: pb.metric, p: pb.p, reg: pb.reg, want: buf.want, out: buf.out,
-  });
+  const seen = prepared.get(pb);
+  let loss: number;
+  if (seen !== undefined && seen !== null && seen.want === buf.want) {
+    loss = nativeDual.dualLoss({ prepared: seen.handle, out: buf.out });
+  } else if (seen === undefined) {
+    prepared.set(pb, null);
+    const { u, v, xs, xt, ws, wt } = pb;
+    loss = nativeDual.dualLoss({
+      u: u.data, v: v.data, xs: xs.data, xt: xt.data, ws: ws ? ws.data : null, wt: wt ? wt.data : null,
+      d: pb.d, kind: pb.kind, metric: pb.metric, p: pb.p, reg: pb.reg, want: buf.want, out: buf.out,
+    });
+  } else {
+    const handle = nativeDual.dualPrepare({ ...fields(pb), want: buf.want });
+    prepared.set(pb, { want: buf.want, handle });
+    loss = nativeDual.dualLoss({ prepared: handle, out: buf.out });
+  }
   return lossOutput(fn, pb, loss, buf);
 }
 
