@@ -45,20 +45,20 @@ export class Tensor {
   private readonly _numel: number;
 
   /** Wraps host values (device 'cpu', or 'cuda' to upload them on first GPU use) or a float CudaBuffer (device 'cuda'). */
-  constructor(data: FloatArray | CudaBuffer, shape: readonly number[], opts: { requiresGrad?: boolean; device?: Device } = {}) {
+  constructor(data: FloatArray | CudaBuffer, shape: readonly number[], opts?: { requiresGrad?: boolean; device?: Device }) {
     const count = numel(shape);
     if (count !== data.length) {
       fail('ERR_OT_SHAPE', `tensor: shape [${shape.join(', ')}] holds ${count} values but data has ${data.length}`);
     }
     // A frozen shape is shared as it is (it cannot change), so ops deriving one tensor from another copy nothing.
     this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
-    this._requiresGrad = opts.requiresGrad ?? false;
+    this._requiresGrad = opts?.requiresGrad ?? false;
     this._numel = count;
     if (data instanceof Float64Array || data instanceof Float32Array) {
       this._host = data;
       this._dev = null;
       this._dtype = dtypeOf(data);
-      this.device = opts.device ?? 'cpu';
+      this.device = opts?.device ?? 'cpu';
     } else {
       if (!isFloatBuffer(data)) fail('ERR_OT_ARG', 'tensor: data must be a Float32Array, Float64Array or a float CudaBuffer');
       this._host = null;
