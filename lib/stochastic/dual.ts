@@ -149,7 +149,7 @@ function firstZeroRow(t: Tensor): number {
 }
 
 /**
- * The last CPU call's resolution, reused when a call passes the same tensors and option values: an
+ * The last CPU call's resolution per xs, reused when a call passes the same tensors and option values: an
  * optimisation loop calls the loss with the same arguments every step, and resolving them again was a
  * measurable share of a small step (and of its garbage). Only calls whose Problem holds the caller's
  * own tensors are kept (no dtype conversion, no nested arrays, which could change between calls);
@@ -168,7 +168,8 @@ interface Resolved {
   p: unknown;
   pb: Problem;
 }
-let lastResolved: Resolved | null = null;
+/** By xs (the argument a loop never changes): an entry, and the tensors it holds, live only as long as xs. */
+const lastResolved = new WeakMap<object, Resolved>();
 
 function sameOptions(c: Resolved, opts: DualOptions | undefined): boolean {
   if (opts === undefined) return c.reg === undefined && c.ws === undefined && c.wt === undefined && c.metric === undefined && c.p === undefined;
@@ -178,12 +179,13 @@ function sameOptions(c: Resolved, opts: DualOptions | undefined): boolean {
 }
 
 function resolveCached(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Problem {
-  const c = lastResolved;
-  if (c !== null && c.fn === fn && c.u === u && c.v === v && c.xs === xs && c.xt === xt && sameOptions(c, opts)) return c.pb;
+  const c = xs instanceof Tensor ? lastResolved.get(xs) : undefined;
+  if (c !== undefined && c.fn === fn && c.u === u && c.v === v && c.xt === xt && sameOptions(c, opts)) return c.pb;
   const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
   const own = pb.device === 'cpu' && pb.u === u && pb.v === v && pb.xs === xs && pb.xt === xt &&
     pb.ws === (opts?.ws ?? null) && pb.wt === (opts?.wt ?? null);
-  lastResolved = own ? { fn, u, v, xs, xt, reg: opts?.reg, ws: opts?.ws, wt: opts?.wt, metric: opts?.metric, p: opts?.p, pb } : null;
+  if (own) lastResolved.set(xs, { fn, u, v, xs, xt, reg: opts?.reg, ws: opts?.ws, wt: opts?.wt, metric: opts?.metric, p: opts?.p, pb });
+  else if (c !== undefined) lastResolved.delete(xs);
   return pb;
 }
 
