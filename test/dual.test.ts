@@ -261,3 +261,28 @@ describe('dual losses: bad input', () => {
     code(() => ot.stochastic.lossDualEntropic(u, v, xs, 3 as never), 'ERR_OT_ARG', /xt must be a Tensor/);
   });
 });
+
+describe('dual losses: repeated calls (resolution and native handle reused)', () => {
+  it('see new option values, in-place updates and changed requiresGrad', () => {
+    const pb = randomProblem(12, 9, 2, 31);
+    const fresh = (reg: number) => {
+      // The same requiresGrad flags: the kernel's path (and its rounding) depends on the gradients wanted.
+      const c = (t: ot.Tensor) => t.clone().detach().requiresGrad_(t.requiresGrad);
+      return ot.stochastic.lossDualEntropic(c(pb.u), c(pb.v), c(pb.xs), c(pb.xt), { reg }).item();
+    };
+    for (let k = 0; k < 3; k++) expect(ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 0.5 }).item()).toBe(fresh(0.5));
+    expect(ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 2 }).item()).toBe(fresh(2));
+    pb.u.data[0] = pb.u.data[0]! + 0.25; // as an optimiser does
+    expect(ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 2 }).item()).toBe(fresh(2));
+    const w = ot.unif(12);
+    expect(ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 2, ws: w }).item()).toBe(fresh(2));
+    pb.xs.requiresGrad_(false);
+    expect(ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 2 }).item()).toBe(fresh(2));
+    pb.xs.requiresGrad_(true);
+    const L = ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 2 });
+    L.backward();
+    expect(pb.xs.grad?.shape).toEqual([12, 2]);
+    pb.xs.data[3] = NaN;
+    expect(() => ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 2 })).toThrow(/xs must be finite/);
+  });
+});

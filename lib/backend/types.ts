@@ -278,6 +278,26 @@ export interface SlicedOutput {
   argMax: number;
 }
 
+/** The optimiser of a native dual ascent (torch.optim's hyper-parameters, resolved). */
+export type DualAscentOptimizer =
+  | { optimizer: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; amsgrad: boolean }
+  | { optimizer: 'sgd'; lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean };
+
+/** A whole dual ascent (ot.stochastic.solveDual*): u and v are the initial potentials. */
+export interface DualAscentInput extends DualInput {
+  steps: number;
+  optimizer: DualAscentOptimizer;
+}
+
+export interface DualAscentOutput {
+  u: Tensor;
+  v: Tensor;
+  /** The objective at each step's potentials, before its update. */
+  history: Float64Array;
+  /** The objective at the final potentials. */
+  value: number;
+}
+
 export interface Backend {
   readonly features: Features;
   /** M = metric(x, y) [n, m] as a tensor on this device, differentiable w.r.t. x and y. */
@@ -315,6 +335,9 @@ export interface Backend {
   /** Sliced (mean) or max-sliced Wasserstein distance over the given projections, in one native pass. */
   sliced(pb: SlicedInput): SlicedOutput;
   slicedAsync(fn: string, pb: SlicedInput, signal: AbortSignal | undefined): Promise<SlicedOutput>;
+  /** `steps` optimiser updates of the potentials in one native call (absent: not on this device yet). */
+  dualAscent?(fn: string, pb: DualAscentInput): DualAscentOutput;
+  dualAscentAsync?(fn: string, pb: DualAscentInput, signal: AbortSignal | undefined): Promise<DualAscentOutput>;
   /** s · t as a new gradient (storage is shared only where it is never written in place). */
   scaled(t: Tensor, s: number): Tensor;
   /** Unbalanced OT by majorization-minimization (POT: mm_unbalanced); CPU only for now. */

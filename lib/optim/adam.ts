@@ -1,5 +1,6 @@
 // Adam (torch.optim.Adam, single-tensor path of torch 1.13) with torch's exact arithmetic order, so
 // trajectories match torch to rounding: bias corrections 1 − β^step, denom = √v/√(1 − β2^step) + eps.
+// The update itself is native (native/common/optim.cc), the one the native dual ascent runs.
 import type { Tensor } from '../tensor/tensor.js';
 import { allocate, dtypeOf, type FloatArray } from '../tensor/dtype.js';
 import { checkOptions, fail } from '../core/validate.js';
@@ -20,12 +21,7 @@ export interface AdamOptions {
   maximize?: boolean;
 }
 
-interface AdamState {
-  step: number;
-  expAvg: FloatArray;
-  expAvgSq: FloatArray;
-  maxExpAvgSq: FloatArray | null;
-}
+type State = readonly [FloatArray, FloatArray, FloatArray | null];
 
 /**
  * Adam optimiser with torch's update rule; parameters are updated in place.
@@ -44,7 +40,9 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
   readonly amsgrad: boolean;
   readonly maximize: boolean;
-  private readonly state: (AdamState | null)[];
+  protected readonly rule = 'adam';
+  protected readonly hyper: Float64Array;
+  private readonly state: (State | null)[];
 
   constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
     super('Adam', params);
@@ -58,66 +56,12 @@ export class Adam extends Optimizer {
     this.amsgrad = checkFlag('Adam', 'amsgrad', opts.amsgrad ?? false);
     this.maximize = checkFlag('Adam', 'maximize', opts.maximize ?? false);
     this.state = this.params.map(() => null);
+    this.hyper = Float64Array.of(this.lr, this.betas[0], this.betas[1], this.eps, this.weightDecay, +this.amsgrad, +this.maximize);
   }
 
-  protected update(k: number, x: FloatArray, g: FloatArray): void {
-    let st = this.state[k];
-    if (!st) {
-      // State in the parameter's dtype, as torch keeps it.
-      const dtype = dtypeOf(x);
-      st = { step: 0, expAvg: allocate(dtype, x.length), expAvgSq: allocate(dtype, x.length), maxExpAvgSq: this.amsgrad ? allocate(dtype, x.length) : null };
-      this.state[k] = st;
-    }
-    const [beta1, beta2] = this.betas;
-    const { lr, eps, weightDecay: wd } = this;
-    st.step += 1;
-    const biasCorrection1 = 1 - beta1 ** st.step;
-    const biasCorrection2 = 1 - beta2 ** st.step;
-    const stepSize = lr / biasCorrection1;
-    const bc2Sqrt = Math.sqrt(biasCorrection2);
-    const c1 = 1 - beta1;
-    const c2 = 1 - beta2;
-    const { expAvg: m, expAvgSq: v, maxExpAvgSq: vmax } = st;
-    const sign = this.maximize ? -1 : 1;
-    if (wd === 0 && vmax === null && sign === 1) {
-      adamPlain(x, g, m, v, beta1, beta2, c1, c2, bc2Sqrt, eps, stepSize);
-      return;
-    }
-    for (let i = 0; i < x.length; i++) {
-      let gi = sign * g[i]!;
-      if (wd !== 0) gi = gi + wd * x[i]!;
-      // torch: exp_avg.mul_(β1).add_(g, alpha=1−β1); exp_avg_sq.mul_(β2).addcmul_(g, g, value=1−β2)
-      const mi = m[i]! * beta1 + c1 * gi;
-      const vi = v[i]! * beta2 + c2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      let denomSq = vi;
-      if (vmax) {
-        denomSq = Math.max(vmax[i]!, vi);
-        vmax[i] = denomSq;
-      }
-      const denom = Math.sqrt(denomSq) / bc2Sqrt + eps;
-      // torch: param.addcdiv_(exp_avg, denom, value=−step_size) = p + (−step_size·m)/denom
-      // denom is 0 only with eps = 0 and a zero second moment, where the first moment is 0 too: no step
-      // (torch's 0/0 would write NaN into the parameter).
-      x[i] = denom === 0 ? x[i]! : x[i]! + (-stepSize * mi) / denom;
-    }
-  }
-}
-
-/**
- * Adam's update without weight decay, AMSGrad or maximize: the loop below with those branches taken
- * out (the same operations in the same order, so the same results), for the common small-step case.
- */
-function adamPlain(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, beta1: number, beta2: number, c1: number, c2: number,
-  bc2Sqrt: number, eps: number, stepSize: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const gi = g[i]!;
-    const mi = m[i]! * beta1 + c1 * gi;
-    const vi = v[i]! * beta2 + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    const denom = Math.sqrt(vi) / bc2Sqrt + eps;
-    x[i] = denom === 0 ? x[i]! : x[i]! + (-stepSize * mi) / denom;
+  protected stateOf(k: number, x: FloatArray): State {
+    // State in the parameter's dtype, as torch keeps it (zero-initialised moments).
+    const dtype = dtypeOf(x);
+    return (this.state[k] ??= [allocate(dtype, x.length), allocate(dtype, x.length), this.amsgrad ? allocate(dtype, x.length) : null]);
   }
 }

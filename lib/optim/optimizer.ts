@@ -1,8 +1,9 @@
-// Base of the optimisers (torch.optim.Optimizer): the checked parameter list, zeroGrad, and the
-// per-parameter loop that hands each gradient to the update rule.
+// Base of the optimisers (torch.optim.Optimizer): the checked parameter list, zeroGrad, and step,
+// which hands every parameter with a gradient to the native update rule in one call.
 import { Tensor } from '../tensor/tensor.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { fail, show } from '../core/validate.js';
+import { nativeDual } from '../backend/native-dual.js';
 
 export abstract class Optimizer {
   /** The tensors this optimiser updates in place (their `.data`; cuda ones are re-uploaded on next use). */
@@ -18,21 +19,25 @@ export abstract class Optimizer {
       seen.add(p);
     });
     this.params = Object.freeze([...params]);
+    this.counts = this.params.map(() => 0);
+    this.stepScratch = new Float64Array(this.params.length);
   }
 
   /**
-   * Applies one update to every parameter that has a gradient (those with grad === null are skipped).
+   * Applies one update to every parameter that has a gradient (those with grad === null are skipped),
+   * all of them in one native call (native/common/optim.cc, shared with the native dual ascent).
    * Current behaviour for cuda parameters: the update runs on their host copies (the gradient is
    * copied back) and the new values are uploaded when a GPU kernel next reads them.
    */
   step(): void {
-    // Every gradient is checked before any parameter moves, so a refused step changes nothing.
-    for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k]!;
+    const { params, tensors, counts } = this;
+    // Every gradient is checked before any state changes, so a refused step changes nothing.
+    for (let k = 0; k < params.length; k++) {
+      const p = params[k]!;
       if (p.grad === null) continue;
-      // .grad may have been assigned by hand: a wrong size would read past it (NaN) or update a part.
-      if (p.grad.data.length !== p.data.length) {
-        fail('ERR_OT_SHAPE', `step: params[${k}].grad has ${p.grad.data.length} values but the parameter has ${p.data.length}`);
+      // .grad may have been assigned by hand: a wrong size would read past it or update a part.
+      if (p.grad.numel !== p.numel) {
+        fail('ERR_OT_SHAPE', `step: params[${k}].grad has ${p.grad.numel} values but the parameter has ${p.numel}`);
       }
       // torch applies a NaN or infinite gradient and leaves NaN parameters for good (Adam's moments
       // carry it into every later step); here the step is refused and the parameters keep their values.
@@ -46,12 +51,28 @@ export abstract class Optimizer {
         );
       }
     }
-    for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k]!;
-      if (p.grad === null) continue;
-      this.update(k, p.data, p.grad.data);
-      p.hostWritten();
+    let c = 0;
+    for (let k = 0; k < params.length; k++) {
+      const p = params[k]!;
+      const grad = p.grad;
+      if (grad === null) continue;
+      const x = p.data;
+      const g = grad.data;
+      const st = this.stateOf(k, x);
+      tensors[5 * c] = x;
+      tensors[5 * c + 1] = g;
+      tensors[5 * c + 2] = st[0];
+      tensors[5 * c + 3] = st[1];
+      tensors[5 * c + 4] = st[2];
+      counts[k] = counts[k]! + 1;
+      this.stepScratch[c] = counts[k]!;
+      c++;
     }
+    if (c === 0) return;
+    tensors.length = 5 * c;
+    const steps = c === params.length ? this.stepScratch : this.stepScratch.subarray(0, c);
+    nativeDual.optimStep({ rule: this.rule, hyper: this.hyper, tensors, steps });
+    for (let k = 0; k < params.length; k++) if (params[k]!.grad !== null) params[k]!.hostWritten();
   }
 
   /**
@@ -69,8 +90,17 @@ export abstract class Optimizer {
     }
   }
 
-  /** The update rule for parameter k (values x, gradient g), in place on x. */
-  protected abstract update(k: number, x: FloatArray, g: FloatArray): void;
+  /** The native update rule. */
+  protected abstract readonly rule: 'adam' | 'sgd';
+  /** The rule's hyper-parameters as native/napi/optim.cc reads them. */
+  protected abstract readonly hyper: Float64Array;
+  /** Parameter k's state arrays (made on first use, in the parameter's dtype), null where the rule keeps none. */
+  protected abstract stateOf(k: number, x: FloatArray): readonly [FloatArray | null, FloatArray | null, FloatArray | null];
+
+  /** Updates made to each parameter (torch's per-parameter `step`). */
+  protected readonly counts: number[];
+  private readonly tensors: (FloatArray | null)[] = [];
+  private readonly stepScratch: Float64Array;
 }
 
 /** A hyper-parameter that must be a finite number in [lo, hi) (or [lo, hi] when closed). */

@@ -1,5 +1,5 @@
 // Stochastic gradient descent (torch.optim.SGD): momentum with dampening, Nesterov, weight decay and
-// maximize, in torch's order of operations.
+// maximize, in torch's order of operations (the native update of native/common/optim.cc).
 import type { Tensor } from '../tensor/tensor.js';
 import { allocate, dtypeOf, type FloatArray } from '../tensor/dtype.js';
 import { checkOptions, fail } from '../core/validate.js';
@@ -34,6 +34,8 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
   readonly maximize: boolean;
+  protected readonly rule = 'sgd';
+  protected readonly hyper: Float64Array;
   private readonly buffers: (FloatArray | null)[];
 
   constructor(params: readonly Tensor[], opts: SGDOptions = {}) {
@@ -49,26 +51,12 @@ export class SGD extends Optimizer {
       fail('ERR_OT_VALUE', 'SGD: nesterov momentum requires momentum > 0 and dampening = 0');
     }
     this.buffers = this.params.map(() => null);
+    this.hyper = Float64Array.of(this.lr, this.momentum, this.dampening, this.weightDecay, +this.nesterov, +this.maximize, 0);
   }
 
-  protected update(k: number, x: FloatArray, g: FloatArray): void {
-    const { lr, momentum, dampening, weightDecay: wd, nesterov } = this;
-    const sign = this.maximize ? -1 : 1;
-    let buf = this.buffers[k] ?? null;
-    const fresh = buf === null;
-    if (momentum !== 0 && buf === null) {
-      buf = allocate(dtypeOf(x), x.length);
-      this.buffers[k] = buf;
-    }
-    for (let i = 0; i < x.length; i++) {
-      let d = sign * g[i]!;
-      if (wd !== 0) d = d + wd * x[i]!;
-      if (buf) {
-        const b = fresh ? d : buf[i]! * momentum + (1 - dampening) * d;
-        buf[i] = b;
-        d = nesterov ? d + momentum * b : b;
-      }
-      x[i] = x[i]! + -lr * d;
-    }
+  protected stateOf(k: number, x: FloatArray): readonly [FloatArray | null, null, null] {
+    // The momentum buffer (none without momentum); the native rule copies the first gradient into it.
+    if (this.momentum === 0) return [null, null, null];
+    return [(this.buffers[k] ??= allocate(dtypeOf(x), x.length)), null, null];
   }
 }

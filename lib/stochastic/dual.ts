@@ -11,7 +11,7 @@ import { fromNested, Tensor } from '../tensor/tensor.js';
 /** Metrics the fused kernels evaluate inline (the metrics of ot.dist). */
 export type DualMetric = Metric;
 export const DUAL_METRICS: readonly DualMetric[] = METRICS;
-type DualKind = DualInput['kind'];
+export type DualKind = DualInput['kind'];
 
 export interface DualOptions {
   /** Regularisation strength, > 0 (default 1). */
@@ -39,7 +39,7 @@ const KEYS = ['reg', 'ws', 'wt', 'metric', 'p'] as const;
 const ASYNC_KEYS = [...KEYS, 'signal'] as const;
 
 /** A validated dual call: tensors on `device` in one dtype, and the cost and regulariser. */
-interface Problem extends DualInput {
+export interface Problem extends DualInput {
   device: Device;
 }
 
@@ -76,39 +76,49 @@ function weights(fn: string, name: string, w: unknown, size: number, of: string,
  * pass here was a measurable share of a small optimisation step); when it rejects a value, the facade's
  * checks run to word the error as the other entry points do (naming this function and the argument).
  */
-function nativeValueError(fn: string, pb: Problem, e: unknown): unknown {
+export function nativeValueError(fn: string, pb: DualInput, e: unknown, names: ArgNames = NAMES): unknown {
   if (e instanceof OTError && e.code === 'ERR_OT_VALUE') {
-    for (const [name, t] of [['u', pb.u], ['v', pb.v], ['xs', pb.xs], ['xt', pb.xt]] as const) checkValues(fn, name, t, false);
-    for (const [name, t] of [['ws', pb.ws], ['wt', pb.wt]] as const) if (t) checkValues(fn, name, t, true);
+    for (const [name, t] of [[names.u, pb.u], [names.v, pb.v], ['xs', pb.xs], ['xt', pb.xt]] as const) checkValues(fn, name, t, false);
+    for (const [name, t] of [[names.ws, pb.ws], [names.wt, pb.wt]] as const) if (t) checkValues(fn, name, t, true);
   }
   return e;
 }
 
-function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unknown, xti: unknown, opts: DualAsyncOptions | undefined,
-  allowed: readonly string[]): Problem {
+/** The names messages give the potentials and the weights (solveDual* calls them u0, v0, a, b). */
+export interface ArgNames {
+  u: string;
+  v: string;
+  ws: string;
+  wt: string;
+}
+const NAMES: ArgNames = { u: 'u', v: 'v', ws: 'ws', wt: 'wt' };
+
+/** Options, shapes, devices and dtypes of a dual call, checked; values too where the native pass does not scan them. */
+export function resolve(fn: string, kind: DualKind, ui: unknown, vi: unknown, xsi: unknown, xti: unknown, opts: DualAsyncOptions | undefined,
+  allowed: readonly string[], names: ArgNames = NAMES): Problem {
   checkOptions(fn, opts, allowed);
   const reg = checkPositive(fn, 'reg', opts?.reg ?? 1);
   const metric = checkOneOf(fn, 'metric', opts?.metric ?? 'sqeuclidean', DUAL_METRICS);
   const p = checkMinkowskiP(fn, opts?.p ?? 2);
-  const device = callDevice(fn, [['u', ui], ['v', vi], ['xs', xsi], ['xt', xti], ['ws', opts?.ws], ['wt', opts?.wt]]);
+  const device = callDevice(fn, [[names.u, ui], [names.v, vi], ['xs', xsi], ['xt', xti], [names.ws, opts?.ws], [names.wt, opts?.wt]]);
   const { features } = backendFor(device);
   if (!features.dualMetrics.includes(metric)) {
     fail('ERR_OT_DEVICE', `${fn}: metric '${metric}' is not available for cuda tensors (the GPU kernel computes 'sqeuclidean' only); use CPU tensors for it`);
   }
   // Where the native pass scans every value anyway, a second pass here would be a measurable share of a small step.
   const checkNow = !features.nativeValueChecks;
-  let u = asTensor(fn, 'u', ui, 1, checkNow);
-  let v = asTensor(fn, 'v', vi, 1, checkNow);
+  let u = asTensor(fn, names.u, ui, 1, checkNow);
+  let v = asTensor(fn, names.v, vi, 1, checkNow);
   let xs = asTensor(fn, 'xs', xsi, 2, checkNow);
   let xt = xti === xsi ? xs : asTensor(fn, 'xt', xti, 2, checkNow);
   const [n, d] = xs.shape as [number, number];
   const [m, dt] = xt.shape as [number, number];
-  if (u.shape[0] !== n) fail('ERR_OT_SHAPE', `${fn}: u has ${u.shape[0]} entries but xs has ${n} rows`);
-  if (v.shape[0] !== m) fail('ERR_OT_SHAPE', `${fn}: v has ${v.shape[0]} entries but xt has ${m} rows`);
+  if (u.shape[0] !== n) fail('ERR_OT_SHAPE', `${fn}: ${names.u} has ${u.shape[0]} entries but xs has ${n} rows`);
+  if (v.shape[0] !== m) fail('ERR_OT_SHAPE', `${fn}: ${names.v} has ${v.shape[0]} entries but xt has ${m} rows`);
   if (dt !== d) fail('ERR_OT_SHAPE', `${fn}: xs has ${d} features (columns) but xt has ${dt}`);
   if (n === 0 || m === 0 || d === 0) fail('ERR_OT_SHAPE', `${fn}: xs [${n}, ${d}] and xt [${m}, ${dt}] must not be empty`);
-  let ws = weights(fn, 'ws', opts?.ws, n, 'xs', checkNow);
-  let wt = weights(fn, 'wt', opts?.wt, m, 'xt', checkNow);
+  let ws = weights(fn, names.ws, opts?.ws, n, 'xs', checkNow);
+  let wt = weights(fn, names.wt, opts?.wt, m, 'xt', checkNow);
   if (metric === 'cosine') {
     for (const [name, t] of [['xs', xs], ['xt', xt]] as const) {
       const i = firstZeroRow(t);
@@ -138,10 +148,51 @@ function firstZeroRow(t: Tensor): number {
   return -1;
 }
 
+/**
+ * The last CPU call's resolution per xs, reused when a call passes the same tensors and option values: an
+ * optimisation loop calls the loss with the same arguments every step, and resolving them again was a
+ * measurable share of a small step (and of its garbage). Only calls whose Problem holds the caller's
+ * own tensors are kept (no dtype conversion, no nested arrays, which could change between calls);
+ * their values are scanned by the native pass on every call.
+ */
+interface Resolved {
+  fn: string;
+  u: unknown;
+  v: unknown;
+  xs: unknown;
+  xt: unknown;
+  reg: unknown;
+  ws: unknown;
+  wt: unknown;
+  metric: unknown;
+  p: unknown;
+  pb: Problem;
+}
+/** By xs (the argument a loop never changes): an entry, and the tensors it holds, live only as long as xs. */
+const lastResolved = new WeakMap<object, Resolved>();
+
+function sameOptions(c: Resolved, opts: DualOptions | undefined): boolean {
+  if (opts === undefined) return c.reg === undefined && c.ws === undefined && c.wt === undefined && c.metric === undefined && c.p === undefined;
+  if (typeof opts !== 'object' || opts === null) return false;
+  for (const key in opts) if (!(KEYS as readonly string[]).includes(key)) return false;
+  return opts.reg === c.reg && opts.ws === c.ws && opts.wt === c.wt && opts.metric === c.metric && opts.p === c.p;
+}
+
+function resolveCached(fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput, xt: SamplesInput, opts?: DualOptions): Problem {
+  const c = xs instanceof Tensor ? lastResolved.get(xs) : undefined;
+  if (c !== undefined && c.fn === fn && c.u === u && c.v === v && c.xt === xt && sameOptions(c, opts)) return c.pb;
+  const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  const own = pb.device === 'cpu' && pb.u === u && pb.v === v && pb.xs === xs && pb.xt === xt &&
+    pb.ws === (opts?.ws ?? null) && pb.wt === (opts?.wt ?? null);
+  if (own) lastResolved.set(xs, { fn, u, v, xs, xt, reg: opts?.reg, ws: opts?.ws, wt: opts?.wt, metric: opts?.metric, p: opts?.p, pb });
+  else if (c !== undefined) lastResolved.delete(xs);
+  return pb;
+}
+
 /** Resolves the arguments and runs a backend op; a value the native pass rejects is worded as the facade words it. */
 function runSync(op: 'dualLoss' | 'dualPlan', fn: string, kind: DualKind, u: PotentialInput, v: PotentialInput, xs: SamplesInput,
   xt: SamplesInput, opts?: DualOptions): Tensor {
-  const pb = resolve(fn, kind, u, v, xs, xt, opts, KEYS);
+  const pb = resolveCached(fn, kind, u, v, xs, xt, opts);
   // No closure around the call: it would cost a measurable share of a small optimisation step.
   try {
     return backendFor(pb.device)[op](fn, pb);

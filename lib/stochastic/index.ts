@@ -4,3 +4,7 @@ export {
   lossDualEntropicAsync, lossDualQuadraticAsync, planDualEntropicAsync, planDualQuadraticAsync,
   DUAL_METRICS, type DualMetric, type DualOptions, type DualAsyncOptions, type PotentialInput, type SamplesInput,
 } from './dual.js';
+export {
+  solveDualEntropic, solveDualQuadratic, solveDualEntropicAsync, solveDualQuadraticAsync,
+  type SolveDualOptions, type SolveDualAsyncOptions, type SolveDualResult,
+} from './solve-dual.js';

@@ -93,14 +93,85 @@ function postOrder(root: Tensor): Vertex[] {
   return order;
 }
 
+/** Whether a gradient over `span` of `key` may be adopted: it overlaps no storage already handed out. */
+function unshared(handedOut: [object, number, number][], key: object, span: readonly [number, number]): boolean {
+  for (const [k, b, e] of handedOut) if (k === key && span[0] < e && b < span[1]) return false;
+  return true;
+}
+
+/**
+ * The tape of a chain (each op has one input that requires grad, down to one op whose inputs that
+ * require grad are all distinct leaves): an optimisation step's `loss.neg().backward()`. Walks it
+ * without the general pass's sort and maps, with the same results; false (nothing done) otherwise.
+ */
+function chainBackward(root: Tensor, seed: Tensor): boolean {
+  // Check the whole shape first, so a graph that is no chain falls back before any backward ran.
+  let fn = root.gradFn;
+  let depth = 0;
+  for (;;) {
+    if (fn === null || fn instanceof NodeOutput || ++depth > 16) return false;
+    let next: Tensor | null = null;
+    let leaves = 0;
+    let wantedInputs = 0;
+    const ins = fn.inputs;
+    for (let j = 0; j < ins.length; j++) {
+      const t = ins[j];
+      if (!t || !t.requiresGrad) continue;
+      wantedInputs++;
+      if (t.gradFn === null) {
+        for (let q = 0; q < j; q++) if (ins[q] === t) return false;  // the same leaf twice: gradients add up
+        leaves++;
+      } else next = t;
+    }
+    if (wantedInputs === 1 && next !== null) {
+      fn = next.gradFn;
+      continue;
+    }
+    if (leaves !== wantedInputs) return false;
+    break;
+  }
+  let g = seed;
+  let node = root;
+  for (;;) {
+    const f = node.gradFn!;
+    const grads = f.backward(g);
+    const ins = f.inputs;
+    let next: Tensor | null = null;
+    for (let j = 0; j < ins.length; j++) {
+      const t = ins[j];
+      if (t && t.requiresGrad && t.gradFn !== null) next = t;
+    }
+    if (next !== null) {
+      const gi = grads[ins.indexOf(next)];
+      if (!gi) return true;  // nothing flows further down
+      g = gi;
+      node = next;
+      continue;
+    }
+    const handedOut: [object, number, number][] = [[seed.storageKey(), ...seed.storageSpan()]];
+    for (let j = 0; j < ins.length; j++) {
+      const t = ins[j];
+      const gi = grads[j];
+      if (!t || !gi || !t.requiresGrad) continue;
+      const key = gi.storageKey();
+      const span = gi.storageSpan();
+      const adopt = unshared(handedOut, key, span);
+      handedOut.push([key, span[0], span[1]]);
+      t.accumulateGrad(gi.detach(), adopt);
+    }
+    return true;
+  }
+}
+
 /** Runs reverse-mode accumulation from `root` seeded with `seed`; leaves accumulate into .grad. */
 export function runBackward(root: Tensor, seed: Tensor): void {
+  if (chainBackward(root, seed)) return;
   const order = postOrder(root);
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const pending = new Map<MultiOutputNode, (Tensor | null)[]>();
   // Buffers a leaf may adopt as its .grad: not the caller's seed, and not one already handed out
   // (ops such as add pass the same gradient to both inputs).
-  const handedOut = new Set<object>([seed.storageKey()]);
+  const handedOut: [object, number, number][] = [[seed.storageKey(), ...seed.storageSpan()]];
   const accumulate = (inputs: readonly (Tensor | null)[], inGrads: readonly (Tensor | null)[]): void => {
     inputs.forEach((inp, j) => {
       const gi = inGrads[j];
@@ -123,8 +194,9 @@ export function runBackward(root: Tensor, seed: Tensor): void {
     const fn = v.gradFn;
     if (!fn) {
       const key = g.storageKey();
-      const adopt = !handedOut.has(key);
-      handedOut.add(key);
+      const span = g.storageSpan();
+      const adopt = unshared(handedOut, key, span);
+      handedOut.push([key, span[0], span[1]]);
       v.accumulateGrad(g, adopt);
     } else if (fn instanceof NodeOutput) {
       const gs = pending.get(fn.node) ?? new Array<Tensor | null>(fn.node.outputs).fill(null);

@@ -45,22 +45,23 @@ export class Tensor {
   private readonly _numel: number;
 
   /** Wraps host values (device 'cpu', or 'cuda' to upload them on first GPU use) or a float CudaBuffer (device 'cuda'). */
-  constructor(data: FloatArray | CudaBuffer, shape: readonly number[], opts: { requiresGrad?: boolean; device?: Device } = {}) {
-    if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+  constructor(data: FloatArray | CudaBuffer, shape: readonly number[], opts?: { requiresGrad?: boolean; device?: Device }) {
+    if (!validShape(shape)) {
       fail('ERR_OT_SHAPE', `tensor: shape must be an array of non-negative integers, got [${Array.isArray(shape) ? shape.join(', ') : String(shape)}]`);
     }
     const count = numel(shape);
     if (count !== data.length) {
       fail('ERR_OT_SHAPE', `tensor: shape [${shape.join(', ')}] holds ${count} values but data has ${data.length}`);
     }
-    this.shape = Object.freeze([...shape]);
-    this._requiresGrad = opts.requiresGrad ?? false;
+    // A frozen shape is shared as it is (it cannot change), so ops deriving one tensor from another copy nothing.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this._requiresGrad = opts?.requiresGrad ?? false;
     this._numel = count;
     if (data instanceof Float64Array || data instanceof Float32Array) {
       this._host = data;
       this._dev = null;
       this._dtype = dtypeOf(data);
-      this.device = opts.device ?? 'cpu';
+      this.device = opts?.device ?? 'cpu';
     } else {
       if (!isFloatBuffer(data)) fail('ERR_OT_ARG', 'tensor: data must be a Float32Array, Float64Array or a float CudaBuffer');
       this._host = null;
@@ -120,9 +121,16 @@ export class Tensor {
     return this._host !== null ? this._host.buffer : this._dev!;
   }
 
+  /** @internal The byte range of storageKey() these values occupy (disjoint views of one buffer do not share). */
+  storageSpan(): readonly [number, number] {
+    const h = this._host;
+    return h !== null ? [h.byteOffset, h.byteOffset + h.byteLength] : WHOLE;
+  }
+
   /** Builds a result tensor, recording `gradFn` when any input requires grad. */
   static fromOp(data: FloatArray | CudaBuffer, shape: readonly number[], gradFn: GradFn | null, device: Device = 'cpu'): Tensor {
-    const needs = gradFn !== null && gradFn.inputs.some((t) => t !== null && t.requiresGrad);
+    let needs = false;
+    if (gradFn !== null) for (const t of gradFn.inputs) needs ||= t !== null && t.requiresGrad;
     const t = new Tensor(data, shape, { requiresGrad: needs, device });
     if (needs) t.gradFn = gradFn;
     return t;
@@ -292,7 +300,12 @@ export class Tensor {
     return binary('div', this, other, (x, y) => x / y, (g, _a, b) => g.div(b), (g, a, b) => g.mul(a).div(b.mul(b)).neg());
   }
   neg(): Tensor {
-    return unary('neg', this, (x) => -x, (g) => g.neg());
+    // Its own small node (not unary's closures): `loss.neg()` runs on every step of an optimisation loop.
+    const x = this.data;
+    const out = allocate(this.dtype, x.length);
+    for (let i = 0; i < out.length; i++) out[i] = -x[i]!;
+    if (!this.requiresGrad) return new Tensor(out, this.shape, { device: this.device });
+    return Tensor.fromOp(out, this.shape, new NegGrad(this), this.device);
   }
   exp(): Tensor {
     return unary('exp', this, Math.exp, (g, _x, y) => g.mul(y));
@@ -332,6 +345,20 @@ export class Tensor {
   }
 }
 
+const WHOLE: readonly [number, number] = Object.freeze([0, Infinity]) as readonly [number, number];
+
+/** The gradient of −x. */
+class NegGrad implements GradFn {
+  readonly name = 'neg';
+  readonly inputs: readonly (Tensor | null)[];
+  constructor(x: Tensor) {
+    this.inputs = [x];
+  }
+  backward(g: Tensor): (Tensor | null)[] {
+    return [g.neg()];
+  }
+}
+
 function copyAs(src: FloatArray, dtype: DType): FloatArray {
   const out = allocate(dtype, src.length);
   out.set(src);
@@ -345,4 +372,14 @@ function sumOnDevice(prev: Tensor, g: Tensor): Tensor {
   const sum = allocate(prev.dtype, a.length);
   for (let i = 0; i < sum.length; i++) sum[i] = a[i]! + b[i]!;
   return new Tensor(sum, prev.shape, { device: 'cuda' });
+}
+
+/** A plain loop (no closure): every tensor made in an optimisation loop passes here. */
+function validShape(shape: readonly number[]): boolean {
+  if (!Array.isArray(shape)) return false;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (!Number.isSafeInteger(d) || d! < 0) return false;
+  }
+  return true;
 }

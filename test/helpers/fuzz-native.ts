@@ -158,6 +158,8 @@ function dualHead(g: Gen, m: Mode): unknown[] {
     choice(g, ['entropic', 'quadratic'], ['l2']), choice(g, METRICS, ['kl']), choice(g, [1, 2], [0.5]), choice(g, [1e-3, 0.1, 1], [0, -1])];
 }
 
+const DUAL_KEYS = ['u', 'v', 'xs', 'xt', 'ws', 'wt', 'd', 'kind', 'metric', 'p', 'reg'];
+
 const dualLoss: Build = (g, m) => {
   const head = dualHead(g, m);
   const [u, v, , , , , d] = head as [{ length: number }, { length: number }, unknown, unknown, unknown, unknown, number];
@@ -165,10 +167,49 @@ const dualLoss: Build = (g, m) => {
   const want = uniform(g, 0, 63);
   const need = [n, k, n * d, k * d, n, k].reduce((s, l, i) => s + (want & (1 << i) ? l : 0), 0);
   const out = chance(g, 0.1) ? null : rawArray(g, len(g, need), 'clean', { f64: u instanceof Float64Array });
-  return { args: [...head, want, out, cancelFlag(g)], asyncOk: true };
+  if (chance(g, 0.3)) {
+    // The prepared form: a handle of dualPrepare (or, when the head is invalid, whatever junk it gets).
+    let handle: unknown = pick(g, ...JUNK);
+    try {
+      handle = addon.dualPrepare(asOptions([...DUAL_KEYS, 'want'], [...head, want]));
+    } catch {
+      // an invalid head: the loss must reject the junk handle
+    }
+    return { args: [handle, out, cancelFlag(g)], asyncOk: true, keys: ['prepared', 'out', 'cancel'] };
+  }
+  return { args: [...head, want, out, cancelFlag(g)], asyncOk: true, keys: [...DUAL_KEYS, 'want', 'out', 'cancel'] };
 };
 
-const dualPlan: Build = (g, m) => ({ args: [...dualHead(g, m), cancelFlag(g)], asyncOk: true });
+const dualPrepare: Build = (g, m) => ({ args: [...dualHead(g, m), uniform(g, 0, 63)], asyncOk: false, keys: [...DUAL_KEYS, 'want'] });
+
+const dualPlan: Build = (g, m) => ({ args: [...dualHead(g, m), cancelFlag(g)], asyncOk: true, keys: [...DUAL_KEYS, 'cancel'] });
+
+const dualAscent: Build = (g, m) => {
+  const adam = chance(g, 0.6);
+  const rule = adam
+    ? ['adam', choice(g, [1e-3, 0.1, 1], [-1]), choice(g, [0.9, 0.5], [1]), choice(g, [0.999, 0.9], [1.5]), choice(g, [1e-8, 0], [-1]), choice(g, [0, 0.1], [-1]), chance(g, 0.3)]
+    : ['sgd', choice(g, [1e-3, 0.1, 1], [-1]), choice(g, [0, 0.9], [-1]), choice(g, [0, 0.1], [NaN]), choice(g, [0, 0.1], [-1]), chance(g, 0.3)];
+  const ruleKeys = adam ? ['optimizer', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'amsgrad'] : ['optimizer', 'lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'];
+  return {
+    args: [...dualHead(g, m), uniform(g, 0, 30), ...rule, cancelFlag(g)], asyncOk: true,
+    keys: [...DUAL_KEYS, 'steps', ...ruleKeys, 'cancel'],
+  };
+};
+
+const optimStep: Build = (g, m) => {
+  const adam = chance(g, 0.6);
+  const count = uniform(g, 1, 3);
+  const f64 = chance(g, 0.5);
+  const tensors: unknown[] = [];
+  for (let k = 0; k < count; k++) {
+    const l = size(g, 6);
+    const state = (): unknown => rawArray(g, len(g, l), 'clean', { f64, nonNegative: true });
+    tensors.push(rawArray(g, l, m, { f64 }), rawArray(g, len(g, l), m, { f64 }), state(), adam ? state() : null, chance(g, 0.3) ? state() : null);
+  }
+  const hyper = adam ? [choice(g, [1e-3, 1], [-1]), 0.9, 0.999, 1e-8, 0, pick(g, 0, 1), pick(g, 0, 1)] : [0.1, pick(g, 0, 0.9), 0, 0, 0, pick(g, 0, 1), 0];
+  const steps = Float64Array.from({ length: len(g, count) }, () => choice(g, [1, 2, 7], [0, 1.5]));
+  return { args: [adam ? 'adam' : 'sgd', Float64Array.from(hyper), tensors, steps], asyncOk: false, keys: ['rule', 'hyper', 'tensors', 'steps'] };
+};
 
 function batchHead(g: Gen, m: Mode): unknown[] {
   const B = size(g, 3), n = size(g, 5), k = size(g, 5);
@@ -317,6 +358,7 @@ const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () 
 const BUILDERS: readonly [number, string, Build][] = [
   [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
   [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
+  [3, 'dualAscent', dualAscent], [2, 'optimStep', optimStep], [1, 'dualPrepare', dualPrepare],
   [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],
   [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d],
   [3, 'slicedWasserstein', slicedWasserstein], [3, 'mmUnbalanced', mmUnbalanced],

@@ -245,6 +245,44 @@ function dualCase(g: Gen): FuzzCase {
   };
 }
 
+const SOLVE_DUAL_FNS = ['solveDualEntropic', 'solveDualQuadratic', 'solveDualEntropicAsync', 'solveDualQuadraticAsync'] as const;
+
+function solveDualCase(g: Gen): FuzzCase {
+  const m = mode(g);
+  const n = size(g), k = size(g), d = size(g, 4);
+  const xs = tensorArg(g, [n, d], m);
+  const xt = tensorArg(g, [k, chance(g, 0.9) ? d : d + 1], m);
+  const adam = chance(g, 0.6);
+  const opts = options(g, {
+    reg: (g) => pick(g, 1e-2, 0.1, 1, 10),
+    a: (g) => weights(g, n, m),
+    b: (g) => weights(g, k, m),
+    metric: (g) => choice(g, DIST_METRICS, ['kl']),
+    steps: (g) => choice(g, [0, 1, 5, 20], [-1, 2.5]),
+    optimizer: () => (adam ? 'adam' : 'sgd'),
+    lr: (g) => choice(g, [1e-3, 0.1, 1], [-1]),
+    ...(adam ? { betas: (g: Gen) => choice(g, [[0.9, 0.999], [0.5, 0.9]], [[1, 0.9]]), amsgrad: (g: Gen) => chance(g, 0.5) }
+      : { momentum: (g: Gen) => choice(g, [0, 0.9], [-1]), nesterov: (g: Gen) => chance(g, 0.3) }),
+    u0: (g) => tensorArg(g, [chance(g, 0.9) ? n : n + 1], m),
+    v0: (g) => tensorArg(g, [k], m),
+  });
+  const fn = pick(g, ...SOLVE_DUAL_FNS);
+  const finite = allFinite(xs, xt, opts);
+  const o = fn.endsWith('Async') && opts && typeof opts === 'object' ? { ...opts, signal: signal(g) } : opts;
+  return {
+    label: `stochastic.${fn}`,
+    inputs: [xs, xt, opts],
+    finite,
+    run: () => (ot.stochastic[fn] as (...args: unknown[]) => unknown)(xs, xt, o),
+    check: (r) => {
+      const res = r as ot.stochastic.SolveDualResult;
+      if (res.u.shape[0] !== (xs as ot.Tensor).shape[0] || res.v.shape[0] !== (xt as ot.Tensor).shape[0]) return 'potential shapes';
+      if (![...res.u.data, ...res.v.data, ...res.history, res.value].every(Number.isFinite)) return 'non-finite result';
+      return null;
+    },
+  };
+}
+
 function solveBatchCase(g: Gen): FuzzCase {
   const m = mode(g);
   const B = size(g, 3), n = size(g, 6), k = size(g, 6);
@@ -436,7 +474,7 @@ function miscCase(g: Gen): FuzzCase {
 
 /** Every public-API case kind with its weight (heavier where the native boundary is crossed). */
 export const PUBLIC_CASES: readonly [number, (g: Gen) => FuzzCase][] = [
-  [4, distCase], [3, onedCase], [3, slicedCase], [6, solveCase], [3, emdCase], [4, dualCase], [4, solveBatchCase], [3, distBatchCase],
+  [4, distCase], [3, onedCase], [3, slicedCase], [6, solveCase], [3, emdCase], [4, dualCase], [2, solveDualCase], [4, solveBatchCase], [3, distBatchCase],
   [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase],
 ];
 

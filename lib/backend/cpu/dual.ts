@@ -1,16 +1,20 @@
-// Dual losses and plans on the CPU: one fused native pass over the n×m pairs (native/cpu/dual.cc)
-// gives the loss and every wanted gradient; nothing n×m is stored.
+// Dual losses, plans and whole dual ascents on the CPU: one fused native pass over the n×m pairs
+// (native/cpu/dual.cc) gives the loss and every wanted gradient; nothing n×m is stored.
 import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
+import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { gradLayout, nativeDual, WANT, type DualHead, type GradLayout } from '../native-dual.js';
-import type { DualInput as Problem } from '../types.js';
+import { gradLayout, nativeDual, WANT, type DualAscentFields, type DualAscentResult, type DualFields, type DualPrepared, type GradLayout } from '../native-dual.js';
+import type { DualAscentInput, DualAscentOutput, DualInput as Problem } from '../types.js';
 import { slabArray } from './grad-slab.js';
 
-function head(pb: Problem): DualHead {
+/** The options object every dual entry point reads (the CPU kernels take the tensors' host arrays). */
+function fields(pb: Problem, cancel?: Int32Array): DualFields {
   const { u, v, xs, xt, ws, wt } = pb;
-  return [u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null, pb.d, pb.kind, pb.metric, pb.p, pb.reg];
+  return {
+    u: u.data, v: v.data, xs: xs.data, xt: xt.data, ws: ws ? ws.data : null, wt: wt ? wt.data : null,
+    d: pb.d, kind: pb.kind, metric: pb.metric, p: pb.p, reg: pb.reg, cancel,
+  };
 }
 
 /** Which gradients the kernel must produce: those of the inputs that require grad. */
@@ -40,14 +44,15 @@ function gradBuffer(pb: Problem): GradBuffer {
 }
 
 /**
- * s·(the slice of `out` at `offset`) as a tensor of `shape`, always in a fresh array: `out` may be a
- * slab view (grad-slab.ts), and a leaf may adopt what backward returns as its .grad.
+ * s·(the slice of `out` at `offset`) as a tensor of `shape`, in a region of a gradient slab
+ * (grad-slab.ts) that nothing else ever sees: a leaf may adopt it as its .grad, and `out` stays as the
+ * kernel wrote it for a later backward through the same loss. No typed-array allocation per step.
  */
-function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[]): Tensor | null {
+function scaled(out: FloatArray, offset: number | undefined, s: number, shape: readonly number[], dtype: DType): Tensor | null {
   if (offset === undefined) return null;
   let len = 1;
-  for (const k of shape) len *= k;
-  const g = allocate(out instanceof Float32Array ? 'float32' : 'float64', len);
+  for (let k = 0; k < shape.length; k++) len *= shape[k]!;
+  const g = slabArray(dtype, len);
   if (s === 1) g.set(out.subarray(offset, offset + len));
   else for (let i = 0; i < len; i++) g[i] = s * out[offset + i]!;
   return new Tensor(g, shape);
@@ -62,43 +67,81 @@ class DualLossGrad implements GradFn {
 
   backward(g: Tensor): (Tensor | null)[] {
     const s = g.data[0]!;
-    const { pb: { u, v, xs, xt, ws, wt }, out, at } = this;
+    const { pb: { u, v, xs, xt, ws, wt, dtype }, out, at } = this;
     return [
-      scaled(out, at.u, s, u.shape), scaled(out, at.v, s, v.shape), scaled(out, at.xs, s, xs.shape),
-      scaled(out, at.xt, s, xt.shape), ws && scaled(out, at.ws, s, ws.shape), wt && scaled(out, at.wt, s, wt.shape),
+      scaled(out, at.u, s, u.shape, dtype), scaled(out, at.v, s, v.shape, dtype), scaled(out, at.xs, s, xs.shape, dtype),
+      scaled(out, at.xt, s, xt.shape, dtype), ws && scaled(out, at.ws, s, ws.shape, dtype), wt && scaled(out, at.wt, s, wt.shape, dtype),
     ];
   }
 }
+
+const SCALAR: readonly number[] = Object.freeze([]);
 
 /** Wraps the kernel's loss as a scalar whose backward only scales the precomputed gradients. */
 function lossOutput(name: string, pb: Problem, loss: number, buf: GradBuffer): Tensor {
   const data = allocate(pb.dtype, 1);
   data[0] = loss;
   const { out, layout: at } = buf;
-  if (out === null || at === null) return new Tensor(data, []);
-  return Tensor.fromOp(data, [], new DualLossGrad(name, pb, out, at));
+  if (out === null || at === null) return new Tensor(data, SCALAR);
+  return Tensor.fromOp(data, SCALAR, new DualLossGrad(name, pb, out, at));
 }
+
+/**
+ * Handles of problems seen more than once (the facade hands an optimisation loop the same Problem every
+ * step): null after the first call, a dualPrepare handle from the second on, so each step's native call
+ * reads two fields instead of thirteen.
+ */
+const prepared = new WeakMap<Problem, { want: number; handle: DualPrepared } | null>();
 
 export function dualLoss(fn: string, pb: Problem): Tensor {
   const buf = gradBuffer(pb);
-  const { u, v, xs, xt, ws, wt } = pb;
-  // Arguments listed, not spread from head(): the spread costs a measurable share of a small step.
-  const loss = nativeDual.dualLoss(u.data, v.data, xs.data, xt.data, ws ? ws.data : null, wt ? wt.data : null,
-    pb.d, pb.kind, pb.metric, pb.p, pb.reg, buf.want, buf.out);
+  const seen = prepared.get(pb);
+  let loss: number;
+  if (seen !== undefined && seen !== null && seen.want === buf.want) {
+    loss = nativeDual.dualLoss({ prepared: seen.handle, out: buf.out });
+  } else if (seen === undefined) {
+    prepared.set(pb, null);
+    const { u, v, xs, xt, ws, wt } = pb;
+    loss = nativeDual.dualLoss({
+      u: u.data, v: v.data, xs: xs.data, xt: xt.data, ws: ws ? ws.data : null, wt: wt ? wt.data : null,
+      d: pb.d, kind: pb.kind, metric: pb.metric, p: pb.p, reg: pb.reg, want: buf.want, out: buf.out,
+    });
+  } else {
+    const handle = nativeDual.dualPrepare({ ...fields(pb), want: buf.want });
+    prepared.set(pb, { want: buf.want, handle });
+    loss = nativeDual.dualLoss({ prepared: handle, out: buf.out });
+  }
   return lossOutput(fn, pb, loss, buf);
 }
 
 export async function dualLossAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
   const buf = gradBuffer(pb);
-  const loss = await withCancelFlag(fn, signal, (flag) => nativeDual.dualLossAsync(...head(pb), buf.want, buf.out, flag));
+  const loss = await withCancelFlag(fn, signal, (flag) => nativeDual.dualLossAsync({ ...fields(pb, flag), want: buf.want, out: buf.out }));
   return lossOutput(fn, pb, loss, buf);
 }
 
 export function dualPlan(_fn: string, pb: Problem): Tensor {
-  return new Tensor(nativeDual.dualPlan(...head(pb)), [pb.n, pb.m]);
+  return new Tensor(nativeDual.dualPlan(fields(pb)), [pb.n, pb.m]);
 }
 
 export async function dualPlanAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
-  const G = await withCancelFlag(fn, signal, (flag) => nativeDual.dualPlanAsync(...head(pb), flag));
+  const G = await withCancelFlag(fn, signal, (flag) => nativeDual.dualPlanAsync(fields(pb, flag)));
   return new Tensor(G, [pb.n, pb.m]);
+}
+
+/** The optimiser's fields of a native dual ascent. */
+function ascentFields(pb: DualAscentInput, cancel?: Int32Array): DualAscentFields {
+  return { ...fields(pb, cancel), ...pb.optimizer, steps: pb.steps };
+}
+
+function ascentOutput(pb: DualAscentInput, r: DualAscentResult): DualAscentOutput {
+  return { u: new Tensor(r.u, [pb.n]), v: new Tensor(r.v, [pb.m]), history: r.history, value: r.value };
+}
+
+export function dualAscent(_fn: string, pb: DualAscentInput): DualAscentOutput {
+  return ascentOutput(pb, nativeDual.dualAscent(ascentFields(pb)));
+}
+
+export async function dualAscentAsync(fn: string, pb: DualAscentInput, signal: AbortSignal | undefined): Promise<DualAscentOutput> {
+  return ascentOutput(pb, await withCancelFlag(fn, signal, (flag) => nativeDual.dualAscentAsync(ascentFields(pb, flag))));
 }

@@ -11,8 +11,8 @@ const slabs: Record<DType, { buffer: ArrayBuffer; used: number } | null> = { flo
 
 /**
  * A zero-filled array of `n` entries of `dtype` that no other caller ever sees; small ones are views of
- * a shared slab, so they must never be handed out where the storage's identity matters (a tensor's
- * .grad, which autograd may adopt by buffer).
+ * a shared slab (disjoint regions: autograd tells them apart by Tensor.storageSpan, so a leaf may adopt
+ * one as its .grad; a kept one pins its 64 KiB slab).
  * @example const out = slabArray('float64', 200);
  */
 export function slabArray(dtype: DType, n: number): FloatArray {

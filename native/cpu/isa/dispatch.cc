@@ -185,9 +185,16 @@ Status plan(const Problem<T>& pb, T* G, CancelFlag cancel, int threads) {
   return cpu::table<T>().dualPlan(pb, G, cancel, threads);
 }
 
+template <typename T>
+Status ascend(const Ascent<T>& a, CancelFlag cancel) {
+  return cpu::table<T>().dualAscent(a, cancel);
+}
+
 template Status lossAndGrad<float>(const Problem<float>&, double*, const Grads<float>&, CancelFlag, int);
 template Status lossAndGrad<double>(const Problem<double>&, double*, const Grads<double>&, CancelFlag, int);
 template Status plan<float>(const Problem<float>&, float*, CancelFlag, int);
 template Status plan<double>(const Problem<double>&, double*, CancelFlag, int);
+template Status ascend<float>(const Ascent<float>&, CancelFlag);
+template Status ascend<double>(const Ascent<double>&, CancelFlag);
 
 }  // namespace ot::dual

@@ -23,6 +23,7 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.sinkhornBackward = &cpu::sinkhornBackward<T>;
   k.dualLossAndGrad = &dual::lossAndGrad<T>;
   k.dualPlan = &dual::plan<T>;
+  k.dualAscent = &dual::ascend<T>;
   k.emdSolve = &cpu::emdSolve<T>;
   k.emdBatch = &cpu::emdBatch<T>;
   k.wasserstein1d = &cpu::wasserstein1d<T>;

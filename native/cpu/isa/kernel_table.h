@@ -9,6 +9,7 @@
 #include "cpu/batch_sinkhorn.h"
 #include "cpu/dist.h"
 #include "cpu/dual.h"
+#include "cpu/dual_ascent.h"
 #include "cpu/emd.h"
 #include "cpu/mm_unbalanced.h"
 #include "cpu/sinkhorn.h"
@@ -32,6 +33,7 @@ struct Kernels {
   Status (*sinkhornBackward)(const SinkhornAdjoint<T>&);
   Status (*dualLossAndGrad)(const dual::Problem<T>&, double*, const dual::Grads<T>&, CancelFlag, int);
   Status (*dualPlan)(const dual::Problem<T>&, T*, CancelFlag, int);
+  Status (*dualAscent)(const dual::Ascent<T>&, CancelFlag);
   Status (*emdSolve)(const EmdProblem<T>&, EmdResult<T>&);
   Status (*emdBatch)(const EmdBatchProblem<T>&, EmdBatchResult<T>&);
   Status (*wasserstein1d)(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);
