@@ -34,6 +34,9 @@ foreach(isa IN ITEMS generic avx2 avx512)
   target_include_directories(${objects} PRIVATE ${CMAKE_SOURCE_DIR}/native)
   target_compile_definitions(${objects} PRIVATE OT_ISA_NAME=${isa})
   target_compile_options(${objects} PRIVATE ${OT_CXX_FLAGS} ${OT_ISA_FLAGS_${isa}})
+  # GCC makes function-local statics of inline code (thread_buffer.h's thread_local) STB_GNU_UNIQUE,
+  # which objcopy cannot make local: as plain weak symbols they become each variant's own.
+  target_compile_options(${objects} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
 
   set(variant ${CMAKE_BINARY_DIR}/ot_kernels_${isa}.o)
   add_custom_command(OUTPUT ${variant}

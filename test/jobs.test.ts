@@ -120,21 +120,19 @@ describe('jobs.pairwise runs', () => {
     await expect(p).rejects.toMatchObject({ code: 'ERR_OT_ABORTED' });
   });
 
-  it('exact OT: solved as ot.solve without reg, or refused up front with a clear error where ot.solve has no exact OT', async () => {
-    const ms = clouds(3, [6], 2, 100);
-    let exactSolve: number | null = null;
-    try {
-      exactSolve = ot.solve(ot.dist(ms[0]!.x, ms[1]!.x)).value.item();
-    } catch (e) {
-      expect(e).toBeInstanceOf(OTError);
+  it('exact OT: every pair equals ot.solve without reg (network simplex), weights and mixed sizes included', async () => {
+    const unit = (t: ot.Tensor) => t.div(t.sum());
+    const ms = clouds(5, [6, 9, 7], 2, 100).map((m, k) => ({ ...m, w: k % 2 === 0 ? undefined : unit(ot.rand([m.x.shape[0]!], { seed: 300 + k }).add(0.1)) }));
+    const res = await ot.jobs.pairwise(ms, { chunkSize: 3 });
+    const weights = (m: (typeof ms)[number]) => m.w;
+    for (let i = 0; i < 5; i++) {
+      for (let j = 0; j < 5; j++) {
+        const want = ot.solve(ot.dist(ms[i]!.x, ms[j]!.x), weights(ms[i]!), weights(ms[j]!)).value.item();
+        expect(Math.abs(res.values.data[i * 5 + j]! - want)).toBeLessThan(1e-12 + 1e-9 * want);
+        expect(res.status[i]![j]).toBe('converged');
+      }
     }
-    if (exactSolve === null) {
-      await expect(ot.jobs.pairwise(ms)).rejects.toThrow(/exact OT needs exact OT in ot\.solve/);
-      await expect(ot.jobs.pairwise(ms, { exact: true })).rejects.toMatchObject({ code: 'ERR_OT_ARG' });
-    } else {
-      const res = await ot.jobs.pairwise(ms, { exact: true });
-      expect(Math.abs(res.values.data[1]! - exactSolve)).toBeLessThan(1e-12 + 1e-9 * exactSolve);
-    }
+    await expect(ot.jobs.pairwise(ms, { exact: true, reg: 0.1 })).rejects.toMatchObject({ code: 'ERR_OT_ARG' });
   });
 });
 

@@ -84,7 +84,7 @@ const program = new Command('optimal-transport')
 
 solverFlags(program.command('pairwise <input>')
   .description('OT values between all pairs of INPUT (.jsonl: one {"id","x","w"} per line; .npy: [K, n, d], uniform weights), or INPUT x --with'))
-  .option('--concurrency <n>', 'chunks solved at once (default 1 for entropic jobs, whose batches use every core; the core count for exact ones)', count)
+  .option('--concurrency <n>', 'chunks solved at once (default 1: a chunk already uses every core)', count)
   .addOption(new Option('--device <device>', 'where chunks are solved').choices(['cpu', 'cuda']).default('cpu'))
   .option('--resume', 'continue a killed run from its checkpoint OUT.partial (finished chunks are not solved again)')
   .option('--retries <n>', 'further tries of a chunk that fails (default 2)', nonNegative)

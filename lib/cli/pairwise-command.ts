@@ -1,7 +1,7 @@
 // `optimal-transport pairwise`: a job run in this process, checkpointed chunk by chunk to OUT.partial
 // (--resume continues it), progress on stderr, OUT written once everything is done.
 import { existsSync } from 'node:fs';
-import { PairwiseMatrix, defaultConcurrency } from '../jobs/pairwise.js';
+import { DEFAULT_CONCURRENCY, PairwiseMatrix } from '../jobs/pairwise.js';
 import { runChunks } from '../jobs/run.js';
 import { Checkpoint } from './checkpoint.js';
 import { loadJobInputs, type SolverFlags } from './job-inputs.js';
@@ -24,7 +24,7 @@ export async function pairwiseCommand(input: string, flags: PairwiseFlags, signa
     process.stderr.write(`optimal-transport: --resume: no ${flags.out}.partial, starting from the beginning\n`);
   }
   const { job, rowIds, colIds, id } = await loadJobInputs(input, flags.with, flags, 64);
-  const concurrency = checkInteger('optimal-transport', '--concurrency', flags.concurrency ?? defaultConcurrency(job.spec), 1, 1024);
+  const concurrency = checkInteger('optimal-transport', '--concurrency', flags.concurrency ?? DEFAULT_CONCURRENCY, 1, 1024);
   const { checkpoint, done } = Checkpoint.open(flags.out, id, flags.resume ?? false);
   const out = new PairwiseMatrix(job.plan);
   for (const c of job.plan.chunks) {

@@ -4,13 +4,11 @@ import { checkFiniteNumber, checkInteger, checkOneOf, checkOptions, checkPositiv
 import { BATCH_METRICS, checkMinkowskiP, type BatchMetric, type Device, type Status } from '../core/vocabulary.js';
 import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { backend } from '../utils/backend.js';
 import { cudaAvailable } from '../cuda/buffer.js';
 import { checkJobMeasures, jobDType, toMeasure, type Measure, type MeasureInput } from './measures.js';
 import { planPairs, type Chunk, type JobPlan } from './plan.js';
 import { runChunks, type Job, type JobProgress } from './run.js';
 import type { ChunkResult, SolverSpec } from './solve-chunk.js';
-import { exactUnavailable } from './exact.js';
 
 export type { JobProgress, MeasureInput };
 
@@ -25,7 +23,7 @@ export interface PairwiseOptions {
   p?: number;
   /** A second list: the result is measures × with, [K, K2], every pair solved. */
   with?: readonly MeasureInput[];
-  /** Chunks solved at once (default 1 for entropic jobs, whose batches use every core; the core count for exact ones). */
+  /** Chunks solved at once (default 1: one chunk's native batch already uses every core). */
   concurrency?: number;
   /** Pairs per chunk (one native batch; default 64). Values do not depend on it. */
   chunkSize?: number;
@@ -72,12 +70,12 @@ export function resolveSpec(fn: string, opts: PairwiseOptions, dtype: DType): So
   if (exact && opts.reg !== undefined && opts.reg !== null) fail('ERR_OT_ARG', `${fn}: reg and exact: true exclude each other (exact OT has no regularisation)`);
   if (!exact && (opts.reg === undefined || opts.reg === null)) fail('ERR_OT_ARG', `${fn}: exact: false needs reg > 0`);
   const reg = exact ? null : checkPositive(fn, 'reg', opts.reg);
-  if (exact) exactUnavailable(fn);
   const mv = opts.metric ?? 'sqeuclidean';
   const metric = checkOneOf(fn, 'metric', typeof mv === 'string' ? mv.toLowerCase() : mv, BATCH_METRICS);
   const p = checkFiniteNumber(fn, 'p', opts.p ?? 2);
   if (metric === 'minkowski') checkMinkowskiP(fn, p);
-  const maxIter = checkInteger(fn, 'maxIter', opts.maxIter ?? 1000, 1, 2 ** 31 - 1);
+  // Sinkhorn iterations, or network simplex pivots for exact OT (POT's defaults: 1000, 1e6).
+  const maxIter = checkInteger(fn, 'maxIter', opts.maxIter ?? (exact ? 1_000_000 : 1000), 1, 2 ** 31 - 1);
   const tol = checkFiniteNumber(fn, 'tol', opts.tol ?? (dtype === 'float32' ? 1e-6 : 1e-9));
   if (tol < 0) fail('ERR_OT_VALUE', `${fn}: tol must be >= 0, got ${tol}`);
   const device = checkOneOf(fn, 'device', opts.device ?? 'cpu', ['cpu', 'cuda'] as const);
@@ -91,10 +89,8 @@ export function mirrors(spec: SolverSpec, hasWith: boolean): boolean {
   return !hasWith && SYMMETRIC.includes(spec.metric);
 }
 
-/** Default chunks in flight: one native batch already uses every core (problems spread over the threads); exact solves run one per core. */
-export function defaultConcurrency(spec: SolverSpec): number {
-  return spec.reg === null ? Math.max(1, backend().threads) : 1;
-}
+/** Default chunks in flight: one native batch (entropic or exact) already uses every core. */
+export const DEFAULT_CONCURRENCY = 1;
 
 /** A job over checked measures. */
 export function makeJob(rows: readonly Measure[], cols: readonly Measure[] | null, spec: SolverSpec, chunkSize: number): Job {
@@ -180,7 +176,7 @@ export async function pairwise(measures: readonly MeasureInput[], opts: Pairwise
   const all = cols ? [...rows, ...cols] : rows;
   checkJobMeasures(fn, all, dtype, (k) => (k < rows.length ? `measures[${k}]` : `with[${k - rows.length}]`));
   const chunkSize = checkInteger(fn, 'chunkSize', opts.chunkSize ?? 64, 1, 1 << 20);
-  const concurrency = checkInteger(fn, 'concurrency', opts.concurrency ?? defaultConcurrency(spec), 1, 1024);
+  const concurrency = checkInteger(fn, 'concurrency', opts.concurrency ?? DEFAULT_CONCURRENCY, 1, 1024);
   if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') fail('ERR_OT_ARG', `${fn}: onProgress must be a function`);
   const job = makeJob(rows, cols, spec, chunkSize);
   const out = new PairwiseMatrix(job.plan);

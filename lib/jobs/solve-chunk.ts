@@ -1,10 +1,9 @@
 // Solves one chunk of a pairwise job: the chunk's cost matrices in one batched dist call, then one
 // native batch of entropic problems (each stopping at its own first check below tol, so a pair's value
-// does not depend on which chunk it is in) or, for exact OT, the chunk's problems one after another.
+// does not depend on which chunk it is in) or, for exact OT, one native batch of network simplex problems.
 import { distBatchAsync } from '../batch/dist-batch.js';
 import { solveBatchAsync } from '../batch/solve-batch.js';
 import type { BatchMetric, Device, Status } from '../core/vocabulary.js';
-import { solveAsync } from '../solvers/solve.js';
 import type { DType, FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Measure } from './measures.js';
@@ -79,30 +78,9 @@ export async function solveChunk(
 ): Promise<ChunkResult> {
   const g = gather(rows, cols, c, spec.dtype, spec.device);
   const M = await distBatchAsync(g.X, g.Y, { metric: spec.metric, p: spec.p, signal });
-  if (spec.reg === null) return exactChunk(M, g.a, g.b, g.B, c, spec, signal);
-  const res = await solveBatchAsync(M, {
-    reg: spec.reg, a: g.a, b: g.b, regType: 'KL', stopRule: 'problem', grad: 'detach',
-    maxIter: spec.maxIter, tol: spec.tol, signal,
-  });
+  // Without reg solveBatch solves each pair exactly (network simplex), as ot.solve without reg would.
+  const res = await solveBatchAsync(M, spec.reg === null
+    ? { a: g.a, b: g.b, grad: 'detach', maxIter: spec.maxIter, signal }
+    : { reg: spec.reg, a: g.a, b: g.b, regType: 'KL', stopRule: 'problem', grad: 'detach', maxIter: spec.maxIter, tol: spec.tol, signal });
   return { values: Float64Array.from(res.value.data), status: [...res.statusPerProblem], nIter: Int32Array.from(res.nIterPerProblem) };
-}
-
-/** Exact OT pair by pair (ot.solve without reg) on the chunk's cost matrices. */
-async function exactChunk(
-  M: Tensor, a: Tensor | undefined, b: Tensor | undefined, B: number, c: Chunk, spec: SolverSpec, signal?: AbortSignal,
-): Promise<ChunkResult> {
-  const { n, m } = c;
-  const values = new Float64Array(B);
-  const status: Status[] = [];
-  const nIter = new Int32Array(B);
-  for (let t = 0; t < B; t++) {
-    const Mt = new Tensor(M.data.slice(t * n * m, (t + 1) * n * m), [n, m]);
-    const at = a ? new Tensor(a.data.slice(t * n, (t + 1) * n), [n]) : undefined;
-    const bt = b ? new Tensor(b.data.slice(t * m, (t + 1) * m), [m]) : undefined;
-    const res = await solveAsync(Mt, at, bt, { maxIter: spec.maxIter, signal });
-    values[t] = res.value.item();
-    status.push(res.status);
-    nIter[t] = res.nIter;
-  }
-  return { values, status, nIter };
 }
