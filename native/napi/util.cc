@@ -453,6 +453,16 @@ void requireNonZeroRows(Napi::Env env, const void* p, bool f64, size_t rows, siz
                                         " of " + name + " is all zeros");
 }
 
+namespace {
+// The allocation a finalizer freed last on this thread (each environment's JS thread): tells newFloatArray whether a failed
+// napi_create_external_arraybuffer already released its memory.
+thread_local void* finalizedNow = nullptr;
+void freeExternal(napi_env, void* data, void*) {
+  finalizedNow = data;
+  std::free(data);
+}
+}  // namespace
+
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   // Never through the global Float64Array/Float32Array: user code can replace them and would then run
   // in the middle of a call, after input pointers were taken. The memory is allocated here (calloc
@@ -468,20 +478,29 @@ Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   } else {
     void* mem = std::calloc(n, float64 ? sizeof(double) : sizeof(float));
     if (mem == nullptr) throwError(env, "ERR_OT_OOM", what);
-    const napi_status s = napi_create_external_arraybuffer(env, mem, bytes, [](napi_env, void* data, void*) { std::free(data); }, nullptr, &buffer);
+    finalizedNow = nullptr;
+    const napi_status s = napi_create_external_arraybuffer(env, mem, bytes, freeExternal, nullptr, &buffer);
     if (s != napi_ok) {
-      // Runtimes that forbid external buffers (a V8 sandbox): the allocation above showed the memory
-      // is there, so V8's own allocation is expected to succeed.
-      std::free(mem);
+      // Refused (Node caps external buffers at buffer.constants.MAX_LENGTH, 4 GiB on Node 20; a V8
+      // sandbox forbids them). Node may already have run the finalizer on `mem` before failing: free
+      // it only if not, never twice.
+      if (finalizedNow != mem) std::free(mem);
       bool pending = false;
       napi_is_exception_pending(env, &pending);
       if (pending) {
         napi_value ignored;
         napi_get_and_clear_last_exception(env, &ignored);
       }
+      // V8's own (zero-filled, lazily committed) allocation instead.
       void* data = nullptr;
-      if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) throwError(env, "ERR_OT_OOM", what);
-      std::memset(data, 0, bytes);
+      if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) {
+        napi_is_exception_pending(env, &pending);
+        if (pending) {
+          napi_value ignored;
+          napi_get_and_clear_last_exception(env, &ignored);
+        }
+        throwError(env, "ERR_OT_OOM", what);
+      }
     }
   }
   napi_value arr = nullptr;
