@@ -29,6 +29,11 @@ echo "$esm"
 echo "$cjs"
 [ "${esm#*\"isa\"}" = "${cjs#*\"isa\"}" ] || { echo 'ESM and CJS results differ'; exit 1; }
 test ! -d node_modules/optimal-transport/build || { echo 'the prebuilt install compiled from source'; exit 1; }
+# The command-line tool as a user runs it from the installed package: a tiny exact pairwise job.
+printf '%s\n' '{"id":"a","x":[[0,0],[1,0]]}' '{"id":"b","x":[[0,1],[1,1]]}' > clouds.jsonl
+./node_modules/.bin/optimal-transport pairwise clouds.jsonl --out values.jsonl > cli.log 2>&1 || { cat cli.log; echo 'the CLI failed'; exit 1; }
+grep -q '"idI":"a","idJ":"b","value":1' values.jsonl || { cat values.jsonl; echo 'the CLI gave a wrong value'; exit 1; }
+echo "cli: $(wc -l < values.jsonl) values"
 
 if [ "${OT_CHECK_SOURCE_BUILD:-}" = 1 ]; then
   # The README's route to a source build: approve the install script (npm >= 11), then rebuild.
