@@ -33,7 +33,9 @@ export interface EmdBatchOptions extends EmdSolveOptions {
 }
 
 export interface NativeEmdBatchOut {
-  plan: FloatArray;
+  /** [B*(n+m-1)]: each plan's nonzero entries as flat indices i*m + j (-1: unused slot) and masses. */
+  supportIndex: Int32Array;
+  supportMass: Float64Array;
   u: Float64Array;
   v: Float64Array;
   value: Float64Array;

@@ -169,10 +169,21 @@ export interface EmdBatchInput {
   maxIter: number;
 }
 
-/** B exact solves: value [B], plan [B * n * m], u [B * n], v [B * m] (M's dtype), status and pivots per problem. */
+/**
+ * The nonzero entries of B plans of n x m: `width` slots per problem (n + m - 1), each a flat index
+ * i * m + j into its problem's plan (-1: unused) and the mass there. An optimal exact plan has at
+ * most n + m - 1 nonzeros, so this is what a batch returns instead of B mostly-zero dense plans.
+ */
+export interface PlanSupports {
+  index: Int32Array;
+  mass: Float64Array;
+  width: number;
+}
+
+/** B exact solves: value [B], the plans' supports, u [B * n], v [B * m] (M's dtype), status and pivots per problem. */
 export interface EmdBatchOutput {
   value: Float64Array;
-  plan: FloatArray;
+  supports: PlanSupports;
   u: FloatArray;
   v: FloatArray;
   statusPerProblem: readonly Status[];

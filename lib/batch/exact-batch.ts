@@ -1,12 +1,13 @@
 // Batched exact OT (ot.batch.solveBatch without reg, beyond POT's solve_batch, which is entropic only):
 // B network simplex problems of one size on a team of threads, each as ot.solve's exact method would
 // solve it, values differentiable as POT's emd2 (dM = plan, da, db = centred duals, per problem).
-import { backendFor, callDevice, type EmdBatchInput, type EmdBatchOutput } from '../backend/index.js';
+import { backendFor, callDevice, type EmdBatchInput, type EmdBatchOutput, type PlanSupports } from '../backend/index.js';
 import { checkInteger, checkOneOf, checkOptions, fail } from '../core/validate.js';
 import { GRAD_MODES, type Device, type GradMode } from '../core/vocabulary.js';
 import { warn } from '../core/warnings.js';
 import { exactValue } from '../solvers/exact-grad.js';
 import { checkExactMasses, SOLVE_MAX_ITER } from '../solvers/methods/exact.js';
+import { allocate, type DType, type FloatArray } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchTensor, batchWeights } from './args.js';
 import { BatchResult } from './result.js';
@@ -55,6 +56,19 @@ function resolve(fn: string, Mv: unknown, opts: Record<string, unknown>, keys: r
   return { device, M, a, b, aData, bData: bScaled, B, n, m, maxIter, grad };
 }
 
+/** [B, n, m] plans in `dtype`, zero off their supports. */
+function densePlans(s: PlanSupports, B: number, n: number, m: number, dtype: DType): FloatArray {
+  const nm = n * m;
+  const out = allocate(dtype, B * nm);
+  for (let k = 0; k < B; k++) {
+    for (let t = k * s.width; t < (k + 1) * s.width; t++) {
+      const at = s.index[t]!;
+      if (at >= 0) out[k * nm + at] = s.mass[t]!;
+    }
+  }
+  return out;
+}
+
 function assemble(fn: string, r: ResolvedExact, out: EmdBatchOutput): BatchResult {
   const stalled = out.statusPerProblem.filter((s) => s === 'max_iter').length;
   if (stalled > 0) {
@@ -62,13 +76,16 @@ function assemble(fn: string, r: ResolvedExact, out: EmdBatchOutput): BatchResul
   }
   const { B, n, m, device, M } = r;
   const on = { device };
-  const parts = { device, M, a: r.a, b: r.b, plan: out.plan, u: out.u, v: out.v, B, n, m };
+  // The dense plans are made once, when the result's plan or M's gradient is first read.
+  let dense: FloatArray | null = null;
+  const plans = (): FloatArray => (dense ??= densePlans(out.supports, B, n, m, M.dtype));
+  const parts = { device, M, a: r.a, b: r.b, plan: plans, u: out.u, v: out.v, B, n, m };
   const detach = r.grad === 'detach';
   const values = M.dtype === 'float64' ? out.value : Float32Array.from(out.value);
   return new BatchResult({
     value: exactValue('solveBatch.exact', values, [B], parts, detach),
     valueLinear: exactValue('solveBatch.exact', values.slice(), [B], parts, detach),
-    plan: new Tensor(out.plan, [B, n, m], on),
+    plan: () => new Tensor(plans(), [B, n, m], on),
     potentials: [new Tensor(out.u, [B, n], on), new Tensor(out.v, [B, m], on)],
     statusPerProblem: out.statusPerProblem,
     nIter: out.nIterPerProblem.reduce((x, y) => Math.max(x, y), 0),

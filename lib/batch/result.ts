@@ -11,8 +11,12 @@ export class BatchResult {
   readonly value: Tensor;
   /** valueLinear [B] — <M_b, plan_b>, the transport cost without the regulariser (POT: res.value_linear). */
   readonly valueLinear: Tensor;
-  /** plan [B, n, m] — the transport plans (entropic, or exact without reg). */
-  readonly plan: Tensor;
+  /** plan [B, n, m] — the transport plans (entropic, or exact without reg: built on first read from their supports). */
+  get plan(): Tensor {
+    if (typeof this.planOrMaker === 'function') this.planOrMaker = this.planOrMaker();
+    return this.planOrMaker;
+  }
+  private planOrMaker: Tensor | (() => Tensor);
   /**
    * POT's potentials: [log u [B, n], log v [B, m]] for the 'log_sinkhorn' solver, and the scalings
    * [f [B, n], g [B, m]] (plan = diag(f) exp(-M/reg) diag(g)) for 'sinkhorn'; for exact problems (no
@@ -32,12 +36,12 @@ export class BatchResult {
   readonly nIterPerProblem: Int32Array;
 
   constructor(fields: {
-    value: Tensor; valueLinear: Tensor; plan: Tensor; potentials: readonly [Tensor, Tensor];
+    value: Tensor; valueLinear: Tensor; plan: Tensor | (() => Tensor); potentials: readonly [Tensor, Tensor];
     statusPerProblem: readonly BatchStatus[]; nIter: number; nIterPerProblem: Int32Array;
   }) {
     this.value = fields.value;
     this.valueLinear = fields.valueLinear;
-    this.plan = fields.plan;
+    this.planOrMaker = fields.plan;
     this.potentials = Object.freeze([...fields.potentials]) as readonly [Tensor, Tensor];
     this.statusPerProblem = Object.freeze([...fields.statusPerProblem]);
     this.status = this.statusPerProblem.includes('diverged') ? 'diverged'

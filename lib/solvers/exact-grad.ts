@@ -12,8 +12,8 @@ export interface ExactParts {
   /** The weight tensors the gradients go to (null: uniform weights made by the library). */
   a: Tensor | null;
   b: Tensor | null;
-  /** Null only when M needs no gradient (the plan was not made). */
-  plan: FloatArray | null;
+  /** Null only when M needs no gradient (the plan was not made); a function: the plans, built when first needed. */
+  plan: FloatArray | (() => FloatArray) | null;
   u: FloatArray;
   v: FloatArray;
   B: number;
@@ -36,7 +36,7 @@ function centred(x: FloatArray, g: FloatArray, B: number, len: number, like: Ten
 /** plan scaled per problem by g_k, in M's dtype and shape. */
 function scaledPlans(p: ExactParts, g: FloatArray): Tensor {
   const nm = p.n * p.m;
-  const plan = p.plan!;
+  const plan = typeof p.plan === 'function' ? p.plan() : p.plan!;
   const out = allocate(p.M.dtype, p.B * nm);
   for (let k = 0; k < p.B; k++) {
     const gk = g[k]!;

@@ -58,8 +58,10 @@ void fixNullDuals(const T* M, const double* a, const double* b, size_t n, size_t
 
 template <typename T>
 Status solveOne(Workspace<T>& w, const T* M, const double* a, const double* b, size_t n, size_t m, long maxIter,
-                bool center, CancelFlag cancel, T* plan, double* u, double* v, double* value, long* nIter) {
+                bool center, CancelFlag cancel, T* plan, int32_t* supIndex, double* supMass, double* u, double* v,
+                double* value, long* nIter) {
   *value = 0;
+  if (supIndex) std::fill(supIndex, supIndex + (n + m - 1), int32_t(-1));
   *nIter = 0;
   double sa = 0, sb = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -103,6 +105,7 @@ Status solveOne(Workspace<T>& w, const T* M, const double* a, const double* b, s
     const auto& ns = w.simplex;
     const int root = ns.root(), nA = static_cast<int>(na);
     double sum = 0;
+    size_t slot = 0;  // a spanning tree over n + m + 1 nodes with an arc to the root: <= n + m - 1 real arcs
     for (int x = 0; x < root; ++x) {
       const int p = ns.parentOf(x);
       const double f = ns.flowOf(x);
@@ -115,6 +118,11 @@ Status solveOne(Workspace<T>& w, const T* M, const double* a, const double* b, s
       const int i = x < nA ? x : p, j = (x < nA ? p : x) - nA;
       const size_t at = w.rowIdx[i] * m + w.colIdx[j];
       if (plan) plan[at] = static_cast<T>(f);
+      if (supIndex && slot < n + m - 1) {
+        supIndex[slot] = static_cast<int32_t>(at);
+        supMass[slot] = static_cast<double>(static_cast<T>(f));  // as the dense plan would hold it
+        ++slot;
+      }
       sum += f * static_cast<double>(M[at]);
     }
     *value = sum;
@@ -137,8 +145,8 @@ Status emdSolve(const EmdProblem<T>& p, EmdResult<T>& out) {
   if (p.n + p.m >= static_cast<size_t>(1) << 30) return Status::BadArgument;
   try {
     Workspace<T> w;
-    out.status = solveOne(w, p.M, p.a, p.b, p.n, p.m, p.maxIter, p.centerDuals, p.cancel, out.plan, out.u, out.v,
-                          &out.value, &out.nIter);
+    out.status = solveOne(w, p.M, p.a, p.b, p.n, p.m, p.maxIter, p.centerDuals, p.cancel, out.plan, nullptr, nullptr,
+                          out.u, out.v, &out.value, &out.nIter);
   } catch (const std::bad_alloc&) {
     out.status = Status::OutOfMemory;
   }
@@ -147,10 +155,12 @@ Status emdSolve(const EmdProblem<T>& p, EmdResult<T>& out) {
 
 template <typename T>
 Status emdBatch(const EmdBatchProblem<T>& p, EmdBatchResult<T>& out) {
-  if (!p.M || !p.a || !p.b || !out.plan || !out.u || !out.v || !out.value || !out.nIter || !out.status ||
+  const bool sparse = out.supportIndex && out.supportMass;
+  if (!p.M || !p.a || !p.b || !(out.plan || sparse) || !out.u || !out.v || !out.value || !out.nIter || !out.status ||
       p.n == 0 || p.m == 0)
     return p.batch == 0 ? Status::Ok : Status::BadArgument;
-  const size_t n = p.n, m = p.m, nm = n * m;
+  const size_t n = p.n, m = p.m, nm = n * m, slots = n + m - 1;
+  if (sparse && !out.plan && nm > static_cast<size_t>(INT32_MAX)) return Status::BadArgument;
   int threads = p.threads > 0 ? std::min(p.threads, maxThreads()) : maxThreads();
   // A 32 x 32 problem takes ~0.1 ms: a thread per few problems at least.
   threads = std::max(1, std::min<int>(threads, static_cast<int>((p.batch + 3) / 4)));
@@ -159,8 +169,9 @@ Status emdBatch(const EmdBatchProblem<T>& p, EmdBatchResult<T>& out) {
       p.batch, threads, p.cancel, [] { return Workspace<T>(); },
       [&](Workspace<T>& w, size_t k) {
         const Status st = solveOne(w, p.M + k * nm, p.a + k * n, p.b + k * m, n, m, p.maxIter, p.centerDuals,
-                                   p.cancel, out.plan + k * nm, out.u + k * n, out.v + k * m, out.value + k,
-                                   out.nIter + k);
+                                   p.cancel, out.plan ? out.plan + k * nm : nullptr,
+                                   sparse ? out.supportIndex + k * slots : nullptr, sparse ? out.supportMass + k * slots : nullptr,
+                                   out.u + k * n, out.v + k * m, out.value + k, out.nIter + k);
         out.status[k] = st;
         // A problem's own outcome (MaxIter, Infeasible) is a result; only these stop the team.
         return st == Status::Aborted || st == Status::OutOfMemory ? st : Status::Ok;

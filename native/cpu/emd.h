@@ -3,6 +3,7 @@
 // Templates on the cost's float type T (float or double); all arithmetic is double.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "common/status.h"
 
@@ -41,7 +42,9 @@ Status emdSolve(const EmdProblem<T>& p, EmdResult<T>& out);
 // B independent problems of the same size, solved on a team of threads (one problem per thread at a
 // time). Arrays are packed problem after problem: M [B, n, m], a [B, n], b [B, m], plan [B, n, m],
 // u [B, n], v [B, m], value [B], nIter [B], status [B] (each problem's own status; a problem that
-// fails leaves its outputs unspecified).
+// fails leaves its outputs unspecified). Instead of the dense plans (mostly zeros: an optimal plan has
+// at most n + m - 1 nonzero entries) the batch can write each plan's support: n + m - 1 slots per
+// problem, the flat index i * m + j (-1: unused slot) and the mass there.
 template <typename T>
 struct EmdBatchProblem {
   const T* M = nullptr;
@@ -56,12 +59,14 @@ struct EmdBatchProblem {
 
 template <typename T>
 struct EmdBatchResult {
-  T* plan = nullptr;
+  T* plan = nullptr;  // [B, n, m], or null with the supports below
   double* u = nullptr;
   double* v = nullptr;
   double* value = nullptr;
   long* nIter = nullptr;
   Status* status = nullptr;
+  int32_t* supportIndex = nullptr;  // [B, n + m - 1] (n * m < 2^31), with supportMass: the plans' supports
+  double* supportMass = nullptr;    // [B, n + m - 1]
 };
 
 // Returns Ok when every problem ran (each may still be MaxIter or Infeasible in `status`), else the

@@ -139,13 +139,16 @@ struct EmdJob {
 };
 
 // emdBatch({ M [B*n*m], a [B*n], b [B*m] (Float64Array), B, n, m, maxIter, cancel? })
-//   -> { plan [B*n*m] (M's dtype), u [B*n], v [B*m], value [B], nIter [B] (Float64Array), status [B] (Int32Array of
-//        native Status codes: 0 converged, 1 max_iter) }; an infeasible problem is an ERR_OT_VALUE naming it.
+//   -> { supportIndex [B*(n+m-1)] (Int32Array: flat i*m + j in the problem's plan, -1 unused), supportMass
+//        [B*(n+m-1)], u [B*n], v [B*m], value [B], nIter [B] (Float64Array), status [B] (Int32Array of native
+//        Status codes: 0 converged, 1 max_iter) }; an infeasible problem is an ERR_OT_VALUE naming it. The
+//        plans leave as their supports (the dense [B, n, m] would be mostly zeros and its first touch
+//        costs more than the solves): the caller builds them when asked.
 struct EmdBatchJob {
   Keeper keeper;
   static const char* name() { return "emdBatch"; }
   EmdArgs args;
-  OutArray plan, u, v, value, nIter, status;
+  OutArray supportIndex, supportMass, u, v, value, nIter, status;
   NaNGuard guard;
 
   static EmdBatchJob parse(const Napi::CallbackInfo& info) {
@@ -154,7 +157,12 @@ struct EmdBatchJob {
     const Options o(info, 0, name());
     job.args = EmdArgs::parse(env, o, name(), true);
     const auto& r = job.args;
-    job.plan = OutArray::floats(env, r.B * r.n * r.m, r.M.isFloat64);
+    if (static_cast<double>(r.n) * static_cast<double>(r.m) > 2147483647.0)
+      throwError(env, "ERR_OT_SHAPE", std::string(name()) + ": each problem must have fewer than 2^31 entries, got " +
+                                          std::to_string(r.n) + " x " + std::to_string(r.m));
+    const size_t slots = checkedEntries(env, name(), "the plan supports", {r.B, r.n + r.m - 1});
+    job.supportIndex = OutArray(Napi::Int32Array::New(env, slots));
+    job.supportMass = OutArray::floats(env, slots, true);
     job.u = OutArray::floats(env, r.B * r.n, true);
     job.v = OutArray::floats(env, r.B * r.m, true);
     job.value = OutArray::floats(env, r.B, true);
@@ -179,7 +187,8 @@ struct EmdBatchJob {
       p.maxIter = r.maxIter;
       p.cancel = r.cancel;
       cpu::EmdBatchResult<T> out;
-      out.plan = plan.as<T>();
+      out.supportIndex = supportIndex.as<int32_t>();
+      out.supportMass = supportMass.as<double>();
       out.u = u.as<double>();
       out.v = v.as<double>();
       out.value = value.as<double>();
@@ -194,7 +203,7 @@ struct EmdBatchJob {
       status.as<int32_t>()[k] = static_cast<int32_t>(st[k]);
       nIter.as<double>()[k] = static_cast<double>(iters[k]);
     }
-    guard.scan(plan.data, r.B * r.n * r.m, r.M.isFloat64, "the plans");
+    guard.scan(supportMass.data, r.B * (r.n + r.m - 1), true, "the plans");
     guard.scan(u.data, r.B * r.n, true, "the potentials");
     guard.scan(v.data, r.B * r.m, true, "the potentials");
     guard.scan(value.data, r.B, true, "the values");
@@ -206,7 +215,8 @@ struct EmdBatchJob {
       if (status.as<int32_t>()[k] == static_cast<int32_t>(Status::Infeasible)) infeasible(env, name(), " " + std::to_string(k));
     guard.check(env, name());
     Napi::Object o = Napi::Object::New(env);
-    o.Set("plan", plan.value(env));
+    o.Set("supportIndex", supportIndex.value(env));
+    o.Set("supportMass", supportMass.value(env));
     o.Set("u", u.value(env));
     o.Set("v", v.value(env));
     o.Set("value", value.value(env));

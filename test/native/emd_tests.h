@@ -260,6 +260,20 @@ void batchMatchesSingle() {
     for (size_t i = 0; i < n; ++i) same &= u[k * n + i] == s.u[i];
   }
   check::that(same, std::string("emdBatch = emdSolve per problem, bitwise (") + (sizeof(T) == 4 ? "f32)" : "f64)"));
+  // The supports instead of the dense plans: the same nonzeros (in M's precision), <= n + m - 1 each.
+  const size_t slots = n + m - 1;
+  std::vector<int32_t> supIdx(B * slots);
+  std::vector<double> supMass(B * slots), value2(B);
+  ot::cpu::EmdBatchResult<T> sparse{nullptr, u.data(), v.data(), value2.data(), it.data(), st.data(), supIdx.data(), supMass.data()};
+  check::that(ot::cpu::emdBatch(p, sparse) == Status::Ok, "emdBatch with supports: Ok");
+  bool sameSupport = value2 == value;
+  for (size_t k = 0; k < B; ++k) {
+    std::vector<T> rebuilt(n * m, T(0));
+    for (size_t t = k * slots; t < (k + 1) * slots; ++t)
+      if (supIdx[t] >= 0) rebuilt[static_cast<size_t>(supIdx[t])] = static_cast<T>(supMass[t]);
+    for (size_t e = 0; e < n * m; ++e) sameSupport &= rebuilt[e] == plan[k * n * m + e];
+  }
+  check::that(sameSupport, std::string("emdBatch supports rebuild the dense plans exactly (") + (sizeof(T) == 4 ? "f32)" : "f64)"));
   volatile int raised = 1;
   p.cancel.flag = &raised;
   check::that(ot::cpu::emdBatch(p, out) == Status::Aborted, "emdBatch with the cancel flag raised: Aborted");

@@ -31,7 +31,8 @@ export async function emdAsync(fn: string, p: EmdInput, signal: AbortSignal | un
 function batchOutput(p: EmdBatchInput, out: NativeEmdBatchOut): EmdBatchOutput {
   const dtype = p.M.dtype;
   return {
-    value: out.value, plan: out.plan, u: inDtype(out.u, dtype), v: inDtype(out.v, dtype),
+    value: out.value, supports: { index: out.supportIndex, mass: out.supportMass, width: p.n + p.m - 1 },
+    u: inDtype(out.u, dtype), v: inDtype(out.v, dtype),
     statusPerProblem: Array.from(out.status, (s) => STATUSES[s]!), nIterPerProblem: Int32Array.from(out.nIter),
   };
 }
