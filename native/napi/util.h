@@ -457,6 +457,61 @@ void exportJob(Napi::Env env, Napi::Object exports, const char* name) {
   exports.Set(async, Napi::Function::New(env, runAsync<Job>, async));
 }
 
+// ---- One export per op, its device picked by the operand ----
+// An op's CPU Job and its CUDA Job share one export name: the call runs the CUDA Job when the op's main
+// array field (M, x, X, u) of its options object is a CudaBuffer, the CPU Job otherwise. Each CUDA
+// binding (napi/cuda*.cc) registers its Job under the CPU export's name with a DeviceRegistrar; the CPU
+// binding exports with exportDeviceJob instead of exportJob. A build without CUDA registers none, and
+// a device operand there is ERR_OT_DEVICE.
+using EntryFn = Napi::Value (*)(const Napi::CallbackInfo&);
+struct DeviceEntries {
+  EntryFn sync = nullptr;
+  EntryFn async = nullptr;
+};
+// True when v is a CudaBuffer (an object tagged by napi/cuda_buffer.cc; any build can tell).
+bool isDeviceBuffer(const Napi::Value& v);
+// The CUDA Jobs registered under `name`, or null (builds without CUDA, CPU-only ops).
+const DeviceEntries* deviceJob(const std::string& name);
+void registerDeviceJob(const char* name, DeviceEntries entries);
+template <class CudaJob>
+struct DeviceRegistrar {
+  explicit DeviceRegistrar(const char* name) { registerDeviceJob(name, {runSync<CudaJob>, runAsync<CudaJob>}); }
+};
+// Runs the CUDA Job of export `name` (`fn` names the op in messages), or throws / rejects with
+// ERR_OT_DEVICE when this build has none.
+Napi::Value runDeviceJob(const Napi::CallbackInfo& info, const char* name, const char* fn, const char* field, bool async);
+// True when argument 0 is an options object whose `field` is a CudaBuffer. The field is read here and
+// again by the Job's Options: each Job checks the type it gets, so a getter that answers differently
+// the second time only reaches that Job's own argument error.
+bool operandOnDevice(const Napi::CallbackInfo& info, const char* field);
+
+template <class Job, bool Async>
+Napi::Value runRouted(const Napi::CallbackInfo& info) {
+  const auto* route = static_cast<const std::pair<const char*, const char*>*>(info.Data());
+  bool device = false;
+  try {
+    device = operandOnDevice(info, route->second);
+  } catch (const Napi::Error& err) {
+    if (!Async) throw;
+    auto deferred = Napi::Promise::Deferred::New(info.Env());
+    deferred.Reject(err.Value());
+    return deferred.Promise();
+  }
+  if (device) return runDeviceJob(info, route->first, Job::name(), route->second, Async);
+  return Async ? runAsync<Job>(info) : runSync<Job>(info);
+}
+
+// exportJob for an op with a GPU twin: `field` is the options field whose device picks the Job.
+template <class CpuJob>
+void exportDeviceJob(Napi::Env env, Napi::Object exports, const char* name, const char* field) {
+  // One route per op (each CPU Job is exported under one name); it outlives every environment.
+  static const std::pair<const char*, const char*> route{name, field};
+  void* data = const_cast<std::pair<const char*, const char*>*>(&route);
+  const std::string async = std::string(name) + "Async";
+  exports.Set(name, Napi::Function::New(env, runRouted<CpuJob, false>, name, data));
+  exports.Set(async, Napi::Function::New(env, runRouted<CpuJob, true>, async, data));
+}
+
 // Registration: each napi/<area>.cc defines a static Registrar that adds its exports.
 using InitFn = void (*)(Napi::Env, Napi::Object);
 struct Registrar {
