@@ -1,5 +1,6 @@
-// Cost matrices on the GPU (native/cuda/dist.cu through the addon's distForward / distBackward, which
-// run native/napi/cuda.cc's Jobs for a CudaBuffer x; cpu/dist.ts's fields) on the inputs' device buffers; M and the gradients stay on the GPU.
+// Cost matrices on the GPU: the addon's distForward / distBackward with cpu/dist.ts's fields and x as a
+// CudaBuffer, which runs native/napi/cuda.cc's Jobs (native/cuda/dist.cu) on the inputs' device buffers;
+// M and the gradients stay on the GPU.
 import { throwIfAborted } from '../../core/cancel.js';
 import { nativeCuda, type CudaBuffer } from '../../cuda/native-cuda.js';
 import { operandAs } from '../../cuda/tensors.js';
