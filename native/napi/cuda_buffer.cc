@@ -58,11 +58,6 @@ const DeviceEntries* deviceJob(const std::string& name) {
   return nullptr;
 }
 
-bool operandOnDevice(const Napi::CallbackInfo& info, const char* field) {
-  if (info.Length() < 1 || !Keeper::isOptionsObject(info[0])) return false;
-  return isDeviceBuffer(info[0].As<Napi::Object>().Get(field));
-}
-
 Napi::Value runDeviceJob(const Napi::CallbackInfo& info, const char* name, const char* fn, const char* field, bool async) {
   if (const DeviceEntries* e = deviceJob(name)) return async ? e->async(info) : e->sync(info);
   const std::string message = std::string(fn) + ": " + field + " is a CudaBuffer, but this build of the addon has no CUDA " +

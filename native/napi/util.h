@@ -458,6 +458,11 @@ void exportJob(Napi::Env env, Napi::Object exports, const char* name) {
 }
 
 // ---- One export per op, its device picked by the operand ----
+inline Napi::Value rejected(Napi::Env env, const Napi::Error& err) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(err.Value());
+  return deferred.Promise();
+}
 // An op's CPU Job and its CUDA Job share one export name: the call runs the CUDA Job when the op's main
 // array field (M, x, X, u) of its options object is a CudaBuffer, the CPU Job otherwise. Each CUDA
 // binding (napi/cuda*.cc) registers its Job under the CPU export's name with a DeviceRegistrar; the CPU
@@ -480,25 +485,42 @@ struct DeviceRegistrar {
 // Runs the CUDA Job of export `name` (`fn` names the op in messages), or throws / rejects with
 // ERR_OT_DEVICE when this build has none.
 Napi::Value runDeviceJob(const Napi::CallbackInfo& info, const char* name, const char* fn, const char* field, bool async);
-// True when argument 0 is an options object whose `field` is a CudaBuffer. The field is read here and
-// again by the Job's Options: each Job checks the type it gets, so a getter that answers differently
-// the second time only reaches that Job's own argument error.
-bool operandOnDevice(const Napi::CallbackInfo& info, const char* field);
+// The fields of a routed call's options object (argument 0), read once by the router (as Options reads
+// them: getters and proxy traps run now, before any input pointer is taken). While it lives, the
+// Options of the Job it picks serves this snapshot instead of reading the object a second time.
+class RoutedFields {
+ public:
+  explicit RoutedFields(const Napi::CallbackInfo& info);
+  ~RoutedFields();
+  RoutedFields(const RoutedFields&) = delete;
+  RoutedFields& operator=(const RoutedFields&) = delete;
+  // undefined when absent (or when argument 0 is no options object: the Job reports that).
+  Napi::Value get(const char* key) const;
+  bool holds(const Napi::Value& v) const;
+  const std::vector<std::pair<std::string, Napi::Value>>& fields() const { return fields_; }
+
+ private:
+  Napi::Value object_;
+  std::vector<std::pair<std::string, Napi::Value>> fields_;
+  const RoutedFields* previous_;
+};
 
 template <class Job, bool Async>
 Napi::Value runRouted(const Napi::CallbackInfo& info) {
   const auto* route = static_cast<const std::pair<const char*, const char*>*>(info.Data());
-  bool device = false;
   try {
-    device = operandOnDevice(info, route->second);
+    const RoutedFields fields(info);
+    if (isDeviceBuffer(fields.get(route->second))) return runDeviceJob(info, route->first, Job::name(), route->second, Async);
+    return Async ? runAsync<Job>(info) : runSync<Job>(info);
+  } catch (const std::bad_alloc&) {
+    const Napi::Error err = makeError(info.Env(), "ERR_OT_OOM", std::string(Job::name()) + ": out of memory while reading the options");
+    if (!Async) throw err;
+    return rejected(info.Env(), err);
   } catch (const Napi::Error& err) {
+    // A getter's error (the Jobs' own errors are already rejections in the async form).
     if (!Async) throw;
-    auto deferred = Napi::Promise::Deferred::New(info.Env());
-    deferred.Reject(err.Value());
-    return deferred.Promise();
+    return rejected(info.Env(), err);
   }
-  if (device) return runDeviceJob(info, route->first, Job::name(), route->second, Async);
-  return Async ? runAsync<Job>(info) : runSync<Job>(info);
 }
 
 // exportJob for an op with a GPU twin: `field` is the options field whose device picks the Job.
