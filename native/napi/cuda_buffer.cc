@@ -2,7 +2,9 @@
 // and the table of CUDA Jobs that util.h's exportDeviceJob routes device operands to.
 #include "napi/cuda_buffer.h"
 
+#include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +53,37 @@ bool isDeviceBuffer(const Napi::Value& v) {
 }
 
 void registerDeviceJob(const char* name, DeviceEntries entries) { deviceJobs().emplace_back(name, entries); }
+
+namespace {
+// The names exported with exportDeviceJob (each environment's init adds them; workers init concurrently).
+std::mutex routedMutex;
+std::vector<std::string>& routedNames() {
+  static std::vector<std::string> names;
+  return names;
+}
+}  // namespace
+
+void routedExport(Napi::Env env, const char* name) {
+  {
+    std::lock_guard<std::mutex> lock(routedMutex);
+    auto& names = routedNames();
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+  }
+#ifdef OT_WITH_CUDA
+  if (deviceJob(name) == nullptr)
+    throw Napi::Error::New(env, std::string("optimal-transport: ") + name + " is exported with a GPU twin, but no CUDA Job is registered under its name");
+#else
+  (void)env;
+#endif
+}
+
+void checkDeviceJobs(Napi::Env env) {
+  std::lock_guard<std::mutex> lock(routedMutex);
+  const auto& names = routedNames();
+  for (const auto& [name, entries] : deviceJobs())
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw Napi::Error::New(env, "optimal-transport: the CUDA Job '" + name + "' is registered under a name no export routes to it");
+}
 
 const DeviceEntries* deviceJob(const std::string& name) {
   for (const auto& [n, e] : deviceJobs())

@@ -523,9 +523,16 @@ Napi::Value runRouted(const Napi::CallbackInfo& info) {
   }
 }
 
+// Records `name` as routed; in a build with CUDA, an error unless a CUDA Job is registered under it.
+void routedExport(Napi::Env env, const char* name);
+// Called once the exports are set: in a build with CUDA, an error for a CUDA Job registered under a
+// name that no exportDeviceJob routes (a misspelt name would leave the GPU path unreachable).
+void checkDeviceJobs(Napi::Env env);
+
 // exportJob for an op with a GPU twin: `field` is the options field whose device picks the Job.
 template <class CpuJob>
 void exportDeviceJob(Napi::Env env, Napi::Object exports, const char* name, const char* field) {
+  routedExport(env, name);
   // One route per op (each CPU Job is exported under one name); it outlives every environment.
   static const std::pair<const char*, const char*> route{name, field};
   void* data = const_cast<std::pair<const char*, const char*>*>(&route);
