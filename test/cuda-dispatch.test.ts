@@ -109,11 +109,11 @@ describe('ot.dist on cuda tensors', () => {
     const M = ot.dist(x, y, opts);
     const Mg = ot.dist(xg, yg, opts);
     expectCuda(Mg, 'M');
-    expect(deviceArgs('cudaDistForward')).toEqual(['x', 'y']);
+    expect(deviceArgs('distForward')).toEqual(['x', 'y']);
     expectClose(Mg.data, M.data, TOL, 'M');
     M.mul(W).sum().backward();
     Mg.mul(W).sum().backward();
-    const back = fake.callsTo('cudaDistBackward')[0]!;
+    const back = fake.callsTo('distBackward')[0]!;
     expect(back.deviceArgs).toEqual(expect.arrayContaining(['x', 'y']));
     expectCuda(xg.grad, 'x.grad');
     expectCuda(yg.grad, 'y.grad');
@@ -173,9 +173,9 @@ describe('ot.solve on cuda tensors', () => {
         const rg = ot.solve(Mg, ag, bg, opts);
         // One native call for every record, last_step included (its schedule runs natively); M stays on the
         // GPU, the weights go as the settled host values (the binding converts them to M's dtype).
-        expect(fake.callsTo('cudaSinkhornSolve')).toHaveLength(1);
-        expect(deviceArgs('cudaSinkhornSolve')).toEqual(['M']);
-        expect(fake.callsTo('cudaSinkhornSolve')[0]!.hostArgs).toEqual(['a', 'b']);
+        expect(fake.callsTo('sinkhornSolve')).toHaveLength(1);
+        expect(deviceArgs('sinkhornSolve')).toEqual(['M']);
+        expect(fake.callsTo('sinkhornSolve')[0]!.hostArgs).toEqual(['a', 'b']);
         for (const t of [rg.value, rg.valueLinear, rg.plan, ...rg.potentials]) expectCuda(t, 'result');
         expect(rg.nIter).toBe(res.nIter);
         expect(rg.status).toBe(res.status);
@@ -194,7 +194,7 @@ describe('ot.solve on cuda tensors', () => {
           expectClose(got.grad!.data, want.grad!.data, { rel: 1e-7, abs: 1e-10 }, `${name}.grad`);
         }
         if (grad === 'autodiff' || grad === 'last_step') {
-          expect(deviceArgs('cudaSinkhornBackward')).toEqual(expect.arrayContaining(['M', 'history']));
+          expect(deviceArgs('sinkhornBackward')).toEqual(expect.arrayContaining(['M', 'history']));
         }
       });
     }
@@ -208,9 +208,9 @@ describe('ot.solve on cuda tensors', () => {
     rg.plan.mul(W).sum().add(rg.potentials[0].sum()).add(rg.value).backward();
     expectCuda(Mg.grad, 'M.grad');
     expectClose(Mg.grad!.data, M.grad!.data, { rel: 1e-7, abs: 1e-10 }, 'M.grad');
-    const call = fake.callsTo('cudaSinkhornSolve')[0]!;
+    const call = fake.callsTo('sinkhornSolve')[0]!;
     expect(call.deviceArgs).toEqual(['M']);
-    expect(fake.callsTo('cudaSinkhornBackward')[0]!.deviceArgs).toEqual(expect.arrayContaining(['M', 'history']));
+    expect(fake.callsTo('sinkhornBackward')[0]!.deviceArgs).toEqual(expect.arrayContaining(['M', 'history']));
   });
 
   it('float32 M with float64 weights, and the async twin', async () => {
@@ -254,7 +254,7 @@ describe('ot.batch on cuda tensors', () => {
     const M = ot.batch.distBatch(X, Y, { metric, p: 3 });
     const Mg = await ot.batch.distBatchAsync(Xg, Yg, { metric, p: 3 });
     expectCuda(Mg, 'M');
-    expect(deviceArgs('cudaDistBatch')).toEqual(['X', 'Y']);
+    expect(deviceArgs('distBatch')).toEqual(['X', 'Y']);
     expectClose(Mg.data, M.data, TOL, 'M');
     M.pow(2).sum().backward();
     Mg.pow(2).sum().backward();
@@ -282,7 +282,7 @@ describe('ot.batch on cuda tensors', () => {
         const opts = { reg: 0.1, solver, stopRule, tol: 1e-9, regType: 'kl' as const };
         const res = ot.batch.solveBatch(M, { ...opts, a });
         const rg = ot.batch.solveBatch(Mg, { ...opts, a: ag });
-        expect(deviceArgs('cudaSolveBatch')).toEqual(['M']);
+        expect(deviceArgs('solveBatch')).toEqual(['M']);
         for (const t of [rg.value, rg.valueLinear, rg.plan, ...rg.potentials]) expectCuda(t, 'result');
         expect(rg.statusPerProblem).toEqual(res.statusPerProblem);
         expect(Array.from(rg.nIterPerProblem)).toEqual(Array.from(res.nIterPerProblem));
@@ -326,7 +326,7 @@ describe('ot.stochastic on cuda tensors', () => {
       const L = loss(u, v, xs, xt0, { reg: 0.5, ws });
       const Lg = loss(ug, vg, xsg, ot.tensor(xt0, { device: 'cuda' }), { reg: 0.5, ws: wsg });
       expectCuda(Lg, 'loss');
-      expect(deviceArgs('cudaDualLossDevice')).toEqual([0, 1, 2, 3, 4]);
+      expect(deviceArgs('dualLoss')).toEqual(['u', 'v', 'xs', 'xt', 'ws']);
       expectClose(Lg.data, L.data, TOL, 'loss');
       L.neg().backward();
       Lg.neg().backward();
@@ -367,9 +367,9 @@ describe('ot.stochastic on cuda tensors', () => {
       expect(ug.device).toBe('cuda');
       expectCuda(ug.grad, 'u.grad');
     }
-    const calls = fake.calls.filter((c) => c.name === 'cudaDualLossDevice');
+    const calls = fake.calls.filter((c) => c.name === 'dualLoss');
     expect(calls.length).toBe(5);
-    for (const c of calls) expect(c.deviceArgs).toEqual([0, 1, 2, 3]);
+    for (const c of calls) expect(c.deviceArgs).toEqual(['u', 'v', 'xs', 'xt']);
     expectClose(ug.data, u.data, TOL, 'u after 5 steps');
     expectClose(vg.data, v.data, TOL, 'v after 5 steps');
     expect(ug.cudaBuffer()).toBeInstanceOf(FakeBuffer);

@@ -1,6 +1,7 @@
 // The CUDA path on machines without a usable GPU (CI): the addon loads, lists no device, every CUDA
-// entry point (sync and async) fails cleanly with OTError ERR_OT_DEVICE, cuda
-// tensors cannot be made, and every public function still works on CPU tensors (CPU results).
+// buffer helper (sync and async) fails cleanly with OTError ERR_OT_DEVICE, each op has one export that
+// runs its CPU Job for host arrays, cuda tensors cannot be made, and every public function still works
+// on CPU tensors (CPU results).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,27 +17,18 @@ const gpuPresent = info.cudaDevices.length > 0;
 const f32 = (n: number) => new Float32Array(n).fill(0.5);
 const f64 = (n: number) => new Float64Array(n).fill(0.5);
 
-// Each CUDA export with arguments that are valid apart from the missing device.
+// Each CUDA export with arguments that are valid apart from the missing device: the buffer helpers (the
+// ops have one export each, which runs its CUDA Job only for a CudaBuffer operand, and none can be made here).
 const calls: [string, unknown[]][] = [
   ['cudaAlloc', [16, 'float32']],
   ['cudaUpload', [f32(4)]],
   ['cudaDownload', [{}]],
-  ['cudaDistForward', [{ x: f32(6), y: f32(4), n: 3, m: 2, d: 2, metric: 'cosine', p: 2, same: false }]],
-  ['cudaDistBackward', [{ x: f64(6), y: f64(4), n: 3, m: 2, d: 2, metric: 'minkowski', p: 3, same: false, G: f64(6), needX: true, needY: false }]],
-  ['cudaDistBatch', [{ X: f32(12), Y: null, B: 2, n: 3, m: 3, d: 2, metric: 'euclidean', p: 2 }]],
-  ['cudaDistBatchBackward', [{ X: f64(12), Y: f64(8), B: 2, n: 3, m: 2, d: 2, metric: 'sqeuclidean', p: 2, G: f64(12), wantX: false, wantY: true }]],
-  ['cudaSinkhornSolve', [{ M: f32(6), a: f64(3), b: f64(2), n: 3, m: 2, reg: 0.1, regType: 'KL', maxIter: 100, tol: 1e-9, record: 'history' }]],
-  ['cudaSinkhornBackward', [{
-    M: f64(6), a: null, b: null, n: 3, m: 2, reg: 0.1, regType: 'entropy', history: f64(3 + 5 + 2), iterations: 1, lastStep: true,
-    directTerms: false, gValue: 1, gValueLinear: 0, gPlan: null, gLogU: f64(3), gLogV: null, needM: true,
-  }]],
-  ['cudaSolveBatch', [{
-    M: f32(12), a: null, b: null, B: 2, n: 3, m: 2, reg: 0.1, maxIter: 100, tol: 1e-9, solver: 'sinkhorn', regType: 'kl', stopRule: 'problem', record: 'none',
-  }]],
-  ['cudaDualLoss', [f64(3), f64(2), f64(6), f64(4), null, null, 3, 2, 2, 1, 'entropic']],
-  ['cudaDualLossDevice', [f64(3), f64(2), f64(6), f64(4), f64(3), f64(2), 3, 2, 2, 0.5, 'quadratic', { dws: true }]],
-  ['cudaDualPlan', [f64(3), f64(2), f64(6), f64(4), null, null, 3, 2, 2, 1, 'entropic']],
-  ['cudaDualPlanDevice', [f32(3), f32(2), f32(6), f32(4), null, null, 3, 2, 2, 1, 'quadratic']],
+];
+
+// Each op with a GPU Job, and the options field whose device picks it (native/napi/*.cc exportDeviceJob).
+const deviceOps: [string, string][] = [
+  ['distForward', 'x'], ['distBackward', 'x'], ['distBatch', 'X'], ['distBatchBackward', 'X'], ['sinkhornSolve', 'M'],
+  ['sinkhornBackward', 'M'], ['solveBatch', 'M'], ['dualLoss', 'u'], ['dualPlan', 'u'],
 ];
 
 function expectDeviceError(e: unknown, name: string): void {
@@ -61,9 +53,17 @@ describe.skipIf(gpuPresent)('CUDA runtime without a GPU', () => {
       expect(typeof entries[name], name).toBe('function');
       expect(typeof entries[`${name}Async`], `${name}Async`).toBe('function');
     }
-    // One entry per op: the host forms of the options-object kernels are gone.
-    for (const gone of ['cudaDist', 'cudaDistDevice', 'cudaDistBatchDevice', 'cudaSinkhornLog', 'cudaSinkhornLogDevice', 'cudaSolveBatchDevice']) {
-      expect(entries[gone], gone).toBeUndefined();
+    // One export per op: the device twins of the ops (cuda*) and their host forms are gone.
+    for (const [op] of deviceOps) {
+      expect(typeof entries[op], op).toBe('function');
+      expect(typeof entries[`${op}Async`], `${op}Async`).toBe('function');
+    }
+    const gone = ['cudaDist', 'cudaDistDevice', 'cudaDistBatchDevice', 'cudaSinkhornLog', 'cudaSinkhornLogDevice', 'cudaSolveBatchDevice',
+      'cudaDistForward', 'cudaDistBackward', 'cudaDistBatch', 'cudaDistBatchBackward', 'cudaSinkhornSolve', 'cudaSinkhornBackward',
+      'cudaSolveBatch', 'cudaDualLoss', 'cudaDualLossDevice', 'cudaDualPlan', 'cudaDualPlanDevice'];
+    for (const name of gone) {
+      expect(entries[name], name).toBeUndefined();
+      expect(entries[`${name}Async`], `${name}Async`).toBeUndefined();
     }
     // The device class exists exactly when the kernels are compiled in.
     expect(typeof nativeCuda.CudaBuffer === 'function').toBe(info.cudaCompiled);
@@ -87,6 +87,21 @@ describe.skipIf(gpuPresent)('CUDA runtime without a GPU', () => {
       caught = e;
     });
     expectDeviceError(caught, name);
+  });
+
+  it.each(deviceOps)('%s runs its CPU Job unless %s is a CudaBuffer', async (op, field) => {
+    // A look-alike object is no CudaBuffer (only the addon's tagged objects are): the CPU Job refuses it.
+    const fake = { byteLength: 16, length: 2, dtype: 'float64', freed: false, free() {} };
+    for (const o of [{ [field]: fake }, { [field]: {} }]) {
+      expect(() => entries[op]!(o), op).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG' }));
+      await expect(entries[`${op}Async`]!(o), `${op}Async`).rejects.toMatchObject({ code: 'ERR_OT_ARG' });
+    }
+    // The routing reads the field once before the Job does: a getter's error is thrown (sync) or a rejection (async).
+    const boom = Object.defineProperty({}, field, { enumerable: true, get: () => { throw new RangeError('boom'); } });
+    expect(() => entries[op]!(boom)).toThrow(RangeError);
+    const p = entries[`${op}Async`]!(boom) as Promise<unknown>;
+    expect(p).toBeInstanceOf(Promise);
+    await expect(p).rejects.toThrow(RangeError);
   });
 
   it('buffer helpers of ot.cuda fail cleanly', async () => {
@@ -118,17 +133,13 @@ describe('OT_DEVICE=cpu hides any GPU', () => {
     else process.env.OT_DEVICE = saved;
   });
 
-  it('cudaAvailable is false and kernels refuse to run', async () => {
+  it('cudaAvailable is false, buffers cannot be made, and the ops run on the CPU', async () => {
     process.env.OT_DEVICE = 'cpu';
     expect(ot.cuda.cudaAvailable()).toBe(false);
-    expect(() => nativeCuda.cudaDistForward({ x: f64(2), y: f64(2), n: 1, m: 1, d: 2, metric: 'sqeuclidean', p: 2, same: false })).toThrow(
-      expect.objectContaining({ code: 'ERR_OT_DEVICE' }),
-    );
-    await expect(nativeCuda.cudaSolveBatchAsync({
-      M: f64(4), a: null, b: null, B: 1, n: 2, m: 2, reg: 0.1, maxIter: 10, tol: 1e-9, solver: 'log_sinkhorn', regType: 'entropy', stopRule: 'batch', record: 'none',
-    })).rejects.toMatchObject({
-      code: 'ERR_OT_DEVICE',
-    });
+    expect(() => nativeCuda.cudaUpload(f64(2))).toThrow(expect.objectContaining({ code: 'ERR_OT_DEVICE' }));
+    await expect(nativeCuda.cudaAllocAsync(4, 'float64')).rejects.toMatchObject({ code: 'ERR_OT_DEVICE' });
+    const M = entries.distForward!({ x: f64(2), y: f64(2), n: 1, m: 1, d: 2, metric: 'sqeuclidean', p: 2, same: false });
+    expect(M).toEqual(new Float64Array([0]));
   });
 
   it('clearing OT_DEVICE restores the native answer', () => {

@@ -86,6 +86,22 @@ console.log(JSON.stringify(out));`);
     expect(M.length).toBe(400);
     for (const [k, n] of reads) if (typeof k === 'string') expect([k, n]).toEqual([k, 1]);
   });
+
+  it('an op with a GPU twin reads its options once in the async form too (the router shares its read)', async () => {
+    const M = ot.rand([4, 3], { dtype: 'float64', seed: 2 }).data;
+    const reads = new Map<string | symbol, number>();
+    const target = { M, a: new Float64Array(4).fill(0.25), b: new Float64Array(3).fill(1 / 3), n: 4, m: 3, reg: 0.5, regType: 'KL', maxIter: 20, tol: 1e-9, record: 'none' };
+    const proxy = new Proxy(target, {
+      get(t, k, recv) {
+        reads.set(k, (reads.get(k) ?? 0) + 1);
+        return Reflect.get(t, k, recv) as unknown;
+      },
+    });
+    const r = (await addon.sinkhornSolveAsync(proxy)) as { plan: Float64Array };
+    expect(r.plan.length).toBe(12);
+    expect(reads.get('M')).toBe(1);
+    for (const [k, n] of reads) if (typeof k === 'string') expect([k, n]).toEqual([k, 1]);
+  });
 });
 
 describe('the raw cancel flag', () => {

@@ -1,11 +1,14 @@
-// Typed view of the addon's CUDA exports (native/napi/cuda.cc, cuda_sinkhorn.cc, cuda_batch_dist.cc): the kernels take
-// the CPU bindings' options objects and return their fields (dual OT aside, still positional). Every entry exists in
-// every build; without CUDA compiled in, or without a usable GPU, they throw (or reject) ERR_OT_DEVICE.
+// Typed view of the addon's exports on the GPU: the buffer helpers (native/napi/cuda.cc), and each op's one export
+// (distForward, sinkhornSolve, ...) as it answers when its main array is a CudaBuffer: the native binding then runs
+// the op's CUDA Job (native/napi/cuda*.cc), which reads the CPU binding's options object and returns its fields, the
+// large arrays kept on the GPU. The buffer helpers exist in every build; without CUDA compiled in, or without a usable
+// GPU, they (and the ops given a CudaBuffer) throw (or reject) ERR_OT_DEVICE.
 import { addon } from '../native.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import type { Metric } from '../core/vocabulary.js';
 import type { DistBatchBackwardOptions, DistBatchOptions, NativeSolveBatchOut, SolveBatchOptions } from '../backend/native-batch.js';
 import type { DistBackwardOptions, DistFields } from '../backend/native-costs.js';
+import type { DualFields, DualLossFields } from '../backend/native-dual.js';
 import type { NativeSolveOut, SinkhornBackwardOptions, SinkhornSolveOptions } from '../backend/native-solve.js';
 
 export type CudaDType = 'float32' | 'float64' | 'int32' | 'uint8';
@@ -31,8 +34,10 @@ export type CudaMetric = Metric;
 export type OnGpu<T> = {
   [K in keyof T]: T[K] extends FloatArray ? CudaOperand : T[K] extends FloatArray | null ? CudaOperand | null : T[K];
 };
+/** OnGpu<T> with the op's main array `K` a GPU buffer: what routes the call to the op's CUDA Job. */
+export type OnDevice<T, K extends keyof T> = Omit<OnGpu<T>, K> & { [P in K]: CudaBuffer };
 
-/** cudaSinkhornSolve's result: sinkhornSolve's fields, the arrays on the GPU (history in the GPU adjoint's layout). */
+/** sinkhornSolve's result on the GPU: its CPU fields, the arrays on the GPU (history in the GPU adjoint's layout). */
 export type CudaSolveOut = Omit<NativeSolveOut, 'plan' | 'logU' | 'logV' | 'history' | 'logIterations' | 'absorptions'> & {
   plan: CudaBuffer;
   logU: CudaBuffer;
@@ -40,33 +45,24 @@ export type CudaSolveOut = Omit<NativeSolveOut, 'plan' | 'logU' | 'logV' | 'hist
   history?: CudaBuffer;
 };
 
-/** cudaSolveBatch's result: solveBatch's fields, plan and potentials on the GPU (no trace: no GPU adjoint). */
+/** solveBatch's result on the GPU: its CPU fields, plan and potentials on the GPU (no trace: no GPU adjoint). */
 export type CudaSolveBatchOut = Omit<NativeSolveBatchOut, 'sol' | 'work' | 'trace'> & {
   plan: CudaBuffer;
   pot0: CudaBuffer;
   pot1: CudaBuffer;
 };
 
-type DualHead = [
-  u: CudaOperand, v: CudaOperand, xs: CudaOperand, xt: CudaOperand, ws: CudaOperand | null, wt: CudaOperand | null,
-  n: number, m: number, d: number, reg: number, kind: 'entropic' | 'quadratic',
-];
-export interface CudaDualNeeds {
-  du?: boolean;
-  dv?: boolean;
-  dxs?: boolean;
-  dxt?: boolean;
-  dws?: boolean;
-  dwt?: boolean;
-}
-export interface CudaDualResult<A> {
+/** The fields of the CPU dualLoss (native/napi/dual.cc) without its host `out` slab: the gradients come back as buffers. */
+type DualLossOptions = Omit<DualLossFields, 'out'>;
+/** dualLoss on the GPU: the loss and the wanted gradients as buffers (null when not wanted). */
+export interface CudaDualResult {
   loss: number;
-  du: A | null;
-  dv: A | null;
-  dxs: A | null;
-  dxt: A | null;
-  dws: A | null;
-  dwt: A | null;
+  du: CudaBuffer | null;
+  dv: CudaBuffer | null;
+  dxs: CudaBuffer | null;
+  dxt: CudaBuffer | null;
+  dws: CudaBuffer | null;
+  dwt: CudaBuffer | null;
 }
 
 export interface NativeCuda {
@@ -81,34 +77,29 @@ export interface NativeCuda {
   cudaDownloadAsync(buf: CudaBuffer): Promise<FloatArray | Int32Array | Uint8Array>;
 
   // The CPU bindings' options and result fields (lib/backend/native-*.ts), results on the GPU.
-  cudaDistForward(options: OnGpu<DistFields>): CudaBuffer;
-  cudaDistForwardAsync(options: OnGpu<DistFields>): Promise<CudaBuffer>;
-  cudaDistBackward(options: OnGpu<Omit<DistBackwardOptions, 'M' | 'cancel'>>): [CudaBuffer | null, CudaBuffer | null];
-  cudaDistBackwardAsync(options: OnGpu<Omit<DistBackwardOptions, 'M' | 'cancel'>>): Promise<[CudaBuffer | null, CudaBuffer | null]>;
-  cudaDistBatch(options: OnGpu<Omit<DistBatchOptions, 'cancel'>>): CudaBuffer;
-  cudaDistBatchAsync(options: OnGpu<Omit<DistBatchOptions, 'cancel'>>): Promise<CudaBuffer>;
-  cudaDistBatchBackward(options: OnGpu<Omit<DistBatchBackwardOptions, 'M' | 'cancel'>>): { gX?: CudaBuffer; gY?: CudaBuffer };
-  cudaDistBatchBackwardAsync(options: OnGpu<Omit<DistBatchBackwardOptions, 'M' | 'cancel'>>): Promise<{ gX?: CudaBuffer; gY?: CudaBuffer }>;
-  cudaSinkhornSolve(options: OnGpu<SinkhornSolveOptions>): CudaSolveOut;
-  cudaSinkhornSolveAsync(options: OnGpu<SinkhornSolveOptions>): Promise<CudaSolveOut>;
+  distForward(options: OnDevice<DistFields, 'x'>): CudaBuffer;
+  distForwardAsync(options: OnDevice<DistFields, 'x'>): Promise<CudaBuffer>;
+  distBackward(options: OnDevice<Omit<DistBackwardOptions, 'M' | 'cancel'>, 'x'>): [CudaBuffer | null, CudaBuffer | null];
+  distBackwardAsync(options: OnDevice<Omit<DistBackwardOptions, 'M' | 'cancel'>, 'x'>): Promise<[CudaBuffer | null, CudaBuffer | null]>;
+  distBatch(options: OnDevice<Omit<DistBatchOptions, 'cancel'>, 'X'>): CudaBuffer;
+  distBatchAsync(options: OnDevice<Omit<DistBatchOptions, 'cancel'>, 'X'>): Promise<CudaBuffer>;
+  distBatchBackward(options: OnDevice<Omit<DistBatchBackwardOptions, 'M' | 'cancel'>, 'X'>): { gX?: CudaBuffer; gY?: CudaBuffer };
+  distBatchBackwardAsync(options: OnDevice<Omit<DistBatchBackwardOptions, 'M' | 'cancel'>, 'X'>): Promise<{ gX?: CudaBuffer; gY?: CudaBuffer }>;
+  sinkhornSolve(options: OnDevice<SinkhornSolveOptions, 'M'>): CudaSolveOut;
+  sinkhornSolveAsync(options: OnDevice<SinkhornSolveOptions, 'M'>): Promise<CudaSolveOut>;
   /** [dM | null, da, db], all in M's dtype. */
-  cudaSinkhornBackward(options: OnGpu<SinkhornBackwardOptions> & { cancel?: Int32Array }): [CudaBuffer | null, CudaBuffer, CudaBuffer];
-  cudaSinkhornBackwardAsync(
-    options: OnGpu<SinkhornBackwardOptions> & { cancel?: Int32Array },
+  sinkhornBackward(options: OnDevice<SinkhornBackwardOptions, 'M'> & { cancel?: Int32Array }): [CudaBuffer | null, CudaBuffer, CudaBuffer];
+  sinkhornBackwardAsync(
+    options: OnDevice<SinkhornBackwardOptions, 'M'> & { cancel?: Int32Array },
   ): Promise<[CudaBuffer | null, CudaBuffer, CudaBuffer]>;
-  cudaSolveBatch(options: OnGpu<SolveBatchOptions>): CudaSolveBatchOut;
-  cudaSolveBatchAsync(options: OnGpu<SolveBatchOptions>): Promise<CudaSolveBatchOut>;
-
-  cudaDualLoss(...args: [...DualHead, need?: CudaDualNeeds, cancel?: Int32Array]): CudaDualResult<FloatArray>;
-  cudaDualLossAsync(...args: [...DualHead, need?: CudaDualNeeds, cancel?: Int32Array]): Promise<CudaDualResult<FloatArray>>;
-  cudaDualLossDevice(...args: [...DualHead, need?: CudaDualNeeds, cancel?: Int32Array]): CudaDualResult<CudaBuffer>;
-  cudaDualLossDeviceAsync(
-    ...args: [...DualHead, need?: CudaDualNeeds, cancel?: Int32Array]
-  ): Promise<CudaDualResult<CudaBuffer>>;
-  cudaDualPlan(...args: DualHead): FloatArray;
-  cudaDualPlanAsync(...args: DualHead): Promise<FloatArray>;
-  cudaDualPlanDevice(...args: DualHead): CudaBuffer;
-  cudaDualPlanDeviceAsync(...args: DualHead): Promise<CudaBuffer>;
+  solveBatch(options: OnDevice<SolveBatchOptions, 'M'>): CudaSolveBatchOut;
+  solveBatchAsync(options: OnDevice<SolveBatchOptions, 'M'>): Promise<CudaSolveBatchOut>;
+  /** The loss and the gradients named by `want` (native-dual.ts WANT), on the GPU; the others null. */
+  dualLoss(options: OnDevice<DualLossOptions, 'u'>): CudaDualResult;
+  dualLossAsync(options: OnDevice<DualLossOptions, 'u'>): Promise<CudaDualResult>;
+  /** The plan [n * m], row-major, on the GPU (metric 'sqeuclidean' only). */
+  dualPlan(options: OnDevice<DualFields, 'u'>): CudaBuffer;
+  dualPlanAsync(options: OnDevice<DualFields, 'u'>): Promise<CudaBuffer>;
 }
 
 export const nativeCuda = addon as unknown as NativeCuda;

@@ -43,6 +43,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("stopJobs", Napi::Function::New(env, stopJobs));
   envJobs(env);  // the shutdown hooks, before any job can run
   for (InitFn fn : registry()) fn(env, exports);
+  checkDeviceJobs(env);
   return exports;
 }
 

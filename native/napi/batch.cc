@@ -265,7 +265,7 @@ struct SolveBatchBackwardJob {
 };
 
 void initBatch(Napi::Env env, Napi::Object exports) {
-  exportJob<SolveBatchJob>(env, exports, "solveBatch");
+  exportDeviceJob<SolveBatchJob>(env, exports, "solveBatch", "M");
   exportJob<SolveBatchBackwardJob>(env, exports, "solveBatchBackward");
 }
 

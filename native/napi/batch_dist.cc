@@ -142,8 +142,8 @@ struct DistBatchBackwardJob {
 };
 
 void initBatchDist(Napi::Env env, Napi::Object exports) {
-  exportJob<DistBatchJob>(env, exports, "distBatch");
-  exports.Set("distBatchBackward", Napi::Function::New(env, runSync<DistBatchBackwardJob>, "distBatchBackward"));
+  exportDeviceJob<DistBatchJob>(env, exports, "distBatch", "X");
+  exportDeviceJob<DistBatchBackwardJob>(env, exports, "distBatchBackward", "X");
 }
 
 ot::napi::Registrar registrar(initBatchDist);

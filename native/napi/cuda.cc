@@ -1,8 +1,9 @@
-// N-API entry points of the CUDA path: device availability, device buffers (alloc/upload/download), the
-// cost-matrix kernels (cudaDistForward / cudaDistBackward: napi/dist.cc's options object, results kept
-// on the GPU as CudaBuffers) and the dual-OT kernels (host and *Device forms, positional). Inputs may be
-// host typed arrays or CudaBuffers; every entry has an Async twin. Without CUDA (or without a GPU) they
-// throw / reject OTError ERR_OT_DEVICE.
+// N-API entry points of the CUDA path: device availability and device buffers (cudaAlloc / cudaUpload /
+// cudaDownload), and the GPU Jobs of the cost-matrix ops (distForward / distBackward: napi/dist.cc's
+// options object) and of the dual-OT ops (dualLoss / dualPlan: napi/dual.cc's fields), registered
+// under the CPU exports' names and run when the op's main array (x, u) is a CudaBuffer; results stay
+// on the GPU as CudaBuffers. Other arrays may be host typed arrays. Without CUDA (or without a GPU) the
+// buffer helpers throw / reject OTError ERR_OT_DEVICE.
 #include <string>
 
 #include "napi/cuda_buffer.h"
@@ -10,6 +11,7 @@
 
 #ifdef OT_WITH_CUDA
 #include "cuda/dist.h"
+#include "common/metric.h"
 #include "cuda/dual.h"
 #include "cuda/runtime.h"
 #endif
@@ -17,12 +19,8 @@
 namespace ot::napi {
 namespace {
 
-// Every CUDA export of this file (the Async twins are implied).
-#define OT_CUDA_CORE_EXPORTS(X)                                                                                   \
-  X("cudaAlloc", AllocJob) X("cudaUpload", UploadJob) X("cudaDownload", DownloadJob)                             \
-  X("cudaDistForward", DistJob) X("cudaDistBackward", DistBackwardJob) X("cudaDualLoss", DualLossJob<false>)      \
-  X("cudaDualLossDevice", DualLossJob<true>) X("cudaDualPlan", DualPlanJob<false>)                                 \
-  X("cudaDualPlanDevice", DualPlanJob<true>)
+// The buffer helpers (the Async twins are implied); the ops' GPU Jobs register with DeviceRegistrar.
+#define OT_CUDA_CORE_EXPORTS(X) X("cudaAlloc", AllocJob) X("cudaUpload", UploadJob) X("cudaDownload", DownloadJob)
 
 #ifdef OT_WITH_CUDA
 
@@ -164,12 +162,12 @@ struct DistArgs {
   }
 };
 
-// cudaDistForward({ x, y, n, m, d, metric, p, same }) -> M [n*m] as a CudaBuffer
+// distForward({ x (CudaBuffer), y, n, m, d, metric, p, same }) -> M [n*m] as a CudaBuffer
 struct DistJob {
   Keeper keeper;
   DistArgs args;
   Output M;
-  static const char* name() { return "cudaDistForward"; }
+  static const char* name() { return "dist"; }
   static DistJob parse(const Napi::CallbackInfo& info) {
     const Options o(info, 0, name());
     DistJob j;
@@ -193,13 +191,14 @@ struct DistJob {
   Napi::Value result(Napi::Env env) { return M.value(env); }
 };
 
-// cudaDistBackward({ x, y, n, m, d, metric, p, same, G, needX, needY }) -> [gx | null, gy | null] as CudaBuffers
+// distBackward({ x (CudaBuffer), y, n, m, d, metric, p, same, G, needX, needY }) -> [gx | null, gy | null] as
+// CudaBuffers (M, which the CPU backward reads, is not needed on the GPU, so not read)
 struct DistBackwardJob {
   Keeper keeper;
   DistArgs args;
   Operand G;
   Output gx, gy;
-  static const char* name() { return "cudaDistBackward"; }
+  static const char* name() { return "dist (backward)"; }
   static DistBackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const Options o(info, 0, name());
@@ -235,8 +234,10 @@ struct DistBackwardJob {
   }
 };
 
-// ---- dual OT (sqeuclidean cost): (u, v, xs, xt, ws | null, wt | null, n, m, d, reg, kind, ...) ----
+// ---- dual OT: napi/dual.cc's fields { u, v, xs, xt, ws?, wt?, d, kind, metric, p, reg } ----
 
+// The fields napi/dual.cc reads (n and m are u's and v's lengths); the GPU kernel has the squared
+// Euclidean cost only.
 struct DualArgs {
   Operand u, v, xs, xt, ws, wt;
   size_t n = 0, m = 0, d = 0;
@@ -244,29 +245,36 @@ struct DualArgs {
   cuda::DualKind kind = cuda::DualKind::Entropic;
   bool f64 = false;
 
-  static DualArgs parse(const Napi::CallbackInfo& info, const char* fn) {
-    Napi::Env env = info.Env();
+  static DualArgs parse(Napi::Env env, const Options& o, const char* fn) {
     requireDevice(env, fn);
     DualArgs a;
-    a.u = operandArg(info, 0, fn, "u", false);
-    a.v = operandArg(info, 1, fn, "v", false);
-    a.xs = operandArg(info, 2, fn, "xs", false);
-    a.xt = operandArg(info, 3, fn, "xt", false);
-    a.ws = operandArg(info, 4, fn, "ws", true);
-    a.wt = operandArg(info, 5, fn, "wt", true);
+    a.u = operandValue(env, o.value("u"), fn, "u", false);
+    a.v = operandValue(env, o.value("v"), fn, "v", false);
+    a.xs = operandValue(env, o.value("xs"), fn, "xs", false);
+    a.xt = operandValue(env, o.value("xt"), fn, "xt", false);
+    a.ws = operandValue(env, o.value("ws"), fn, "ws", true);
+    a.wt = operandValue(env, o.value("wt"), fn, "wt", true);
     a.f64 = a.u.f64;
-    a.n = sizeArg(info, 6, fn, "n");
-    a.m = sizeArg(info, 7, fn, "m");
-    a.d = sizeArg(info, 8, fn, "d");
+    a.n = a.u.length;
+    a.m = a.v.length;
+    if (a.n == 0 || a.m == 0)
+      throwError(env, "ERR_OT_SHAPE", std::string(fn) + ": u and v must not be empty, got " + std::to_string(a.n) + " and " + std::to_string(a.m) + " entries");
+    a.d = o.dim("d");
     requireOperand(env, a.u, a.n, a.f64, fn);
     requireOperand(env, a.v, a.m, a.f64, fn);
-    requireOperand(env, a.xs, a.n * a.d, a.f64, fn);
-    requireOperand(env, a.xt, a.m * a.d, a.f64, fn);
+    requireOperand(env, a.xs, checkedEntries(env, fn, "xs", {a.n, a.d}), a.f64, fn);
+    requireOperand(env, a.xt, checkedEntries(env, fn, "xt", {a.m, a.d}), a.f64, fn);
     requireOperand(env, a.ws, a.n, a.f64, fn);
     requireOperand(env, a.wt, a.m, a.f64, fn);
-    a.reg = numberArg(info, 9, fn, "reg");
-    if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0");
-    a.kind = dualKindArg(info, 10, fn);
+    const std::string kind = o.string("kind");
+    if (kind == "entropic") a.kind = cuda::DualKind::Entropic;
+    else if (kind == "quadratic") a.kind = cuda::DualKind::Quadratic;
+    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": kind must be 'entropic' or 'quadratic', got '" + kind + "'");
+    const Metric metric = o.metric();
+    if (metric != Metric::SqEuclidean)
+      throwError(env, "ERR_OT_DEVICE", std::string(fn) + ": metric '" + kMetricNames[static_cast<int>(metric)] + "' is not available on the GPU; use 'sqeuclidean', or CPU tensors");
+    a.reg = o.number("reg");
+    if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(a.reg));
     return a;
   }
 
@@ -285,30 +293,30 @@ struct DualArgs {
   }
 };
 
-// cudaDualLoss(..., kind, need?: {du, dv, dxs, dxt, dws, dwt}, cancel?) -> {loss, du, dv, dxs, dxt, dws, dwt}
-// (unwanted gradients are null; by default all but dws/dwt are computed).
-template <bool Device>
+// dualLoss({ u (CudaBuffer), v, xs, xt, ws?, wt?, d, kind, metric, p, reg, want, cancel? })
+//   -> { loss, du, dv, dxs, dxt, dws, dwt }: the gradients named by dualLoss's `want` bits (u 1, v 2, xs 4,
+// xt 8, ws 16, wt 32) as CudaBuffers, the others null (there is no host `out` slab on the GPU).
 struct DualLossJob {
   Keeper keeper;
   DualArgs args;
   CancelFlag cancel;
   Output du, dv, dxs, dxt, dws, dwt;
   double loss = 0;
-  static const char* name() { return Device ? "cudaDualLossDevice" : "cudaDualLoss"; }
+  static const char* name() { return "lossDual"; }
   static DualLossJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    const Options o(info, 0, name());
     DualLossJob j;
-    j.args = DualArgs::parse(info, name());
+    j.args = DualArgs::parse(env, o, name());
     const DualArgs& a = j.args;
-    const Napi::Value need = info.Length() > 11 ? info[11] : env.Undefined();
-    checkOptionKeys(env, need, {"du", "dv", "dxs", "dxt", "dws", "dwt"}, name());
-    if (boolOption(env, need, "du", true, name())) j.du = Output(env, a.n, a.f64, Device);
-    if (boolOption(env, need, "dv", true, name())) j.dv = Output(env, a.m, a.f64, Device);
-    if (boolOption(env, need, "dxs", true, name())) j.dxs = Output(env, a.n * a.d, a.f64, Device);
-    if (boolOption(env, need, "dxt", true, name())) j.dxt = Output(env, a.m * a.d, a.f64, Device);
-    if (boolOption(env, need, "dws", false, name())) j.dws = Output(env, a.n, a.f64, Device);
-    if (boolOption(env, need, "dwt", false, name())) j.dwt = Output(env, a.m, a.f64, Device);
-    j.cancel = cancelArg(info, 12);
+    const int64_t want = o.integer("want", 0, 63);
+    if (want & 1) j.du = Output(env, a.n, a.f64, true);
+    if (want & 2) j.dv = Output(env, a.m, a.f64, true);
+    if (want & 4) j.dxs = Output(env, a.n * a.d, a.f64, true);
+    if (want & 8) j.dxt = Output(env, a.m * a.d, a.f64, true);
+    if (want & 16) j.dws = Output(env, a.n, a.f64, true);
+    if (want & 32) j.dwt = Output(env, a.m, a.f64, true);
+    j.cancel = o.cancel();
     return j;
   }
   template <typename T>
@@ -347,17 +355,18 @@ struct DualLossJob {
   }
 };
 
-// cudaDualPlan(u, v, xs, xt, ws | null, wt | null, n, m, d, reg, kind) -> G [n*m]
-template <bool Device>
+// dualPlan({ u (CudaBuffer), v, xs, xt, ws?, wt?, d, kind, metric, p, reg }) -> G [n*m] as a CudaBuffer
 struct DualPlanJob {
   Keeper keeper;
   DualArgs args;
   Output G;
-  static const char* name() { return Device ? "cudaDualPlanDevice" : "cudaDualPlan"; }
+  static const char* name() { return "planDual"; }
   static DualPlanJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Options o(info, 0, name());
     DualPlanJob j;
-    j.args = DualArgs::parse(info, name());
-    j.G = Output(info.Env(), j.args.n * j.args.m, j.args.f64, Device);
+    j.args = DualArgs::parse(env, o, name());
+    j.G = Output(env, checkedEntries(env, name(), "the plan", {j.args.n, j.args.m}), j.args.f64, true);
     return j;
   }
   Status execute() {
@@ -387,6 +396,12 @@ void initCuda(Napi::Env env, Napi::Object exports) {
   OT_CUDA_CORE_EXPORTS(OT_EXPORT_JOB)
 #undef OT_EXPORT_JOB
 }
+
+// The ops' GPU Jobs, under the CPU exports' names (napi/dist.cc, napi/dual.cc).
+DeviceRegistrar<DistJob> distJob("distForward");
+DeviceRegistrar<DistBackwardJob> distBackwardJob("distBackward");
+DeviceRegistrar<DualLossJob> dualLossJob("dualLoss");
+DeviceRegistrar<DualPlanJob> dualPlanJob("dualPlan");
 
 #else  // !OT_WITH_CUDA
 

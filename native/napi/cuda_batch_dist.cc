@@ -1,8 +1,7 @@
-// N-API entry points of batched cost matrices on the GPU (POT: ot.batch.dist_batch; the CUDA twin of
-// napi/batch_dist.cc, with its options object): M[b] = metric(X[b], Y[b]) for B problems and its
-// backward, one cuda::dist launch per problem on the same stream, results kept on the GPU as
-// CudaBuffers; inputs may be host typed arrays or CudaBuffers; every entry has an Async twin. Without
-// CUDA (or a GPU) they throw / reject ERR_OT_DEVICE.
+// GPU Jobs of batched cost matrices (POT: ot.batch.dist_batch; the CUDA twin of napi/batch_dist.cc, with
+// its options object), registered under its exports' names and run when X is a CudaBuffer:
+// M[b] = metric(X[b], Y[b]) for B problems and its backward, one cuda::dist launch per problem on the
+// same stream, results kept on the GPU as CudaBuffers; Y and G may be host typed arrays or CudaBuffers.
 #include <string>
 
 #include "napi/cuda_buffer.h"
@@ -15,8 +14,6 @@
 
 namespace ot::napi {
 namespace {
-
-#define OT_CUDA_BATCH_DIST_EXPORTS(X) X("cudaDistBatch", DistBatchJob) X("cudaDistBatchBackward", DistBatchBackwardJob)
 
 #ifdef OT_WITH_CUDA
 
@@ -51,12 +48,12 @@ struct BatchDistArgs {
   }
 };
 
-// cudaDistBatch({ X, Y, B, n, m, d, metric, p }) -> M [B*n*m] as a CudaBuffer
+// distBatch({ X (CudaBuffer), Y, B, n, m, d, metric, p }) -> M [B*n*m] as a CudaBuffer
 struct DistBatchJob {
   Keeper keeper;
   BatchDistArgs args;
   Output M;
-  static const char* name() { return "cudaDistBatch"; }
+  static const char* name() { return "distBatch"; }
   static DistBatchJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const Options o(info, 0, name());
@@ -86,14 +83,14 @@ struct DistBatchJob {
   Napi::Value result(Napi::Env env) { return M.value(env); }
 };
 
-// cudaDistBatchBackward({ X, Y, B, n, m, d, metric, p, G, wantX, wantY }) -> { gX?, gY? } as CudaBuffers
+// distBatchBackward({ X (CudaBuffer), Y, B, n, m, d, metric, p, G, wantX, wantY }) -> { gX?, gY? } as CudaBuffers
 // (napi/batch_dist.cc's result; the forward's M is not needed on the GPU, so not read)
 struct DistBatchBackwardJob {
   Keeper keeper;
   BatchDistArgs args;
   Operand G;
   Output gX, gY;
-  static const char* name() { return "cudaDistBatchBackward"; }
+  static const char* name() { return "distBatchBackward"; }
   static DistBatchBackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const Options o(info, 0, name());
@@ -135,23 +132,10 @@ struct DistBatchBackwardJob {
   }
 };
 
-void initCudaBatchDist(Napi::Env env, Napi::Object exports) {
-#define OT_EXPORT_JOB(name, Job) exportJob<Job>(env, exports, name);
-  OT_CUDA_BATCH_DIST_EXPORTS(OT_EXPORT_JOB)
-#undef OT_EXPORT_JOB
-}
-
-#else  // !OT_WITH_CUDA
-
-void initCudaBatchDist(Napi::Env env, Napi::Object exports) {
-#define OT_EXPORT_STUB(name, Job) exportUnavailable(env, exports, name);
-  OT_CUDA_BATCH_DIST_EXPORTS(OT_EXPORT_STUB)
-#undef OT_EXPORT_STUB
-}
+DeviceRegistrar<DistBatchJob> distBatchJob("distBatch");
+DeviceRegistrar<DistBatchBackwardJob> distBatchBackwardJob("distBatchBackward");
 
 #endif  // OT_WITH_CUDA
-
-Registrar reg(initCudaBatchDist);
 
 }  // namespace
 }  // namespace ot::napi

@@ -1,8 +1,13 @@
-// CudaBuffer JS class, host/device operands and outputs for the CUDA entry points (see cuda_buffer.h).
+// CudaBuffer JS class, host/device operands and outputs for the CUDA entry points (see cuda_buffer.h),
+// and the table of CUDA Jobs that util.h's exportDeviceJob routes device operands to.
 #include "napi/cuda_buffer.h"
 
-#include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace ot::napi {
 
@@ -29,49 +34,80 @@ void exportUnavailable(Napi::Env env, Napi::Object exports, const char* name) {
   exports.Set(async, Napi::Function::New(env, unavailableAsync, async, data));
 }
 
+namespace {
+// Marks the objects CudaBuffer made, so isDeviceBuffer() needs no instanceof (which would run a
+// user-defined Symbol.hasInstance in the middle of a call) and no constructor reference shared across
+// environments; a build without CUDA can still recognise one (and refuse it).
+constexpr napi_type_tag kCudaBufferTag = {0x6f7463756461ULL, 0x4275666665723031ULL};
+
+std::vector<std::pair<std::string, DeviceEntries>>& deviceJobs() {
+  static std::vector<std::pair<std::string, DeviceEntries>> jobs;
+  return jobs;
+}
+}  // namespace
+
+bool isDeviceBuffer(const Napi::Value& v) {
+  if (!v.IsObject()) return false;
+  bool tagged = false;
+  return napi_check_object_type_tag(v.Env(), v, &kCudaBufferTag, &tagged) == napi_ok && tagged;
+}
+
+void registerDeviceJob(const char* name, DeviceEntries entries) { deviceJobs().emplace_back(name, entries); }
+
+namespace {
+// The names exported with exportDeviceJob (each environment's init adds them; workers init concurrently).
+std::mutex routedMutex;
+std::vector<std::string>& routedNames() {
+  static std::vector<std::string> names;
+  return names;
+}
+}  // namespace
+
+void routedExport(Napi::Env env, const char* name) {
+  {
+    std::lock_guard<std::mutex> lock(routedMutex);
+    auto& names = routedNames();
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+  }
+#ifdef OT_WITH_CUDA
+  if (deviceJob(name) == nullptr)
+    throw Napi::Error::New(env, std::string("optimal-transport: ") + name + " is exported with a GPU twin, but no CUDA Job is registered under its name");
+#else
+  (void)env;
+#endif
+}
+
+void checkDeviceJobs(Napi::Env env) {
+  std::lock_guard<std::mutex> lock(routedMutex);
+  const auto& names = routedNames();
+  for (const auto& [name, entries] : deviceJobs())
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw Napi::Error::New(env, "optimal-transport: the CUDA Job '" + name + "' is registered under a name no export routes to it");
+}
+
+const DeviceEntries* deviceJob(const std::string& name) {
+  for (const auto& [n, e] : deviceJobs())
+    if (n == name) return &e;
+  return nullptr;
+}
+
+Napi::Value runDeviceJob(const Napi::CallbackInfo& info, const char* name, const char* fn, const char* field, bool async) {
+  if (const DeviceEntries* e = deviceJob(name)) return async ? e->async(info) : e->sync(info);
+  const std::string message = std::string(fn) + ": " + field + " is a CudaBuffer, but this build of the addon has no CUDA " +
+                              "kernel for it (build with CUDA, or pass host arrays)";
+  if (!async) throwError(info.Env(), "ERR_OT_DEVICE", message);
+  auto deferred = Napi::Promise::Deferred::New(info.Env());
+  deferred.Reject(makeError(info.Env(), "ERR_OT_DEVICE", message).Value());
+  return deferred.Promise();
+}
+
 #ifdef OT_WITH_CUDA
 
 namespace {
-// Marks the objects this class made, so is() needs no instanceof (which would run a user-defined
-// Symbol.hasInstance in the middle of a call) and no constructor reference shared across environments.
-constexpr napi_type_tag kCudaBufferTag = {0x6f7463756461ULL, 0x4275666665723031ULL};
 
 // The class of the calling environment (the main thread and each worker define their own).
 Napi::FunctionReference& ctorRef(Napi::Env env) { return envClass(env, "CudaBuffer"); }
 }  // namespace
-
-Napi::Value fieldOf(const Napi::Value& opts, const char* key) {
-  if (!opts.IsObject()) return opts.Env().Undefined();
-  return opts.As<Napi::Object>().Get(key);
-}
-
-bool boolOption(Napi::Env env, const Napi::Value& opts, const char* key, bool dflt, const char* fn) {
-  Napi::Value v = fieldOf(opts, key);
-  if (v.IsUndefined()) return dflt;
-  if (!v.IsBoolean()) throwError(env, "ERR_OT_ARG", std::string(fn) + ": option " + key + " must be a boolean");
-  return v.As<Napi::Boolean>().Value();
-}
-
-double numberOption(Napi::Env env, const Napi::Value& opts, const char* key, double dflt, const char* fn) {
-  Napi::Value v = fieldOf(opts, key);
-  if (v.IsUndefined()) return dflt;
-  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
-    throwError(env, "ERR_OT_ARG", std::string(fn) + ": option " + key + " must be a finite number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-void checkOptionKeys(Napi::Env env, const Napi::Value& opts, const std::vector<std::string>& allowed, const char* fn) {
-  if (opts.IsUndefined() || opts.IsNull()) return;
-  if (!opts.IsObject() || opts.IsArray() || opts.IsTypedArray())
-    throwError(env, "ERR_OT_ARG", std::string(fn) + ": options must be an object");
-  Napi::Array keys = opts.As<Napi::Object>().GetPropertyNames();
-  for (uint32_t k = 0; k < keys.Length(); ++k) {
-    const std::string key = keys.Get(k).ToString().Utf8Value();
-    bool ok = false;
-    for (const auto& a : allowed) ok = ok || a == key;
-    if (!ok) throwError(env, "ERR_OT_ARG", std::string(fn) + ": unknown option '" + key + "'");
-  }
-}
 
 size_t sizeArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
   return dimArg(info, index, fn, name, 0);
@@ -100,11 +136,7 @@ Napi::Object CudaBuffer::wrap(Napi::Env env, BufferPtr buf) {
   return ctor.New({ext});
 }
 
-bool CudaBuffer::is(const Napi::Value& v) {
-  if (!v.IsObject()) return false;
-  bool tagged = false;
-  return napi_check_object_type_tag(v.Env(), v, &kCudaBufferTag, &tagged) == napi_ok && tagged;
-}
+bool CudaBuffer::is(const Napi::Value& v) { return isDeviceBuffer(v); }
 
 BufferPtr CudaBuffer::unwrap(const Napi::Value& v) { return Unwrap(v.As<Napi::Object>())->buf_; }
 
@@ -165,10 +197,6 @@ Operand operandValue(Napi::Env env, const Napi::Value& v, const char* fn, const 
     return op;
   }
   throwError(env, "ERR_OT_ARG", std::string(fn) + ": " + name + " must be a Float32Array, Float64Array or CudaBuffer");
-}
-
-Operand operandArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, bool optional) {
-  return operandValue(info.Env(), index < info.Length() ? info[index] : info.Env().Undefined(), fn, name, optional);
 }
 
 void requireOperand(Napi::Env env, const Operand& op, size_t expected, bool f64, const char* fn) {

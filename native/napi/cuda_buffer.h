@@ -1,6 +1,7 @@
 // N-API plumbing of the CUDA path: the CudaBuffer JS class (an owned DeviceBuffer, freed by its finalizer
 // or by free()), operands that are either host typed arrays or CudaBuffers, and outputs that land on
-// the host (typed arrays) or stay on the device. Builds without CUDA get only the "unavailable" stubs.
+// the host (typed arrays) or stay on the device. Builds without CUDA get only the "unavailable" stubs
+// (util.h's exportDeviceJob refuses a CudaBuffer operand there).
 #pragma once
 #include <memory>
 #include <string>
@@ -17,7 +18,7 @@ namespace ot::napi {
 constexpr const char* kNoDevice = "no CUDA device available";
 
 // Registers `name` and `name + "Async"` as entry points that throw / reject with ERR_OT_DEVICE
-// (used for every CUDA export when the addon is built without CUDA).
+// (the buffer helpers of a build without CUDA).
 void exportUnavailable(Napi::Env env, Napi::Object exports, const char* name);
 
 #ifdef OT_WITH_CUDA
@@ -30,12 +31,6 @@ using BufferPtr = std::shared_ptr<cuda::DeviceBuffer>;
     if (st_ != ::ot::Status::Ok) return st_; \
   } while (0)
 
-// Reads an optional field of an options object (undefined object or field → default).
-bool boolOption(Napi::Env env, const Napi::Value& opts, const char* key, bool dflt, const char* fn);
-double numberOption(Napi::Env env, const Napi::Value& opts, const char* key, double dflt, const char* fn);
-Napi::Value fieldOf(const Napi::Value& opts, const char* key);
-// Rejects keys of an options object not in `allowed` (a typo must not be silently ignored).
-void checkOptionKeys(Napi::Env env, const Napi::Value& opts, const std::vector<std::string>& allowed, const char* fn);
 // Dimension argument: a non-negative integer below 2^40.
 size_t sizeArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
 
@@ -75,8 +70,7 @@ struct Operand {
   std::shared_ptr<void> owner;
 };
 
-// Unwraps argument `index`; optional operands may be undefined/null (present = false).
-Operand operandArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, bool optional);
+// Unwraps a field's value; optional operands may be undefined/null (present = false).
 Operand operandValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name, bool optional);
 // Shape/dtype checks; host operands are also checked for NaN/Inf (device data is not read back to check).
 void requireOperand(Napi::Env env, const Operand& op, size_t expected, bool f64, const char* fn);

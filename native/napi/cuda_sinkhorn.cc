@@ -1,8 +1,9 @@
-// N-API entry points of the GPU entropic solvers, the CUDA twins of napi/solve.cc and napi/batch.cc:
-// cudaSinkhornSolve / cudaSinkhornBackward (POT: ot.solve's sinkhorn_log and its adjoint) and
-// cudaSolveBatch (ot.batch.solve_batch). Each takes the CPU binding's options object (arrays may be
-// host typed arrays or CudaBuffers) and returns the CPU binding's fields, with the large results kept on
-// the GPU as CudaBuffers; every entry has an Async twin and honours the cancel flag between launches.
+// GPU Jobs of the entropic solvers, the CUDA twins of napi/solve.cc and napi/batch.cc, registered under
+// their exports' names and run when M is a CudaBuffer: sinkhornSolve / sinkhornBackward (POT: ot.solve's
+// sinkhorn_log and its adjoint) and solveBatch (ot.batch.solve_batch). Each reads the CPU binding's
+// options object (the other arrays may be host typed arrays or CudaBuffers) and returns the CPU
+// binding's fields, with the large results kept on the GPU as CudaBuffers; the Async twins honour the
+// cancel flag between launches.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -19,9 +20,6 @@
 
 namespace ot::napi {
 namespace {
-
-#define OT_CUDA_SINKHORN_EXPORTS(X) \
-  X("cudaSinkhornSolve", SolveJob) X("cudaSinkhornBackward", BackwardJob) X("cudaSolveBatch", BatchJob)
 
 #ifdef OT_WITH_CUDA
 
@@ -109,7 +107,7 @@ bool klRegField(Napi::Env env, const Options& o, const char* fn) {
   return false;
 }
 
-// cudaSinkhornSolve({ M, a?, b?, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'),
+// sinkhornSolve({ M (CudaBuffer), a?, b?, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'),
 // cancel? }) -> { plan, logU, logV (CudaBuffers), value, valueLinear, nIter, status, history? (CudaBuffer),
 // iterations }: sinkhornSolve's fields; history's layout is the GPU adjoint's own (cuda/sinkhorn.h).
 struct SolveJob {
@@ -127,7 +125,7 @@ struct SolveJob {
   size_t iterations = 0;
   Status outcome = Status::Ok;
 
-  static const char* name() { return "cudaSinkhornSolve"; }
+  static const char* name() { return "solve"; }
   static SolveJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const char* fn = name();
@@ -196,9 +194,9 @@ struct SolveJob {
   }
 };
 
-// cudaSinkhornBackward({ M, a?, b?, n, m, reg, regType, history, iterations, lastStep, directTerms, gValue,
+// sinkhornBackward({ M (CudaBuffer), a?, b?, n, m, reg, regType, history, iterations, lastStep, directTerms, gValue,
 // gValueLinear, gPlan?, gLogU?, gLogV?, needM, cancel? }) -> [dM | null, da, db] (CudaBuffers in M's
-// dtype): sinkhornBackward's fields over cudaSinkhornSolve's history.
+// dtype): the CPU backward's fields over the GPU forward's history.
 struct BackwardJob {
   Keeper keeper;
   ProblemArgs args;
@@ -208,7 +206,7 @@ struct BackwardJob {
   CancelFlag cancel;
   Output dM, da, db;
 
-  static const char* name() { return "cudaSinkhornBackward"; }
+  static const char* name() { return "solve (backward)"; }
   static BackwardJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const char* fn = name();
@@ -279,7 +277,7 @@ struct BackwardJob {
   }
 };
 
-// cudaSolveBatch({ M, a?, b?, B, n, m, reg, maxIter, tol, solver, regType ('entropy' | 'kl'), stopRule
+// solveBatch({ M (CudaBuffer), a?, b?, B, n, m, reg, maxIter, tol, solver, regType ('entropy' | 'kl'), stopRule
 // ('batch' | 'problem'), record: 'none', cancel? }) -> { plan, pot0, pot1 (CudaBuffers), values
 // ([value | valueLinear], host), status, iters (Int32Array: native Status codes, POT's n_iter), nIter }:
 // solveBatch's fields. The GPU solver keeps no trace, so record must be 'none'.
@@ -296,7 +294,7 @@ struct BatchJob {
   std::vector<int32_t> status, iters;
   int64_t nIter = 0;
 
-  static const char* name() { return "cudaSolveBatch"; }
+  static const char* name() { return "solveBatch"; }
   static BatchJob parse(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const char* fn = name();
@@ -389,23 +387,11 @@ struct BatchJob {
   }
 };
 
-void initCudaSinkhorn(Napi::Env env, Napi::Object exports) {
-#define OT_EXPORT_JOB(name, Job) exportJob<Job>(env, exports, name);
-  OT_CUDA_SINKHORN_EXPORTS(OT_EXPORT_JOB)
-#undef OT_EXPORT_JOB
-}
-
-#else  // !OT_WITH_CUDA
-
-void initCudaSinkhorn(Napi::Env env, Napi::Object exports) {
-#define OT_EXPORT_STUB(name, Job) exportUnavailable(env, exports, name);
-  OT_CUDA_SINKHORN_EXPORTS(OT_EXPORT_STUB)
-#undef OT_EXPORT_STUB
-}
+DeviceRegistrar<SolveJob> solveJob("sinkhornSolve");
+DeviceRegistrar<BackwardJob> backwardJob("sinkhornBackward");
+DeviceRegistrar<BatchJob> batchJob("solveBatch");
 
 #endif  // OT_WITH_CUDA
-
-Registrar reg(initCudaSinkhorn);
 
 }  // namespace
 }  // namespace ot::napi

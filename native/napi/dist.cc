@@ -143,8 +143,8 @@ struct DistBackwardJob {
 };
 
 void initDist(Napi::Env env, Napi::Object exports) {
-  exportJob<DistJob>(env, exports, "distForward");
-  exportJob<DistBackwardJob>(env, exports, "distBackward");
+  exportDeviceJob<DistJob>(env, exports, "distForward", "x");
+  exportDeviceJob<DistBackwardJob>(env, exports, "distBackward", "x");
 }
 
 Registrar reg(initDist);

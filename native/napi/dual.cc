@@ -378,8 +378,8 @@ Napi::Value dualPrepare(const Napi::CallbackInfo& info) {
 
 void initDual(Napi::Env env, Napi::Object exports) {
   exports.Set("dualPrepare", Napi::Function::New(env, dualPrepare, "dualPrepare"));
-  exportJob<DualLossJob>(env, exports, "dualLoss");
-  exportJob<DualPlanJob>(env, exports, "dualPlan");
+  exportDeviceJob<DualLossJob>(env, exports, "dualLoss", "u");
+  exportDeviceJob<DualPlanJob>(env, exports, "dualPlan", "u");
   exportJob<DualAscentJob>(env, exports, "dualAscent");
 }
 

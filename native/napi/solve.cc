@@ -281,8 +281,8 @@ struct BackwardJob {
 };
 
 void initSolve(Napi::Env env, Napi::Object exports) {
-  exportJob<SolveJob>(env, exports, "sinkhornSolve");
-  exportJob<BackwardJob>(env, exports, "sinkhornBackward");
+  exportDeviceJob<SolveJob>(env, exports, "sinkhornSolve", "M");
+  exportDeviceJob<BackwardJob>(env, exports, "sinkhornBackward", "M");
 }
 
 Registrar reg(initSolve);

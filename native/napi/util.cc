@@ -297,29 +297,63 @@ bool boolArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const
   return boolValue(info.Env(), argAt(info, index), fn, name);
 }
 
-Options::Options(const Napi::CallbackInfo& info, size_t index, const char* fn) : env_(info.Env()), fn_(fn) {
-  Napi::Value v = argAt(info, index);
-  if (!Keeper::isOptionsObject(v)) throwError(env_, "ERR_OT_ARG", std::string(fn) + ": expected an options object, got " + typeName(v));
-  // Enumerable string keys, own and inherited (as `o.key` would find them), each read once now.
+namespace {
+// Enumerable string keys of the options object v, own and inherited (as `o.key` would find them), each
+// read once now.
+std::vector<std::pair<std::string, Napi::Value>> readFields(Napi::Env env, const Napi::Value& v) {
+  std::vector<std::pair<std::string, Napi::Value>> fields;
   napi_value names = nullptr;
-  if (napi_get_all_property_names(env_, v, napi_key_include_prototypes, static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+  if (napi_get_all_property_names(env, v, napi_key_include_prototypes, static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
                                   napi_key_numbers_to_strings, &names) != napi_ok)
-    throw Napi::Error::New(env_);
+    throw Napi::Error::New(env);
   Napi::Object obj = v.As<Napi::Object>();
-  Napi::Array keys(env_, names);
+  Napi::Array keys(env, names);
   const uint32_t count = keys.Length();
-  fields_.reserve(count);
+  fields.reserve(count);
   for (uint32_t k = 0; k < count; ++k) {
     Napi::Value key = keys.Get(k);
     if (!key.IsString()) continue;
     std::string name = key.As<Napi::String>().Utf8Value();
     bool seen = false;
-    for (const auto& f : fields_) seen = seen || f.first == name;
+    for (const auto& f : fields) seen = seen || f.first == name;
     if (seen) continue;
     Napi::Value value = obj.Get(key);
-    fields_.emplace_back(std::move(name), value);
-    if (copyInputs && optionValues != nullptr && value.IsObject()) optionValues->push_back(value);
+    fields.emplace_back(std::move(name), value);
   }
+  return fields;
+}
+
+// The fields the router of the call being parsed read (main thread; see RoutedFields).
+thread_local const RoutedFields* routedFields = nullptr;
+}  // namespace
+
+RoutedFields::RoutedFields(const Napi::CallbackInfo& info) : object_(info.Env(), nullptr), previous_(routedFields) {
+  if (info.Length() < 1 || !Keeper::isOptionsObject(info[0])) return;
+  fields_ = readFields(info.Env(), info[0]);
+  object_ = info[0];
+  routedFields = this;  // only now: a getter that called into the addon has returned
+}
+RoutedFields::~RoutedFields() {
+  if (routedFields == this) routedFields = previous_;
+}
+Napi::Value RoutedFields::get(const char* key) const {
+  for (const auto& f : fields_)
+    if (f.first == key) return f.second;
+  return object_.Env().Undefined();
+}
+bool RoutedFields::holds(const Napi::Value& v) const {
+  return !object_.IsEmpty() && object_.StrictEquals(v);
+}
+
+Options::Options(const Napi::CallbackInfo& info, size_t index, const char* fn) : env_(info.Env()), fn_(fn) {
+  Napi::Value v = argAt(info, index);
+  if (!Keeper::isOptionsObject(v)) throwError(env_, "ERR_OT_ARG", std::string(fn) + ": expected an options object, got " + typeName(v));
+  // A routed call's object was read by its router: its snapshot is served again, never read twice.
+  if (routedFields != nullptr && routedFields->holds(v)) fields_ = routedFields->fields();
+  else fields_ = readFields(env_, v);
+  if (copyInputs && optionValues != nullptr)
+    for (const auto& f : fields_)
+      if (f.second.IsObject()) optionValues->push_back(f.second);
 }
 Napi::Value Options::get(const char* key) const {
   for (const auto& f : fields_)

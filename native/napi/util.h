@@ -457,6 +457,90 @@ void exportJob(Napi::Env env, Napi::Object exports, const char* name) {
   exports.Set(async, Napi::Function::New(env, runAsync<Job>, async));
 }
 
+// ---- One export per op, its device picked by the operand ----
+inline Napi::Value rejected(Napi::Env env, const Napi::Error& err) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(err.Value());
+  return deferred.Promise();
+}
+// An op's CPU Job and its CUDA Job share one export name: the call runs the CUDA Job when the op's main
+// array field (M, x, X, u) of its options object is a CudaBuffer, the CPU Job otherwise. Each CUDA
+// binding (napi/cuda*.cc) registers its Job under the CPU export's name with a DeviceRegistrar; the CPU
+// binding exports with exportDeviceJob instead of exportJob. A build without CUDA registers none, and
+// a device operand there is ERR_OT_DEVICE.
+using EntryFn = Napi::Value (*)(const Napi::CallbackInfo&);
+struct DeviceEntries {
+  EntryFn sync = nullptr;
+  EntryFn async = nullptr;
+};
+// True when v is a CudaBuffer (an object tagged by napi/cuda_buffer.cc; any build can tell).
+bool isDeviceBuffer(const Napi::Value& v);
+// The CUDA Jobs registered under `name`, or null (builds without CUDA, CPU-only ops).
+const DeviceEntries* deviceJob(const std::string& name);
+void registerDeviceJob(const char* name, DeviceEntries entries);
+template <class CudaJob>
+struct DeviceRegistrar {
+  explicit DeviceRegistrar(const char* name) { registerDeviceJob(name, {runSync<CudaJob>, runAsync<CudaJob>}); }
+};
+// Runs the CUDA Job of export `name` (`fn` names the op in messages), or throws / rejects with
+// ERR_OT_DEVICE when this build has none.
+Napi::Value runDeviceJob(const Napi::CallbackInfo& info, const char* name, const char* fn, const char* field, bool async);
+// The fields of a routed call's options object (argument 0), read once by the router (as Options reads
+// them: getters and proxy traps run now, before any input pointer is taken). While it lives, the
+// Options of the Job it picks serves this snapshot instead of reading the object a second time.
+class RoutedFields {
+ public:
+  explicit RoutedFields(const Napi::CallbackInfo& info);
+  ~RoutedFields();
+  RoutedFields(const RoutedFields&) = delete;
+  RoutedFields& operator=(const RoutedFields&) = delete;
+  // undefined when absent (or when argument 0 is no options object: the Job reports that).
+  Napi::Value get(const char* key) const;
+  bool holds(const Napi::Value& v) const;
+  const std::vector<std::pair<std::string, Napi::Value>>& fields() const { return fields_; }
+
+ private:
+  Napi::Value object_;
+  std::vector<std::pair<std::string, Napi::Value>> fields_;
+  const RoutedFields* previous_;
+};
+
+template <class Job, bool Async>
+Napi::Value runRouted(const Napi::CallbackInfo& info) {
+  const auto* route = static_cast<const std::pair<const char*, const char*>*>(info.Data());
+  try {
+    const RoutedFields fields(info);
+    if (isDeviceBuffer(fields.get(route->second))) return runDeviceJob(info, route->first, Job::name(), route->second, Async);
+    return Async ? runAsync<Job>(info) : runSync<Job>(info);
+  } catch (const std::bad_alloc&) {
+    const Napi::Error err = makeError(info.Env(), "ERR_OT_OOM", std::string(Job::name()) + ": out of memory while reading the options");
+    if (!Async) throw err;
+    return rejected(info.Env(), err);
+  } catch (const Napi::Error& err) {
+    // A getter's error (the Jobs' own errors are already rejections in the async form).
+    if (!Async) throw;
+    return rejected(info.Env(), err);
+  }
+}
+
+// Records `name` as routed; in a build with CUDA, an error unless a CUDA Job is registered under it.
+void routedExport(Napi::Env env, const char* name);
+// Called once the exports are set: in a build with CUDA, an error for a CUDA Job registered under a
+// name that no exportDeviceJob routes (a misspelt name would leave the GPU path unreachable).
+void checkDeviceJobs(Napi::Env env);
+
+// exportJob for an op with a GPU twin: `field` is the options field whose device picks the Job.
+template <class CpuJob>
+void exportDeviceJob(Napi::Env env, Napi::Object exports, const char* name, const char* field) {
+  routedExport(env, name);
+  // One route per op (each CPU Job is exported under one name); it outlives every environment.
+  static const std::pair<const char*, const char*> route{name, field};
+  void* data = const_cast<std::pair<const char*, const char*>*>(&route);
+  const std::string async = std::string(name) + "Async";
+  exports.Set(name, Napi::Function::New(env, runRouted<CpuJob, false>, name, data));
+  exports.Set(async, Napi::Function::New(env, runRouted<CpuJob, true>, async, data));
+}
+
 // Registration: each napi/<area>.cc defines a static Registrar that adds its exports.
 using InitFn = void (*)(Napi::Env, Napi::Object);
 struct Registrar {

@@ -262,7 +262,7 @@ export function sinkhornAdjointRef(M, a, b, n, m, reg, histU, histV, K, cot) {
   return { dM, da, db };
 }
 
-// ---- ot.solve's entropic solve as the native entry points return it (cudaSinkhornSolve / sinkhornSolve) ----
+// ---- ot.solve's entropic solve as the native entry points return it (sinkhornSolve, on either device) ----
 
 /**
  * The record's schedule over sinkhornLogRef (last_step: maxIter - 1 detached iterations, then one step from
@@ -390,7 +390,7 @@ export function batchRef(M, a, b, B, n, m, reg, maxIter, tol, solver, stop = 'ba
 }
 
 /**
- * batchRef as the native entry points return it (cudaSolveBatch / solveBatch): POT's value (regType 'kl' or
+ * batchRef as the native entry points return it (solveBatch, on either device): POT's value (regType 'kl' or
  * 'entropy'), per-problem status codes (0 converged, 1 max_iter, 2 diverged: not converged with a
  * non-finite error or value) and POT's n_iter (iterations - 1).
  */

@@ -147,32 +147,44 @@ function cpuDist(lib, x, y, G, n, m, d, metric, p, same) {
 // ---------------------------------------------------------------- GPU checks
 
 /**
+ * The op's options with its main array (`key`: M, x, X, u) on the GPU: each op has one export, which runs
+ * its CUDA Job when that array is a CudaBuffer (a host array there runs the CPU Job). The other arrays
+ * may stay on the host (the CUDA Job uploads them).
+ */
+function mainOnGpu(cu, o, key) {
+  return ArrayBuffer.isView(o[key]) ? { ...o, [key]: cu.cudaUpload(o[key]) } : o;
+}
+
+/**
  * The kernels with their results copied back to the host: the exports take the CPU bindings' options
  * objects and keep large results on the GPU (CudaBuffers), the checks compare host arrays. `history`
  * stays a CudaBuffer (the backward's input); historyHost is its copy.
  */
 function hostForms(cu) {
   const dl = (b) => (b == null ? null : cu.cudaDownload(b));
+  const x = (o) => mainOnGpu(cu, o, 'x');
+  const X = (o) => mainOnGpu(cu, o, 'X');
+  const M = (o) => mainOnGpu(cu, o, 'M');
   const solved = (r) => ({ ...r, plan: dl(r.plan), logU: dl(r.logU), logV: dl(r.logV), historyHost: r.history ? dl(r.history) : null });
   const batched = (r, B) => ({ ...r, plan: dl(r.plan), pot0: dl(r.pot0), pot1: dl(r.pot1), value: r.values.subarray(0, B), valueLinear: r.values.subarray(B) });
   const grads = ([dM, da, db]) => ({ dM: dl(dM), da: dl(da), db: dl(db) });
   return {
-    dist: (o) => dl(cu.cudaDistForward(o)),
-    distAsync: async (o) => dl(await cu.cudaDistForwardAsync(o)),
-    distBackward: (o) => cu.cudaDistBackward(o).map(dl),
-    distBackwardAsync: async (o) => (await cu.cudaDistBackwardAsync(o)).map(dl),
-    distBatch: (o) => dl(cu.cudaDistBatch(o)),
-    distBatchAsync: async (o) => dl(await cu.cudaDistBatchAsync(o)),
+    dist: (o) => dl(cu.distForward(x(o))),
+    distAsync: async (o) => dl(await cu.distForwardAsync(x(o))),
+    distBackward: (o) => cu.distBackward(x(o)).map(dl),
+    distBackwardAsync: async (o) => (await cu.distBackwardAsync(x(o))).map(dl),
+    distBatch: (o) => dl(cu.distBatch(X(o))),
+    distBatchAsync: async (o) => dl(await cu.distBatchAsync(X(o))),
     distBatchBackward: (o) => {
-      const g = cu.cudaDistBatchBackward(o);
+      const g = cu.distBatchBackward(X(o));
       return [dl(g.gX), dl(g.gY)];
     },
-    solve: (o) => solved(cu.cudaSinkhornSolve(o)),
-    solveAsync: async (o) => solved(await cu.cudaSinkhornSolveAsync(o)),
-    backward: (o) => grads(cu.cudaSinkhornBackward(o)),
-    backwardAsync: async (o) => grads(await cu.cudaSinkhornBackwardAsync(o)),
-    batch: (o) => batched(cu.cudaSolveBatch(o), o.B),
-    batchAsync: async (o) => batched(await cu.cudaSolveBatchAsync(o), o.B),
+    solve: (o) => solved(cu.sinkhornSolve(M(o))),
+    solveAsync: async (o) => solved(await cu.sinkhornSolveAsync(M(o))),
+    backward: (o) => grads(cu.sinkhornBackward(M(o))),
+    backwardAsync: async (o) => grads(await cu.sinkhornBackwardAsync(M(o))),
+    batch: (o) => batched(cu.solveBatch(M(o)), o.B),
+    batchAsync: async (o) => batched(await cu.solveBatchAsync(M(o)), o.B),
   };
 }
 
@@ -205,6 +217,18 @@ async function runtimeChecks(cu) {
     return [
       { what: 'ERR_OT_OOM', ...oom },
       { what: 'device usable afterwards', pass: cu.cudaDownload(after)[2] === 3 },
+    ];
+  });
+  await check('runtime', "one export per op: M's device picks the Job", 'float64', async () => {
+    const M = new Float64Array([0, 1, 1, 0]);
+    const o = { M, a: null, b: null, n: 2, m: 2, reg: 0.5, regType: 'KL', maxIter: 50, tol: 1e-12, record: 'none' };
+    const host = cu.sinkhornSolve(o);
+    const dev = await cu.sinkhornSolveAsync({ ...o, M: cu.cudaUpload(M) });
+    const isBuffer = (b) => typeof b?.free === 'function' && b.dtype === 'float64';
+    return [
+      { what: 'host M: CPU plan (typed array)', pass: host.plan instanceof Float64Array },
+      { what: 'CudaBuffer M: GPU plan (CudaBuffer)', pass: isBuffer(dev.plan) },
+      { what: 'same plan', got: cu.cudaDownload(dev.plan), want: host.plan },
     ];
   });
   await check('runtime', 'OT_DEVICE=cpu hides the GPU', 'float64', async () => {
@@ -303,7 +327,7 @@ async function distChecks(cu, lib) {
   });
 }
 
-// cudaDistBatch* loop cuda::dist over the problems: each slice must equal the single-problem kernel exactly.
+// distBatch's CUDA Jobs loop cuda::dist over the problems: each slice must equal the single-problem kernel exactly.
 async function distBatchChecks(cu) {
   const k = hostForms(cu);
   const r = rng(19);
@@ -332,7 +356,7 @@ async function distBatchChecks(cu) {
           want.self.push(...k.dist({ ...one, y: x, m: n }));
         }
         return [
-          { what: 'M = per-problem cudaDistForward', got: M, want: want.M, tol: 0 },
+          { what: 'M = per-problem distForward on the GPU', got: M, want: want.M, tol: 0 },
           { what: 'gX', got: gX, want: want.gX, tol: 0 },
           { what: 'gY', got: gY, want: want.gY, tol: 0 },
           { what: 'buffers in', got: [...Mdev, ...gYdev], want: [...want.M, ...want.gY], tol: 0 },
@@ -475,7 +499,7 @@ async function sinkhornChecks(cu) {
     const n = 2048;
     const M = as('float32', distRef(randArray(r, n * 2), randArray(r, n * 2), n, n, 2, 'sqeuclidean', 2, false));
     const cancel = new Int32Array(new SharedArrayBuffer(4));
-    const p = cu.cudaSinkhornSolveAsync({ M, a: null, b: null, n, m: n, reg: 0.01, regType: 'KL', maxIter: 100000, tol: 0, record: 'none', cancel });
+    const p = cu.sinkhornSolveAsync({ M: cu.cudaUpload(M), a: null, b: null, n, m: n, reg: 0.01, regType: 'KL', maxIter: 100000, tol: 0, record: 'none', cancel });
     setTimeout(() => Atomics.store(cancel, 0, 1), 50);
     return [{ what: 'ERR_OT_ABORTED', ...(await expectError(p, 'ERR_OT_ABORTED')) }];
   });
@@ -577,6 +601,17 @@ async function batchChecks(cu) {
   });
 }
 
+/** dualLoss / dualPlan's options (cpu/dual.ts's fields) with u on the GPU: the GPU Jobs' squared Euclidean cost. */
+function dualOptions(cu, { u, v, xs, xt, ws, wt, d, reg, kind }) {
+  return { u: cu.cudaUpload(u), v, xs, xt, ws, wt, d, reg, kind, metric: 'sqeuclidean', p: 2 };
+}
+
+/** dualLoss's GPU result with the gradients copied back (null stays null). */
+function dualHost(cu, r) {
+  const dl = (b) => (b == null ? null : cu.cudaDownload(b));
+  return { loss: r.loss, du: dl(r.du), dv: dl(r.dv), dxs: dl(r.dxs), dxt: dl(r.dxt), dws: dl(r.dws), dwt: dl(r.dwt) };
+}
+
 async function dualChecks(cu) {
   for (const [k, c] of fixture('dual').entries()) {
     const n = c.u.length;
@@ -587,8 +622,9 @@ async function dualChecks(cu) {
         const [u, v, xs, xt] = [c.u, c.v, c.xs, c.xt].map((x) => as(dtype, flat(x)));
         const ws = c.ws ? as(dtype, flat(c.ws)) : null;
         const wt = c.wt ? as(dtype, flat(c.wt)) : null;
-        const res = cu.cudaDualLoss(u, v, xs, xt, ws, wt, n, m, d, c.reg, c.kind);
-        const plan = cu.cudaDualPlan(u, v, xs, xt, ws, wt, n, m, d, c.reg, c.kind);
+        const o = dualOptions(cu, { u, v, xs, xt, ws, wt, d, reg: c.reg, kind: c.kind });
+        const res = dualHost(cu, cu.dualLoss({ ...o, want: 15 }));
+        const plan = cu.cudaDownload(cu.dualPlan(o));
         const ref = dtype === 'float64'
           ? { loss: c.loss, du: flat(c.grad.u), dv: flat(c.grad.v), dxs: flat(c.grad.xs), dxt: flat(c.grad.xt), plan: flat(c.plan) }
           : dualRef(f64(u), f64(v), f64(xs), f64(xt), f64(ws), f64(wt), n, m, d, c.reg, c.kind);
@@ -610,15 +646,17 @@ async function dualChecks(cu) {
         const v = as(dtype, randArray(r, m, -0.5, 0.5));
         const ws = weighted ? as(dtype, randWeights(r, n)) : null;
         const wt = weighted ? as(dtype, randWeights(r, m)) : null;
-        const res = cu.cudaDualLoss(u, v, xs, xt, ws, wt, n, m, d, reg, kind, { dws: true, dwt: true });
+        const o = dualOptions(cu, { u, v, xs, xt, ws, wt, d, reg, kind });
+        const res = dualHost(cu, cu.dualLoss({ ...o, want: 63 }));
         const ref = dualRef(f64(u), f64(v), f64(xs), f64(xt), f64(ws), f64(wt), n, m, d, reg, kind);
-        const dev = cu.cudaDualLossDevice(cu.cudaUpload(u), v, xs, xt, ws, wt, n, m, d, reg, kind, { dxs: false });
+        // want without the xs bit (4): no dxs; host xs, xt, ws, wt are uploaded by the binding.
+        const some = cu.dualLoss({ ...o, want: 1 | 2 | 8 });
         return ['loss', 'du', 'dv', 'dxs', 'dxt', 'dws', 'dwt']
           .map((w) => ({ what: w, got: res[w], want: ref[w] }))
           .concat([
-            { what: 'plan', got: cu.cudaDualPlan(u, v, xs, xt, ws, wt, n, m, d, reg, kind), want: ref.plan },
-            { what: 'device form du', got: cu.cudaDownload(dev.du), want: ref.du },
-            { what: 'dxs: false gives null', pass: dev.dxs === null },
+            { what: 'plan', got: cu.cudaDownload(cu.dualPlan(o)), want: ref.plan },
+            { what: 'want 11: du', got: cu.cudaDownload(some.du), want: ref.du },
+            { what: 'want 11: dxs is null', pass: some.dxs === null && some.dws === null },
           ]);
       });
     }
@@ -820,9 +858,9 @@ async function benchmarks(cu, deviceName) {
       const n = nSk;
       const x = as(dtype, randArray(r, n * 2));
       const y = as(dtype, randArray(r, n * 2));
-      const M = cu.cudaDistForward({ x, y, n, m: n, d: 2, metric: 'sqeuclidean', p: 2, same: false });
+      const M = cu.distForward({ x: cu.cudaUpload(x), y, n, m: n, d: 2, metric: 'sqeuclidean', p: 2, same: false });
       const solve = { M, a: null, b: null, n, m: n, reg: 0.05, regType: 'KL', tol: 0 };
-      const run = (iters) => cu.cudaSinkhornSolve({ ...solve, maxIter: iters, record: 'none' });
+      const run = (iters) => cu.sinkhornSolve({ ...solve, maxIter: iters, record: 'none' });
       const t10 = timeIt(() => run(10), 2);
       const t110 = timeIt(() => run(110), 2);
       const perIter = (t110 - t10) / 100;
@@ -830,9 +868,9 @@ async function benchmarks(cu, deviceName) {
       const out = { n, m: n, perIterationMs: perIter * 1e3, bytesPerIteration: bytes, achievedGBs: bytes / perIter / 1e9 };
       if (bw) Object.assign(out, { peakGBs: bw / 1e9, rooflineMs: (bytes / bw) * 1e3, fractionOfRoofline: bytes / bw / perIter });
       // Reverse pass: M read twice, dM read and written once per iteration.
-      const fwd = cu.cudaSinkhornSolve({ ...solve, maxIter: 20, record: 'history' });
+      const fwd = cu.sinkhornSolve({ ...solve, maxIter: 20, record: 'history' });
       const back = { ...solve, history: fwd.history, iterations: fwd.iterations, lastStep: false, directTerms: true, gValue: 0, gValueLinear: 1, needM: true };
-      const tAdj = timeIt(() => cu.cudaSinkhornBackward(back), 1);
+      const tAdj = timeIt(() => cu.sinkhornBackward(back), 1);
       out.adjointPerIterationMs = (tAdj / fwd.iterations) * 1e3;
       out.adjointBytesPerIteration = 2 * bytes;
       if (bw) out.adjointFractionOfRoofline = (2 * bytes) / bw / (tAdj / fwd.iterations);
@@ -847,8 +885,8 @@ async function benchmarks(cu, deviceName) {
       const M = cu.cudaUpload(as('float32', randArray(r, B * n * n, 0, 1)));
       const iters = 100;
       const o = { ...BATCH, M, a: null, b: null, B, n, m: n, reg: 0.1, maxIter: iters, tol: 0, solver };
-      const t = timeIt(() => cu.cudaSolveBatch(o), 2);
-      const tEach = timeIt(() => cu.cudaSolveBatch({ ...o, stopRule: 'problem' }), 2);
+      const t = timeIt(() => cu.solveBatch(o), 2);
+      const tEach = timeIt(() => cu.solveBatch({ ...o, stopRule: 'problem' }), 2);
       M.free();
       return { B, n, m: n, iterations: iters, seconds: t, problemsPerSecond: B / t, perIterationUs: (t / iters) * 1e6, eachStopSeconds: tEach };
     });
@@ -859,7 +897,7 @@ async function benchmarks(cu, deviceName) {
       const d = 2;
       const up = (len, lo, hi) => cu.cudaUpload(as(dtype, randArray(r, len, lo, hi)));
       const [u, v, xs, xt] = [up(n, -0.1, 0.1), up(n, -0.1, 0.1), up(n * d, 0, 1), up(n * d, 0, 1)];
-      const t = timeIt(() => cu.cudaDualLossDevice(u, v, xs, xt, null, null, n, n, d, 0.1, 'entropic'), 5);
+      const t = timeIt(() => cu.dualLoss({ u, v, xs, xt, ws: null, wt: null, d, reg: 0.1, kind: 'entropic', metric: 'sqeuclidean', p: 2, want: 15 }), 5);
       return { n, m: n, d, msPerCall: t * 1e3, pairsPerSecond: (n * n) / t };
     });
   }

@@ -1,9 +1,12 @@
-// A CPU stand-in for the addon's CUDA exports (lib/cuda/native-cuda.ts), for testing the facades' cuda
-// branches without a GPU: FakeBuffer holds host values, the kernels compute with the CPU addon and the
-// float64 references of test/gpu/reference.mjs (the GPU checks hold the real kernels to the same
-// references), and every call is logged with which operands arrived as device buffers.
+// A CPU stand-in for the addon's exports on the GPU (lib/cuda/native-cuda.ts), for testing the facades' cuda
+// branches without a GPU: FakeBuffer holds host values. As the addon does, each op's one export picks its
+// device by the op's main array (M, x, X, u): a FakeBuffer there runs the fake GPU Job, which computes
+// with the CPU addon and the float64 references of test/gpu/reference.mjs (the GPU checks hold the real
+// kernels to the same references); a host array runs the real addon's CPU Job. Every call is logged with
+// which fields arrived as device buffers.
 import type { CudaBuffer, CudaDType, NativeCuda } from '../../lib/cuda/native-cuda.js';
 import { nativeCosts, type NativeMetric } from '../../lib/backend/native-costs.js';
+import { addon } from '../../lib/native.js';
 import type { FloatArray } from '../../lib/tensor/dtype.js';
 import { batchSolveRef, dualRef, sinkhornBackwardRef, sinkhornSolveRef } from '../gpu/reference.mjs';
 
@@ -34,7 +37,7 @@ export class FakeBuffer implements CudaBuffer {
 
 /**
  * One logged call: the entry point and which arguments were device buffers or host float arrays, by
- * position for positional entries (dual OT) and by field name for those taking one options object.
+ * position for the positional buffer helpers and by field name for the ops' options objects.
  */
 export interface FakeCall {
   name: string;
@@ -98,9 +101,37 @@ type Opts = Record<string, any>;
 const dims = (o: Opts) => ({ B: o.B as number, n: o.n as number, m: o.m as number, d: o.d as number });
 const distHead = (o: Opts) => ({ n: o.n as number, m: o.m as number, d: o.d as number, metric: o.metric as NativeMetric, p: o.p as number, same: Boolean(o.same) });
 
-function device<T>(name: string, args: unknown[] | Record<string, unknown>, run: () => T): T {
-  log(name, args);
-  return run();
+/**
+ * An op's one export and its Async twin: the fake GPU Job when the options' `main` field is a FakeBuffer
+ * (as the addon routes a CudaBuffer), else the real addon's CPU Job. Both kinds of call are logged.
+ */
+function op(name: string, main: string, run: (o: Opts) => unknown): [string, Fn][] {
+  const route = (o: Opts, cpu: (o: Opts) => unknown) => {
+    const onDevice = o?.[main] instanceof FakeBuffer;
+    if (!onDevice) {
+      fake.calls.push({ name, deviceArgs: [], hostArgs: [] });
+      return cpu(o);
+    }
+    log(name, o);
+    return run(o);
+  };
+  const sync = (o: Opts) => route(o, (x) => (addon[name] as (x: Opts) => unknown)(x));
+  const async = (o: Opts) => {
+    try {
+      return Promise.resolve(route(o, (x) => (addon[`${name}Async`] as (x: Opts) => unknown)(x)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  return [[name, sync], [`${name}Async`, async]];
+}
+const fail = (code: string, message: string): never => {
+  throw Object.assign(new Error(message), { code });
+};
+/** The dual problem of cuda.cc's DualArgs: n and m are u's and v's lengths; squared Euclidean only. */
+function dualProblem(o: Opts) {
+  if (o.metric !== 'sqeuclidean') fail('ERR_OT_DEVICE', `lossDual: metric '${String(o.metric)}' is not available on the GPU`);
+  return dualRef(f64(o.u), f64(o.v), f64(o.xs), f64(o.xt), opt64(o.ws), opt64(o.wt), vals(o.u).length, vals(o.v).length, o.d, o.reg, o.kind);
 }
 
 type Fn = (...args: never[]) => unknown;
@@ -115,26 +146,26 @@ const impl: Record<string, Fn> = {
     fake.downloads++;
     return buf.host().slice();
   },
-  cudaAlloc: (length: number, dtype: CudaDType = 'float32') =>
-    device('cudaAlloc', [], () => new FakeBuffer(dtype === 'float64' ? new Float64Array(length) : new Float32Array(length))),
+  cudaAlloc: (length: number, dtype: CudaDType = 'float32') => {
+    log('cudaAlloc', []);
+    return new FakeBuffer(dtype === 'float64' ? new Float64Array(length) : new Float32Array(length));
+  },
 
-  // The options-object entries: the CPU bindings' fields in and out (native/napi/cuda*.cc), results as
+  // The ops' GPU Jobs: the CPU bindings' fields in and out (native/napi/cuda*.cc), results as
   // FakeBuffers, the native host code's value / status / n_iter / history packing as reference.mjs's.
-  cudaDistForward: (o: Opts) =>
-    device('cudaDistForward', o, () => {
+  ...Object.fromEntries([
+    ...op('distForward', 'x', (o) => {
       const hx = f64(o.x);
       return out(o.x, nativeCosts.distForward({ ...distHead(o), x: hx, y: o.same ? hx : f64(o.y) }));
     }),
-  cudaDistBackward: (o: Opts) =>
-    device('cudaDistBackward', o, () => {
+    ...op('distBackward', 'x', (o) => {
       const hx = f64(o.x);
       const head = { ...distHead(o), x: hx, y: o.same ? hx : f64(o.y) };
       const M = nativeCosts.distForward(head);
       const [gx, gy] = nativeCosts.distBackward({ ...head, M, G: f64(o.G), needX: o.needX as boolean, needY: o.needY as boolean });
       return [gx && out(o.x, gx), gy && out(o.x, gy)];
     }),
-  cudaDistBatch: (o: Opts) =>
-    device('cudaDistBatch', o, () => {
+    ...op('distBatch', 'X', (o) => {
       const { B, n, m, d } = dims(o);
       const x = f64(o.X);
       const y = o.Y === null ? x : f64(o.Y);
@@ -144,8 +175,7 @@ const impl: Record<string, Fn> = {
       }
       return out(o.X, M);
     }),
-  cudaDistBatchBackward: (o: Opts) =>
-    device('cudaDistBatchBackward', o, () => {
+    ...op('distBatchBackward', 'X', (o) => {
       const { B, n, m, d } = dims(o);
       const x = f64(o.X);
       const y = o.Y === null ? x : f64(o.Y);
@@ -161,9 +191,7 @@ const impl: Record<string, Fn> = {
       }
       return { ...(o.wantX ? { gX: out(o.X, gX) } : {}), ...(o.wantY ? { gY: out(o.X, gY) } : {}) };
     }),
-
-  cudaSinkhornSolve: (o: Opts) =>
-    device('cudaSinkhornSolve', o, () => {
+    ...op('sinkhornSolve', 'M', (o) => {
       const { n, m } = dims(o);
       const r = sinkhornSolveRef(f64(o.M), weights(o.a, o.M, uniform(n)), weights(o.b, o.M, uniform(m)), n, m, o.reg, o.regType, o.maxIter, o.tol, o.record);
       return {
@@ -171,46 +199,38 @@ const impl: Record<string, Fn> = {
         nIter: r.nIter, status: r.status, iterations: r.iterations, ...(r.history ? { history: out(o.M, r.history) } : {}),
       };
     }),
-  cudaSinkhornBackward: (o: Opts) =>
-    device('cudaSinkhornBackward', o, () => {
+    ...op('sinkhornBackward', 'M', (o) => {
       const { n, m } = dims(o);
-      if (o.lastStep && o.iterations !== 1) throw Object.assign(new Error(`cudaSinkhornBackward: a last_step record holds one iteration, got iterations = ${String(o.iterations)}`), { code: 'ERR_OT_ARG' });
+      if (o.lastStep && o.iterations !== 1) fail('ERR_OT_ARG', `solve (backward): a last_step record holds one iteration, got iterations = ${String(o.iterations)}`);
       const g = sinkhornBackwardRef(f64(o.M), weights(o.a, o.M, uniform(n)), weights(o.b, o.M, uniform(m)), n, m, o.reg, o.regType, {
         ...o, history: f64(o.history), gPlan: opt64(o.gPlan), gLogU: opt64(o.gLogU), gLogV: opt64(o.gLogV),
       });
       return [o.needM ? out(o.M, g.dM) : null, out(o.M, g.da), out(o.M, g.db)];
     }),
-  cudaSolveBatch: (o: Opts) =>
-    device('cudaSolveBatch', o, () => {
+    ...op('solveBatch', 'M', (o) => {
       const { B, n, m } = dims(o);
-      if (o.record !== 'none') throw Object.assign(new Error(`cudaSolveBatch: record '${String(o.record)}' is not available on the GPU`), { code: 'ERR_OT_DEVICE' });
+      if (o.record !== 'none') fail('ERR_OT_DEVICE', `solveBatch: record '${String(o.record)}' is not available on the GPU`);
       const r = batchSolveRef(f64(o.M), weights(o.a, o.M, uniform(B * n).fill(1 / n)), weights(o.b, o.M, uniform(B * m).fill(1 / m)), B, n, m, o.reg,
         o.regType, o.maxIter, o.tol, o.solver, o.stopRule === 'problem' ? 'each' : 'batch');
       const values = hostOut(o.M, [...r.value, ...r.valueLinear]);
       return { plan: out(o.M, r.plan), pot0: out(o.M, r.pot0), pot1: out(o.M, r.pot1), values, status: r.status, iters: r.iters, nIter: r.nIter };
     }),
-  cudaDualLossDevice: (...a: [unknown, unknown, unknown, unknown, unknown, unknown, number, number, number, number, string, Record<string, boolean>?]) =>
-    device('cudaDualLossDevice', a, () => {
-      const [u, v, xs, xt, ws, wt, n, m, d, reg, kind, need = {}] = a;
-      const r = dualRef(f64(u), f64(v), f64(xs), f64(xt), opt64(ws), opt64(wt), n, m, d, reg, kind);
-      const want = (k: string, dflt: boolean) => need[k] ?? dflt;
+    // dualLoss's `want` bits: u 1, v 2, xs 4, xt 8, ws 16, wt 32 (lib/backend/native-dual.ts WANT).
+    ...op('dualLoss', 'u', (o) => {
+      const r = dualProblem(o);
+      const want = (bit: number, g: ArrayLike<number>) => (o.want & bit ? out(o.u, g) : null);
       return {
-        loss: r.loss,
-        du: want('du', true) ? out(u, r.du) : null, dv: want('dv', true) ? out(u, r.dv) : null,
-        dxs: want('dxs', true) ? out(u, r.dxs) : null, dxt: want('dxt', true) ? out(u, r.dxt) : null,
-        dws: want('dws', false) ? out(u, r.dws) : null, dwt: want('dwt', false) ? out(u, r.dwt) : null,
+        loss: r.loss, du: want(1, r.du), dv: want(2, r.dv), dxs: want(4, r.dxs), dxt: want(8, r.dxt), dws: want(16, r.dws), dwt: want(32, r.dwt),
       };
     }),
-  cudaDualPlanDevice: (...a: [unknown, unknown, unknown, unknown, unknown, unknown, number, number, number, number, string]) =>
-    device('cudaDualPlanDevice', a, () => {
-      const [u, v, xs, xt, ws, wt, n, m, d, reg, kind] = a;
-      return out(u, dualRef(f64(u), f64(v), f64(xs), f64(xt), opt64(ws), opt64(wt), n, m, d, reg, kind).plan);
-    }),
+    ...op('dualPlan', 'u', (o) => out(o.u, dualProblem(o).plan)),
+  ]),
 };
 
-// Async twins resolve with the sync result (a trailing cancel flag is accepted and ignored).
+// The buffer helpers' Async twins resolve with the sync result.
 const asyncs: Record<string, Fn> = {};
 for (const [name, f] of Object.entries(impl)) {
+  if (name.endsWith('Async') || `${name}Async` in impl) continue;
   asyncs[`${name}Async`] = (...args: never[]) => {
     try {
       return Promise.resolve(f(...args));
@@ -220,7 +240,7 @@ for (const [name, f] of Object.entries(impl)) {
   };
 }
 
-/** The fake module's `nativeCuda`: the dual host forms are deliberately absent (the facades use device forms). */
+/** The fake module's `nativeCuda`. */
 export const fakeCuda = {
   cudaAvailable: () => fake.available,
   CudaBuffer: FakeBuffer,

@@ -20,11 +20,11 @@ function solved(r: BatchSinkhornInput, out: CudaSolveBatchOut): BatchSolved {
 }
 
 export function batchSinkhorn(fn: string, r: BatchSinkhornInput): BatchSinkhornOutput {
-  return batchOutputs(r, solved(r, nativeCuda.cudaSolveBatch(options(fn, r))), 'cuda');
+  return batchOutputs(r, solved(r, nativeCuda.solveBatch(options(fn, r))), 'cuda');
 }
 
 export async function batchSinkhornAsync(fn: string, r: BatchSinkhornInput, signal: AbortSignal | undefined): Promise<BatchSinkhornOutput> {
   const o = options(fn, r);
-  const out = await withCancelFlag(fn, signal, (cancel) => nativeCuda.cudaSolveBatchAsync({ ...o, cancel }));
+  const out = await withCancelFlag(fn, signal, (cancel) => nativeCuda.solveBatchAsync({ ...o, cancel }));
   return batchOutputs(r, solved(r, out), 'cuda');
 }

@@ -22,7 +22,7 @@ function wrap(r: Resolved, X: CudaBuffer, Y: CudaBuffer | null, M: CudaBuffer): 
     inputs: [r.X, r.Y],
     backward: (G) => {
       // With Y = X the inputs are [X, X]: the autograd tape adds both slots' parts into X.
-      const g = nativeCuda.cudaDistBatchBackward({ ...options(r, X, Y), G: operandAs(G, r.X.dtype), wantX: r.X.requiresGrad, wantY: r.Y.requiresGrad });
+      const g = nativeCuda.distBatchBackward({ ...options(r, X, Y), G: operandAs(G, r.X.dtype), wantX: r.X.requiresGrad, wantY: r.Y.requiresGrad });
       return [g.gX ? new Tensor(g.gX, r.X.shape) : null, g.gY ? new Tensor(g.gY, r.Y.shape) : null];
     },
   });
@@ -30,14 +30,14 @@ function wrap(r: Resolved, X: CudaBuffer, Y: CudaBuffer | null, M: CudaBuffer): 
 
 export function distBatch(r: Resolved): Tensor {
   const [X, Y] = buffers(r);
-  return wrap(r, X, Y, nativeCuda.cudaDistBatch(options(r, X, Y)));
+  return wrap(r, X, Y, nativeCuda.distBatch(options(r, X, Y)));
 }
 
 /** The GPU launches cannot be stopped midway: an abort is honoured before and after them. */
 export async function distBatchAsync(fn: string, r: Resolved, signal: AbortSignal | undefined): Promise<Tensor> {
   throwIfAborted(fn, signal);
   const [X, Y] = buffers(r);
-  const M = await nativeCuda.cudaDistBatchAsync(options(r, X, Y));
+  const M = await nativeCuda.distBatchAsync(options(r, X, Y));
   throwIfAborted(fn, signal);
   return wrap(r, X, Y, M);
 }

@@ -1,5 +1,6 @@
-// Cost matrices on the GPU (native/cuda/dist.cu through native/napi/cuda.cc, with cpu/dist.ts's
-// fields) on the inputs' device buffers; M and the gradients stay on the GPU.
+// Cost matrices on the GPU: the addon's distForward / distBackward with cpu/dist.ts's fields and x as a
+// CudaBuffer, which runs native/napi/cuda.cc's Jobs (native/cuda/dist.cu) on the inputs' device buffers;
+// M and the gradients stay on the GPU.
 import { throwIfAborted } from '../../core/cancel.js';
 import { nativeCuda, type CudaBuffer } from '../../cuda/native-cuda.js';
 import { operandAs } from '../../cuda/tensors.js';
@@ -20,7 +21,7 @@ function output(pb: Problem, xb: CudaBuffer, yb: CudaBuffer, M: CudaBuffer): Ten
     inputs: [x, y],
     backward: (g: Tensor) => {
       const G = operandAs(g, x.dtype);
-      const [gx, gy] = nativeCuda.cudaDistBackward({ ...fields(pb, xb, yb), G, needX: x.requiresGrad, needY: y.requiresGrad });
+      const [gx, gy] = nativeCuda.distBackward({ ...fields(pb, xb, yb), G, needX: x.requiresGrad, needY: y.requiresGrad });
       return [gx && new Tensor(gx, [pb.n, pb.d]), gy && new Tensor(gy, [pb.m, pb.d])];
     },
   });
@@ -33,14 +34,14 @@ function buffers(pb: Problem): [CudaBuffer, CudaBuffer] {
 
 export function dist(pb: Problem): Tensor {
   const [xb, yb] = buffers(pb);
-  return output(pb, xb, yb, nativeCuda.cudaDistForward(fields(pb, xb, yb)));
+  return output(pb, xb, yb, nativeCuda.distForward(fields(pb, xb, yb)));
 }
 
 /** The GPU kernel cannot be stopped midway: an abort is honoured before the launch and after it. */
 export async function distAsync(fn: string, pb: Problem, signal: AbortSignal | undefined): Promise<Tensor> {
   throwIfAborted(fn, signal);
   const [xb, yb] = buffers(pb);
-  const M = await nativeCuda.cudaDistForwardAsync(fields(pb, xb, yb));
+  const M = await nativeCuda.distForwardAsync(fields(pb, xb, yb));
   throwIfAborted(fn, signal);
   return output(pb, xb, yb, M);
 }

@@ -28,13 +28,13 @@ function problem(p: SinkhornInput) {
 }
 
 export function sinkhorn(p: SinkhornInput): SinkhornOutput {
-  return output(nativeCuda.cudaSinkhornSolve({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record }));
+  return output(nativeCuda.sinkhornSolve({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record }));
 }
 
 export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput> {
   // problem() runs after the abort check: an aborted call uploads nothing.
   const out = await withCancelFlag(fn, signal, (cancel) =>
-    nativeCuda.cudaSinkhornSolveAsync({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record, cancel }),
+    nativeCuda.sinkhornSolveAsync({ ...problem(p), maxIter: p.maxIter, tol: p.tol, record: p.record, cancel }),
   );
   return output(out);
 }
@@ -45,7 +45,7 @@ export function sinkhornAdjoint(p: SinkhornInput, out: SinkhornOutput, cot: Sink
   const dtype = p.M.dtype;
   const seed = (g: Tensor | null) => (g === null ? null : operandAs(g, dtype));
   const lastStep = p.record === 'last_step';
-  const [dM, da, db] = nativeCuda.cudaSinkhornBackward({
+  const [dM, da, db] = nativeCuda.sinkhornBackward({
     ...problem(p), history: saved.history, iterations: saved.iterations, directTerms: !lastStep,
     gValue: cot.value, gValueLinear: cot.valueLinear, gPlan: seed(cot.plan), gLogU: seed(cot.logU),
     gLogV: seed(cot.logV), needM: p.M.requiresGrad, lastStep,
