@@ -15,6 +15,9 @@ export * as datasets from './datasets/index.js';
 export * as batch from './batch/index.js';
 export { solve, solveAsync, OTResult, type SolveOptions, type SolveAsyncOptions, type SolveStatus, type GradMode, type EntropicRegType } from './solvers/index.js';
 export { emd, emd2, emdAsync, emd2Async, type EmdOptions, type EmdAsyncOptions } from './lp/index.js';
+export { sinkhorn, sinkhorn2, sinkhornAsync, sinkhorn2Async, type SinkhornOptions, type SinkhornAsyncOptions, type WeightsInput } from './bregman/index.js';
+export * as bregman from './bregman/index.js';
+export { sinkhornDivergence, sinkhornDivergenceAsync, type SinkhornDivergenceOptions, type SinkhornDivergenceAsyncOptions } from './solvers/index.js';
 export * as cuda from './cuda/index.js';
 export {
   wasserstein1d, wasserstein1dAsync, emd1d, emd1dAsync, emd21d, emd21dAsync,

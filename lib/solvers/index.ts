@@ -1,5 +1,6 @@
-// Solvers namespace: entropic ot.solve (POT's ot.solve with reg > 0), its async twin and OTResult.
+// Solvers namespace: ot.solve (POT's dispatcher), its async twin, OTResult and the Sinkhorn divergence.
 export { solve, solveAsync, type SolveOptions, type SolveAsyncOptions } from './solve.js';
 export { OTResult, type SolveStatus } from './result.js';
 export { GRAD_MODES, type GradMode } from './grad-modes.js';
 export type { EntropicRegType } from '../core/vocabulary.js';
+export { sinkhornDivergence, sinkhornDivergenceAsync, type SinkhornDivergenceOptions, type SinkhornDivergenceAsyncOptions } from './divergence.js';

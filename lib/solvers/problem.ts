@@ -1,7 +1,7 @@
 // What every method of ot.solve shares: the cost matrix and weights of one call, validated once
 // (shapes, device, finiteness, weights >= 0), before the dispatcher picks a method.
 import { callDevice } from '../backend/index.js';
-import { checkFinite, checkNonNegative, fail } from '../core/validate.js';
+import { checkFinite, checkNonNegative, fail, show } from '../core/validate.js';
 import type { Device } from '../core/vocabulary.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OTResult } from './result.js';
@@ -41,11 +41,19 @@ export function costProblem(fn: string, M: unknown, aIn: unknown, bIn: unknown):
 
 /** POT's a or b: the given 1-d tensor (finite, >= 0) or, when omitted, uniform weights. */
 export function weights(fn: string, name: 'a' | 'b', v: unknown, len: number, side: string): Weights {
-  if (v === undefined || v === null) {
+  // POT: None or an empty list means uniform weights.
+  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) {
     const data = new Float64Array(len).fill(1 / len);
     return { t: new Tensor(data, [len]), data };
   }
-  if (!(v instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor (or undefined for uniform weights), got ${typeof v}`);
+  // Plain numbers (an array or a typed array) are weights too, as dist accepts arrays of points.
+  if (Array.isArray(v) || v instanceof Float64Array || v instanceof Float32Array) {
+    if (!v.every((x: unknown) => typeof x === 'number')) {
+      fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor or an array of numbers (or undefined for uniform weights), got ${show(v)}`);
+    }
+    return weights(fn, name, new Tensor(Float64Array.from(v as ArrayLike<number>), [v.length]), len, side);
+  }
+  if (!(v instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor or an array of numbers (or undefined for uniform weights), got ${typeof v}`);
   if (v.ndim !== 1) fail('ERR_OT_SHAPE', `${fn}: ${name} must be 1-d, got shape [${v.shape.join(', ')}]`);
   if (v.shape[0] !== len) fail('ERR_OT_SHAPE', `${fn}: ${name} has ${v.shape[0]} entries but M has ${len} ${side}`);
   checkFinite(fn, name, v.data);
