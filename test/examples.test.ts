@@ -14,6 +14,10 @@ const figures = [
   'dual-ot-entropic-plan',
   'dual-ot-quadratic-loss',
   'dual-ot-quadratic-plan',
+  'ot-1d-distributions',
+  'ot-1d-cost',
+  'ot-1d-exact',
+  'ot-1d-sinkhorn',
 ];
 
 describe('npm run demo', () => {
@@ -35,5 +39,10 @@ describe('npm run demo', () => {
     const finals = [...log.matchAll(/Iter: 190, loss=(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
     expect(finals).toHaveLength(2);
     for (const f of finals) expect(f).toBeLessThan(-40);
+    // The 1-D example: the entropic plan costs a little more than the exact one.
+    const [exact, entropic] = (log.match(/exact cost ([\d.]+), Sinkhorn \(reg 0.001\) cost ([\d.]+)/) ?? []).slice(1).map(Number);
+    expect(exact).toBeGreaterThan(0.1);
+    expect(entropic! - exact!).toBeGreaterThan(0);
+    expect(entropic! - exact!).toBeLessThan(0.01);
   }, 300_000);
 });
