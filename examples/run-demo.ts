@@ -5,3 +5,5 @@ console.log('\n== Dual OT with Adam (entropic and quadratic) ==');
 await import('./dual-ot.js');
 console.log('\n== Optimal transport for fixed support (1-D histograms) ==');
 await import('./ot-1d.js');
+console.log('\n== OT for domain adaptation (2-D, 3 classes) ==');
+await import('./otda-d2.js');

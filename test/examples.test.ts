@@ -18,6 +18,13 @@ const figures = [
   'ot-1d-cost',
   'ot-1d-exact',
   'ot-1d-sinkhorn',
+  'otda-samples',
+  'otda-cost',
+  'otda-coupling-emd',
+  'otda-coupling-sinkhorn',
+  'otda-plan-sinkhorn',
+  'otda-transported-emd',
+  'otda-transported-sinkhorn',
 ];
 
 describe('npm run demo', () => {
@@ -44,5 +51,9 @@ describe('npm run demo', () => {
     expect(exact).toBeGreaterThan(0.1);
     expect(entropic! - exact!).toBeGreaterThan(0);
     expect(entropic! - exact!).toBeLessThan(0.01);
+    // Domain adaptation: most transported samples land among target samples of their class.
+    const kept = [...log.matchAll(/(\d+) of 150 transported samples land nearest a target sample of their class/g)].map((m) => Number(m[1]));
+    expect(kept).toHaveLength(2);
+    for (const k of kept) expect(k).toBeGreaterThan(100);
   }, 300_000);
 });
