@@ -7,3 +7,5 @@ console.log('\n== Optimal transport for fixed support (1-D histograms) ==');
 await import('./ot-1d.js');
 console.log('\n== OT for domain adaptation (2-D, 3 classes) ==');
 await import('./otda-d2.js');
+console.log('\n== 1-D Wasserstein barycenters ==');
+await import('./barycenter-1d.js');

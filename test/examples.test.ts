@@ -25,6 +25,10 @@ const figures = [
   'otda-plan-sinkhorn',
   'otda-transported-emd',
   'otda-transported-sinkhorn',
+  'barycenter-1d-distributions',
+  'barycenter-1d-barycenters',
+  'barycenter-1d-l2-interpolation',
+  'barycenter-1d-wasserstein-interpolation',
 ];
 
 describe('npm run demo', () => {
@@ -55,5 +59,10 @@ describe('npm run demo', () => {
     const kept = [...log.matchAll(/(\d+) of 150 transported samples land nearest a target sample of their class/g)].map((m) => Number(m[1]));
     expect(kept).toHaveLength(2);
     for (const k of kept) expect(k).toBeGreaterThan(100);
+    // Barycenter: a histogram whose mean lies between the sources' (20 and 60), nearer the heavier one.
+    const [mass, mean] = (log.match(/barycenter at alpha 0.2: mass ([\d.]+), mean ([\d.]+)/) ?? []).slice(1).map(Number);
+    expect(Math.abs(mass! - 1)).toBeLessThan(1e-6);
+    expect(mean).toBeGreaterThan(24);
+    expect(mean).toBeLessThan(32);
   }, 300_000);
 });
