@@ -17,6 +17,7 @@ export { solve, solveAsync, OTResult, type SolveOptions, type SolveAsyncOptions,
 export { emd, emd2, emdAsync, emd2Async, type EmdOptions, type EmdAsyncOptions } from './lp/index.js';
 export { sinkhorn, sinkhorn2, sinkhornAsync, sinkhorn2Async, type SinkhornOptions, type SinkhornAsyncOptions, type WeightsInput } from './bregman/index.js';
 export * as bregman from './bregman/index.js';
+export * as da from './da/index.js';
 export { sinkhornDivergence, sinkhornDivergenceAsync, type SinkhornDivergenceOptions, type SinkhornDivergenceAsyncOptions } from './solvers/index.js';
 export { solveSample, solveSampleAsync, SampleResult, type SolveSampleOptions, type SolveSampleAsyncOptions, type LazyPlan } from './solvers/index.js';
 export * as cuda from './cuda/index.js';

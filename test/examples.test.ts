@@ -14,6 +14,21 @@ const figures = [
   'dual-ot-entropic-plan',
   'dual-ot-quadratic-loss',
   'dual-ot-quadratic-plan',
+  'ot-1d-distributions',
+  'ot-1d-cost',
+  'ot-1d-exact',
+  'ot-1d-sinkhorn',
+  'otda-samples',
+  'otda-cost',
+  'otda-coupling-emd',
+  'otda-coupling-sinkhorn',
+  'otda-plan-sinkhorn',
+  'otda-transported-emd',
+  'otda-transported-sinkhorn',
+  'barycenter-1d-distributions',
+  'barycenter-1d-barycenters',
+  'barycenter-1d-l2-interpolation',
+  'barycenter-1d-wasserstein-interpolation',
 ];
 
 describe('npm run demo', () => {
@@ -35,5 +50,19 @@ describe('npm run demo', () => {
     const finals = [...log.matchAll(/Iter: 190, loss=(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
     expect(finals).toHaveLength(2);
     for (const f of finals) expect(f).toBeLessThan(-40);
+    // The 1-D example: the entropic plan costs a little more than the exact one.
+    const [exact, entropic] = (log.match(/exact cost ([\d.]+), Sinkhorn \(reg 0.001\) cost ([\d.]+)/) ?? []).slice(1).map(Number);
+    expect(exact).toBeGreaterThan(0.1);
+    expect(entropic! - exact!).toBeGreaterThan(0);
+    expect(entropic! - exact!).toBeLessThan(0.01);
+    // Domain adaptation: most transported samples land among target samples of their class.
+    const kept = [...log.matchAll(/(\d+) of 150 transported samples land nearest a target sample of their class/g)].map((m) => Number(m[1]));
+    expect(kept).toHaveLength(2);
+    for (const k of kept) expect(k).toBeGreaterThan(100);
+    // Barycenter: a histogram whose mean lies between the sources' (20 and 60), nearer the heavier one.
+    const [mass, mean] = (log.match(/barycenter at alpha 0.2: mass ([\d.]+), mean ([\d.]+)/) ?? []).slice(1).map(Number);
+    expect(Math.abs(mass! - 1)).toBeLessThan(1e-6);
+    expect(mean).toBeGreaterThan(24);
+    expect(mean).toBeLessThan(32);
   }, 300_000);
 });

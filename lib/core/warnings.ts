@@ -4,7 +4,8 @@ import { basename, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type WarningCode =
-  | 'OT_SINKHORN_MAX_ITER' | 'OT_SINKHORN_DIVERGED' | 'OT_UNBALANCED_MAX_ITER' | 'OT_BATCH_MAX_ITER' | 'OT_BATCH_DIVERGED' | 'OT_EMD_MAX_ITER';
+  | 'OT_SINKHORN_MAX_ITER' | 'OT_SINKHORN_DIVERGED' | 'OT_UNBALANCED_MAX_ITER' | 'OT_BATCH_MAX_ITER' | 'OT_BATCH_DIVERGED' | 'OT_EMD_MAX_ITER'
+  | 'OT_BARYCENTER_MAX_ITER';
 
 // lib/ (dist/ once built): frames inside it are the library's own, not the caller's. In the CommonJS
 // bundle this code sits in dist/index.cjs itself, not in a core/ folder.

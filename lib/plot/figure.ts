@@ -9,6 +9,7 @@ import type { Layer, VlSpec } from './layer.js';
 import { LEGEND_LOCS, type LegendLoc } from './legend.js';
 import { boxStats } from './marks/boxplot-stats.js';
 import { BoxplotLayer } from './marks/boxplot.js';
+import { CMAPS, ImageLayer, type Cmap } from './marks/image.js';
 import { LineLayer } from './marks/line.js';
 import { ScatterLayer } from './marks/scatter.js';
 import { SegmentLayer } from './marks/segments.js';
@@ -65,6 +66,11 @@ export interface SegmentsOptions {
   color?: string;
   label?: string;
   linewidth?: number;
+}
+
+export interface ImageOptions {
+  /** Colormap over [min, max] of the matrix: 'gray_r' (default, POT's plot1D_mat), 'gray' or 'viridis'. */
+  cmap?: Cmap;
 }
 
 export interface BoxplotOptions {
@@ -251,6 +257,21 @@ export class Figure {
     return this;
   }
 
+  /**
+   * A matrix as an image, one cell per entry with row 0 at the top (matplotlib's
+   * pl.imshow(M, interpolation='nearest')); the axes fit the image.
+   * @example fig.image(plan, { cmap: 'viridis' });
+   */
+  image(M: MatrixLike, options: ImageOptions = {}): this {
+    const fn = 'image';
+    checkOptions(fn, options, ['cmap']);
+    const m = toMatrix(fn, 'M', M);
+    if (m.rows === 0 || m.cols === 0) fail('ERR_OT_SHAPE', `${fn}: M must be non-empty, got [${m.rows}, ${m.cols}]`);
+    const cmap = options?.cmap === undefined ? 'gray_r' : checkOneOf(fn, 'cmap', options.cmap, CMAPS);
+    this.state.layers.push(new ImageLayer(m, cmap));
+    return this;
+  }
+
   /** Shows or hides grid lines at the ticks (matplotlib's pl.grid()). */
   grid(on = true): this {
     this.state.grid = checkBoolean('grid', 'on', on);
@@ -290,8 +311,19 @@ export class Figure {
     return this;
   }
 
+  /**
+   * @internal Replaces the single axes by a composed spec of several panels (plot1DMat's), built at
+   * render time for the figure's size.
+   */
+  compose(build: (width: number, height: number) => VlSpec): this {
+    this.composed = build;
+    return this;
+  }
+  private composed: ((width: number, height: number) => VlSpec) | null = null;
+
   /** The vega-lite spec of the figure (e.g. to show it with vega-embed in a browser). */
   toSpec(): VlSpec {
+    if (this.composed !== null) return this.composed(this.state.width, this.state.height);
     const { measure } = fontSetup();
     return buildSpec(this.state, (text) => measure(text, FONT.size, false));
   }

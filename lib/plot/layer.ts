@@ -4,11 +4,16 @@
 /** A vega-lite spec fragment (plain JSON). */
 export type VlSpec = Record<string, unknown>;
 
-/** Data limits of a layer; `tightX` asks for no margin on x (matplotlib's boxplot sets xlim to [0.5, n+0.5]). */
+/**
+ * Data limits of a layer; `tightX` / `tightY` ask for no margin (matplotlib's boxplot sets xlim to
+ * [0.5, n+0.5]; imshow fits the image); `flipY` draws y downwards (imshow: row 0 at the top).
+ */
 export interface Extent {
   readonly x: readonly [number, number];
   readonly y: readonly [number, number];
   readonly tightX?: boolean;
+  readonly tightY?: boolean;
+  readonly flipY?: boolean;
 }
 
 /** How a labelled series looks in the legend. */

@@ -49,11 +49,17 @@ function axisEncoding(field: 'x' | 'y', domain: [number, number], lengthPx: numb
   return { field, type: 'quantitative', scale: { domain, nice: false, zero: false }, axis };
 }
 
+/** The y encoding drawn downwards (an image's rows) when `flip`. */
+function flipped(enc: VlSpec, flip: boolean): VlSpec {
+  return flip ? { ...enc, scale: { ...(enc['scale'] as VlSpec), reverse: true } } : enc;
+}
+
 /** The vega-lite spec of a figure; `measure` gives label widths in px for legend placement. */
 export function buildSpec(s: FigureState, measure: (text: string) => number): VlSpec {
   const extents = s.layers.map((l) => l.extent()).filter((e) => e !== null);
   const xd = axisDomain(extents.map((e) => e.x), s.xlim, extents.length > 0 && extents.every((e) => e.tightX === true));
-  const yd = axisDomain(extents.map((e) => e.y), s.ylim, false);
+  const yd = axisDomain(extents.map((e) => e.y), s.ylim, extents.length > 0 && extents.every((e) => e.tightY === true));
+  const flipY = extents.some((e) => e.flipY === true);
   const area = plotArea(s);
   const xticks = s.xticks ?? s.layers.find((l) => l.xticks !== null)?.xticks ?? null;
 
@@ -84,7 +90,7 @@ export function buildSpec(s: FigureState, measure: (text: string) => number): Vl
     padding: FONT.size,
     encoding: {
       x: axisEncoding('x', xd, area.w, s.xlabel, s.xformat, s.grid, xticks),
-      y: axisEncoding('y', yd, area.h, s.ylabel, s.yformat, s.grid, null),
+      y: flipped(axisEncoding('y', yd, area.h, s.ylabel, s.yformat, s.grid, null), flipY),
     },
     layer,
     config: {

@@ -240,6 +240,47 @@ function emdCase(g: Gen): FuzzCase {
   };
 }
 
+const SINKHORN_FNS = ['sinkhorn', 'sinkhorn2', 'sinkhornAsync', 'sinkhorn2Async'] as const;
+
+/** ot.sinkhorn / sinkhorn2 (and async twins) with POT's argument order (a, b, M, reg). */
+function sinkhornCase(g: Gen): FuzzCase {
+  const m = mode(g);
+  const n = size(g, 8), k = size(g, 8);
+  const M = tensorArg(g, [n, k], m, { nonNegative: chance(g, 0.7) });
+  const a = weights(g, n, m), b = weights(g, k, m);
+  const reg = choice(g, [0.05, 0.5, 2], [0, -1, NaN]);
+  const opts = options(g, { maxIter: (g) => choice(g, [5, 100], [0]), method: (g) => choice(g, ['sinkhorn', 'sinkhorn_log'], ['greenkhorn']) });
+  const fn = pick(g, ...SINKHORN_FNS);
+  const finite = allFinite(M, a, b, opts) && Number.isFinite(reg);
+  const o = fn.endsWith('Async') && opts && typeof opts === 'object' ? { ...opts, signal: signal(g) } : opts;
+  return {
+    label: fn,
+    inputs: [a, b, M, reg, opts],
+    finite,
+    run: () => (ot[fn] as (...args: unknown[]) => unknown)(a, b, M, reg, o),
+    check: (r) => backwardFrom(r as ot.Tensor, gradLeaves(M, a, b), finite),
+  };
+}
+
+/** ot.sinkhornDivergence (and its async twin) on point clouds. */
+function divergenceCase(g: Gen): FuzzCase {
+  const m = mode(g);
+  const n = size(g, 6), k = size(g, 6), d = size(g, 3);
+  const xs = tensorArg(g, [n, d], m);
+  const xt = tensorArg(g, [k, chance(g, 0.9) ? d : d + 1], m);
+  const opts = options(g, { reg: (g) => choice(g, [0.1, 1], [0, -1]), maxIter: (g) => choice(g, [5, 50], [0]), a: (g) => weights(g, n, m), metric: (g) => choice(g, ['sqeuclidean', 'euclidean'], ['jaccard']) });
+  const fn = pick(g, 'sinkhornDivergence', 'sinkhornDivergenceAsync');
+  const finite = allFinite(xs, xt, opts);
+  const o = fn.endsWith('Async') && opts && typeof opts === 'object' ? { ...opts, signal: signal(g) } : opts;
+  return {
+    label: fn,
+    inputs: [xs, xt, opts],
+    finite,
+    run: () => (ot[fn] as (...args: unknown[]) => unknown)(xs, xt, o),
+    check: (r) => backwardFrom(r as ot.Tensor, gradLeaves(xs, xt), finite),
+  };
+}
+
 const DUAL_FNS = [
   'lossDualEntropic', 'lossDualQuadratic', 'planDualEntropic', 'planDualQuadratic',
   'lossDualEntropicAsync', 'lossDualQuadraticAsync', 'planDualEntropicAsync', 'planDualQuadraticAsync',
@@ -500,7 +541,7 @@ function miscCase(g: Gen): FuzzCase {
 
 /** Every public-API case kind with its weight (heavier where the native boundary is crossed). */
 export const PUBLIC_CASES: readonly [number, (g: Gen) => FuzzCase][] = [
-  [4, distCase], [3, onedCase], [3, slicedCase], [6, solveCase], [3, emdCase], [4, dualCase], [2, solveDualCase], [4, solveBatchCase], [3, distBatchCase],
+  [4, distCase], [3, onedCase], [3, slicedCase], [6, solveCase], [3, emdCase], [2, sinkhornCase], [2, divergenceCase], [4, dualCase], [2, solveDualCase], [4, solveBatchCase], [3, distBatchCase],
   [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase], [3, solveSampleCase],
 ];
 
