@@ -6,7 +6,10 @@ import { checkOptions, fail } from '../core/validate.js';
 import { checkSpelling } from '../core/vocabulary.js';
 import { dist, distAsync, DIST_METRICS, type DistInput, type DistMetric } from '../costs/index.js';
 import { wasserstein1d, wasserstein1dAsync } from '../lp/solver-1d.js';
-import type { SampleInput } from '../lp/sample-args.js';
+import { commonDType, inDType, sampleTensor, type SampleInput } from '../lp/sample-args.js';
+import { callDevice } from '../backend/index.js';
+import { buresWasserstein } from './gaussian.js';
+import { total, weights } from './problem.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { SampleResult } from './sample-result.js';
 import { solve, solveAsync, type SolveAsyncOptions, type SolveOptions } from './solve.js';
@@ -35,7 +38,7 @@ function oneDimP(fn: string, metric: DistMetric): number {
   return fail('ERR_OT_ARG', `${fn}: method '1d' takes metric 'sqeuclidean', 'euclidean' or 'cityblock', got ${JSON.stringify(metric)}`);
 }
 
-type Route = { kind: 'dense'; metric: DistMetric; solveOpts: SolveOptions } | { kind: '1d'; p: number } | { kind: 'lazy'; lazyOpts: LazySolveOptions };
+type Route = { kind: 'dense'; metric: DistMetric; solveOpts: SolveOptions } | { kind: '1d'; p: number } | { kind: 'gaussian'; reg: number } | { kind: 'lazy'; lazyOpts: LazySolveOptions };
 
 function route(fn: string, opts: SolveSampleOptions | undefined, keys: readonly string[]): Route {
   checkOptions(fn, opts, keys);
@@ -51,7 +54,13 @@ function route(fn: string, opts: SolveSampleOptions | undefined, keys: readonly 
     return { kind: '1d', p: oneDimP(fn, metric) };
   }
   if (typeof method === 'string' && method.toLowerCase() === 'gaussian') {
-    fail('ERR_OT_ARG', `${fn}: method 'gaussian' is not available yet; use the dense (default) or lazy solver`);
+    if (metric !== 'sqeuclidean') fail('ERR_OT_ARG', `${fn}: method 'gaussian' (Bures-Wasserstein) takes metric 'sqeuclidean' only, got ${JSON.stringify(metric)}`);
+    for (const k of ['lazy', 'unbalanced', 'batchSize', 'regType', 'epsScaling', 'grad'] as const) {
+      if (o[k] !== undefined && o[k] !== null && o[k] !== false) fail('ERR_OT_ARG', `${fn}: method 'gaussian' (a closed form) takes no ${k}, got ${JSON.stringify(o[k])}`);
+    }
+    const reg = o.reg === undefined || o.reg === null ? 1e-6 : o.reg;
+    if (typeof reg !== 'number' || !Number.isFinite(reg) || reg < 0) fail('ERR_OT_VALUE', `${fn}: reg (added to the covariances) must be a finite number >= 0, got ${JSON.stringify(reg)}`);
+    return { kind: 'gaussian', reg };
   }
   if (o.lazy === true) {
     const { lazy: _lazy, metric: _metric, ...rest } = o;
@@ -73,6 +82,21 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
   return [aIn, bIn, opts];
 }
 
+/** method 'gaussian': the squared Bures-Wasserstein distance of the fitted Gaussians, weighted by a and b. */
+function gaussian(fn: string, xAIn: unknown, xBIn: unknown, aIn: unknown, bIn: unknown, reg: number): SampleResult {
+  const xA0 = sampleTensor(fn, 'xA', xAIn, [2]), xB0 = sampleTensor(fn, 'xB', xBIn, [2]);
+  const device = callDevice(fn, [['xA', xA0], ['xB', xB0], ['a', aIn], ['b', bIn]]);
+  if (device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: method 'gaussian' runs on the CPU only for now, got ${device} tensors`);
+  const [n, d] = xA0.shape as [number, number];
+  const [m, dB] = xB0.shape as [number, number];
+  if (d !== dB) fail('ERR_OT_SHAPE', `${fn}: xA and xB must have the same number of columns, got [${n}, ${d}] and [${m}, ${dB}]`);
+  const wa = weights(fn, 'a', aIn, n, 'rows in xA'), wb = weights(fn, 'b', bIn, m, 'rows in xB');
+  if (!(total(wa.data) > 0) || !(total(wb.data) > 0)) fail('ERR_OT_VALUE', `${fn}: a and b must have a positive sum for method 'gaussian'`);
+  const dtype = commonDType(xA0, xB0);
+  const value = buresWasserstein(inDType(xA0, dtype), inDType(xB0, dtype), wa.data, wb.data, reg);
+  return new SampleResult({ value, valueLinear: value, plan: null, lazyPlan: null, potentials: null, status: 'converged', nIter: 0 });
+}
+
 function oneD(value: Tensor): SampleResult {
   return new SampleResult({ value, valueLinear: value, plan: null, lazyPlan: null, potentials: null, status: 'converged', nIter: 0 });
 }
@@ -82,7 +106,10 @@ function oneD(value: Tensor): SampleResult {
  * omitted), POT's ot.solve_sample. By default M = dist(xA, xB, { metric }) and the problem is ot.solve's,
  * with all its options (reg, regType, unbalanced, unbalancedType, maxIter, tol, grad, epsScaling); gradients
  * reach xA and xB through dist. `method: '1d'`: the exact 1-D distance W_p^p of each dimension
- * (p = 2 for 'sqeuclidean', 1 for 'euclidean' / 'cityblock'), value [d]. `lazy: true` (reg > 0, balanced,
+ * (p = 2 for 'sqeuclidean', 1 for 'euclidean' / 'cityblock'), value [d]. `method: 'gaussian'`: the squared
+ * Bures-Wasserstein distance between the Gaussians fitted to the weighted clouds (covariances + reg·I,
+ * reg default 1e-6), differentiable w.r.t. xA, xB; POT ignores a and b there (its weights are uniform), this
+ * uses them. `lazy: true` (reg > 0, balanced,
  * regType 'KL'): log-domain Sinkhorn over cost tiles recomputed from the coordinates, O(n + m) memory;
  * res.plan is null and res.lazyPlan.rows(i0, i1) gives plan rows; value's envelope gradient reaches xA, xB, a, b.
  * @example
@@ -102,6 +129,7 @@ export function solveSample(xA: DistInput, xB: DistInput, aIn?: unknown, bIn?: u
     const w = wasserstein1d(xA as SampleInput, xB as SampleInput, { uWeights: a as SampleInput | null, vWeights: b as SampleInput | null, p: r.p });
     return oneD(w);
   }
+  if (r.kind === 'gaussian') return gaussian(fn, xA, xB, a, b, r.reg);
   if (r.kind === 'lazy') return lazySolve(xA, xB, a, b, r.lazyOpts, fn);
   return SampleResult.of(solve(dist(xA, xB, { metric: r.metric }), a as Tensor | null, b as Tensor | null, r.solveOpts));
 }
@@ -122,6 +150,7 @@ export async function solveSampleAsync(xA: DistInput, xB: DistInput, aIn?: unkno
     const w = await wasserstein1dAsync(xA as SampleInput, xB as SampleInput, { uWeights: a as SampleInput | null, vWeights: b as SampleInput | null, p: r.p, signal });
     return oneD(w);
   }
+  if (r.kind === 'gaussian') return gaussian(fn, xA, xB, a, b, r.reg);
   if (r.kind === 'lazy') return lazySolveAsync(xA, xB, a, b, { ...r.lazyOpts, signal }, fn);
   const M = await distAsync(xA, xB, { metric: r.metric, signal });
   const solveOpts: SolveAsyncOptions = { ...r.solveOpts, signal };
