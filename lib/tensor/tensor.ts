@@ -10,7 +10,7 @@ import { fromNested, resolveShape, toNested, type NestedArray } from './nested.j
 import { extreme, normDim, reduce } from './reduce.js';
 import { formatTensor } from './format.js';
 import { indexSelect, sliceDim, transpose2d } from './layout.js';
-import { matmul } from './matmul.js';
+import { matmul, matmulAsync } from './matmul.js';
 
 // The op helpers import Tensor back; that cycle is safe because none of them touches it at load time.
 export { fromNested, type NestedArray } from './nested.js';
@@ -350,6 +350,10 @@ export class Tensor {
    */
   matmul(other: Tensor): Tensor {
     return matmul(this, other);
+  }
+  /** {@link matmul} off the event loop; `signal` aborts it between row blocks. */
+  matmulAsync(other: Tensor, opts: { signal?: AbortSignal } = {}): Promise<Tensor> {
+    return matmulAsync(this, other, opts.signal);
   }
   /** Transpose of a 2-d tensor (torch's .t()); a 1-d tensor is returned as it is. */
   t(): Tensor {

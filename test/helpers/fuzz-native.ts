@@ -298,6 +298,17 @@ const wasserstein1d: Build = (g, m) => {
   };
 };
 
+const matmul: Build = (g, m) => {
+  const n = size(g), k = size(g), c = size(g);
+  const f64 = chance(g, 0.5);
+  return {
+    args: [rawArray(g, len(g, n * k), m, { f64 }), rawArray(g, len(g, k * c), m, { f64: chance(g, 0.9) ? f64 : !f64 }), n, k, c,
+      chance(g, 0.5), chance(g, 0.5), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['a', 'b', 'n', 'k', 'm', 'transA', 'transB', 'cancel'],
+  };
+};
+
 const emd1d: Build = (g, m) => {
   const n = size(g), k = size(g);
   const f64 = chance(g, 0.5);
@@ -362,7 +373,7 @@ const BUILDERS: readonly [number, string, Build][] = [
   [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
   [3, 'dualAscent', dualAscent], [2, 'optimStep', optimStep], [1, 'dualPrepare', dualPrepare],
   [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],
-  [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d],
+  [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d], [2, 'matmul', matmul],
   [3, 'slicedWasserstein', slicedWasserstein], [3, 'mmUnbalanced', mmUnbalanced], [3, 'lazySinkhorn', lazySinkhorn],
   [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];

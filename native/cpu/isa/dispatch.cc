@@ -151,6 +151,11 @@ Status lazySinkhorn(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out)
   return table<T>().lazySinkhorn(p, out);
 }
 
+template <typename T>
+Status matmul(const MatmulProblem<T>& p) {
+  return table<T>().matmul(p);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -171,7 +176,8 @@ Status lazySinkhorn(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out)
   template Status wasserstein1d<T>(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);                         \
   template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);                                                 \
   template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);                                   \
-  template Status mmUnbalanced<T>(const MmProblem<T>&, MmResult<T>&);                                               \
+  template Status mmUnbalanced<T>(const MmProblem<T>&, MmResult<T>&);                                             \
+  template Status matmul<T>(const MatmulProblem<T>&);                                               \
   template Status lazySinkhorn<T>(const LazySinkhornProblem<T>&, LazySinkhornResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)

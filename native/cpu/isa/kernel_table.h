@@ -11,6 +11,7 @@
 #include "cpu/dual.h"
 #include "cpu/dual_ascent.h"
 #include "cpu/emd.h"
+#include "cpu/matmul.h"
 #include "cpu/mm_unbalanced.h"
 #include "cpu/sinkhorn.h"
 #include "cpu/lazy_sinkhorn.h"
@@ -41,6 +42,7 @@ struct Kernels {
   Status (*emd1d)(const Emd1dProblem<T>&, Emd1dResult<T>&);
   Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
   Status (*mmUnbalanced)(const MmProblem<T>&, MmResult<T>&);
+  Status (*matmul)(const MatmulProblem<T>&);
   Status (*lazySinkhorn)(const LazySinkhornProblem<T>&, LazySinkhornResult<T>&);
 };
 
