@@ -1,6 +1,7 @@
 // Public entry point of optimal-transport: re-exports the namespaces; nothing else lives here.
 export { Tensor, type NestedArray } from './tensor/tensor.js';
-export { tensor, zeros, ones, full, rand, randn, type TensorOptions } from './tensor/create.js';
+export { tensor, zeros, ones, full, rand, randn, arange, linspace, type TensorOptions } from './tensor/create.js';
+export { stack, cat } from './tensor/join.js';
 export { manualSeed, Generator } from './tensor/random.js';
 export type { DType, Device, FloatArray } from './tensor/dtype.js';
 export { unif } from './utils/unif.js';
