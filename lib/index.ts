@@ -20,6 +20,7 @@ export { sinkhorn, sinkhorn2, sinkhornAsync, sinkhorn2Async, type SinkhornOption
 export * as bregman from './bregman/index.js';
 export * as da from './da/index.js';
 export { sinkhornDivergence, sinkhornDivergenceAsync, type SinkhornDivergenceOptions, type SinkhornDivergenceAsyncOptions } from './solvers/index.js';
+export { solveSample, solveSampleAsync, SampleResult, type SolveSampleOptions, type SolveSampleAsyncOptions, type LazyPlan } from './solvers/index.js';
 export * as cuda from './cuda/index.js';
 export {
   wasserstein1d, wasserstein1dAsync, emd1d, emd1dAsync, emd21d, emd21dAsync,

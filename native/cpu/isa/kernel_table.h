@@ -13,6 +13,7 @@
 #include "cpu/emd.h"
 #include "cpu/mm_unbalanced.h"
 #include "cpu/sinkhorn.h"
+#include "cpu/lazy_sinkhorn.h"
 #include "cpu/sliced.h"
 #include "cpu/wasserstein1d.h"
 
@@ -40,6 +41,7 @@ struct Kernels {
   Status (*emd1d)(const Emd1dProblem<T>&, Emd1dResult<T>&);
   Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
   Status (*mmUnbalanced)(const MmProblem<T>&, MmResult<T>&);
+  Status (*lazySinkhorn)(const LazySinkhornProblem<T>&, LazySinkhornResult<T>&);
 };
 
 struct KernelSet {
