@@ -415,7 +415,9 @@ describe('solve: bad input', () => {
     expectOTError(() => ot.solve(M, a, b, { reg: 1, maxIter: 1.5 }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, maxIter: 0 }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, signal: new AbortController().signal } as never), 'ERR_OT_ARG');
-    expectOTError(() => ot.solve([[1, 2]] as never, undefined, undefined, { reg: 1 }), 'ERR_OT_ARG');
+    // Nested arrays are a matrix (test/array-inputs.test.ts); other values are not.
+    expectOTError(() => ot.solve('M' as never, undefined, undefined, { reg: 1 }), 'ERR_OT_ARG');
+    expectOTError(() => ot.solve({ data: [[1, 2]] } as never, undefined, undefined, { reg: 1 }), 'ERR_OT_ARG');
     expect(() => ot.solve(M, a, b, { reg: 1, regType: 'kl' as never })).not.toThrow();
   });
 

@@ -1,6 +1,7 @@
 // Argument checks shared by solveBatch and distBatch: batched tensors, weights and their masses.
 import type { DType, FloatArray } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
+import { asTensor } from '../tensor/input.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkNonNegative, fail } from '../core/validate.js';
 
 /**
@@ -9,8 +10,8 @@ import { checkFinite, checkNonNegative, fail } from '../core/validate.js';
  * inputs, whose entries the native layer checks in one vectorised pass (a JS loop over B·n·m values
  * costs more than a typical solve) with the same ERR_OT_VALUE.
  */
-export function batchTensor(fn: string, name: string, v: unknown, rank = 3, what = '[B, n, m]', values = true): Tensor {
-  if (!(v instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor ${what}, got ${v === null ? 'null' : typeof v}`);
+export function batchTensor(fn: string, name: string, vIn: unknown, rank = 3, what = '[B, n, m]', values = true): Tensor {
+  const v = asTensor(fn, name, vIn, `a Tensor ${what}`);
   if (v.ndim !== rank) fail('ERR_OT_SHAPE', `${fn}: ${name} must be ${rank}-d ${what}, got shape [${v.shape.join(', ')}]`);
   if (v.shape.some((s) => s < 1)) fail('ERR_OT_SHAPE', `${fn}: ${name} has an empty dimension (shape [${v.shape.join(', ')}])`);
   if (values) checkFinite(fn, name, v.data);

@@ -6,6 +6,7 @@ import { alternatives, BATCH_METRICS, checkMinkowskiP, type BatchMetric, type De
 import { notOnCuda } from '../cuda/tensors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchTensor } from './args.js';
+import type { TensorInput } from '../tensor/input.js';
 
 export type { BatchMetric };
 
@@ -60,7 +61,7 @@ function resolve(fn: string, Xv: unknown, Yv: unknown, opts: DistBatchAsyncOptio
  * const X = ot.rand([16, 50, 3], { seed: 0 }), Y = ot.rand([16, 60, 3], { seed: 1 });
  * const M = ot.batch.distBatch(X, Y, { metric: 'euclidean' });  // [16, 50, 60]
  */
-export function distBatch(X: Tensor, Y?: Tensor | null, opts: DistBatchOptions = {}): Tensor {
+export function distBatch(X: TensorInput, Y?: TensorInput | null, opts: DistBatchOptions = {}): Tensor {
   const r = resolve('distBatch', X, Y, opts, ['metric', 'p']);
   return backendFor(r.device).distBatch(r);
 }
@@ -70,7 +71,7 @@ export function distBatch(X: Tensor, Y?: Tensor | null, opts: DistBatchOptions =
  * @example
  * const M = await ot.batch.distBatchAsync(X, Y, { metric: 'sqeuclidean' });
  */
-export async function distBatchAsync(X: Tensor, Y?: Tensor | null, opts: DistBatchAsyncOptions = {}): Promise<Tensor> {
+export async function distBatchAsync(X: TensorInput, Y?: TensorInput | null, opts: DistBatchAsyncOptions = {}): Promise<Tensor> {
   const fn = 'distBatchAsync';
   const r = resolve(fn, X, Y, opts, ['metric', 'p', 'signal']);
   return backendFor(r.device).distBatchAsync(fn, r, opts.signal);

@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { batchTensor, batchWeights, checkMasses, uniformWeights } from './args.js';
 import { isExact, solveBatchExact, solveBatchExactAsync } from './exact-batch.js';
 import { BatchResult, type BatchStatus } from './result.js';
+import type { TensorInput } from '../tensor/input.js';
 
 export type BatchSolver = 'log_sinkhorn' | 'sinkhorn';
 export type BatchGrad = GradMode;
@@ -121,7 +122,7 @@ function warnBatch(fn: string, r: ResolvedBatch, statusPerProblem: readonly Batc
  * res.plan.shape;   // [8, 30, 40]
  * const exact = ot.batch.solveBatch(M);   // no reg: 8 exact problems
  */
-export function solveBatch(M: Tensor, opts?: SolveBatchOptions): BatchResult {
+export function solveBatch(M: TensorInput, opts?: SolveBatchOptions): BatchResult {
   if (isExact(opts)) return solveBatchExact('solveBatch', M, opts);
   const r = resolve('solveBatch', M, opts, KEYS);
   return assemble('solveBatch', r, backendFor(r.device).batchSinkhorn('solveBatch', r));
@@ -133,7 +134,7 @@ export function solveBatch(M: Tensor, opts?: SolveBatchOptions): BatchResult {
  * const ac = new AbortController();
  * const res = await ot.batch.solveBatchAsync(M, { reg: 0.05, signal: ac.signal });
  */
-export async function solveBatchAsync(M: Tensor, opts?: SolveBatchAsyncOptions): Promise<BatchResult> {
+export async function solveBatchAsync(M: TensorInput, opts?: SolveBatchAsyncOptions): Promise<BatchResult> {
   const fn = 'solveBatchAsync';
   if (isExact(opts)) return solveBatchExactAsync(fn, M, opts, opts?.signal);
   const r = resolve(fn, M, opts, [...KEYS, 'signal']);

@@ -7,9 +7,9 @@ import { checkOneOf, checkOptions, checkPositive } from '../core/validate.js';
 import { GRAD_MODES, type GradMode } from '../core/vocabulary.js';
 import { solve, solveAsync } from '../solvers/solve.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { TensorInput, WeightsInput } from '../tensor/input.js';
 
-/** Weights as POT takes them: a Tensor, an array of numbers, or null/undefined/[] for uniform. */
-export type WeightsInput = Tensor | readonly number[] | Float32Array | Float64Array | null | undefined;
+export type { WeightsInput } from '../tensor/input.js';
 
 export interface SinkhornOptions {
   /** POT's method: 'sinkhorn' (default) or 'sinkhorn_log'; both run the log-domain iterates (see above). */
@@ -42,7 +42,7 @@ function solveOptions(fn: string, reg: number, opts: SinkhornOptions | undefined
  * @example
  * const G = ot.sinkhorn([0.5, 0.5], [], M, 0.1);   // [] or null: uniform
  */
-export function sinkhorn(a: WeightsInput, b: WeightsInput, M: Tensor, reg: number, opts?: SinkhornOptions): Tensor {
+export function sinkhorn(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornOptions): Tensor {
   return solve(M, a as Tensor, b as Tensor, solveOptions('sinkhorn', reg, opts, KEYS)).plan;
 }
 
@@ -52,18 +52,18 @@ export function sinkhorn(a: WeightsInput, b: WeightsInput, M: Tensor, reg: numbe
  * @example
  * const loss = ot.sinkhorn2(null, null, ot.dist(xs, xt), 0.05);
  */
-export function sinkhorn2(a: WeightsInput, b: WeightsInput, M: Tensor, reg: number, opts?: SinkhornOptions): Tensor {
+export function sinkhorn2(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornOptions): Tensor {
   return solve(M, a as Tensor, b as Tensor, solveOptions('sinkhorn2', reg, opts, KEYS)).valueLinear;
 }
 
 /** {@link sinkhorn} off the event loop; `signal` aborts it. */
-export async function sinkhornAsync(a: WeightsInput, b: WeightsInput, M: Tensor, reg: number, opts?: SinkhornAsyncOptions): Promise<Tensor> {
+export async function sinkhornAsync(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornAsyncOptions): Promise<Tensor> {
   const o = solveOptions('sinkhornAsync', reg, opts, [...KEYS, 'signal']);
   return (await solveAsync(M, a as Tensor, b as Tensor, { ...o, signal: opts?.signal })).plan;
 }
 
 /** {@link sinkhorn2} off the event loop; `signal` aborts it. */
-export async function sinkhorn2Async(a: WeightsInput, b: WeightsInput, M: Tensor, reg: number, opts?: SinkhornAsyncOptions): Promise<Tensor> {
+export async function sinkhorn2Async(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornAsyncOptions): Promise<Tensor> {
   const o = solveOptions('sinkhorn2Async', reg, opts, [...KEYS, 'signal']);
   return (await solveAsync(M, a as Tensor, b as Tensor, { ...o, signal: opts?.signal })).valueLinear;
 }

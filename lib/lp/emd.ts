@@ -5,6 +5,7 @@ import { checkInteger, checkOptions } from '../core/validate.js';
 import { EMD_MAX_ITER, exactValueOnly, exactValueOnlyAsync, solveExact, solveExactAsync } from '../solvers/methods/exact.js';
 import { costProblem } from '../solvers/problem.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { TensorInput, WeightsInput } from '../tensor/input.js';
 
 export interface EmdOptions {
   /** POT's numItermax: the network simplex stops after maxIter - 1 pivots (default 100000), with status 'max_iter' and a warning. */
@@ -30,7 +31,7 @@ function prepare(fn: string, a: unknown, b: unknown, M: unknown, opts: EmdAsyncO
  * const M = ot.dist(xs, xt);
  * const G = ot.emd(ot.unif(xs.shape[0]), ot.unif(xt.shape[0]), M);
  */
-export function emd(a: Tensor | null | undefined, b: Tensor | null | undefined, M: Tensor, opts?: EmdOptions): Tensor {
+export function emd(a: WeightsInput, b: WeightsInput, M: TensorInput, opts?: EmdOptions): Tensor {
   const { c, maxIter } = prepare('emd', a, b, M, opts, ['maxIter']);
   return solveExact(c, maxIter, 'detach').plan;
 }
@@ -45,7 +46,7 @@ export function emd(a: Tensor | null | undefined, b: Tensor | null | undefined, 
  * const W = ot.emd2(a, b, M);
  * W.backward();   // M.grad is the optimal plan
  */
-export function emd2(a: Tensor | null | undefined, b: Tensor | null | undefined, M: Tensor, opts?: EmdOptions): Tensor {
+export function emd2(a: WeightsInput, b: WeightsInput, M: TensorInput, opts?: EmdOptions): Tensor {
   const { c, maxIter } = prepare('emd2', a, b, M, opts, ['maxIter']);
   return exactValueOnly(c, maxIter);
 }
@@ -55,7 +56,7 @@ export function emd2(a: Tensor | null | undefined, b: Tensor | null | undefined,
  * @example
  * const G = await ot.emdAsync(a, b, M, { signal: AbortSignal.timeout(1000) });
  */
-export async function emdAsync(a: Tensor | null | undefined, b: Tensor | null | undefined, M: Tensor, opts?: EmdAsyncOptions): Promise<Tensor> {
+export async function emdAsync(a: WeightsInput, b: WeightsInput, M: TensorInput, opts?: EmdAsyncOptions): Promise<Tensor> {
   const { c, maxIter } = prepare('emdAsync', a, b, M, opts, ['maxIter', 'signal']);
   return (await solveExactAsync(c, maxIter, 'detach', opts?.signal)).plan;
 }
@@ -65,7 +66,7 @@ export async function emdAsync(a: Tensor | null | undefined, b: Tensor | null | 
  * @example
  * const W = await ot.emd2Async(a, b, M);
  */
-export async function emd2Async(a: Tensor | null | undefined, b: Tensor | null | undefined, M: Tensor, opts?: EmdAsyncOptions): Promise<Tensor> {
+export async function emd2Async(a: WeightsInput, b: WeightsInput, M: TensorInput, opts?: EmdAsyncOptions): Promise<Tensor> {
   const { c, maxIter } = prepare('emd2Async', a, b, M, opts, ['maxIter', 'signal']);
   return exactValueOnlyAsync(c, maxIter, opts?.signal);
 }

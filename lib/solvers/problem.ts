@@ -3,6 +3,7 @@
 import { callDevice } from '../backend/index.js';
 import { checkFinite, checkNonNegative, fail, show } from '../core/validate.js';
 import type { Device } from '../core/vocabulary.js';
+import { asTensor } from '../tensor/input.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { OTResult } from './result.js';
 import type { SolveAsyncOptions } from './solve.js';
@@ -30,8 +31,8 @@ export interface Weights {
   data: Float64Array;
 }
 
-export function costProblem(fn: string, M: unknown, aIn: unknown, bIn: unknown): CostProblem {
-  if (!(M instanceof Tensor)) return fail('ERR_OT_ARG', `${fn}: M must be a Tensor, got ${M === null ? 'null' : typeof M}`);
+export function costProblem(fn: string, Min: unknown, aIn: unknown, bIn: unknown): CostProblem {
+  const M = asTensor(fn, 'M', Min);
   const device = callDevice(fn, [['M', M], ['a', aIn], ['b', bIn]]);
   if (M.ndim !== 2) fail('ERR_OT_SHAPE', `${fn}: M must be 2-d [n, m], got shape [${M.shape.join(', ')}]`);
   const [n, m] = M.shape as [number, number];

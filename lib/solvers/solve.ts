@@ -11,6 +11,7 @@ import { sinkhorn } from './methods/sinkhorn.js';
 import { unbalancedSinkhorn, unbalancedSinkhornL2, unbalancedSinkhornTV } from './methods/unbalanced-sinkhorn.js';
 import { costProblem, type CostProblem, type SolveMethod } from './problem.js';
 import type { OTResult } from './result.js';
+import type { TensorInput, WeightsInput } from '../tensor/input.js';
 
 export interface SolveOptions {
   /** Regularisation strength: > 0 for entropic OT; omitted or 0 for exact OT (the network simplex, POT's emd2; unbalanced: KL and L2 by majorization-minimization). */
@@ -129,9 +130,9 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
  * res.value.backward();   // M.grad, a.grad, b.grad
  * console.log(res.value.item(), res.status, res.nIter);
  */
-export function solve(M: Tensor, a?: Tensor | null, b?: Tensor | null, opts?: SolveOptions): OTResult;
-export function solve(M: Tensor, opts: SolveOptions): OTResult;
-export function solve(M: Tensor, aIn?: unknown, bIn?: unknown, optsIn?: SolveOptions): OTResult {
+export function solve(M: TensorInput, a?: WeightsInput, b?: WeightsInput, opts?: SolveOptions): OTResult;
+export function solve(M: TensorInput, opts: SolveOptions): OTResult;
+export function solve(M: TensorInput, aIn?: unknown, bIn?: unknown, optsIn?: SolveOptions): OTResult {
   const [a, b, opts] = splitArgs<SolveOptions>(aIn, bIn, optsIn);
   const [c, method] = dispatch('solve', M, a, b, opts, KEYS);
   return method.solve(c, opts);
@@ -143,9 +144,9 @@ export function solve(M: Tensor, aIn?: unknown, bIn?: unknown, optsIn?: SolveOpt
  * const ac = new AbortController();
  * const res = await ot.solveAsync(M, a, b, { reg: 0.05, signal: ac.signal });
  */
-export function solveAsync(M: Tensor, a?: Tensor | null, b?: Tensor | null, opts?: SolveAsyncOptions): Promise<OTResult>;
-export function solveAsync(M: Tensor, opts: SolveAsyncOptions): Promise<OTResult>;
-export async function solveAsync(M: Tensor, aIn?: unknown, bIn?: unknown, optsIn?: SolveAsyncOptions): Promise<OTResult> {
+export function solveAsync(M: TensorInput, a?: WeightsInput, b?: WeightsInput, opts?: SolveAsyncOptions): Promise<OTResult>;
+export function solveAsync(M: TensorInput, opts: SolveAsyncOptions): Promise<OTResult>;
+export async function solveAsync(M: TensorInput, aIn?: unknown, bIn?: unknown, optsIn?: SolveAsyncOptions): Promise<OTResult> {
   const [a, b, opts] = splitArgs<SolveAsyncOptions>(aIn, bIn, optsIn);
   const [c, method] = dispatch('solveAsync', M, a, b, opts, [...KEYS, 'signal']);
   return method.solveAsync(c, opts);
