@@ -146,6 +146,11 @@ Status mmUnbalanced(const MmProblem<T>& p, MmResult<T>& out) {
   return table<T>().mmUnbalanced(p, out);
 }
 
+template <typename T>
+Status barycenterBregman(const BarycenterProblem<T>& p, BarycenterResult<T>& out) {
+  return table<T>().barycenterBregman(p, out);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -166,7 +171,8 @@ Status mmUnbalanced(const MmProblem<T>& p, MmResult<T>& out) {
   template Status wasserstein1d<T>(const Wasserstein1dProblem<T>&, Wasserstein1dResult<T>&);                         \
   template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);                                                 \
   template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);                                   \
-  template Status mmUnbalanced<T>(const MmProblem<T>&, MmResult<T>&);
+  template Status mmUnbalanced<T>(const MmProblem<T>&, MmResult<T>&);                                               \
+  template Status barycenterBregman<T>(const BarycenterProblem<T>&, BarycenterResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)
 #undef OT_DISPATCH_INSTANTIATE

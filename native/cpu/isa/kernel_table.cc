@@ -30,6 +30,7 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.emd1d = &cpu::emd1d<T>;
   k.slicedWasserstein = &cpu::slicedWasserstein<T>;
   k.mmUnbalanced = &cpu::mmUnbalanced<T>;
+  k.barycenterBregman = &cpu::barycenterBregman<T>;
 }
 }  // namespace
 

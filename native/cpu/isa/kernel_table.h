@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "common/status.h"
+#include "cpu/barycenter.h"
 #include "cpu/batch_dist.h"
 #include "cpu/batch_sinkhorn.h"
 #include "cpu/dist.h"
@@ -40,6 +41,7 @@ struct Kernels {
   Status (*emd1d)(const Emd1dProblem<T>&, Emd1dResult<T>&);
   Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
   Status (*mmUnbalanced)(const MmProblem<T>&, MmResult<T>&);
+  Status (*barycenterBregman)(const BarycenterProblem<T>&, BarycenterResult<T>&);
 };
 
 struct KernelSet {
