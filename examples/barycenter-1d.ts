@@ -2,16 +2,8 @@
 // their l2 (weighted mean) and entropic Wasserstein barycenters (ot.bregman.barycenter, reg 1e-3), and the
 // interpolation between them for 11 weights. POT draws the interpolation as 3-D waterfalls; here each
 // family is one 2-D figure with a line per weight (viridis from alpha = 0 to 1).
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ot from 'optimal-transport';
-
-const outDir = process.env.OT_DEMO_OUT ?? 'out';
-mkdirSync(outDir, { recursive: true });
-const save = async (fig: ot.plot.Figure, name: string) => {
-  await fig.savePNG(join(outDir, `${name}.png`));
-  await fig.saveSVG(join(outDir, `${name}.svg`));
-};
+import { save } from './figures.js';
 
 const n = 100; // nb bins
 const x = Float64Array.from({ length: n }, (_, i) => i);

@@ -1,10 +1,7 @@
 // Dual OT solvers for entropic and quadratic regularised OT with Adam (POT gallery:
 // plot_dual_ot_pytorch): estimate the dual potentials, then plot the losses and the recovered plans.
-import { mkdirSync } from 'node:fs';
 import * as ot from 'optimal-transport';
-
-const outDir = process.env.OT_DEMO_OUT ?? 'out';
-mkdirSync(outDir, { recursive: true });
+import { save } from './figures.js';
 
 // Data: a source and a rotated target, one target mode with a larger variance.
 const nSourceSamples = 100;
@@ -18,11 +15,6 @@ const target = ot.datasets.makeDataClassif('gaussrot', nTargetSamples, { theta, 
 const scale = ot.tensor(Array.from(target.y, (c) => (c === 2 ? [3, 3] : [1, 1])));
 const Xt = target.X.mul(scale).add(4);
 
-const save = async (fig: ReturnType<typeof ot.plot.figure>, name: string): Promise<void> => {
-  await fig.savePNG(`${outDir}/${name}.png`);
-  await fig.saveSVG(`${outDir}/${name}.svg`);
-  console.log(`wrote ${outDir}/${name}.{png,svg}`);
-};
 
 const scatterSamples = (fig: ReturnType<typeof ot.plot.figure>): void => {
   fig.scatter(Xs, { marker: '+', label: 'Source samples' });

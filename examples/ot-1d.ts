@@ -2,16 +2,8 @@
 // bins, the squared-distance cost, the exact plan (1-D solver) and the entropic plan (Sinkhorn,
 // reg 1e-3), each drawn with plot1DMat. POT's example continues with smooth and sparsity-constrained
 // OT (ot.smooth), which this package does not have yet; those figures are left out.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ot from 'optimal-transport';
-
-const outDir = process.env.OT_DEMO_OUT ?? 'out';
-mkdirSync(outDir, { recursive: true });
-const save = async (fig: ot.plot.Figure, name: string) => {
-  await fig.savePNG(join(outDir, `${name}.png`));
-  await fig.saveSVG(join(outDir, `${name}.svg`));
-};
+import { save } from './figures.js';
 
 const n = 100; // nb bins
 const x = Float64Array.from({ length: n }, (_, i) => i);

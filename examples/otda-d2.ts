@@ -2,16 +2,8 @@
 // datasets, the exact and the entropic couplings (ot.da.EMDTransport, SinkhornTransport with reg 0.1),
 // their main coefficients, and the source samples transported onto the target domain. POT's example also
 // shows SinkhornLpl1Transport (group-lasso regularised), which this package does not have yet.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ot from 'optimal-transport';
-
-const outDir = process.env.OT_DEMO_OUT ?? 'out';
-mkdirSync(outDir, { recursive: true });
-const save = async (fig: ot.plot.Figure, name: string) => {
-  await fig.savePNG(join(outDir, `${name}.png`));
-  await fig.saveSVG(join(outDir, `${name}.svg`));
-};
+import { save } from './figures.js';
 
 const nSamplesSource = 150;
 const nSamplesTarget = 150;

@@ -1,10 +1,8 @@
 // Different gradient computations for regularised OT (POT gallery: plot_Sinkhorn_gradients):
 // time solve + value.backward() for the autodiff, envelope and last_step modes, then a boxplot.
-import { mkdirSync } from 'node:fs';
 import * as ot from 'optimal-transport';
+import { save } from './figures.js';
 
-const outDir = process.env.OT_DEMO_OUT ?? 'out';
-mkdirSync(outDir, { recursive: true });
 
 const nTrials = 10;
 const nSamplesS = 300;
@@ -43,6 +41,4 @@ for (const grad of modes) {
 // Scientific y ticks, as the original's ticklabel_format(style='sci').
 const fig = ot.plot.figure({ width: 500, height: 300, ylabel: 'Time (s)', title: 'Sinkhorn gradient modes', yformat: '.1e' });
 fig.boxplot(modes.map((m) => times[m]), [...modes], { showfliers: false });
-await fig.savePNG(`${outDir}/sinkhorn-gradients-times.png`);
-await fig.saveSVG(`${outDir}/sinkhorn-gradients-times.svg`);
-console.log(`wrote ${outDir}/sinkhorn-gradients-times.{png,svg}`);
+await save(fig, 'sinkhorn-gradients-times');

@@ -1,6 +1,7 @@
 // Public entry point of optimal-transport: re-exports the namespaces; nothing else lives here.
 export { Tensor, type NestedArray } from './tensor/tensor.js';
-export { tensor, zeros, ones, full, rand, randn, type TensorOptions } from './tensor/create.js';
+export { tensor, zeros, ones, full, rand, randn, arange, linspace, type TensorOptions } from './tensor/create.js';
+export { stack, cat } from './tensor/join.js';
 export { manualSeed, Generator } from './tensor/random.js';
 export type { DType, Device, FloatArray } from './tensor/dtype.js';
 export { unif } from './utils/unif.js';
@@ -21,6 +22,7 @@ export * as da from './da/index.js';
 // POT's ot.lp namespace: emd, emd2 (also top-level) and the exact barycenter.
 export * as lp from './lp/index.js';
 export { sinkhornDivergence, sinkhornDivergenceAsync, type SinkhornDivergenceOptions, type SinkhornDivergenceAsyncOptions } from './solvers/index.js';
+export { solveSample, solveSampleAsync, SampleResult, type SolveSampleOptions, type SolveSampleAsyncOptions, type LazyPlan } from './solvers/index.js';
 export * as cuda from './cuda/index.js';
 export {
   wasserstein1d, wasserstein1dAsync, emd1d, emd1dAsync, emd21d, emd21dAsync,

@@ -10,10 +10,11 @@ import * as oned from './cpu/oned.js';
 import * as mm from './cpu/mm-unbalanced.js';
 import * as sinkhorn from './cpu/sinkhorn.js';
 import * as sliced from './cpu/sliced.js';
+import * as lazy from './cpu/lazy.js';
 import type { Backend } from './types.js';
 
 export const cpu: Backend = {
-  ...dist, ...distBatch, ...sinkhorn, ...batchSinkhorn, ...dual, ...emd, ...oned, ...sliced, ...mm,
+  ...dist, ...distBatch, ...sinkhorn, ...batchSinkhorn, ...dual, ...emd, ...oned, ...sliced, ...mm, ...lazy,
   features: { distBatchMetrics: BATCH_METRICS, dualMetrics: METRICS, nativeValueChecks: true },
   // Always a copy: a leaf may adopt a gradient's buffer as its .grad and accumulate into it in place.
   scaled: (t: Tensor, s: number) => t.mul(s),

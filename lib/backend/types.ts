@@ -354,6 +354,35 @@ export interface Backend {
   /** Unbalanced OT by majorization-minimization (POT: mm_unbalanced); CPU only for now. */
   mmUnbalanced?(pb: MmUnbalancedInput): MmUnbalancedOutput;
   mmUnbalancedAsync?(fn: string, pb: MmUnbalancedInput, signal: AbortSignal | undefined): Promise<MmUnbalancedOutput>;
+  /** Balanced entropic OT between point clouds, the cost recomputed in tiles (POT: solve_sample lazy); CPU only for now. */
+  lazySinkhorn?(pb: LazySinkhornInput): LazySinkhornOutput;
+  lazySinkhornAsync?(fn: string, pb: LazySinkhornInput, signal: AbortSignal | undefined): Promise<LazySinkhornOutput>;
+}
+
+/** One validated lazy problem: x [n, d], y [m, d] and the weights (or null: uniform) in one dtype; cost |x - y|^2. */
+export interface LazySinkhornInput {
+  x: Tensor;
+  y: Tensor;
+  a: Tensor | null;
+  b: Tensor | null;
+  n: number;
+  m: number;
+  d: number;
+  reg: number;
+  maxIter: number;
+  tol: number;
+  /** Columns per cost tile, 0: sized by the kernel. */
+  tile: number;
+}
+
+/** value (differentiable w.r.t. x, y, a, b by the envelope theorem), valueLinear (detached), the log-potentials. */
+export interface LazySinkhornOutput {
+  value: Tensor;
+  valueLinear: Tensor;
+  f: Float64Array;
+  g: Float64Array;
+  status: Status;
+  nIter: number;
 }
 
 /** One validated majorization-minimization problem (weights float64, strengths finite). */

@@ -1,4 +1,4 @@
-// Tensor creation: from nested arrays or typed arrays, and zeros/ones/full/rand/randn (seeded).
+// Tensor creation: from nested arrays or typed arrays, zeros/ones/full/rand/randn (seeded), arange/linspace.
 import { checkOptions, fail, show } from '../core/validate.js';
 import { allocate, checkDevice, checkDType, dtypeOf, numel, type Device, type DType, type FloatArray } from './dtype.js';
 import { generatorFor } from './random.js';
@@ -101,4 +101,33 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
   const g = generatorFor(opts.seed);
   return filled('randn', shape, opts, RANDOM_KEYS, () => g.normal());
+}
+
+/**
+ * start, start + step, … below end (torch.arange; one argument: 0 … end - 1). Float64 unless dtype is given.
+ * @example ot.arange(5)            // [0, 1, 2, 3, 4]
+ * @example ot.arange(0, 1, 0.25)   // [0, 0.25, 0.5, 0.75]
+ */
+export function arange(start: number, end?: number, step = 1, opts: FillOptions = {}): Tensor {
+  const [lo, hi] = end === undefined ? [0, start] : [start, end];
+  for (const [name, v] of [['start', lo], ['end', hi], ['step', step]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail('ERR_OT_ARG', `arange: ${name} must be a finite number, got ${show(v)}`);
+  }
+  if (step === 0) fail('ERR_OT_VALUE', 'arange: step must be non-zero');
+  const count = Math.max(0, Math.ceil((hi - lo) / step));
+  return filled('arange', [count], opts, FILL_KEYS, (i) => lo + i * step);
+}
+
+/**
+ * `steps` evenly spaced values from start to end, both included (torch.linspace).
+ * @example ot.linspace(0, 1, 5)   // [0, 0.25, 0.5, 0.75, 1]
+ */
+export function linspace(start: number, end: number, steps: number, opts: FillOptions = {}): Tensor {
+  for (const [name, v] of [['start', start], ['end', end]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail('ERR_OT_ARG', `linspace: ${name} must be a finite number, got ${show(v)}`);
+  }
+  if (!Number.isSafeInteger(steps) || steps < 0) fail('ERR_OT_ARG', `linspace: steps must be an integer >= 0, got ${show(steps)}`);
+  const h = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // The last value is end exactly (not start + (steps - 1) h, which may round off it).
+  return filled('linspace', [steps], opts, FILL_KEYS, (i) => (i === steps - 1 ? end : start + i * h));
 }

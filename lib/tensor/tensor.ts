@@ -8,6 +8,9 @@ import { allocate, checkDevice, dtypeOf, numel, sameShape, type Device, type DTy
 import { binary, mapT, unary } from './elementwise.js';
 import { fromNested, resolveShape, toNested, type NestedArray } from './nested.js';
 import { extreme, normDim, reduce } from './reduce.js';
+import { formatTensor } from './format.js';
+import { indexSelect, sliceDim, transpose2d } from './layout.js';
+import { matmul } from './matmul.js';
 
 // The op helpers import Tensor back; that cycle is safe because none of them touches it at load time.
 export { fromNested, type NestedArray } from './nested.js';
@@ -340,8 +343,39 @@ export class Tensor {
     return extreme('min', this, (a, b) => a < b);
   }
 
+  /**
+   * Matrix product (torch.matmul for 1-d and 2-d operands): [n, k] x [k, m] -> [n, m]; a 1-d operand is
+   * a vector (its dim is dropped from the result). Differentiable w.r.t. both.
+   * @example const y = W.matmul(x);
+   */
+  matmul(other: Tensor): Tensor {
+    return matmul(this, other);
+  }
+  /** Transpose of a 2-d tensor (torch's .t()); a 1-d tensor is returned as it is. */
+  t(): Tensor {
+    return transpose2d(this);
+  }
+  /**
+   * The entries `indices` along `dim` (torch.index_select; negative indices count from the end), e.g.
+   * rows 0 and 2: `x.index(0, [0, 2])`, column 1 of a matrix: `x.index(1, [1])`.
+   */
+  index(dim: number, indices: readonly number[] | Int32Array): Tensor {
+    return indexSelect(this, dim, indices);
+  }
+  /** Python's x[start:end:step] along `dim` (negative start/end count from the end): `x.slice(0, 10, 20)`. */
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor {
+    return sliceDim(this, dim, start, end, step);
+  }
+
+  /** The values as torch prints them (truncated beyond 1000 entries). */
   toString(): string {
-    return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    const extras = [...(this.device === 'cpu' ? [] : [`device='${this.device}'`]), ...(this.requiresGrad ? ['requiresGrad=true'] : [])];
+    return formatTensor(this.data, this.shape, this.dtype, extras);
+  }
+
+  /** JSON form: { dtype, shape, data } with data as nested arrays (ot.tensor(json.data, { dtype }) rebuilds it). */
+  toJSON(): { dtype: DType; shape: number[]; data: NestedArray } {
+    return { dtype: this.dtype, shape: [...this.shape], data: this.toArray() };
   }
 }
 

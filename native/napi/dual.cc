@@ -1,6 +1,7 @@
 // N-API bindings of the fused dual-OT kernels (cpu/dual.h, cpu/dual_ascent.h), each taking one options
 // object: dualLoss (loss + the gradients asked for by a bit mask), dualPlan (the n×m primal plan) and
 // dualAscent (a whole optimisation of the potentials), each with an async (Promise) twin.
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -334,6 +335,10 @@ struct DualAscentJob {
     if (status == Status::Diverged)
       throwError(env, "ERR_OT_VALUE", std::string(name()) + ": the objective or its gradient became NaN (or a potential infinite) at step " + std::to_string(done) +
                                           " (the potentials diverged); lower lr, or raise reg");
+    // Finite potentials can still overflow the objective (a quadratic term of 1e300): an infinite value is no answer.
+    if (!std::isfinite(value))
+      throwError(env, "ERR_OT_VALUE", std::string(name()) + ": the objective overflows (" + num(value) +
+                                          ") at the final potentials; check the scale of the points and of u0, v0 against reg");
     Napi::Object r = Napi::Object::New(env);
     r.Set("u", u.value(env));
     r.Set("v", v.value(env));

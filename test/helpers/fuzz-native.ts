@@ -349,6 +349,18 @@ const barycenterBregman: Build = (g, m) => {
   };
 };
 
+const lazySinkhorn: Build = (g, m) => {
+  const n = size(g, 6), k = size(g, 6), d = size(g, 3);
+  const f64 = chance(g, 0.5);
+  return {
+    args: [rawArray(g, len(g, n * d), m, { f64 }), rawArray(g, len(g, k * d), m, { f64 }), sampleWeights(g, n, m, f64), sampleWeights(g, k, m, f64),
+      n, k, d, choice(g, [0.1, 1, 10], [0, -1, Infinity]), uniform(g, 1, 50), choice(g, [1e-9, 0], [-1]), choice(g, [0, 1, 3, 64], [-1]),
+      chance(g, 0.5), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['x', 'y', 'a', 'b', 'n', 'm', 'd', 'reg', 'maxIter', 'tol', 'tile', 'grad', 'cancel'],
+  };
+};
+
 // The buffer helpers (cudaAlloc, cudaUpload, cudaDownload); the ops' CUDA Jobs share the CPU exports fuzzed above.
 const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k.endsWith('Async') && k !== 'cudaAvailable');
 const junkOrArray = (g: Gen, m: Mode): unknown => (chance(g, 0.5) ? rawArray(g, 4, m) : pick(g, ...JUNK));
@@ -362,7 +374,7 @@ const BUILDERS: readonly [number, string, Build][] = [
   [3, 'dualAscent', dualAscent], [2, 'optimStep', optimStep], [1, 'dualPrepare', dualPrepare],
   [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],
   [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d],
-  [3, 'slicedWasserstein', slicedWasserstein], [3, 'mmUnbalanced', mmUnbalanced],
+  [3, 'slicedWasserstein', slicedWasserstein], [3, 'mmUnbalanced', mmUnbalanced], [3, 'lazySinkhorn', lazySinkhorn],
   [3, 'barycenterBregman', barycenterBregman],
   [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];

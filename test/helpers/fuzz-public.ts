@@ -113,6 +113,32 @@ function onedCase(g: Gen): FuzzCase {
   };
 }
 
+/** ot.solveSample / solveSampleAsync: dense, '1d' and lazy routes. */
+function solveSampleCase(g: Gen): FuzzCase {
+  const m = mode(g);
+  const n = size(g, 6), k = size(g, 6), d = size(g, 3);
+  const xA = tensorArg(g, [n, d], m);
+  const xB = tensorArg(g, [k, chance(g, 0.9) ? d : d + 1], m);
+  const opts = options(g, {
+    reg: (g) => choice(g, [0.05, 1, 10], [0, -1, Infinity]), lazy: (g) => chance(g, 0.6),
+    method: (g) => choice(g, ['sinkhorn_log', '1d'], ['gaussian', 'nope']), maxIter: (g) => choice(g, [5, 100], [0, 1.5]),
+    metric: (g) => choice(g, ['sqeuclidean', 'euclidean'], ['nope']), batchSize: (g) => choice(g, [1, 8], [0]),
+    grad: (g) => choice(g, ['envelope', 'detach'], ['autodiff']), unbalanced: (g) => choice(g, [1], [-1]),
+  });
+  const a = sampleWeights(g, n, m), b = sampleWeights(g, k, m);
+  const async = chance(g, 0.3);
+  const o = async && opts && typeof opts === 'object' ? { ...opts, signal: signal(g) } : opts;
+  const finite = allFinite(xA, xB, a, b, opts);
+  const f = (async ? ot.solveSampleAsync : ot.solveSample) as (...x: unknown[]) => unknown;
+  return {
+    label: `solveSample${async ? 'Async' : ''}`,
+    inputs: [xA, xB, a, b, opts],
+    finite: (r) => finite && (r as ot.SampleResult).status !== 'diverged',
+    run: () => f(xA, xB, a, b, o),
+    check: (r) => backwardFrom((r as ot.SampleResult).value, gradLeaves(xA, xB), finite && (r as ot.SampleResult).status !== 'diverged'),
+  };
+}
+
 /** ot.slicedWassersteinDistance / maxSlicedWassersteinDistance and their async twins. */
 function slicedCase(g: Gen): FuzzCase {
   const m = mode(g);
@@ -516,7 +542,7 @@ function miscCase(g: Gen): FuzzCase {
 /** Every public-API case kind with its weight (heavier where the native boundary is crossed). */
 export const PUBLIC_CASES: readonly [number, (g: Gen) => FuzzCase][] = [
   [4, distCase], [3, onedCase], [3, slicedCase], [6, solveCase], [3, emdCase], [2, sinkhornCase], [2, divergenceCase], [4, dualCase], [2, solveDualCase], [4, solveBatchCase], [3, distBatchCase],
-  [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase],
+  [3, tensorCreateCase], [4, tensorOpCase], [2, optimCase], [1, datasetCase], [1, miscCase], [3, solveSampleCase],
 ];
 
 /**

@@ -151,6 +151,11 @@ Status barycenterBregman(const BarycenterProblem<T>& p, BarycenterResult<T>& out
   return table<T>().barycenterBregman(p, out);
 }
 
+template <typename T>
+Status lazySinkhorn(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
+  return table<T>().lazySinkhorn(p, out);
+}
+
 #define OT_DISPATCH_INSTANTIATE(T)                                                                                \
   template Status dist<T>(const T*, const T*, size_t, size_t, size_t, Metric, double, bool, T*, CancelFlag);       \
   template Status distBackward<T>(const T*, const T*, const T*, const T*, size_t, size_t, size_t, Metric, double,  \
@@ -172,7 +177,8 @@ Status barycenterBregman(const BarycenterProblem<T>& p, BarycenterResult<T>& out
   template Status emd1d<T>(const Emd1dProblem<T>&, Emd1dResult<T>&);                                                 \
   template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);                                   \
   template Status mmUnbalanced<T>(const MmProblem<T>&, MmResult<T>&);                                               \
-  template Status barycenterBregman<T>(const BarycenterProblem<T>&, BarycenterResult<T>&);
+  template Status barycenterBregman<T>(const BarycenterProblem<T>&, BarycenterResult<T>&);                         \
+  template Status lazySinkhorn<T>(const LazySinkhornProblem<T>&, LazySinkhornResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)
 #undef OT_DISPATCH_INSTANTIATE

@@ -14,6 +14,7 @@
 #include "cpu/emd.h"
 #include "cpu/mm_unbalanced.h"
 #include "cpu/sinkhorn.h"
+#include "cpu/lazy_sinkhorn.h"
 #include "cpu/sliced.h"
 #include "cpu/wasserstein1d.h"
 
@@ -42,6 +43,7 @@ struct Kernels {
   Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
   Status (*mmUnbalanced)(const MmProblem<T>&, MmResult<T>&);
   Status (*barycenterBregman)(const BarycenterProblem<T>&, BarycenterResult<T>&);
+  Status (*lazySinkhorn)(const LazySinkhornProblem<T>&, LazySinkhornResult<T>&);
 };
 
 struct KernelSet {

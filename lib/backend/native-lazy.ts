@@ -1,0 +1,40 @@
+// Typed view of the addon's lazy Sinkhorn export (native/napi/lazy_sinkhorn.cc): one options object per call.
+import { addon } from '../native.js';
+import type { Status } from '../core/vocabulary.js';
+import type { FloatArray } from '../tensor/dtype.js';
+
+/** x [n, d], y [m, d] row-major in one dtype (a, b in it too, or absent: uniform); tile 0 lets the kernel size it. */
+export interface LazySinkhornOptions {
+  x: FloatArray;
+  y: FloatArray;
+  a?: FloatArray | null;
+  b?: FloatArray | null;
+  n: number;
+  m: number;
+  d: number;
+  reg: number;
+  maxIter: number;
+  tol: number;
+  tile: number;
+  grad: boolean;
+  cancel?: Int32Array;
+}
+
+export interface LazySinkhornRaw {
+  f: Float64Array;
+  g: Float64Array;
+  gradX: FloatArray | null;
+  gradY: FloatArray | null;
+  value: number;
+  valueLinear: number;
+  err: number;
+  nIter: number;
+  status: Status;
+}
+
+export interface NativeLazy {
+  lazySinkhorn(options: LazySinkhornOptions): LazySinkhornRaw;
+  lazySinkhornAsync(options: LazySinkhornOptions): Promise<LazySinkhornRaw>;
+}
+
+export const nativeLazy = addon as unknown as NativeLazy;
