@@ -19,6 +19,8 @@ export { emd, emd2, emdAsync, emd2Async, type EmdOptions, type EmdAsyncOptions }
 export { sinkhorn, sinkhorn2, sinkhornAsync, sinkhorn2Async, type SinkhornOptions, type SinkhornAsyncOptions, type WeightsInput } from './bregman/index.js';
 export * as bregman from './bregman/index.js';
 export * as da from './da/index.js';
+// POT's ot.lp namespace: emd, emd2 (also top-level) and the exact barycenter.
+export * as lp from './lp/index.js';
 export { sinkhornDivergence, sinkhornDivergenceAsync, type SinkhornDivergenceOptions, type SinkhornDivergenceAsyncOptions } from './solvers/index.js';
 export { solveSample, solveSampleAsync, SampleResult, type SolveSampleOptions, type SolveSampleAsyncOptions, type LazyPlan } from './solvers/index.js';
 export * as cuda from './cuda/index.js';

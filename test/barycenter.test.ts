@@ -38,4 +38,32 @@ describe('bregman.barycenter vs POT (barycenter.json)', () => {
     says(() => ot.bregman.barycenter([[-1, 1]], [[0]], 0.01), 'ERR_OT_VALUE', /A/);
     says(() => ot.bregman.barycenter(c.A, c.M, 0.01, { numItermax: 3 } as never), 'ERR_OT_ARG', /numItermax/);
   });
+
+  it('barycenterAsync gives the sync result, copies its inputs, and honours AbortSignal', async () => {
+    const c = fx.cases.find((c) => c.kind === 'bregman' && c.A[0].length === 3)!;
+    const sync = ot.bregman.barycenter(c.A, c.M, c.reg, { weights: c.weights, ...opts });
+    const A = ot.tensor(c.A, { dtype: 'float64' });
+    const pending = ot.bregman.barycenterAsync(A, c.M, c.reg, { weights: c.weights, ...opts });
+    A.data.fill(0); // after the call: the running job works on its own copy
+    expectClose((await pending).data, sync.data, { rel: 0, abs: 0 }, 'async');
+    const ac = new AbortController();
+    ac.abort();
+    await expect(ot.bregman.barycenterAsync(c.A, c.M, c.reg, { signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_OT_ABORTED' });
+    // A long solve (tol 0: never converges early) stops soon after the signal fires.
+    const late = new AbortController();
+    const t0 = Date.now();
+    const run = ot.bregman.barycenterAsync(c.A, c.M, 1e-3, { tol: 0, maxIter: 2 ** 30, signal: late.signal });
+    setTimeout(() => late.abort(), 50);
+    await expect(run).rejects.toMatchObject({ code: 'ERR_OT_ABORTED' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect(ot.bregman.barycenterAsync(c.A, c.M, -1)).rejects.toMatchObject({ code: 'ERR_OT_VALUE' });
+  });
+
+  it('float32 in gives float32 out, close to the float64 result', () => {
+    const c = fx.cases.find((c) => c.kind === 'bregman')!;
+    const b32 = ot.bregman.barycenter(ot.tensor(c.A, { dtype: 'float32' }), ot.tensor(c.M, { dtype: 'float32' }), c.reg, { weights: c.weights, ...opts });
+    expect(b32.dtype).toBe('float32');
+    expectClose(b32.data, c.barycenter_log, tolerance('float32'), 'float32');
+  });
 });
+

@@ -2,8 +2,11 @@
 // iterative Bregman projections in the log domain (POT's method 'sinkhorn_log', the same iterates as its
 // default scaling method without its underflow at small reg): each step projects every histogram's
 // coupling onto its marginal, then sets the barycenter to the weighted geometric mean of the others.
+// Arguments are checked here; the iterations run in native/cpu/barycenter.cc (sync, or async on the pool).
 import { checkFinite, checkInteger, checkNonNegative, checkOptions, checkPositive, fail } from '../core/validate.js';
 import { warn } from '../core/warnings.js';
+import { withCancelFlag } from '../core/cancel.js';
+import { nativeBarycenter, type BarycenterBregmanOptions, type BarycenterBregmanOut } from '../backend/native-barycenter.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/create.js';
 import type { NestedArray } from '../tensor/tensor.js';
@@ -17,6 +20,11 @@ export interface BarycenterOptions {
   tol?: number;
 }
 
+export interface BarycenterAsyncOptions extends BarycenterOptions {
+  /** Aborts the solve (the promise rejects with ERR_OT_ABORTED). */
+  signal?: AbortSignal;
+}
+
 function asMatrix(fn: string, name: string, v: unknown): Tensor {
   const t = v instanceof Tensor ? v : Array.isArray(v) ? tensor(v as NestedArray, { dtype: 'float64' }) : fail('ERR_OT_ARG', `${fn}: ${name} must be a Tensor or nested arrays, got ${typeof v}`);
   if (t.ndim !== 2 || t.shape[0] === 0 || t.shape[1] === 0) fail('ERR_OT_SHAPE', `${fn}: ${name} must be a non-empty 2-d array, got shape [${t.shape.join(', ')}]`);
@@ -24,27 +32,8 @@ function asMatrix(fn: string, name: string, v: unknown): Tensor {
   return t;
 }
 
-/** log Σ_t exp(x_t) over `len` values at `x[off + t * stride]`. */
-function logSumExp(x: Float64Array, off: number, stride: number, len: number): number {
-  let top = -Infinity;
-  for (let t = 0; t < len; t++) top = Math.max(top, x[off + t * stride]!);
-  if (top === -Infinity) return -Infinity;
-  let s = 0;
-  for (let t = 0; t < len; t++) s += Math.exp(x[off + t * stride]! - top);
-  return top + Math.log(s);
-}
-
-/**
- * The entropic barycenter [n] of the k histograms in the columns of A [n, k] for the cost M [n, n]
- * (POT: ot.bregman.barycenter(A, M, reg, weights)). A's columns should be histograms (non-negative,
- * same mass); zero bins are handled as POT does (log(A + 1e-16)).
- * @example
- * const A = ot.stack([a1, a2], 1);          // or nested arrays [n][k]
- * const bary = ot.bregman.barycenter(A, M, 1e-3, { weights: [0.5, 0.5] });
- */
-export function barycenter(A: Tensor | NestedArray, M: Tensor | NestedArray, reg: number, opts: BarycenterOptions = {}): Tensor {
-  const fn = 'barycenter';
-  checkOptions(fn, opts, ['weights', 'maxIter', 'tol']);
+function resolve(fn: string, A: Tensor | NestedArray, M: Tensor | NestedArray, reg: number, opts: BarycenterAsyncOptions, allowed: readonly string[]): BarycenterBregmanOptions {
+  checkOptions(fn, opts, allowed);
   const At = asMatrix(fn, 'A', A);
   const Mt = asMatrix(fn, 'M', M);
   const [n, k] = At.shape as [number, number];
@@ -60,51 +49,37 @@ export function barycenter(A: Tensor | NestedArray, M: Tensor | NestedArray, reg
   checkFinite(fn, 'weights', w);
   checkNonNegative(fn, 'weights', w);
 
-  // POT's quantities: Mr = -M / reg; logA; G and logKU [n, k] (column k of each is histogram k's).
-  const Mr = Float64Array.from(Mt.data, (v) => -v / reg);
-  const logA = Float64Array.from(At.data, (v) => Math.log(v + 1e-16));
-  const G = new Float64Array(n * k);
-  const logKU = new Float64Array(n * k);
-  const logBar = new Float64Array(n);
-  const f = new Float64Array(n);
-  const row = new Float64Array(n);
-  let converged = false;
-  let iter = 0;
-  for (; iter < maxIter; iter++) {
-    logBar.fill(0);
-    for (let h = 0; h < k; h++) {
-      // f = logA[:, h] − LSE_j (Mr[i, j] + G[j, h])
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) row[j] = Mr[i * n + j]! + G[j * k + h]!;
-        f[i] = logA[i * k + h]! - logSumExp(row, 0, 1, n);
-      }
-      // logKU[:, h] = LSE_i (Mr[i, j] + f[i])
-      for (let j = 0; j < n; j++) {
-        for (let i = 0; i < n; i++) row[i] = Mr[i * n + j]! + f[i]!;
-        logKU[j * k + h] = logSumExp(row, 0, 1, n);
-        logBar[j] = logBar[j]! + w[h]! * logKU[j * k + h]!;
-      }
-    }
-    if (iter % 10 === 1) {
-      // err = Σ_j std_h exp(G[j, h] + logKU[j, h]) (numpy's population std)
-      let err = 0;
-      for (let j = 0; j < n; j++) {
-        let mean = 0;
-        for (let h = 0; h < k; h++) mean += Math.exp(G[j * k + h]! + logKU[j * k + h]!);
-        mean /= k;
-        let v = 0;
-        for (let h = 0; h < k; h++) v += (Math.exp(G[j * k + h]! + logKU[j * k + h]!) - mean) ** 2;
-        err += Math.sqrt(v / k);
-      }
-      if (!Number.isFinite(err)) fail('ERR_OT_VALUE', `${fn}: the iterates became NaN or infinite at iteration ${iter}; raise reg or check A and M`);
-      if (err < tol) {
-        converged = true;
-        break;
-      }
-    }
-    for (let j = 0; j < n; j++) for (let h = 0; h < k; h++) G[j * k + h] = logBar[j]! - logKU[j * k + h]!;
+  const Md = Mt.dtype === At.dtype ? Mt.data : At.dtype === 'float64' ? Float64Array.from(Mt.data) : Float32Array.from(Mt.data);
+  return { A: At.data, M: Md, w, n, k, reg, maxIter, tol };
+}
+
+function finish(fn: string, out: BarycenterBregmanOut, maxIter: number, tol: number, shape: number): Tensor {
+  if (out.status === 'diverged') fail('ERR_OT_VALUE', `${fn}: the iterates became NaN or infinite at iteration ${out.nIter}; raise reg or check A and M`);
+  if (out.status === 'max_iter') warn('OT_BARYCENTER_MAX_ITER', `${fn}: Bregman projections did not converge in ${maxIter} iterations (spread ${out.err} above tol=${tol}); increase maxIter or reg`);
+  return new Tensor(out.bary, [shape]);
+}
+
+/**
+ * The entropic barycenter [n] of the k histograms in the columns of A [n, k] for the cost M [n, n]
+ * (POT: ot.bregman.barycenter(A, M, reg, weights)). A's columns should be histograms (non-negative,
+ * same mass); zero bins are handled as POT does (log(A + 1e-16)).
+ * @example
+ * const A = ot.stack([a1, a2], 1);          // or nested arrays [n][k]
+ * const bary = ot.bregman.barycenter(A, M, 1e-3, { weights: [0.5, 0.5] });
+ */
+export function barycenter(A: Tensor | NestedArray, M: Tensor | NestedArray, reg: number, opts: BarycenterOptions = {}): Tensor {
+  const o = resolve('barycenter', A, M, reg, opts, ['weights', 'maxIter', 'tol']);
+  return finish('barycenter', nativeBarycenter.barycenterBregman(o), o.maxIter, o.tol, o.n);
+}
+
+/** barycenter on the libuv pool (inputs copied); `signal` aborts it (rejects with ERR_OT_ABORTED). */
+export function barycenterAsync(A: Tensor | NestedArray, M: Tensor | NestedArray, reg: number, opts: BarycenterAsyncOptions = {}): Promise<Tensor> {
+  const fn = 'barycenterAsync';
+  try {
+    const o = resolve(fn, A, M, reg, opts, ['weights', 'maxIter', 'tol', 'signal']);
+    // The async job copies its inputs: later writes to A or M do not reach the running solve.
+    return withCancelFlag(fn, opts.signal, (cancel) => nativeBarycenter.barycenterBregmanAsync({ ...o, cancel })).then((out) => finish(fn, out, o.maxIter, o.tol, o.n));
+  } catch (err) {
+    return Promise.reject(err);
   }
-  if (!converged) warn('OT_BARYCENTER_MAX_ITER', `${fn}: Bregman projections did not converge in ${maxIter} iterations (spread above tol=${tol}); increase maxIter or reg`);
-  const out = Float64Array.from(logBar, Math.exp);
-  return new Tensor(At.dtype === 'float64' ? out : Float32Array.from(out), [n]);
 }

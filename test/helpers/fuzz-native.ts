@@ -349,6 +349,17 @@ const mmUnbalanced: Build = (g, m) => {
   };
 };
 
+const barycenterBregman: Build = (g, m) => {
+  const n = size(g, 6), k = size(g, 4);
+  const A = rawArray(g, len(g, n * k), m, { nonNegative: chance(g, 0.8) });
+  const M = rawArray(g, len(g, n * n), m, { nonNegative: chance(g, 0.7) });
+  return {
+    args: [A, M, weights(g, k, m), n, k, choice(g, [1e-3, 0.1, 1], [0, -1, Infinity]), uniform(g, 1, 50), choice(g, [1e-4, 0], [-1]), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['A', 'M', 'w', 'n', 'k', 'reg', 'maxIter', 'tol', 'cancel'],
+  };
+};
+
 const lazySinkhorn: Build = (g, m) => {
   const n = size(g, 6), k = size(g, 6), d = size(g, 3);
   const f64 = chance(g, 0.5);
@@ -375,6 +386,7 @@ const BUILDERS: readonly [number, string, Build][] = [
   [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],
   [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d], [2, 'matmul', matmul],
   [3, 'slicedWasserstein', slicedWasserstein], [3, 'mmUnbalanced', mmUnbalanced], [3, 'lazySinkhorn', lazySinkhorn],
+  [3, 'barycenterBregman', barycenterBregman],
   [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];
 

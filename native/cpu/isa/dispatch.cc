@@ -147,6 +147,11 @@ Status mmUnbalanced(const MmProblem<T>& p, MmResult<T>& out) {
 }
 
 template <typename T>
+Status barycenterBregman(const BarycenterProblem<T>& p, BarycenterResult<T>& out) {
+  return table<T>().barycenterBregman(p, out);
+}
+
+template <typename T>
 Status lazySinkhorn(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
   return table<T>().lazySinkhorn(p, out);
 }
@@ -178,6 +183,7 @@ Status matmul(const MatmulProblem<T>& p) {
   template Status slicedWasserstein<T>(const SlicedProblem<T>&, SlicedResult<T>&);                                   \
   template Status mmUnbalanced<T>(const MmProblem<T>&, MmResult<T>&);                                             \
   template Status matmul<T>(const MatmulProblem<T>&);                                               \
+  template Status barycenterBregman<T>(const BarycenterProblem<T>&, BarycenterResult<T>&);                         \
   template Status lazySinkhorn<T>(const LazySinkhornProblem<T>&, LazySinkhornResult<T>&);
 OT_DISPATCH_INSTANTIATE(float)
 OT_DISPATCH_INSTANTIATE(double)

@@ -31,6 +31,7 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.slicedWasserstein = &cpu::slicedWasserstein<T>;
   k.mmUnbalanced = &cpu::mmUnbalanced<T>;
   k.matmul = &cpu::matmul<T>;
+  k.barycenterBregman = &cpu::barycenterBregman<T>;
   k.lazySinkhorn = &cpu::lazySinkhorn<T>;
 }
 }  // namespace

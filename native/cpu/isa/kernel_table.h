@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "common/status.h"
+#include "cpu/barycenter.h"
 #include "cpu/batch_dist.h"
 #include "cpu/batch_sinkhorn.h"
 #include "cpu/dist.h"
@@ -43,6 +44,7 @@ struct Kernels {
   Status (*slicedWasserstein)(const SlicedProblem<T>&, SlicedResult<T>&);
   Status (*mmUnbalanced)(const MmProblem<T>&, MmResult<T>&);
   Status (*matmul)(const MatmulProblem<T>&);
+  Status (*barycenterBregman)(const BarycenterProblem<T>&, BarycenterResult<T>&);
   Status (*lazySinkhorn)(const LazySinkhornProblem<T>&, LazySinkhornResult<T>&);
 };
 
