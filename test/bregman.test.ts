@@ -36,4 +36,11 @@ describe('ot.sinkhorn / ot.sinkhorn2', () => {
     says(() => ot.sinkhorn([1, 2], null, M, 0.1), 'ERR_OT_SHAPE', /a has 2 entries but M has 6 rows/);
     says(() => ot.sinkhorn([0.5, NaN, 0, 0, 0, 0.5], null, M, 0.1), 'ERR_OT_VALUE', /a/);
   });
+
+  it('a diverged solve is an error, never NaN values (they return no status)', async () => {
+    const huge = ot.tensor([[1e-182], [1.797e308], [1], [2], [3], [4], [5]]);
+    const w = ot.tensor([0.1, 0.2, 0.1, 0.2, 0.1, 0.2, 0.1]);
+    expect(() => ot.sinkhorn2(w, [1], huge, 0.05, { maxIter: 100 })).toThrow(expect.objectContaining({ code: 'ERR_OT_VALUE', message: expect.stringMatching(/^sinkhorn2: Sinkhorn diverged/) }));
+    await expect(ot.sinkhornAsync(w, [1], huge, 0.05)).rejects.toMatchObject({ code: 'ERR_OT_VALUE' });
+  });
 });

@@ -3,8 +3,9 @@
 // entropy), and their async twins, over ot.solve's Sinkhorn. POT's default method 'sinkhorn' iterates
 // the scalings u, v; ours iterates their logarithms (the same iterates, without overflow at small reg)
 // with POT's stopping rule, so both stop at the same plan within tol.
-import { checkOneOf, checkOptions, checkPositive } from '../core/validate.js';
+import { checkOneOf, checkOptions, checkPositive, fail } from '../core/validate.js';
 import { GRAD_MODES, type GradMode } from '../core/vocabulary.js';
+import type { OTResult } from '../solvers/result.js';
 import { solve, solveAsync } from '../solvers/solve.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TensorInput, WeightsInput } from '../tensor/input.js';
@@ -37,13 +38,21 @@ function solveOptions(fn: string, reg: number, opts: SinkhornOptions | undefined
   return { reg, maxIter: opts?.maxIter, tol: opts?.tol, grad: opts?.grad };
 }
 
+/** These return a bare tensor (no status to look at): a diverged solve is an error, never NaN values. */
+function converged(fn: string, res: OTResult): OTResult {
+  if (res.status === 'diverged') {
+    fail('ERR_OT_VALUE', `${fn}: Sinkhorn diverged (non-finite values even in the log domain), so there is no plan to return; rescale M or increase reg`);
+  }
+  return res;
+}
+
 /**
  * The entropic OT plan [n, m] between a and b for the cost M (POT: ot.sinkhorn(a, b, M, reg)).
  * @example
  * const G = ot.sinkhorn([0.5, 0.5], [], M, 0.1);   // [] or null: uniform
  */
 export function sinkhorn(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornOptions): Tensor {
-  return solve(M, a as Tensor, b as Tensor, solveOptions('sinkhorn', reg, opts, KEYS)).plan;
+  return converged('sinkhorn', solve(M, a as Tensor, b as Tensor, solveOptions('sinkhorn', reg, opts, KEYS))).plan;
 }
 
 /**
@@ -53,17 +62,17 @@ export function sinkhorn(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: 
  * const loss = ot.sinkhorn2(null, null, ot.dist(xs, xt), 0.05);
  */
 export function sinkhorn2(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornOptions): Tensor {
-  return solve(M, a as Tensor, b as Tensor, solveOptions('sinkhorn2', reg, opts, KEYS)).valueLinear;
+  return converged('sinkhorn2', solve(M, a as Tensor, b as Tensor, solveOptions('sinkhorn2', reg, opts, KEYS))).valueLinear;
 }
 
 /** {@link sinkhorn} off the event loop; `signal` aborts it. */
 export async function sinkhornAsync(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornAsyncOptions): Promise<Tensor> {
   const o = solveOptions('sinkhornAsync', reg, opts, [...KEYS, 'signal']);
-  return (await solveAsync(M, a as Tensor, b as Tensor, { ...o, signal: opts?.signal })).plan;
+  return converged('sinkhornAsync', await solveAsync(M, a as Tensor, b as Tensor, { ...o, signal: opts?.signal })).plan;
 }
 
 /** {@link sinkhorn2} off the event loop; `signal` aborts it. */
 export async function sinkhorn2Async(a: WeightsInput, b: WeightsInput, M: TensorInput, reg: number, opts?: SinkhornAsyncOptions): Promise<Tensor> {
   const o = solveOptions('sinkhorn2Async', reg, opts, [...KEYS, 'signal']);
-  return (await solveAsync(M, a as Tensor, b as Tensor, { ...o, signal: opts?.signal })).valueLinear;
+  return converged('sinkhorn2Async', await solveAsync(M, a as Tensor, b as Tensor, { ...o, signal: opts?.signal })).valueLinear;
 }
