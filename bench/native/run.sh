@@ -1,7 +1,7 @@
 #!/bin/sh
 # Benchmarks the exact-OT kernels against POT + torch on the same inputs, in one run: compiles
 # exact_kernels_bench.cc as the addon compiles its best variant here, writes the inputs, times POT
-# (when importable: ORACLE=$(../shared/oracle/setup.sh) PYTHONPATH=$ORACLE), prints a table.
+# (when importable: PYTHONPATH with POT master + torch, as bench/helpers/oracle.ts finds it via OT_ORACLE), prints a table.
 # Usage: bench/native/run.sh [RUNS] [workload ...]   (default: 5 emd1000 emd3000 batch w1d sliced)
 set -e
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
