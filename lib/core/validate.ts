@@ -52,8 +52,15 @@ export function checkOneOf<T extends string>(fn: string, name: string, v: unknow
   return v as T;
 }
 
-/** First index of a non-finite entry, or -1. */
+/**
+ * First index of a non-finite entry, or -1. A first pass sums x − x (0 exactly for every finite x, NaN
+ * otherwise) without a branch per entry, so the common all-finite case is one tight loop (optimiser steps
+ * check every gradient this way).
+ */
 export function firstNonFinite(data: ArrayLike<number>): number {
+  let acc = 0;
+  for (let i = 0; i < data.length; i++) acc += data[i]! - data[i]!;
+  if (acc === 0) return -1;
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
   return -1;
 }

@@ -2,7 +2,7 @@
 // which hands every parameter with a gradient to the native update rule in one call.
 import { Tensor } from '../tensor/tensor.js';
 import type { FloatArray } from '../tensor/dtype.js';
-import { fail, show } from '../core/validate.js';
+import { fail, firstNonFinite, show } from '../core/validate.js';
 import { nativeDual } from '../backend/native-dual.js';
 
 export abstract class Optimizer {
@@ -114,13 +114,4 @@ export function checkRange(fn: string, name: string, v: unknown, lo: number, hi:
 export function checkFlag(fn: string, name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') fail('ERR_OT_ARG', `${fn}: ${name} must be a boolean, got ${typeof v}`);
   return v;
-}
-
-/** Index of the first NaN or +-Infinity in `a`, or -1 (x - x is 0 exactly for finite x). */
-function firstNonFinite(a: FloatArray): number {
-  let acc = 0;
-  for (let i = 0; i < a.length; i++) acc += a[i]! - a[i]!;
-  if (acc === 0) return -1;
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
-  return -1;
 }
