@@ -23,11 +23,29 @@ node test/gpu/run-gpu-checks.mjs "$@" 2>&1 | tee "$OUT/gpu-check.log"
 status=${PIPESTATUS[0]}
 kill $sampler 2>/dev/null
 echo "peak device memory used (MiB): $(sort -n "$OUT/memory-used.txt" | tail -1)" | tee -a "$OUT/gpu-check.log"
+rm -f "$OUT/memory-used.txt"  # only 8 files come back from the device machine
+
+# Peak device memory of single workloads, each alone in a process: the sampled peak minus the memory in use
+# before it started (other processes' and the driver's).
+case " $* " in *" --no-bench "*) ;; *)
+  for w in solve_autodiff lazy_40000; do
+    base=$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1)
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 50 > "$OUT/mem-$w.txt" 2>/dev/null &
+    s2=$!
+    OUT= node test/gpu/run-gpu-checks.mjs --bench-only=$w "$@" > /tmp/bench-$w.log 2>&1
+    kill $s2 2>/dev/null
+    peak=$(sort -n "$OUT/mem-$w.txt" | tail -1)
+    rm -f "$OUT/mem-$w.txt"
+    echo "$w: peak device memory $((peak - base)) MiB above the $base MiB in use before it" | tee -a "$OUT/gpu-check.log"
+    grep -A3 '^benchmarks' /tmp/bench-$w.log | tail -n +2 | tee -a "$OUT/gpu-check.log"
+  done ;;
+esac
 
 # torch on the same GPU, same workloads (context only; it does not decide the exit status).
 case " $* ${GPU_CHECK_NO_TORCH:+--no-bench} " in *" --no-bench "*) ;; *)
   small=; case " $* " in *" --small-bench "*) small=--small ;; esac
   timeout 240 python3 bench/oracle/gpu_torch.py $small > "$OUT/torch-gpu.json" 2> "$OUT/torch-gpu.err"
+  [ -s "$OUT/torch-gpu.err" ] || rm -f "$OUT/torch-gpu.err"
   cat "$OUT/torch-gpu.json" ;;
 esac
 exit "$status"

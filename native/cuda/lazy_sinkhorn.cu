@@ -32,6 +32,35 @@ __device__ __forceinline__ T sqDist(const T* p, const T* q, size_t d) {
   return c;
 }
 
+// A thread's own point: in registers when d <= kRegD (fully unrolled, the k < d tests are the same in the
+// whole warp), else read through L1 as needed.
+constexpr size_t kRegD = 8;
+template <typename T>
+struct OwnPoint {
+  T r[kRegD];
+  const T* p;
+  size_t d;
+  __device__ OwnPoint(const T* pt, size_t dim) : p(pt), d(dim) {
+#pragma unroll
+    for (size_t k = 0; k < kRegD; ++k) r[k] = k < dim ? pt[k] : T(0);
+  }
+  __device__ __forceinline__ T dist(const T* q) const {
+    if (d > kRegD) return sqDist(p, q, d);
+    T c = 0;
+#pragma unroll
+    for (size_t k = 0; k < kRegD; ++k) {
+      if (k < d) {
+        const T t = r[k] - q[k];
+        c += t * t;
+      }
+    }
+    return c;
+  }
+};
+
+// Independent running log-sum-exps per thread, so consecutive columns do not wait on each other.
+constexpr int kChains = 4;
+
 // Columns per shared tile for d coordinates (+ the potential) of type T.
 template <typename T>
 size_t tileColumns(size_t d) {
@@ -59,14 +88,22 @@ __global__ void __launch_bounds__(kThreads)
   const size_t r = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
   const bool active = r < nR;
   const size_t c0 = blockIdx.y * colsPerSplit, c1 = dmin(nC, c0 + colsPerSplit);
-  const T* p = rows + (active ? r : 0) * d;
+  const OwnPoint<T> p(rows + (active ? r : 0) * d, d);
   double runMax = -INFINITY, runSum = 0;
   for (size_t j0 = c0; j0 < c1; j0 += tile) {
     const size_t w = dmin(tile, c1 - j0);
     loadTile(cols, pot, d, j0, w, qS, pS);
     if (!active) continue;
-    math::Lse<T> acc;
-    for (size_t j = 0; j < w; ++j) acc.push(pS[j] - sqDist(p, qS + j * d, d) * invReg);
+    math::Lse<T> chain[kChains];
+    size_t j = 0;
+    for (; j + kChains <= w; j += kChains) {
+#pragma unroll
+      for (int u = 0; u < kChains; ++u) chain[u].push(pS[j + u] - p.dist(qS + (j + u) * d) * invReg);
+    }
+    for (; j < w; ++j) chain[0].push(pS[j] - p.dist(qS + j * d) * invReg);
+    math::Lse<T> acc = chain[0];
+#pragma unroll
+    for (int u = 1; u < kChains; ++u) acc.merge(chain[u]);
     if (acc.mx == math::negInf<T>()) continue;
     const double m = static_cast<double>(acc.mx);
     if (m > runMax) {
@@ -136,7 +173,7 @@ __global__ void __launch_bounds__(kThreads)
   const size_t r = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
   const bool active = r < nR && own[r] > -INFINITY;
   const size_t c0 = blockIdx.y * colsPerSplit, c1 = dmin(nC, c0 + colsPerSplit);
-  const T* p = rows + (r < nR ? r : 0) * d;
+  const OwnPoint<T> p(rows + (r < nR ? r : 0) * d, d);
   const T fr = active ? static_cast<T>(own[r]) : T(0);
   double rm = 0, rl = 0, acc[kGradChunk];
   for (size_t k = 0; k < kGradChunk; ++k) acc[k] = 0;
@@ -148,7 +185,7 @@ __global__ void __launch_bounds__(kThreads)
     for (size_t k = 0; k < kGradChunk; ++k) ta[k] = 0;
     for (size_t j = 0; j < w; ++j) {
       const T* q = qS + j * d;
-      const T c = sqDist(p, q, d);
+      const T c = p.dist(q);
       const T e = math::ex(fr + pS[j] - c * invReg);
       tm += e;
       tl += e * c;

@@ -17,6 +17,9 @@ import { batchSolveRef, distBackwardRef, distRef, dualRef, rng, sinkhornBackward
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const flags = new Set(process.argv.slice(2));
+// --bench-only=PREFIX: no checks, only the benchmarks whose names start with PREFIX (alone in the process,
+// so that scripts/gpu-check.sh can read their peak device memory).
+const benchOnly = process.argv.find((a) => a.startsWith('--bench-only='))?.slice('--bench-only='.length) ?? null;
 const TOL = { float32: 1e-4, float64: 1e-9 };
 const METRICS = ['sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'chebyshev', 'cosine'];
 
@@ -869,6 +872,7 @@ async function benchmarks(cu, deviceName, lib) {
   const r = rng(99);
   const bench = results.benchmarks;
   const safe = async (name, fn) => {
+    if (benchOnly !== null && !name.startsWith(benchOnly)) return;
     try {
       bench[name] = await fn();
     } catch (e) {
@@ -1057,7 +1061,7 @@ if (!cu || typeof cu.cudaAvailable !== 'function' || !cu.cudaAvailable() || devi
 }
 results.device = devices[0];
 console.log(`device: ${devices[0].name} (${(devices[0].totalMemory / 2 ** 30).toFixed(0)} GiB, cc ${devices[0].computeCapability})`);
-for (const [name, fn] of [
+for (const [name, fn] of benchOnly !== null ? [] : [
   ['runtime', () => runtimeChecks(cu)],
   ['dist', () => distChecks(cu, lib)],
   ['dist batch', () => distBatchChecks(cu)],
