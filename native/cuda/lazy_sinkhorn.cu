@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "common/lazy_value.h"
 #include "cuda/kernel_util.h"
 #include "cuda/lazy_sinkhorn.h"
 #include "cuda/runtime.h"
@@ -375,10 +376,7 @@ Status solve(const LazySinkhornCudaProblem<T>& p, LazySinkhornCudaResult<T>& out
   if (p.b) OT_CUDA_TRY(copyDeviceToHost(wb.data(), p.b, m * sizeof(T)));
   auto A = [&](size_t i) { return p.a ? static_cast<double>(wa[i]) : X.uniform; };
   auto B = [&](size_t j) { return p.b ? static_cast<double>(wb[j]) : Y.uniform; };
-  for (size_t i = 0; i < n; ++i)
-    if (A(i) > 0 && !std::isfinite(out.f[i])) out.status = 2;
-  for (size_t j = 0; j < m; ++j)
-    if (B(j) > 0 && !std::isfinite(out.g[j])) out.status = 2;
+  if (!lazy::potentialsFinite(out.f, out.g, n, m, A, B)) out.status = 2;
   if (out.status == 2) {
     out.value = out.valueLinear = std::numeric_limits<double>::quiet_NaN();
     return Status::Ok;
@@ -394,21 +392,9 @@ Status solve(const LazySinkhornCudaProblem<T>& p, LazySinkhornCudaResult<T>& out
   OT_CUDA_TRY(copyDeviceToHost(hMassR.data(), massR, n * sizeof(double)));
   OT_CUDA_TRY(copyDeviceToHost(hLinR.data(), linR, n * sizeof(double)));
   OT_CUDA_TRY(copyDeviceToHost(hMassC.data(), massC, m * sizeof(double)));
-  double lin = 0, mass = 0, kl = 0, sa = 0, sb = 0;
-  for (size_t i = 0; i < n; ++i) {
-    lin += hLinR[i];
-    mass += hMassR[i];
-    sa += A(i);
-    if (A(i) > 0) kl += hMassR[i] * (out.f[i] - std::log(A(i)));
-  }
-  for (size_t j = 0; j < m; ++j) {
-    sb += B(j);
-    if (B(j) > 0) kl += hMassC[j] * (out.g[j] - std::log(B(j)));
-  }
-  // As the CPU kernel: sum P log(P / (a b^T)) from the potentials, plus the generalised KL's sum a sum b - sum P.
-  kl += -lin / p.reg + sa * sb - mass;
-  out.valueLinear = lin;
-  out.value = lin + p.reg * kl;
+  const lazy::Value v = lazy::value(out.f, out.g, hMassR.data(), hLinR.data(), hMassC.data(), n, m, p.reg, A, B);
+  out.valueLinear = v.valueLinear;
+  out.value = v.value;
   bool finite = std::isfinite(out.value) && std::isfinite(out.valueLinear);
   if (gx != nullptr && finite) {
     OT_CUDA_TRY(statusFromCuda(cudaMemsetAsync(flag, 0, sizeof(int), stream())));

@@ -4,9 +4,8 @@
 import { withCancelFlag } from '../../core/cancel.js';
 import { hostOnCuda, operand } from '../../cuda/tensors.js';
 import { nativeCuda, type CudaBuffer, type CudaLazyRaw } from '../../cuda/native-cuda.js';
-import type { GradFn } from '../../tensor/autograd.js';
-import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { lazyOutput, mean, scaled } from '../cpu/lazy.js';
 import type { LazySinkhornInput, LazySinkhornOutput } from '../types.js';
 
 function fields(pb: LazySinkhornInput) {
@@ -17,16 +16,6 @@ function fields(pb: LazySinkhornInput) {
   };
 }
 
-/** reg · (v − mean v) · s on the host, as a cuda tensor of the weights' shape. */
-function weightGrad(v: Float64Array, s: number, dtype: DType, shape: readonly number[]): Tensor {
-  let mean = 0;
-  for (let i = 0; i < v.length; i++) mean += v[i]!;
-  mean /= v.length;
-  const out: FloatArray = allocate(dtype, v.length);
-  for (let i = 0; i < v.length; i++) out[i] = (v[i]! - mean) * s;
-  return hostOnCuda(out, shape);
-}
-
 function pointGrad(buf: CudaBuffer | null, s: number, shape: readonly number[]): Tensor | null {
   if (buf === null) return null;
   const g = new Tensor(buf, shape);
@@ -35,30 +24,11 @@ function pointGrad(buf: CudaBuffer | null, s: number, shape: readonly number[]):
 
 function output(pb: LazySinkhornInput, raw: CudaLazyRaw): LazySinkhornOutput {
   const { x, y, a, b } = pb;
-  const dtype = x.dtype;
-  const value = allocate(dtype, 1);
-  value[0] = raw.value;
-  const linear = allocate(dtype, 1);
-  linear[0] = raw.valueLinear;
-  const gradFn: GradFn = {
-    name: 'lazySinkhorn',
-    inputs: [x, y, a, b],
-    backward: (g: Tensor) => {
-      const s = g.item();
-      return [
-        pointGrad(raw.gradX, s, x.shape), pointGrad(raw.gradY, s, y.shape),
-        a && weightGrad(raw.f, s * pb.reg, a.dtype, a.shape), b && weightGrad(raw.g, s * pb.reg, b.dtype, b.shape),
-      ];
-    },
-  };
-  return {
-    value: Tensor.fromOp(value, [], gradFn, 'cuda'),
-    valueLinear: hostOnCuda(linear, []),
-    f: raw.f,
-    g: raw.g,
-    status: raw.status,
-    nIter: raw.nIter,
-  };
+  // The weights' gradients reg·(f − mean f)·s are made on the host (f came back) and uploaded on use.
+  const weightGrad = (t: Tensor, v: Float64Array, s: number) => hostOnCuda(scaled(v, s * pb.reg, mean(v), t.dtype), t.shape);
+  return lazyOutput(pb, raw, (s) => [
+    pointGrad(raw.gradX, s, x.shape), pointGrad(raw.gradY, s, y.shape), a && weightGrad(a, raw.f, s), b && weightGrad(b, raw.g, s),
+  ], 'cuda');
 }
 
 export function lazySinkhorn(pb: LazySinkhornInput): LazySinkhornOutput {
