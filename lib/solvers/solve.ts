@@ -5,8 +5,10 @@ import { checkOptions, checkPositive, fail } from '../core/validate.js';
 import { alternatives, checkSpelling, REG_TYPES, UNBALANCED_TYPES, type EntropicRegType, type GradMode, type UnbalancedType } from '../core/vocabulary.js';
 import { Tensor } from '../tensor/tensor.js';
 import { exact } from './methods/exact.js';
+import { exactTV } from './methods/exact-tv.js';
 import type { EpsScalingOptions } from './eps-scaling.js';
 import { mmUnbalancedKL, mmUnbalancedL2 } from './methods/mm-unbalanced.js';
+import { quadraticBalanced, quadraticKL, quadraticTV } from './methods/quadratic.js';
 import { sinkhorn } from './methods/sinkhorn.js';
 import { unbalancedSinkhorn, unbalancedSinkhornL2, unbalancedSinkhornTV } from './methods/unbalanced-sinkhorn.js';
 import { onHost } from './on-host.js';
@@ -17,7 +19,7 @@ import type { TensorInput, WeightsInput } from '../tensor/input.js';
 export interface SolveOptions {
   /** Regularisation strength: > 0 for entropic OT; omitted or 0 for exact OT (the network simplex, POT's emd2; unbalanced: KL and L2 by majorization-minimization). */
   reg?: number;
-  /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan) (minus sum(plan) when unbalanced, as POT). 'L2' is available with unbalancedType 'L2'. */
+  /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan) (minus sum(plan) when unbalanced, as POT); 'L2': reg/2 ||plan||^2 (balanced) or reg/2 ||plan - a b^T||^2 (unbalanced). */
   regType?: EntropicRegType | 'L2';
   /** POT's unbalanced (reg_m): the strength of the marginal penalties, > 0, one number or [ua, ub]; omitted: balanced OT. */
   unbalanced?: number | [number, number] | null;
@@ -44,10 +46,6 @@ const KEYS = ['reg', 'regType', 'unbalanced', 'unbalancedType', 'method', 'maxIt
 /** The methods of balanced entropic OT, by POT's name (undefined: POT's default). */
 const ENTROPIC_METHODS: Readonly<Record<string, SolveMethod>> = { sinkhorn_log: sinkhorn };
 
-function notAvailable(fn: string, what: string, instead: string): never {
-  return fail('ERR_OT_ARG', `${fn}: ${what} is not available yet; ${instead}`);
-}
-
 /** POT's questions, in POT's order: reg? unbalanced? regType? method? — the module that solves this call. */
 function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
   const reg = opts?.reg;
@@ -61,7 +59,11 @@ function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
     if (opts?.method !== undefined) fail('ERR_OT_ARG', `${fn}: method applies to entropic OT (reg > 0); exact OT (reg omitted or 0) runs the network simplex, got method ${JSON.stringify(opts.method)}`);
     return exact;
   }
-  if (regType === 'L2') notAvailable(fn, "regType 'L2' (quadratically regularised OT)", "use 'KL' or 'entropy'");
+  if (regType === 'L2') {
+    // POT's smooth_ot_dual: one solver, no method to choose.
+    if (opts?.method !== undefined) fail('ERR_OT_ARG', `${fn}: method applies to entropic OT (regType 'KL' or 'entropy'); regType 'L2' runs the dual ascent, got method ${JSON.stringify(opts.method)}`);
+    return onHost(quadraticBalanced);
+  }
   const method = opts?.method ?? 'sinkhorn_log';
   const chosen = typeof method === 'string' ? ENTROPIC_METHODS[method.toLowerCase()] : undefined;
   if (chosen === undefined) {
@@ -72,9 +74,10 @@ function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
 
 /**
  * Unbalanced problems, by POT's questions: exact KL / L2 → majorization-minimization (mm_unbalanced);
- * entropic with KL, TV or L2 penalties → the Sinkhorn scaling iterations; L2 + L2 → majorization-minimization
- * (the objective POT's L-BFGS-B minimises there). The other pairs are not available yet. They have CPU
- * kernels only: cuda tensors are solved on host copies (on-host.ts).
+ * exact TV → the network simplex on a problem with one dummy row and column; entropic with KL, TV or L2
+ * penalties → the Sinkhorn scaling iterations; regType 'L2' with L2 penalties → majorization-minimization,
+ * with KL or TV penalties → block-coordinate ascent in the dual (the objectives POT's L-BFGS-B
+ * minimises there). They have CPU kernels only: cuda tensors are solved on host copies (on-host.ts).
  */
 function pickUnbalanced(fn: string, exact: boolean, regType: 'KL' | 'entropy' | 'L2', opts: SolveAsyncOptions): SolveMethod {
   return onHost(pickUnbalancedMethod(fn, exact, regType, opts));
@@ -87,12 +90,10 @@ function pickUnbalancedMethod(fn: string, exact: boolean, regType: 'KL' | 'entro
   }
   if (exact) {
     if (type === 'KL') return mmUnbalancedKL;
-    if (type === 'L2') return mmUnbalancedL2;
-    return notAvailable(fn, "exact unbalanced OT with unbalancedType 'TV'", "pass reg > 0 (regType 'KL' or 'entropy') or use 'KL' or 'L2'");
+    return type === 'L2' ? mmUnbalancedL2 : exactTV;
   }
   if (regType !== 'L2') return type === 'KL' ? unbalancedSinkhorn : type === 'TV' ? unbalancedSinkhornTV : unbalancedSinkhornL2;
-  if (type === 'L2') return mmUnbalancedL2;
-  return notAvailable(fn, `regType 'L2' with unbalancedType '${type}'`, "use unbalancedType 'L2', or regType 'KL' or 'entropy'");
+  return type === 'L2' ? mmUnbalancedL2 : type === 'KL' ? quadraticKL : quadraticTV;
 }
 
 function dispatch(
