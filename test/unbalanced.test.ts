@@ -198,6 +198,11 @@ describe('envelope gradients against finite differences', () => {
     ['entropy + [TV, exact]', { reg: 0.2, regType: 'entropy', unbalanced: [0.05, Infinity], unbalancedType: 'TV', tol: 1e-14, maxIter: 100000 }],
     ['L2 + L2 (MM)', { reg: 0.2, regType: 'L2', unbalanced: 0.8, unbalancedType: 'L2', tol: 1e-15, maxIter: 200000 }],
     ['exact KL (MM)', { unbalanced: 0.6, tol: 1e-15, maxIter: 200000 }],
+    ['exact TV (network simplex)', { unbalanced: 0.3, unbalancedType: 'TV' }],
+    ['exact [TV 0.05, 0.4] (network simplex)', { unbalanced: [0.05, 0.4], unbalancedType: 'TV' }],
+    ['L2 + KL (dual ascent)', { reg: 0.2, regType: 'L2', unbalanced: [0.7, 1.3], tol: 1e-14 }],
+    ['L2 + TV (dual ascent)', { reg: 0.2, regType: 'L2', unbalanced: 0.05, unbalancedType: 'TV', tol: 1e-14 }],
+    ['L2 + [TV 0.4, 0.05] (dual ascent)', { reg: 0.05, regType: 'L2', unbalanced: [0.4, 0.05], unbalancedType: 'TV', tol: 1e-14 }],
   ];
   for (const [name, opts] of settings) {
     it(name, () => {

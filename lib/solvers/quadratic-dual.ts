@@ -178,6 +178,12 @@ export class QuadraticDual {
         plan[i * m + j] = z > 0 ? z / reg : 0;
       }
     }
+    // Balanced and KL: a zero weight admits no mass. Its potential sits at the row's first breakpoint,
+    // where rounding could leave a last-bit positive entry (and an infinite KL).
+    if (this.p.marginal !== 'TV') {
+      for (let i = 0; i < n; i++) if (!(a[i]! > 0)) plan.fill(0, i * m, (i + 1) * m);
+      for (let j = 0; j < m; j++) if (!(b[j]! > 0)) for (let i = 0; i < n; i++) plan[i * m + j] = 0;
+    }
     const status: Status = !Number.isFinite(this.err) ? 'diverged' : this.err < this.p.tol ? 'converged' : 'max_iter';
     return { alpha: this.alpha, beta: this.beta, plan, status, nIter: this.nIter, err: this.err };
   }
