@@ -10,6 +10,7 @@
 // gradient) falls below tol.
 import { throwIfAborted } from '../core/cancel.js';
 import type { Status } from '../core/vocabulary.js';
+import { newtonStep } from './quadratic-newton.js';
 
 /** 'balanced': P 1 = a exactly; 'KL': ua KL(P 1 || a); 'TV': ua ||P 1 - a||_1 (and the same for the columns). */
 export type QuadraticMarginal = 'balanced' | 'KL' | 'TV';
@@ -138,6 +139,8 @@ export class QuadraticDual {
   readonly beta: Float64Array;
   nIter = 0;
   err = Infinity;
+  /** The Newton steps' damping factor, adapted to how far the last step went. */
+  private lambda = 1e-3;
   private readonly rowsSide: Side;
   private readonly colsSide: Side;
   private readonly t: Float64Array;
@@ -166,6 +169,11 @@ export class QuadraticDual {
       this.nIter++;
       // The columns are optimal after their update: the rows' residual is the dual gradient's norm.
       this.err = residual(this.p, this.alpha, this.beta);
+      // Newton's step finishes what the sweeps approach linearly; the next sweep follows it.
+      if (!this.done) {
+        const t = newtonStep(this.p, this.alpha, this.beta, this.lambda);
+        this.lambda = t === 1 ? Math.max(this.lambda / 4, 1e-9) : Math.min(this.lambda * 8, 1e6);
+      }
     }
   }
 
@@ -196,15 +204,15 @@ export function solveQuadraticDual(p: QuadraticDualInput): QuadraticDualOutput {
 }
 
 /**
- * The same iterations in slices of about 4 ms of work between event-loop turns (the inputs are
- * the caller's copies), so that other work runs meanwhile and an abort stops within one slice.
+ * The same iterations in slices of about 4 ms between event-loop turns (the inputs are the caller's
+ * copies), so that other work runs meanwhile and an abort stops within one slice.
  */
 export async function solveQuadraticDualAsync(fn: string, p: QuadraticDualInput, signal: AbortSignal | undefined): Promise<QuadraticDualOutput> {
   throwIfAborted(fn, signal);
   const s = new QuadraticDual(p);
-  const perSlice = Math.max(1, Math.floor(2e5 / (p.n * p.m * (2 + Math.log2(Math.max(p.n, p.m) + 1)))));
   while (!s.done) {
-    s.run(perSlice);
+    const t0 = performance.now();
+    while (!s.done && performance.now() - t0 < 4) s.run(1);
     await new Promise<void>((resolve) => setImmediate(resolve));
     throwIfAborted(fn, signal);
   }
