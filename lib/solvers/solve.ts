@@ -17,7 +17,7 @@ import type { OTResult } from './result.js';
 import type { TensorInput, WeightsInput } from '../tensor/input.js';
 
 export interface SolveOptions {
-  /** Regularisation strength: > 0 for entropic OT; omitted or 0 for exact OT (the network simplex, POT's emd2; unbalanced: KL and L2 by majorization-minimization). */
+  /** Regularisation strength: > 0 for entropic OT; omitted or 0 for exact OT (the network simplex, POT's emd2; unbalanced: KL and L2 by majorization-minimization, TV by the network simplex). */
   reg?: number;
   /** 'KL' (default, POT's default): reg * KL(plan || a b^T); 'entropy': reg * sum(plan log plan) (minus sum(plan) when unbalanced, as POT); 'L2': reg/2 ||plan||^2 (balanced) or reg/2 ||plan - a b^T||^2 (unbalanced). */
   regType?: EntropicRegType | 'L2';
@@ -29,9 +29,9 @@ export interface SolveOptions {
   epsScaling?: boolean | EpsScalingOptions;
   /** POT's method; balanced entropic OT runs 'sinkhorn_log' (the default, as POT). */
   method?: string;
-  /** Iteration cap: Sinkhorn iterations (default 1000; 100000 for regType 'L2' with unbalancedType 'L2') or, for exact OT, network simplex pivots (default 1e6, as POT). */
+  /** Iteration cap: Sinkhorn iterations (default 1000; 100000 for regType 'L2': MM or dual-ascent iterations) or, for exact OT (also exact TV), network simplex pivots (default 1e6, as POT). */
   maxIter?: number;
-  /** Stop when ||plan^T 1 - b||_2 < tol (unbalanced entropic: the change of logV), checked every 10 iterations (default 1e-9; MM: ||plan - previous||_F, 1e-12; exact OT ignores it, as POT). */
+  /** Stop when ||plan^T 1 - b||_2 < tol (unbalanced entropic: the change of logV), checked every 10 iterations (default 1e-9; MM: ||plan - previous||_F, 1e-12; regType 'L2' with a balanced, KL or TV marginal: the dual gradient's 2-norm, 1e-12; exact OT ignores it, as POT). */
   tol?: number;
   /** How gradients reach M, a, b (default 'autodiff'; unbalanced OT: 'envelope' or 'detach', default 'envelope'); see the README's solve section. Exact OT: any mode but 'detach' gives value POT's emd2 gradient. */
   grad?: GradMode;
@@ -124,7 +124,8 @@ function splitArgs<O>(aIn: unknown, bIn: unknown, opts: O | undefined): [unknown
  * reg·KL(plan || a b^T)). a and b must carry the same mass (relative 1e-6; b is scaled to a's exact
  * mass) unless `unbalanced` is given: then the marginals are penalised instead (KL, TV or L2; exact
  * problems with reg omitted for KL and L2; see the README's unbalanced section), and value is the
- * objective minimised. Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
+ * objective minimised. regType 'L2' (reg/2 ||P||^2 balanced, reg/2 ||P - a b^T||^2 unbalanced) gives
+ * sparse plans. Gradients reach M, a and b according to `grad`: 'autodiff' (through every iteration),
  * 'envelope' (value only, at the optimum), 'last_step' (through one final iteration) or 'detach'.
  * The result is in M's dtype; `status` is 'max_iter' (with a warning) when tol was not reached.
  * With M (and a, b when given) on 'cuda' the iterations and every gradient mode run on the GPU and
