@@ -5,13 +5,14 @@
 // then benchmarks against the HBM roofline. Prints a table, writes $OUT/gpu-results.json when OUT is set.
 // No usable GPU: prints "no GPU: skipped" and exits 0. Flags: --self-test (check the JS references
 // against the fixtures; no GPU needed), --no-bench (checks only), --small-bench (tiny benchmark sizes,
-// to try the script itself).
+// to try the script itself), --only-oned (only the 1-D and sliced checks and benchmarks of ./oned-sliced.mjs).
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { batchSolveRef, distBackwardRef, distRef, dualRef, rng, sinkhornBackwardRef, sinkhornSolveRef } from './reference.mjs';
+import { onedSlicedBenchmarks, onedSlicedChecks } from './oned-sliced.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -853,6 +854,10 @@ async function benchmarks(cu, deviceName) {
       bench[name] = { error: `${e?.code ?? ''} ${e?.message ?? e}` };
     }
   };
+  if (flags.has('--only-oned')) {
+    await onedSlicedBenchmarks(cu, safe, small);
+    return;
+  }
   for (const dtype of ['float32', 'float64']) {
     await safe(`sinkhorn_log_${nSk}_${dtype}`, () => {
       const n = nSk;
@@ -878,6 +883,7 @@ async function benchmarks(cu, deviceName) {
       return out;
     });
   }
+  await onedSlicedBenchmarks(cu, safe, small);
   for (const solver of ['log_sinkhorn', 'sinkhorn']) {
     await safe(`batch_${bBatch}x64x64_float32_${solver}`, () => {
       const B = bBatch;
@@ -1037,7 +1043,9 @@ for (const [name, fn] of [
   ['batch', () => batchChecks(cu)],
   ['dual', () => dualChecks(cu)],
   ['public API', () => publicApiChecks(lib)],
+  ['1-D and sliced', () => onedSlicedChecks(cu, lib, check)],
 ]) {
+  if (flags.has('--only-oned') && name !== '1-D and sliced') continue;
   const t0 = performance.now();
   await fn();
   console.log(`  ${name} checks: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
