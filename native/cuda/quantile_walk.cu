@@ -93,6 +93,7 @@ Status sortPairs(const K* keysIn, K* keysOut, const uint32_t* idxIn, uint32_t* i
   size_t have = 0;
   auto reserve = [&](size_t bytes) -> Status {
     if (bytes <= have && temp.data() != nullptr) return Status::Ok;
+    if (temp.data() != nullptr) OT_CUDA_TRY(syncStatus());  // a sort may still be reading it
     temp.release();
     OT_CUDA_TRY(temp.allocate(std::max<size_t>(bytes, 1), DType::UInt8));
     have = std::max<size_t>(bytes, 1);
@@ -175,6 +176,7 @@ __global__ void scanTileKernel(double* __restrict__ w, size_t n, size_t tiles, s
     const size_t first = t * kTile + size_t(threadIdx.x) * kItems;
     double v[kItems];
     double s = 0;
+#pragma unroll
     for (int j = 0; j < kItems; ++j) {
       const size_t i = first + j;
       if (i < n) s += w[c * n + i];
@@ -183,10 +185,12 @@ __global__ void scanTileKernel(double* __restrict__ w, size_t n, size_t tiles, s
     double before = 0;
     Scan(tmp).ExclusiveSum(s, before);
     __syncthreads();
+#pragma unroll
     for (int j = 0; j < kItems; ++j) v[j] = lo + (before + v[j]);
     double floorV = lo;
     Scan(tmp).ExclusiveScan(v[kItems - 1], floorV, lo, MaxOp());
     __syncthreads();
+#pragma unroll
     for (int j = 0; j < kItems; ++j) {
       const size_t i = first + j;
       if (i < n) w[c * n + i] = fmin(fmax(v[j], floorV), hi);

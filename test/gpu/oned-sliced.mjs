@@ -140,10 +140,11 @@ async function w1dChecks(cu, check) {
       ['negative host weights', { ...head, u, v: Float64Array.from([0, 1]), uWeights: Float64Array.from([1, -1, 1]) }],
       ['p < 1', { ...head, u, v: Float64Array.from([0, 1]), p: 0.5 }],
       ['non-finite host v', { ...head, u, v: Float64Array.from([0, NaN]) }],
+      ['an empty u', { ...head, n: 0, u: cu.cudaUpload(new Float64Array(0)), v: Float64Array.from([0, 1]) }],
     ];
     const parts = [];
     for (const [what, o] of cases) {
-      const cpu = await expectErrorOf(() => cu.wasserstein1d({ ...o, u: Float64Array.from([0, 1, 2]) }));
+      const cpu = await expectErrorOf(() => cu.wasserstein1d({ ...o, u: new Float64Array(o.n) }));
       const gpu = await expectErrorOf(() => cu.wasserstein1d(o));
       parts.push({ what: `${what}: ${cpu.code} as the CPU Job`, pass: cpu.code != null && gpu.code === cpu.code, note: `gpu ${gpu.note} | cpu ${cpu.note}` });
     }
@@ -217,6 +218,12 @@ async function slicedChecks(cu, check) {
       { what: 'gradT not asked', pass: got.gradT === null },
     ];
   });
+  await check('sliced', 'empty xS: the CPU Job\'s error', 'float64', async () => {
+    const head = { n: 0, m: 2, d: 1, k: 1, p: 2, grad: 'mean', needS: true, needT: true, a: null, b: null, projections: Float64Array.from([1]), xT: Float64Array.from([0, 1]) };
+    const cpu = await expectErrorOf(() => cu.slicedWasserstein({ ...head, xS: new Float64Array(0) }));
+    const gpu = await expectErrorOf(() => cu.slicedWasserstein({ ...head, xS: cu.cudaUpload(new Float64Array(0)) }));
+    return [{ what: `${cpu.code} as the CPU Job`, pass: cpu.code != null && gpu.code === cpu.code, note: `gpu ${gpu.note} | cpu ${cpu.note}` }];
+  });
   await check('sliced', "grad 'none' and the async twin", 'float32', async () => {
     const [n, m, d, k] = [400, 300, 4, 32];
     const xS = as('float32', randArray(r, n * d));
@@ -240,6 +247,17 @@ async function publicChecks(lib, check) {
     return;
   }
   const r = rng(1401);
+  await check('oned', 'public: empty and degenerate samples give the CPU results or errors', 'float64', async () => {
+    const err = async (dev) => (await expectErrorOf(() => lib.wasserstein1d(lib.tensor(new Float64Array(0), { device: dev }), lib.tensor([1, 2], { device: dev })))).code;
+    const one = (dev) => lib.wasserstein1d(lib.tensor([0.25], { device: dev }), lib.tensor([1, 2, 3], { device: dev }), { p: 2 }).item();
+    const same = (dev) => lib.slicedWassersteinDistance(lib.tensor([[1, 2], [1, 2]], { device: dev }), lib.tensor([[1, 2]], { device: dev }), { nProjections: 5, seed: 1 }).item();
+    const [ec, eg] = [await err('cpu'), await err('cuda')];
+    return [
+      { what: `empty u: ${ec} on both devices`, pass: ec != null && ec === eg, note: `cpu ${ec} gpu ${eg}` },
+      { what: 'one atom against three', got: one('cuda'), want: one('cpu'), tol: TOL.float64.value },
+      { what: 'identical points: sliced distance 0', pass: same('cuda') === 0 && same('cpu') === 0 },
+    ];
+  });
   for (const dtype of ['float64', 'float32']) {
     const tol = TOL[dtype];
     await check('oned', 'public wasserstein1d [n, k] with weights -> backward', dtype, async () => {
