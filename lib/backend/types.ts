@@ -354,7 +354,7 @@ export interface Backend {
   /** Unbalanced OT by majorization-minimization (POT: mm_unbalanced); CPU only for now. */
   mmUnbalanced?(pb: MmUnbalancedInput): MmUnbalancedOutput;
   mmUnbalancedAsync?(fn: string, pb: MmUnbalancedInput, signal: AbortSignal | undefined): Promise<MmUnbalancedOutput>;
-  /** Balanced entropic OT between point clouds, the cost recomputed in tiles (POT: solve_sample lazy); CPU only for now. */
+  /** Balanced entropic OT between point clouds, the cost recomputed in tiles (POT: solve_sample lazy). */
   lazySinkhorn?(pb: LazySinkhornInput): LazySinkhornOutput;
   lazySinkhornAsync?(fn: string, pb: LazySinkhornInput, signal: AbortSignal | undefined): Promise<LazySinkhornOutput>;
 }

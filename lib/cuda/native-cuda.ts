@@ -11,6 +11,7 @@ import type { DistBackwardOptions, DistFields } from '../backend/native-costs.js
 import type { DualFields, DualLossFields } from '../backend/native-dual.js';
 import type { Wasserstein1dOptions } from '../backend/native-oned.js';
 import type { SlicedOptions } from '../backend/native-sliced.js';
+import type { LazySinkhornOptions, LazySinkhornRaw } from '../backend/native-lazy.js';
 import type { NativeSolveOut, SinkhornBackwardOptions, SinkhornSolveOptions } from '../backend/native-solve.js';
 
 export type CudaDType = 'float32' | 'float64' | 'int32' | 'uint8';
@@ -90,6 +91,9 @@ export interface CudaSlicedOut {
   gradT: CudaBuffer | null;
 }
 
+/** lazySinkhorn on the GPU: the CPU binding's fields, the point gradients on the GPU. */
+export type CudaLazyRaw = Omit<LazySinkhornRaw, 'gradX' | 'gradY'> & { gradX: CudaBuffer | null; gradY: CudaBuffer | null };
+
 export interface NativeCuda {
   cudaAvailable(): boolean;
   /** The class of CudaBuffer objects (absent in builds without CUDA). */
@@ -129,6 +133,8 @@ export interface NativeCuda {
   wasserstein1dAsync(options: OnDevice<Wasserstein1dOptions, 'u'>): Promise<CudaWasserstein1dOut>;
   slicedWasserstein(options: OnDevice<SlicedOptions, 'xS'>): CudaSlicedOut;
   slicedWassersteinAsync(options: OnDevice<SlicedOptions, 'xS'>): Promise<CudaSlicedOut>;
+  lazySinkhorn(options: OnDevice<LazySinkhornOptions, 'x'>): CudaLazyRaw;
+  lazySinkhornAsync(options: OnDevice<LazySinkhornOptions, 'x'>): Promise<CudaLazyRaw>;
 }
 
 export const nativeCuda = addon as unknown as NativeCuda;

@@ -3,7 +3,7 @@
 // scales them (and gives a, b POT's envelope gradient, reg·(f − mean f)).
 import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
-import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
+import { allocate, type Device, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { nativeLazy, type LazySinkhornOptions, type LazySinkhornRaw } from '../native-lazy.js';
 import type { LazySinkhornInput, LazySinkhornOutput } from '../types.js';
@@ -15,45 +15,48 @@ function fields(pb: LazySinkhornInput): LazySinkhornOptions {
   };
 }
 
-function scaled(v: ArrayLike<number>, s: number, shift: number, dtype: DType): FloatArray {
+export function scaled(v: ArrayLike<number>, s: number, shift: number, dtype: DType): FloatArray {
   const out = allocate(dtype, v.length);
   for (let i = 0; i < v.length; i++) out[i] = (v[i]! - shift) * s;
   return out;
 }
 
-function mean(v: Float64Array): number {
+export function mean(v: Float64Array): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]!;
   return s / v.length;
 }
 
-function output(pb: LazySinkhornInput, raw: LazySinkhornRaw): LazySinkhornOutput {
+/** The native fields as the backend's output; `grads(s)` gives [d x, d y, d a, d b] for an upstream s. */
+export function lazyOutput(
+  pb: LazySinkhornInput, raw: Pick<LazySinkhornRaw, 'value' | 'valueLinear' | 'f' | 'g' | 'status' | 'nIter'>,
+  grads: (s: number) => (Tensor | null)[], device: Device,
+): LazySinkhornOutput {
   const { x, y, a, b } = pb;
-  const dtype = x.dtype;
-  const value = allocate(dtype, 1);
+  const value = allocate(x.dtype, 1);
   value[0] = raw.value;
-  const linear = allocate(dtype, 1);
+  const linear = allocate(x.dtype, 1);
   linear[0] = raw.valueLinear;
-  const gradFn: GradFn = {
-    name: 'lazySinkhorn',
-    inputs: [x, y, a, b],
-    backward: (g: Tensor) => {
-      const s = g.data[0]!;
-      const gx = raw.gradX && new Tensor(scaled(raw.gradX, s, 0, dtype), x.shape);
-      const gy = raw.gradY && new Tensor(scaled(raw.gradY, s, 0, dtype), y.shape);
-      const ga = a === null ? null : new Tensor(scaled(raw.f, s * pb.reg, mean(raw.f), a.dtype), a.shape);
-      const gb = b === null ? null : new Tensor(scaled(raw.g, s * pb.reg, mean(raw.g), b.dtype), b.shape);
-      return [gx, gy, ga, gb];
-    },
-  };
+  const gradFn: GradFn = { name: 'lazySinkhorn', inputs: [x, y, a, b], backward: (g: Tensor) => grads(g.item()) };
   return {
-    value: Tensor.fromOp(value, [], gradFn),
-    valueLinear: new Tensor(linear, []),
+    value: Tensor.fromOp(value, [], gradFn, device),
+    valueLinear: new Tensor(linear, [], { device }),
     f: raw.f,
     g: raw.g,
     status: raw.status,
     nIter: raw.nIter,
   };
+}
+
+function output(pb: LazySinkhornInput, raw: LazySinkhornRaw): LazySinkhornOutput {
+  const { x, y, a, b } = pb;
+  const dtype = x.dtype;
+  return lazyOutput(pb, raw, (s) => [
+    raw.gradX && new Tensor(scaled(raw.gradX, s, 0, dtype), x.shape),
+    raw.gradY && new Tensor(scaled(raw.gradY, s, 0, dtype), y.shape),
+    a && new Tensor(scaled(raw.f, s * pb.reg, mean(raw.f), a.dtype), a.shape),
+    b && new Tensor(scaled(raw.g, s * pb.reg, mean(raw.g), b.dtype), b.shape),
+  ], 'cpu');
 }
 
 export function lazySinkhorn(pb: LazySinkhornInput): LazySinkhornOutput {
