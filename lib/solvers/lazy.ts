@@ -192,8 +192,16 @@ async function runAsync(fn: string, p: Prepared, signal: AbortSignal | undefined
 export function lazyTransportCost(fn: string, xA: DistInput, xB: DistInput, a: unknown, b: unknown, opts: LazySolveOptions): Tensor {
   const p = prepare(fn, xA, xB, a, b, opts, KEYS);
   p.pb.linearGrad = true;
-  const out = call(fn, p, () => p.be.lazySinkhorn!(p.pb));
+  return transportCost(fn, p, call(fn, p, () => p.be.lazySinkhorn!(p.pb)));
+}
+
+/** valueLinear, refused when an input requires grad and the backend gave it no gradient (never a silent zero). */
+function transportCost(fn: string, p: Prepared, out: LazySinkhornOutput): Tensor {
   warnStatus(fn, p, out);
+  const { x, y, a, b } = p.pb;
+  if ([x, y, a, b].some((t) => t !== null && t.requiresGrad) && !out.valueLinear.requiresGrad) {
+    fail('ERR_OT_DEVICE', `${fn}: the gradient of the lazy transport cost is computed on the CPU only for now, got ${x.device} tensors`);
+  }
   return out.valueLinear;
 }
 
@@ -201,7 +209,5 @@ export function lazyTransportCost(fn: string, xA: DistInput, xB: DistInput, a: u
 export async function lazyTransportCostAsync(fn: string, xA: DistInput, xB: DistInput, a: unknown, b: unknown, opts: LazySolveAsyncOptions): Promise<Tensor> {
   const p = prepare(fn, xA, xB, a, b, opts, [...KEYS, 'signal']);
   p.pb.linearGrad = true;
-  const out = await runAsync(fn, p, opts.signal, undefined);
-  warnStatus(fn, p, out);
-  return out.valueLinear;
+  return transportCost(fn, p, await runAsync(fn, p, opts.signal, undefined));
 }
