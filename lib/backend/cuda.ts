@@ -5,6 +5,7 @@ import * as batchSinkhorn from './cuda/batch-sinkhorn.js';
 import * as dist from './cuda/dist.js';
 import * as distBatch from './cuda/dist-batch.js';
 import * as emd from './cuda/emd.js';
+import * as lazy from './cuda/lazy.js';
 import * as dual from './cuda/dual.js';
 import * as oned from './cuda/oned.js';
 import * as sinkhorn from './cuda/sinkhorn.js';
@@ -12,7 +13,7 @@ import * as sliced from './cuda/sliced.js';
 import type { Backend } from './types.js';
 
 export const cuda: Backend = {
-  ...dist, ...distBatch, ...sinkhorn, ...batchSinkhorn, ...dual, ...emd, ...oned, ...sliced,
+  ...dist, ...distBatch, ...sinkhorn, ...batchSinkhorn, ...dual, ...emd, ...lazy, ...oned, ...sliced,
   // The GPU kernels: no 'kl' batch metric, the dual pass computes 'sqeuclidean' only, values are
   // checked only where a host copy exists (no copy back just to check).
   features: { distBatchMetrics: ['sqeuclidean', 'euclidean', 'minkowski'], dualMetrics: ['sqeuclidean'], nativeValueChecks: false },

@@ -7,8 +7,8 @@ import type { FloatArray } from '../tensor/dtype.js';
 export interface LazySinkhornOptions {
   x: FloatArray;
   y: FloatArray;
-  a?: FloatArray | null;
-  b?: FloatArray | null;
+  a: FloatArray | null;
+  b: FloatArray | null;
   n: number;
   m: number;
   d: number;

@@ -355,7 +355,7 @@ export interface Backend {
   /** Unbalanced OT by majorization-minimization (POT: mm_unbalanced); CPU only for now. */
   mmUnbalanced?(pb: MmUnbalancedInput): MmUnbalancedOutput;
   mmUnbalancedAsync?(fn: string, pb: MmUnbalancedInput, signal: AbortSignal | undefined): Promise<MmUnbalancedOutput>;
-  /** Balanced entropic OT between point clouds, the cost recomputed in tiles (POT: solve_sample lazy); CPU only for now. */
+  /** Balanced entropic OT between point clouds, the cost recomputed in tiles (POT: solve_sample lazy). */
   lazySinkhorn?(pb: LazySinkhornInput): LazySinkhornOutput;
   /** `progress`: the shared slot the kernel reports (iteration, error) into (core/progress.ts). */
   lazySinkhornAsync?(fn: string, pb: LazySinkhornInput, signal: AbortSignal | undefined, progress?: BigInt64Array): Promise<LazySinkhornOutput>;

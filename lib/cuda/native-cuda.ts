@@ -9,6 +9,7 @@ import type { Metric } from '../core/vocabulary.js';
 import type { DistBatchBackwardOptions, DistBatchOptions, NativeSolveBatchOut, SolveBatchOptions } from '../backend/native-batch.js';
 import type { DistBackwardOptions, DistFields } from '../backend/native-costs.js';
 import type { DualFields, DualLossFields } from '../backend/native-dual.js';
+import type { LazySinkhornOptions, LazySinkhornRaw } from '../backend/native-lazy.js';
 import type { NativeSolveOut, SinkhornBackwardOptions, SinkhornSolveOptions } from '../backend/native-solve.js';
 
 export type CudaDType = 'float32' | 'float64' | 'int32' | 'uint8';
@@ -65,6 +66,9 @@ export interface CudaDualResult {
   dwt: CudaBuffer | null;
 }
 
+/** lazySinkhorn on the GPU: the CPU binding's fields, the point gradients on the GPU. */
+export type CudaLazyRaw = Omit<LazySinkhornRaw, 'gradX' | 'gradY'> & { gradX: CudaBuffer | null; gradY: CudaBuffer | null };
+
 export interface NativeCuda {
   cudaAvailable(): boolean;
   /** The class of CudaBuffer objects (absent in builds without CUDA). */
@@ -100,6 +104,8 @@ export interface NativeCuda {
   /** The plan [n * m], row-major, on the GPU (metric 'sqeuclidean' only). */
   dualPlan(options: OnDevice<DualFields, 'u'>): CudaBuffer;
   dualPlanAsync(options: OnDevice<DualFields, 'u'>): Promise<CudaBuffer>;
+  lazySinkhorn(options: OnDevice<LazySinkhornOptions, 'x'>): CudaLazyRaw;
+  lazySinkhornAsync(options: OnDevice<LazySinkhornOptions, 'x'>): Promise<CudaLazyRaw>;
 }
 
 export const nativeCuda = addon as unknown as NativeCuda;

@@ -173,7 +173,9 @@ export function lazySolve(xA: DistInput, xB: DistInput, a: unknown, b: unknown, 
 /** {@link lazySolve} off the event loop; `signal` aborts it within a pass. */
 export async function lazySolveAsync(xA: DistInput, xB: DistInput, a: unknown, b: unknown, opts: LazySolveAsyncOptions, fn = 'lazySolveAsync'): Promise<SampleResult> {
   const p = prepare(fn, xA, xB, a, b, opts, [...KEYS, 'signal', 'onProgress']);
-  return finish(fn, p, await runAsync(fn, p, opts.signal, checkOnProgress(fn, opts.onProgress)));
+  const onProgress = checkOnProgress(fn, opts.onProgress);
+  if (onProgress !== undefined && p.pb.x.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: onProgress is reported by the CPU kernel only for now, got ${p.pb.x.device} tensors`);
+  return finish(fn, p, await runAsync(fn, p, opts.signal, onProgress));
 }
 
 async function runAsync(fn: string, p: Prepared, signal: AbortSignal | undefined, onProgress: OnProgress | undefined): Promise<LazySinkhornOutput> {

@@ -10,6 +10,7 @@ import type { EpsScalingOptions } from './eps-scaling.js';
 import { mmUnbalancedKL, mmUnbalancedL2 } from './methods/mm-unbalanced.js';
 import { sinkhorn } from './methods/sinkhorn.js';
 import { unbalancedSinkhorn, unbalancedSinkhornL2, unbalancedSinkhornTV } from './methods/unbalanced-sinkhorn.js';
+import { onHost } from './on-host.js';
 import { costProblem, type CostProblem, type SolveMethod } from './problem.js';
 import type { OTResult } from './result.js';
 import type { TensorInput, WeightsInput } from '../tensor/input.js';
@@ -79,9 +80,14 @@ function pick(fn: string, opts: SolveAsyncOptions | undefined): SolveMethod {
 /**
  * Unbalanced problems, by POT's questions: exact KL / L2 → majorization-minimization (mm_unbalanced);
  * entropic with KL, TV or L2 penalties → the Sinkhorn scaling iterations; L2 + L2 → majorization-minimization
- * (the objective POT's L-BFGS-B minimises there). The other pairs are not available yet.
+ * (the objective POT's L-BFGS-B minimises there). The other pairs are not available yet. They have CPU
+ * kernels only: cuda tensors are solved on host copies (on-host.ts).
  */
 function pickUnbalanced(fn: string, exact: boolean, regType: 'KL' | 'entropy' | 'L2', opts: SolveAsyncOptions): SolveMethod {
+  return onHost(pickUnbalancedMethod(fn, exact, regType, opts));
+}
+
+function pickUnbalancedMethod(fn: string, exact: boolean, regType: 'KL' | 'entropy' | 'L2', opts: SolveAsyncOptions): SolveMethod {
   const type = checkSpelling(fn, 'unbalancedType', opts.unbalancedType ?? 'KL', UNBALANCED_TYPES);
   if (opts.method !== undefined && opts.method !== 'sinkhorn') {
     fail('ERR_OT_ARG', `${fn}: method must be omitted (or 'sinkhorn') for unbalanced OT, got ${JSON.stringify(opts.method)}`);

@@ -10,9 +10,9 @@
 namespace ot::cpu {
 namespace {
 
-using lazy::passOver;
-using lazy::Sides;
-using lazy::tileCosts;
+using tiles::passOver;
+using tiles::Sides;
+using tiles::tileCosts;
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 

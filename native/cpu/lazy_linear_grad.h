@@ -16,7 +16,7 @@ namespace ot::cpu {
 
 template <typename T>
 struct LazyLinearGradInput {
-  lazy::Sides<T> byRow, byCol;   // x walked against y's transposed copy, and y against x's
+  tiles::Sides<T> byRow, byCol;   // x walked against y's transposed copy, and y against x's
   const double* f = nullptr;     // [n] log-potentials at the solution (-inf where a_i = 0)
   const double* g = nullptr;     // [m]
   const T* fC = nullptr;         // f, g in the compute type

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/parallel.h"
+#include "common/lazy_value.h"
 #include "cpu/fast_exp.h"
 #include "cpu/lazy_linear_grad.h"
 #include "cpu/lazy_tiles.h"
@@ -19,9 +20,9 @@
 namespace ot::cpu {
 namespace {
 
-using lazy::passOver;
-using lazy::Sides;
-using lazy::tileCosts;
+using tiles::passOver;
+using tiles::Sides;
+using tiles::tileCosts;
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
@@ -168,10 +169,9 @@ Status solve(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
     }
   }
   out.nIter = std::min(it, p.maxIter > 0 ? p.maxIter - 1 : 0);
-  for (size_t i = 0; i < n; ++i)
-    if (A[i] > 0 && !std::isfinite(f[i])) out.status = 2;
-  for (size_t j = 0; j < m; ++j)
-    if (B[j] > 0 && !std::isfinite(g[j])) out.status = 2;
+  auto wA = [&](size_t i) { return A[i]; };
+  auto wB = [&](size_t j) { return B[j]; };
+  if (!lazy::potentialsFinite(f, g, n, m, wA, wB)) out.status = 2;
   if (out.status == 2) {
     out.value = out.valueLinear = std::numeric_limits<double>::quiet_NaN();
     return Status::Ok;
@@ -190,22 +190,9 @@ Status solve(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
     std::vector<double> acc(d);
     statsRows(byCol, g, fC.data(), invReg, tile, r0, r1, massC.data(), linC.data(), gy, buf, buf + tile, acc.data());
   });
-  double lin = 0, mass = 0, kl = 0, sa = 0, sb = 0;
-  for (size_t i = 0; i < n; ++i) {
-    lin += linR[i];
-    mass += massR[i];
-    sa += A[i];
-    if (A[i] > 0) kl += massR[i] * (f[i] - logA[i]);
-  }
-  for (size_t j = 0; j < m; ++j) {
-    sb += B[j];
-    if (B[j] > 0) kl += massC[j] * (g[j] - logB[j]);
-  }
-  // sum P log(P / (a b^T)) = sum_i r_i (f_i - log a_i) + sum_j c_j (g_j - log b_j) - <C, P> / reg; generalised KL adds
-  // sum a sum b - sum P.
-  kl += -lin * static_cast<double>(invReg) + sa * sb - mass;
-  out.valueLinear = lin;
-  out.value = lin + p.reg * kl;
+  const lazy::Value v = lazy::value(f, g, massR.data(), linR.data(), massC.data(), n, m, p.reg, wA, wB);
+  out.valueLinear = v.valueLinear;
+  out.value = v.value;
   // Finite points can still overflow the cost or cancel catastrophically in f + g - C / reg (far clouds,
   // tiny reg): the result is then not a solution, so it is reported as diverged, never as converged.
   bool finite = std::isfinite(out.value) && std::isfinite(out.valueLinear);

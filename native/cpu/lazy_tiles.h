@@ -10,7 +10,7 @@
 #include "common/parallel.h"
 #include "cpu/fast_exp.h"
 
-namespace ot::cpu::lazy {
+namespace ot::cpu::tiles {
 
 // The side a pass walks (its points p) and the side it sweeps (columns, transposed [d, count]).
 template <typename C>
@@ -50,4 +50,4 @@ void passOver(size_t count, double work, int threads, size_t scratch, Body body)
   });
 }
 
-}  // namespace ot::cpu::lazy
+}  // namespace ot::cpu::tiles

@@ -134,7 +134,7 @@ struct LazySinkhornJob {
   Napi::Value result(Napi::Env env) { return x.isFloat64 ? fields(env, res64) : fields(env, res32); }
 };
 
-void initLazySinkhorn(Napi::Env env, Napi::Object exports) { exportJob<LazySinkhornJob>(env, exports, kFn); }
+void initLazySinkhorn(Napi::Env env, Napi::Object exports) { exportDeviceJob<LazySinkhornJob>(env, exports, kFn, "x"); }
 
 Registrar reg(initLazySinkhorn);
 

@@ -224,6 +224,12 @@ const impl: Record<string, Fn> = {
       };
     }),
     ...op('dualPlan', 'u', (o) => out(o.u, dualProblem(o).plan)),
+    // The CPU kernel on host copies, in the points' dtype (the GPU kernel's schedule and fields are the CPU's).
+    ...op('lazySinkhorn', 'x', (o) => {
+      const host = (v: unknown) => (v === null || v === undefined ? null : vals(v));
+      const r = (addon.lazySinkhorn as (x: Opts) => Opts)({ ...o, x: vals(o.x), y: vals(o.y), a: host(o.a), b: host(o.b) });
+      return { ...r, gradX: r.gradX && out(o.x, r.gradX), gradY: r.gradY && out(o.x, r.gradY) };
+    }),
   ]),
 };
 

@@ -5,7 +5,7 @@
 // for a and b, −(lamF − mean lamF), −(lamG − mean lamG) (centred, as the envelope's).
 import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
-import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
+import { allocate, type Device, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { nativeLazy, type LazySinkhornOptions, type LazySinkhornRaw } from '../native-lazy.js';
 import type { LazySinkhornInput, LazySinkhornOutput } from '../types.js';
@@ -19,58 +19,62 @@ function fields(pb: LazySinkhornInput): LazySinkhornOptions {
   };
 }
 
-function scaled(v: ArrayLike<number>, s: number, shift: number, dtype: DType): FloatArray {
+export function scaled(v: ArrayLike<number>, s: number, shift: number, dtype: DType): FloatArray {
   const out = allocate(dtype, v.length);
   for (let i = 0; i < v.length; i++) out[i] = (v[i]! - shift) * s;
   return out;
 }
 
-function mean(v: Float64Array): number {
+export function mean(v: Float64Array): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]!;
   return s / v.length;
 }
 
-function output(pb: LazySinkhornInput, raw: LazySinkhornRaw): LazySinkhornOutput {
+/**
+ * The native fields as the backend's output; `grads(s)` gives [d x, d y, d a, d b] for an upstream s, and
+ * `linear`, when the backend computed it, the same for valueLinear (else valueLinear is detached).
+ */
+export function lazyOutput(
+  pb: LazySinkhornInput, raw: Pick<LazySinkhornRaw, 'value' | 'valueLinear' | 'f' | 'g' | 'status' | 'nIter'>,
+  grads: (s: number) => (Tensor | null)[], device: Device,
+  linear: { grads: (s: number) => (Tensor | null)[]; converged: boolean } | null = null,
+): LazySinkhornOutput {
   const { x, y, a, b } = pb;
-  const dtype = x.dtype;
-  const value = allocate(dtype, 1);
+  const value = allocate(x.dtype, 1);
   value[0] = raw.value;
-  const linear = allocate(dtype, 1);
-  linear[0] = raw.valueLinear;
-  const linearFn: GradFn | null = raw.linGradX === null ? null : {
-    name: 'lazySinkhornLinear',
-    inputs: [x, y, a, b],
-    backward: (g: Tensor) => {
-      const s = g.data[0]!;
-      const gx = new Tensor(scaled(raw.linGradX!, s, 0, dtype), x.shape);
-      const gy = new Tensor(scaled(raw.linGradY!, s, 0, dtype), y.shape);
-      const ga = a === null ? null : new Tensor(scaled(raw.lamF!, -s, mean(raw.lamF!), a.dtype), a.shape);
-      const gb = b === null ? null : new Tensor(scaled(raw.lamG!, -s, mean(raw.lamG!), b.dtype), b.shape);
-      return [gx, gy, ga, gb];
-    },
-  };
-  const gradFn: GradFn = {
-    name: 'lazySinkhorn',
-    inputs: [x, y, a, b],
-    backward: (g: Tensor) => {
-      const s = g.data[0]!;
-      const gx = raw.gradX && new Tensor(scaled(raw.gradX, s, 0, dtype), x.shape);
-      const gy = raw.gradY && new Tensor(scaled(raw.gradY, s, 0, dtype), y.shape);
-      const ga = a === null ? null : new Tensor(scaled(raw.f, s * pb.reg, mean(raw.f), a.dtype), a.shape);
-      const gb = b === null ? null : new Tensor(scaled(raw.g, s * pb.reg, mean(raw.g), b.dtype), b.shape);
-      return [gx, gy, ga, gb];
-    },
-  };
+  const cost = allocate(x.dtype, 1);
+  cost[0] = raw.valueLinear;
+  const gradFn: GradFn = { name: 'lazySinkhorn', inputs: [x, y, a, b], backward: (g: Tensor) => grads(g.item()) };
+  const linearFn: GradFn | null = linear && { name: 'lazySinkhornLinear', inputs: [x, y, a, b], backward: (g: Tensor) => linear.grads(g.item()) };
   return {
-    value: Tensor.fromOp(value, [], gradFn),
-    valueLinear: linearFn === null ? new Tensor(linear, []) : Tensor.fromOp(linear, [], linearFn),
+    value: Tensor.fromOp(value, [], gradFn, device),
+    valueLinear: linearFn === null ? new Tensor(cost, [], { device }) : Tensor.fromOp(cost, [], linearFn, device),
     f: raw.f,
     g: raw.g,
     status: raw.status,
     nIter: raw.nIter,
-    linearGradConverged: raw.linGradX === null || raw.linearGradConverged,
+    linearGradConverged: linear === null || linear.converged,
   };
+}
+
+function output(pb: LazySinkhornInput, raw: LazySinkhornRaw): LazySinkhornOutput {
+  const { x, y, a, b } = pb;
+  const dtype = x.dtype;
+  return lazyOutput(pb, raw, (s) => [
+    raw.gradX && new Tensor(scaled(raw.gradX, s, 0, dtype), x.shape),
+    raw.gradY && new Tensor(scaled(raw.gradY, s, 0, dtype), y.shape),
+    a && new Tensor(scaled(raw.f, s * pb.reg, mean(raw.f), a.dtype), a.shape),
+    b && new Tensor(scaled(raw.g, s * pb.reg, mean(raw.g), b.dtype), b.shape),
+  ], 'cpu', raw.linGradX === null ? null : {
+    grads: (s) => [
+      new Tensor(scaled(raw.linGradX!, s, 0, dtype), x.shape),
+      new Tensor(scaled(raw.linGradY!, s, 0, dtype), y.shape),
+      a && new Tensor(scaled(raw.lamF!, -s, mean(raw.lamF!), a.dtype), a.shape),
+      b && new Tensor(scaled(raw.lamG!, -s, mean(raw.lamG!), b.dtype), b.shape),
+    ],
+    converged: raw.linearGradConverged,
+  });
 }
 
 export function lazySinkhorn(pb: LazySinkhornInput): LazySinkhornOutput {

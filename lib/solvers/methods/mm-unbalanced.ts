@@ -46,7 +46,6 @@ function objective(p: Problem, G: ArrayLike<number>): [number, number] {
 
 function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, div: 'KL' | 'L2'): Problem & { grad: 'envelope' | 'detach'; aT: Tensor; bT: Tensor } {
   const { fn, n, m } = c;
-  if (c.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: unbalanced OT runs on the CPU only for now, got M on '${c.device}'`);
   const [ua, ub] = strengths(fn, opts!.unbalanced, false);
   // Exact problems: POT's mm_unbalanced defaults (1000). The regularised L2 problem is POT's
   // L-BFGS-B case (1000 quasi-Newton steps); MM needs up to ~25000 multiplicative steps for the same

@@ -21,7 +21,6 @@ interface Problem extends SinkhornInput {
 
 function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, marginalType: 'KL' | 'TV' | 'L2'): Problem {
   const { fn, M, n, m } = c;
-  if (c.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: unbalanced OT runs on the CPU only for now, got M on '${c.device}'`);
   const reg = opts!.reg!;
   const regType: EntropicRegType = checkSpelling(fn, 'regType', opts?.regType ?? 'KL', ENTROPIC_REG_TYPES);
   const [ua, ub] = strengths(fn, opts!.unbalanced, true);
