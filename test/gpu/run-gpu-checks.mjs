@@ -70,6 +70,13 @@ function randWeights(r, len) {
   return w.map((x) => x / s);
 }
 
+/** mean(got - want). */
+function meanDiff(got, want) {
+  let s = 0;
+  for (let i = 0; i < want.length; i++) s += got[i] - want[i];
+  return s / want.length;
+}
+
 /** max |got - want| / max |want| (NaN or a length mismatch reads as Infinity). */
 function relErr(got, want, floor = 0) {
   const g = typeof got === 'number' ? [got] : got;
@@ -421,7 +428,21 @@ async function sinkhornChecks(cu) {
           ref = sinkhornSolveRef(M64, a64, b64, n, m, reg, regType, iters, 0, record);
           parts.push({ what: `nIter ${res.nIter} vs ${ref.nIter}`, pass: res.nIter === ref.nIter });
         }
-        for (const w of ['value', 'valueLinear', 'plan', 'logU', 'logV']) parts.push({ what: w, got: res[w], want: ref[w] });
+        for (const w of ['value', 'valueLinear', 'plan']) parts.push({ what: w, got: res[w], want: ref[w] });
+        if (dtype === 'float64') {
+          parts.push({ what: 'logU', got: res.logU, want: ref.logU }, { what: 'logV', got: res.logV, want: ref.logV });
+        } else {
+          // The potentials are defined up to a constant (logU + c, logV - c: the same plan). Near the fixed
+          // point each float32 iteration repeats the same rounding errors, which add up along that constant:
+          // about 1e-4 relative after 1000 unconverged iterations on an H200 (the plan, value and gradients
+          // do not move). Compared after removing the mean shift, and the shift itself bounded.
+          const shift = meanDiff(res.logU, ref.logU);
+          parts.push(
+            { what: 'logU (up to the constant)', got: res.logU.map((x) => x - shift), want: ref.logU },
+            { what: 'logV (up to the constant)', got: res.logV.map((x) => x + shift), want: ref.logV },
+            { what: 'logU (as returned)', got: res.logU, want: ref.logU, tol: 1e-3 },
+          );
+        }
         if (record !== 'none') {
           const back = { ...problem, history: res.history, iterations: res.iterations, lastStep: record === 'last_step', directTerms: record !== 'last_step', needM: true };
           const gv = k.backward({ ...back, gValue: 1, gValueLinear: 0, gPlan: null, gLogU: null, gLogV: null });
@@ -859,11 +880,17 @@ function peakBandwidth(name) {
   return null;
 }
 
-function timeIt(fn, reps = 1) {
+/** Seconds: one warm-up call, then the median of max(reps, 5) timed calls (each call synchronises). */
+function timeIt(fn, reps = 5) {
   fn(); // warm-up
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) fn();
-  return (performance.now() - t0) / reps / 1000;
+  const ts = [];
+  for (let i = 0; i < Math.max(reps, 5); i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((x, y) => x - y);
+  return ts[ts.length >> 1] / 1000;
 }
 
 async function benchmarks(cu, deviceName, lib) {
