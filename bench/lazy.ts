@@ -5,11 +5,17 @@
 // 2. n = m = 40000, d = 3, float32, forward + backward (value.backward(): the gradients w.r.t. both
 //    clouds) in a child process: peak RSS growth over the process before the solve (a dense float32 cost
 //    alone would be 6 GiB), and the time per iteration per cost entry against the dense Sinkhorn's at
-//    n = m = 4000 (whose M fits).
+//    n = m = 4000 (whose M fits);
+// 3. the Sinkhorn divergence at n = m = 5000, d = 3, float64, reg 0.1, DIV_ITERS iterations per solve (tol 0):
+//    ot.sinkhornDivergence lazy (forward, and forward + backward w.r.t. both clouds) and dense (forward +
+//    backward) against POT's ot.bregman.empirical_sinkhorn_divergence (numpy, isLazy=True, and dense) on the
+//    same points in the same run (bench/oracle/bench_pot_lazy_divergence.py): one warm-up call timed as the
+//    cold run, then the median of the trials; the load average is printed with the timings.
 // Usage: npx tsx bench/lazy.ts [--json] [--trials N] [--pot-trials N] [--big-iters K] [--no-pot] [--no-big]
+//        [--no-div] [--div-only] [--div-trials N] [--div-pot-trials N]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ot from '../lib/index.js';
@@ -20,6 +26,8 @@ import { measure } from './helpers/timing.js';
 
 const REG = 0.1;
 const ITERS = 20;
+const DIV_N = 5000;
+const DIV_ITERS = 10;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function firstAndMedian(trials: number, fn: () => void): { first: number; ms: number } {
@@ -71,10 +79,61 @@ function densePerIter(trials: number): number {
   return ms / ITERS;
 }
 
+interface DivRow { solver: string; firstMs: number | null; ms: number | null; value: number | null }
+
+/** Part 3: the Sinkhorn divergence at n = m = DIV_N, ours (lazy, dense) and POT's (lazy, dense). */
+function divergence(trials: number, potTrials: number, withPot: boolean): { rows: DivRow[]; load: number[]; pot: string | null } {
+  const xs = ot.randn([DIV_N, 3], { seed: 2, dtype: 'float64' }), xt = ot.randn([DIV_N, 3], { seed: 3, dtype: 'float64' }).add(0.5);
+  const opts = { reg: REG, maxIter: DIV_ITERS, tol: 0 };
+  const ours = (lazy: boolean, backward: boolean): DivRow => {
+    let value = NaN;
+    const t = firstAndMedian(trials, () => {
+      const x = backward ? xs.clone().requiresGrad_(true) : xs, y = backward ? xt.clone().requiresGrad_(true) : xt;
+      const S = ot.sinkhornDivergence(x, y, { ...opts, lazy });
+      value = S.item();
+      if (backward) S.backward();
+    });
+    return { solver: `sinkhornDivergence ${lazy ? 'lazy' : 'dense'} (ours)${backward ? ' + backward' : ''}`, firstMs: t.first, ms: t.ms, value };
+  };
+  const rows = [ours(true, false), ours(true, true), ours(false, true)];
+  let version: string | null = null;
+  if (withPot) {
+    const dir = mkdtempSync(join(tmpdir(), 'ot-lazy-div-'));
+    const file = join(dir, 'points.json');
+    writeFileSync(file, JSON.stringify({ x_s: xs.toArray(), x_t: xt.toArray() }));
+    for (const lazy of [true, false]) {
+      const r = runPot([join(here, 'oracle', 'bench_pot_lazy_divergence.py'), file, String(DIV_ITERS), String(potTrials), String(REG), lazy ? '1' : '0']).result as Record<string, number> | null;
+      version = r ? String(r.pot) : version;
+      rows.push({ solver: `POT empirical_sinkhorn_divergence${lazy ? ' isLazy' : ''}`, firstMs: r ? r.first! * 1e3 : null, ms: r ? r.median! * 1e3 : null, value: r ? r.value! : null });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { rows, load: loadavg(), pot: version };
+}
+
+function printDivergence(d: ReturnType<typeof divergence>, trials: number, potTrials: number): void {
+  console.log(`\nSinkhorn divergence, n = m = ${DIV_N}, d = 3, float64, reg ${REG}, ${DIV_ITERS} iterations per solve (tol 0); ` +
+    `ours: cold, then median of ${trials}; POT ${d.pot ?? 'n/a'} (numpy, no gradient): cold, then median of ${potTrials}; ` +
+    `load average ${d.load.map((l) => l.toFixed(2)).join(' ')}`);
+  const lazyMs = d.rows[0]!.ms!;
+  printTable(
+    [{ title: 'solver', align: 'left' }, { title: 'cold ms' }, { title: 'median ms' }, { title: 'value' }, { title: 'ours lazy fwd speed-up' }],
+    d.rows.map((r) => [r.solver, fixed(r.firstMs), fixed(r.ms), r.value === null ? 'n/a' : r.value.toPrecision(12), r === d.rows[0] ? '' : speedup(r.ms, lazyMs)]),
+  );
+}
+
 function main(): void {
   const childBig = argValue('--child-big');
   if (childBig !== undefined) {
     bigRun(Number(childBig), numberArg('--big-iters', 10));
+    return;
+  }
+  const divTrials = numberArg('--div-trials', 3);
+  const divPotTrials = numberArg('--div-pot-trials', 1);
+  if (hasFlag('--div-only')) {
+    const d = divergence(divTrials, divPotTrials, !hasFlag('--no-pot'));
+    if (hasFlag('--json')) printJson(d);
+    else printDivergence(d, divTrials, divPotTrials);
     return;
   }
   const trials = numberArg('--trials', 5);
@@ -105,6 +164,7 @@ function main(): void {
     ours: { firstMs: t.first, ms: t.ms, valueLinear },
     pot: pot && { firstMs: pot.lazy_first! * 1e3, ms: pot.lazy! * 1e3, valueLinear: pot.value_linear, version: pot.pot },
     big: bigRes, denseMsPerIter4000: dense, lazyNsPerEntryIter: lazyNsPerEntry, denseNsPerEntryIter: denseNsPerEntry,
+    divergence: hasFlag('--no-div') ? null : divergence(divTrials, divPotTrials, !hasFlag('--no-pot')),
   };
   if (hasFlag('--json')) {
     printJson(out);
@@ -124,6 +184,7 @@ function main(): void {
       `peak RSS ${fixed(bigRes.peakMiB, 0)} MiB, growth ${fixed(bigRes.growthMiB, 1)} MiB (target <= 128; dense M alone: 6104 MiB); gradient finite: ${bigRes.gradFinite}`);
     console.log(`time per iteration per cost entry: lazy ${fixed(lazyNsPerEntry, 3)} ns at n = 40000 vs dense (stored M) ${fixed(denseNsPerEntry, 3)} ns at n = 4000`);
   }
+  if (out.divergence) printDivergence(out.divergence, divTrials, divPotTrials);
 }
 
 main();

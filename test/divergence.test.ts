@@ -73,7 +73,7 @@ describe('sinkhornDivergence properties', () => {
     const says = (f: () => unknown, code: string, re: RegExp) => expect(f).toThrow(expect.objectContaining({ code, message: expect.stringMatching(re) }));
     says(() => ot.sinkhornDivergence(xs, xt, undefined as never), 'ERR_OT_ARG', /options \{ reg, \.\.\. \} are required/);
     says(() => ot.sinkhornDivergence(xs, xt, { reg: 0 }), 'ERR_OT_VALUE', /reg must be a finite number > 0, got 0/);
-    says(() => ot.sinkhornDivergence(xs, xt, { reg: 1, lazy: true } as never), 'ERR_OT_ARG', /lazy/);
+    says(() => ot.sinkhornDivergence(xs, xt, { reg: 1, lazy: true, metric: 'cityblock' }), 'ERR_OT_ARG', /lazy: true takes metric 'sqeuclidean' only/);
     says(() => ot.sinkhornDivergence(xs, xt, { reg: 1, a: [1, 2] }), 'ERR_OT_SHAPE', /a has 2 entries but M has 30 rows/);
     says(() => ot.sinkhornDivergence(xs, xt, { reg: 1, b: ['x'] as never }), 'ERR_OT_ARG', /b must be a Tensor or an array of numbers/);
     says(() => ot.sinkhornDivergence(xs, ot.randn([5, 3]), { reg: 1 }), 'ERR_OT_SHAPE', /.+/);

@@ -1,6 +1,7 @@
 // The 1-D and sliced distances on cuda tensors, on a machine without a GPU (lib/cuda/native-cuda.ts
-// replaced by helpers/fake-cuda.ts): they run the CPU kernels on host copies and must return cuda
-// tensors, send gradients back to the cuda leaves, and agree with the CPU path exactly.
+// replaced by helpers/fake-cuda.ts, whose GPU Jobs run the CPU kernels on the host values): wasserstein1d
+// and the sliced distances must reach their exports' GPU Jobs with the samples as device buffers, return
+// cuda tensors, leave the gradients on the GPU, and agree with the CPU path exactly; emd1d copies to the host.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
 import { fake } from './helpers/fake-cuda.js';
@@ -23,9 +24,11 @@ describe('1-D and sliced distances on cuda tensors', () => {
     const wc = ot.wasserstein1d(uc, vc, { p: 2, uWeights: ot.rand([50], { seed: 3 }).to('cuda') });
     expect(wc.device).toBe('cuda');
     expect(Array.from(wc.data)).toEqual(Array.from(w.data));
+    expect(fake.callsTo('wasserstein1d').at(-1)!.deviceArgs).toEqual(['u', 'v', 'uWeights']);
     w.sum().backward();
     wc.sum().backward();
     expect(uc.grad!.device).toBe('cuda');
+    expect(uc.grad!.hostCopy()).toBeNull();
     expect(Array.from(uc.grad!.data)).toEqual(Array.from(u.grad!.data));
     const [x, xc] = pair(ot.randn([30], { seed: 4 }));
     const e = ot.emd21d(x, [0, 1, 2]);
@@ -35,6 +38,22 @@ describe('1-D and sliced distances on cuda tensors', () => {
     e.backward();
     ec.backward();
     expect(Array.from(xc.grad!.data)).toEqual(Array.from(x.grad!.data));
+  });
+
+  it('wasserstein1d: column weights, a non-unit seed and both gradients match the CPU', async () => {
+    const [u, uc] = pair(ot.randn([60, 3], { seed: 7 }));
+    const [v, vc] = pair(ot.randn([45, 3], { seed: 8 }));
+    const uw = ot.rand([60, 3], { seed: 9 });
+    const vw = ot.rand([45], { seed: 10 });
+    const seed = ot.tensor([1, -2, 0.5]);
+    const w = ot.wasserstein1d(u, v, { p: 1.5, uWeights: uw, vWeights: vw });
+    const wc = await ot.wasserstein1dAsync(uc, vc, { p: 1.5, uWeights: uw.to('cuda'), vWeights: vw.to('cuda') });
+    expect(Array.from(wc.data)).toEqual(Array.from(w.data));
+    w.mul(seed).sum().backward();
+    wc.mul(seed.to('cuda')).sum().backward();
+    expect(uc.grad!.device).toBe('cuda');
+    expect(Array.from(uc.grad!.data)).toEqual(Array.from(u.grad!.data));
+    expect(Array.from(vc.grad!.data)).toEqual(Array.from(v.grad!.data));
   });
 
   it('emd1d returns the plan on the GPU', () => {
@@ -54,6 +73,8 @@ describe('1-D and sliced distances on cuda tensors', () => {
       val.backward();
       valc.backward();
       expect(sc.grad!.device).toBe('cuda');
+      expect(sc.grad!.hostCopy()).toBeNull();
+      expect(fake.callsTo('slicedWasserstein').at(-1)!.deviceArgs).toContain('xS');
       expect(Array.from(sc.grad!.data)).toEqual(Array.from(s.grad!.data));
     }
   });

@@ -2,7 +2,7 @@
 
 Context for the GPU figures: the same workloads written the way a POT + torch user runs them on a GPU
 (POT's sinkhorn_log update, its batched log-sum-exp, the entropic dual loss of ot.stochastic, autodiff through
-scaling-domain Sinkhorn). Runs on the GPU machine's own python3 (torch with CUDA); POT itself is not needed.
+scaling-domain Sinkhorn, POT's wasserstein_1d and sliced_wasserstein_distance). Runs on the GPU machine's own python3 (torch with CUDA); POT itself is not needed.
 Times are seconds: one warm-up, then the median of the runs, each ended by torch.cuda.synchronize().
 Usage: python3 bench/oracle/gpu_torch.py [--small]
 """
@@ -83,9 +83,63 @@ def solve_autodiff(n, iters=100):
     return {'n': n, 'iterations': iters, 'seconds': t, 'peakDeviceMemoryGiB': torch.cuda.max_memory_allocated() / 2**30}
 
 
+def pot_wasserstein_1d(u, v, p):
+    """POT's ot.wasserstein_1d (ot/lp/solver_1d.py) on torch, uniform weights: sort, cumulative weights,
+    quantiles by searchsorted on their merged levels, sum of delta * |u_q - v_q|^p per column."""
+    n, m = u.shape[0], v.shape[0]
+    uw = torch.full_like(u, 1.0 / n); vw = torch.full_like(v, 1.0 / m)
+    us, ui = torch.sort(u, 0); vs, vi = torch.sort(v, 0)
+    ucw = torch.cumsum(torch.gather(uw, 0, ui), 0); vcw = torch.cumsum(torch.gather(vw, 0, vi), 0)
+    qs = torch.sort(torch.cat((ucw, vcw), 0), 0)[0]
+
+    def quantile(cws, xs):
+        idx = torch.searchsorted(cws.T.contiguous(), qs.T.contiguous()).T
+        return torch.gather(xs, 0, idx.clip(0, xs.shape[0] - 1))
+    uq, vq = quantile(ucw, us), quantile(vcw, vs)
+    delta = qs - torch.cat((torch.zeros_like(qs[:1]), qs[:-1]), 0)
+    return torch.sum(delta * torch.abs(uq - vq) ** p, 0)
+
+
+def wasserstein1d(N, dtype):
+    g = torch.Generator(device='cuda').manual_seed(0)
+    # [N, 1]: one column, as POT's [n] input without its 1-d transpose warning.
+    u = torch.rand((N, 1), device='cuda', dtype=dtype, generator=g).requires_grad_()
+    v = torch.rand((N, 1), device='cuda', dtype=dtype, generator=g) + 0.5
+
+    def value():
+        with torch.no_grad():
+            return pot_wasserstein_1d(u, v, 2)
+
+    def grad():
+        u.grad = None
+        pot_wasserstein_1d(u, v, 2).backward()
+    return {'n': N, 'ms': timed(value) * 1e3, 'withGradMs': timed(grad) * 1e3}
+
+
+def sliced(n, d, k, dtype):
+    """POT's ot.sliced_wasserstein_distance on torch with given unit directions, value and backward."""
+    g = torch.Generator(device='cuda').manual_seed(0)
+    xs = torch.rand((n, d), device='cuda', dtype=dtype, generator=g).requires_grad_()
+    xt = (torch.rand((n, d), device='cuda', dtype=dtype, generator=g) + 0.2).requires_grad_()
+    P = torch.randn((d, k), device='cuda', dtype=dtype, generator=g); P = P / torch.linalg.norm(P, dim=0, keepdim=True)
+
+    def dist():
+        return torch.mean(pot_wasserstein_1d(xs @ P, xt @ P, 2)) ** 0.5
+
+    def value():
+        with torch.no_grad():
+            return dist()
+
+    def grad():
+        xs.grad = None; xt.grad = None
+        dist().backward()
+    return {'n': n, 'd': d, 'k': k, 'ms': timed(value) * 1e3, 'withGradMs': timed(grad) * 1e3}
+
+
 def main():
     small = '--small' in sys.argv
     nSk, bB, nD = (256, 64, 300) if small else (8192, 4096, 20000)
+    nW, nS, kS = (10000, 500, 20) if small else (1000000, 5000, 200)  # test/gpu/oned-sliced.mjs's sizes
     out = {'torch': torch.__version__, 'device': torch.cuda.get_device_name(0)}
     for name, fn in [
         (f'sinkhorn_log_{nSk}_float32', lambda: sinkhorn_log_iteration(nSk, torch.float32)),
@@ -94,6 +148,10 @@ def main():
         (f'dual_loss_grad_{nD}_float32', lambda: dual_loss_grad(nD, torch.float32)),
         (f'dual_loss_grad_{nD}_float64', lambda: dual_loss_grad(nD, torch.float64)),
         (f'solve_autodiff_{nD}_float32', lambda: solve_autodiff(nD)),
+        (f'wasserstein1d_{nW}_float64', lambda: wasserstein1d(nW, torch.float64)),
+        (f'wasserstein1d_{nW}_float32', lambda: wasserstein1d(nW, torch.float32)),
+        (f'sliced_{nS}x20_k{kS}_float64', lambda: sliced(nS, 20, kS, torch.float64)),
+        (f'sliced_{nS}x20_k{kS}_float32', lambda: sliced(nS, 20, kS, torch.float32)),
     ]:
         try:
             out[name] = fn()

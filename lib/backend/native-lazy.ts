@@ -17,7 +17,11 @@ export interface LazySinkhornOptions {
   tol: number;
   tile: number;
   grad: boolean;
+  /** Also valueLinear's gradient (linGradX, linGradY, lamF, lamG). */
+  linearGrad?: boolean;
   cancel?: Int32Array;
+  /** BigInt64Array of 3 entries over a SharedArrayBuffer: (seq, iteration, error bits), see core/progress.ts. */
+  progress?: BigInt64Array;
 }
 
 export interface LazySinkhornRaw {
@@ -25,6 +29,12 @@ export interface LazySinkhornRaw {
   g: Float64Array;
   gradX: FloatArray | null;
   gradY: FloatArray | null;
+  linGradX: FloatArray | null;
+  linGradY: FloatArray | null;
+  lamF: Float64Array | null;
+  lamG: Float64Array | null;
+  linearGradIter: number;
+  linearGradConverged: boolean;
   value: number;
   valueLinear: number;
   err: number;

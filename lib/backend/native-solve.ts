@@ -24,6 +24,8 @@ export interface SinkhornSolveOptions extends SolveProblemFields {
   tol: number;
   record: SolveRecord;
   cancel?: Int32Array;
+  /** BigInt64Array of 3 entries over a SharedArrayBuffer: (seq, iteration, error bits), see core/progress.ts. */
+  progress?: BigInt64Array;
   /** Unbalanced KL strengths (> 0; Infinity or omitted: exact marginal); record must then be 'none'. */
   ua?: number;
   ub?: number;

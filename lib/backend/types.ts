@@ -316,7 +316,8 @@ export interface Backend {
   distAsync(fn: string, pb: DistInput, signal: AbortSignal | undefined): Promise<Tensor>;
   /** Log-domain Sinkhorn (POT: sinkhorn_log), recording what `pb.record` asks for. */
   sinkhorn(pb: SinkhornInput): SinkhornOutput;
-  sinkhornAsync(fn: string, pb: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput>;
+  /** `progress`: the shared slot the kernel reports (iteration, error) into (core/progress.ts; CPU only). */
+  sinkhornAsync(fn: string, pb: SinkhornInput, signal: AbortSignal | undefined, progress?: BigInt64Array): Promise<SinkhornOutput>;
   /** The vector-Jacobian product of the recorded iterations (autodiff) or of the last step. */
   sinkhornAdjoint(pb: SinkhornInput, out: SinkhornOutput, cot: SinkhornCotangents): SinkhornGrads;
   /** M[b] = metric(X[b], Y[b]) [B, n, m], differentiable w.r.t. X and Y. */
@@ -356,7 +357,8 @@ export interface Backend {
   mmUnbalancedAsync?(fn: string, pb: MmUnbalancedInput, signal: AbortSignal | undefined): Promise<MmUnbalancedOutput>;
   /** Balanced entropic OT between point clouds, the cost recomputed in tiles (POT: solve_sample lazy). */
   lazySinkhorn?(pb: LazySinkhornInput): LazySinkhornOutput;
-  lazySinkhornAsync?(fn: string, pb: LazySinkhornInput, signal: AbortSignal | undefined): Promise<LazySinkhornOutput>;
+  /** `progress`: the shared slot the kernel reports (iteration, error) into (core/progress.ts). */
+  lazySinkhornAsync?(fn: string, pb: LazySinkhornInput, signal: AbortSignal | undefined, progress?: BigInt64Array): Promise<LazySinkhornOutput>;
 }
 
 /** One validated lazy problem: x [n, d], y [m, d] and the weights (or null: uniform) in one dtype; cost |x - y|^2. */
@@ -373,9 +375,14 @@ export interface LazySinkhornInput {
   tol: number;
   /** Columns per cost tile, 0: sized by the kernel. */
   tile: number;
+  /** Make valueLinear differentiable too (its implicit gradient: conjugate gradients after the iterations). */
+  linearGrad?: boolean;
 }
 
-/** value (differentiable w.r.t. x, y, a, b by the envelope theorem), valueLinear (detached), the log-potentials. */
+/**
+ * value (differentiable w.r.t. x, y, a, b by the envelope theorem), valueLinear (detached, or with its implicit
+ * gradient when the input asked for linearGrad), the log-potentials.
+ */
 export interface LazySinkhornOutput {
   value: Tensor;
   valueLinear: Tensor;
@@ -383,6 +390,8 @@ export interface LazySinkhornOutput {
   g: Float64Array;
   status: Status;
   nIter: number;
+  /** linearGrad: whether the conjugate gradients reached their tolerance (true otherwise). */
+  linearGradConverged: boolean;
 }
 
 /** One validated majorization-minimization problem (weights float64, strengths finite). */

@@ -9,6 +9,8 @@ import type { Metric } from '../core/vocabulary.js';
 import type { DistBatchBackwardOptions, DistBatchOptions, NativeSolveBatchOut, SolveBatchOptions } from '../backend/native-batch.js';
 import type { DistBackwardOptions, DistFields } from '../backend/native-costs.js';
 import type { DualFields, DualLossFields } from '../backend/native-dual.js';
+import type { Wasserstein1dOptions } from '../backend/native-oned.js';
+import type { SlicedOptions } from '../backend/native-sliced.js';
 import type { LazySinkhornOptions, LazySinkhornRaw } from '../backend/native-lazy.js';
 import type { NativeSolveOut, SinkhornBackwardOptions, SinkhornSolveOptions } from '../backend/native-solve.js';
 
@@ -33,7 +35,13 @@ export type CudaMetric = Metric;
 
 /** A CPU binding's options with its float arrays as kernel operands (host arrays or GPU buffers). */
 export type OnGpu<T> = {
-  [K in keyof T]: T[K] extends FloatArray ? CudaOperand : T[K] extends FloatArray | null ? CudaOperand | null : T[K];
+  [K in keyof T]: T[K] extends FloatArray
+    ? CudaOperand
+    : T[K] extends FloatArray | null
+      ? CudaOperand | null
+      : T[K] extends FloatArray | null | undefined
+        ? CudaOperand | null | undefined
+        : T[K];
 };
 /** OnGpu<T> with the op's main array `K` a GPU buffer: what routes the call to the op's CUDA Job. */
 export type OnDevice<T, K extends keyof T> = Omit<OnGpu<T>, K> & { [P in K]: CudaBuffer };
@@ -64,6 +72,23 @@ export interface CudaDualResult {
   dxt: CudaBuffer | null;
   dws: CudaBuffer | null;
   dwt: CudaBuffer | null;
+}
+
+/** wasserstein1d on the GPU: the values on the host ([k], float64), the wanted gradients on the GPU. */
+export interface CudaWasserstein1dOut {
+  value: Float64Array;
+  gradU: CudaBuffer | null;
+  gradV: CudaBuffer | null;
+}
+
+/** slicedWasserstein on the GPU: the CPU binding's values, the wanted gradients on the GPU. */
+export interface CudaSlicedOut {
+  value: number;
+  maxValue: number;
+  argMax: number;
+  projected: Float64Array;
+  gradS: CudaBuffer | null;
+  gradT: CudaBuffer | null;
 }
 
 /** lazySinkhorn on the GPU: the CPU binding's fields, the point gradients on the GPU. */
@@ -104,6 +129,10 @@ export interface NativeCuda {
   /** The plan [n * m], row-major, on the GPU (metric 'sqeuclidean' only). */
   dualPlan(options: OnDevice<DualFields, 'u'>): CudaBuffer;
   dualPlanAsync(options: OnDevice<DualFields, 'u'>): Promise<CudaBuffer>;
+  wasserstein1d(options: OnDevice<Wasserstein1dOptions, 'u'>): CudaWasserstein1dOut;
+  wasserstein1dAsync(options: OnDevice<Wasserstein1dOptions, 'u'>): Promise<CudaWasserstein1dOut>;
+  slicedWasserstein(options: OnDevice<SlicedOptions, 'xS'>): CudaSlicedOut;
+  slicedWassersteinAsync(options: OnDevice<SlicedOptions, 'xS'>): Promise<CudaSlicedOut>;
   lazySinkhorn(options: OnDevice<LazySinkhornOptions, 'x'>): CudaLazyRaw;
   lazySinkhornAsync(options: OnDevice<LazySinkhornOptions, 'x'>): Promise<CudaLazyRaw>;
 }

@@ -1,9 +1,10 @@
 // Lazy entropic OT between point clouds (POT: ot.solve_sample(lazy=True), empirical_sinkhorn with
 // isLazy): log-domain Sinkhorn whose squared Euclidean cost is recomputed from the coordinates in tiles
 // by the native kernel, so memory stays O(n + m) in the forward and the backward. The plan is never
-// stored: lazyPlan.rows(i0, i1) recomputes rows from the points and the potentials. Library code (the
-// Sinkhorn divergence of large clouds) calls lazySolve directly.
+// stored: lazyPlan.rows(i0, i1) recomputes rows from the points and the potentials. The Sinkhorn
+// divergence of large clouds calls lazyTransportCost: the same solve, its <C, plan> with the implicit gradient.
 import { backendFor, callDevice, type Backend } from '../backend/index.js';
+import { checkOnProgress, withProgress, type OnProgress } from '../core/progress.js';
 import { checkInteger, checkOptions, checkPositive, fail } from '../core/validate.js';
 import { warn } from '../core/warnings.js';
 import type { DistInput } from '../costs/index.js';
@@ -33,6 +34,12 @@ export interface LazySolveOptions {
 export interface LazySolveAsyncOptions extends LazySolveOptions {
   /** Aborting rejects the promise with ERR_OT_ABORTED; the kernel stops within a pass over the points. */
   signal?: AbortSignal;
+  /**
+   * Called on the event loop (about every 50 ms while the kernel runs, and once more before the promise
+   * resolves) with the newest error check: iteration index and marginal error sum_i |plan 1 - a|_i. A throw
+   * from it stops the solve and rejects the promise with that error.
+   */
+  onProgress?: (p: { iter: number; err: number }) => void;
 }
 
 const KEYS = ['reg', 'regType', 'metric', 'maxIter', 'tol', 'grad', 'batchSize', 'unbalanced', 'unbalancedType', 'method', 'epsScaling'] as const;
@@ -118,12 +125,19 @@ function lazyPlanOf(fn: string, pb: LazySinkhornInput, f: Float64Array, g: Float
   };
 }
 
-function finish(fn: string, p: Prepared, out: LazySinkhornOutput): SampleResult {
+function warnStatus(fn: string, p: Prepared, out: LazySinkhornOutput): void {
   if (out.status === 'max_iter') {
     warn('OT_SINKHORN_MAX_ITER', `${fn}: Sinkhorn did not converge in ${p.pb.maxIter} iterations (marginal error above tol=${p.pb.tol}); increase maxIter or reg`);
   } else if (out.status === 'diverged') {
     warn('OT_SINKHORN_DIVERGED', `${fn}: Sinkhorn diverged (non-finite potentials); check the points' scale against reg`);
   }
+  if (!out.linearGradConverged) {
+    warn('OT_SINKHORN_MAX_ITER', `${fn}: the transport cost's gradient (conjugate gradients) did not reach its tolerance in ${p.pb.maxIter} steps; increase maxIter or reg`);
+  }
+}
+
+function finish(fn: string, p: Prepared, out: LazySinkhornOutput): SampleResult {
+  warnStatus(fn, p, out);
   const dtype = p.pb.x.dtype;
   const pot = (v: Float64Array): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(v) : Float32Array.from(v), [v.length]);
   return new SampleResult({
@@ -158,12 +172,44 @@ export function lazySolve(xA: DistInput, xB: DistInput, a: unknown, b: unknown, 
 
 /** {@link lazySolve} off the event loop; `signal` aborts it within a pass. */
 export async function lazySolveAsync(xA: DistInput, xB: DistInput, a: unknown, b: unknown, opts: LazySolveAsyncOptions, fn = 'lazySolveAsync'): Promise<SampleResult> {
-  const p = prepare(fn, xA, xB, a, b, opts, [...KEYS, 'signal']);
-  let out: LazySinkhornOutput;
+  const p = prepare(fn, xA, xB, a, b, opts, [...KEYS, 'signal', 'onProgress']);
+  const onProgress = checkOnProgress(fn, opts.onProgress);
+  if (onProgress !== undefined && p.pb.x.device !== 'cpu') fail('ERR_OT_DEVICE', `${fn}: onProgress is reported by the CPU kernel only for now, got ${p.pb.x.device} tensors`);
+  return finish(fn, p, await runAsync(fn, p, opts.signal, onProgress));
+}
+
+async function runAsync(fn: string, p: Prepared, signal: AbortSignal | undefined, onProgress: OnProgress | undefined): Promise<LazySinkhornOutput> {
   try {
-    out = await p.be.lazySinkhornAsync!(fn, p.pb, opts.signal);
+    return await withProgress(onProgress, signal, (slot, sig) => p.be.lazySinkhornAsync!(fn, p.pb, sig, slot));
   } catch (e) {
     return wordValueError(fn, e, [['xA', p.pb.x], ['xB', p.pb.y]], [['a', p.pb.a], ['b', p.pb.b]]);
   }
-  return finish(fn, p, out);
+}
+
+/**
+ * The transport cost <C, plan> of the lazy entropic plan (POT's sinkhorn2 loss), differentiable w.r.t.
+ * xA, xB (and a, b when they are tensors) by its implicit gradient: the limit of differentiating every
+ * iteration, in O(n + m) memory (native/cpu/lazy_linear_grad.cc). `opts` as lazySolve's (grad aside).
+ */
+export function lazyTransportCost(fn: string, xA: DistInput, xB: DistInput, a: unknown, b: unknown, opts: LazySolveOptions): Tensor {
+  const p = prepare(fn, xA, xB, a, b, opts, KEYS);
+  p.pb.linearGrad = true;
+  return transportCost(fn, p, call(fn, p, () => p.be.lazySinkhorn!(p.pb)));
+}
+
+/** valueLinear, refused when an input requires grad and the backend gave it no gradient (never a silent zero). */
+function transportCost(fn: string, p: Prepared, out: LazySinkhornOutput): Tensor {
+  warnStatus(fn, p, out);
+  const { x, y, a, b } = p.pb;
+  if ([x, y, a, b].some((t) => t !== null && t.requiresGrad) && !out.valueLinear.requiresGrad) {
+    fail('ERR_OT_DEVICE', `${fn}: the gradient of the lazy transport cost is computed on the CPU only for now, got ${x.device} tensors`);
+  }
+  return out.valueLinear;
+}
+
+/** {@link lazyTransportCost} off the event loop; `signal` aborts it. */
+export async function lazyTransportCostAsync(fn: string, xA: DistInput, xB: DistInput, a: unknown, b: unknown, opts: LazySolveAsyncOptions): Promise<Tensor> {
+  const p = prepare(fn, xA, xB, a, b, opts, [...KEYS, 'signal']);
+  p.pb.linearGrad = true;
+  return transportCost(fn, p, await runAsync(fn, p, opts.signal, undefined));
 }

@@ -2,6 +2,7 @@
 // M = dist(xA, xB, metric) and hands it to ot.solve with every solve option; method '1d' runs the
 // exact 1-D solver on each dimension; lazy: true runs the tiled log-domain Sinkhorn of lazy.ts, which
 // never stores M or the plan.
+import { checkOnProgress } from '../core/progress.js';
 import { checkOptions, fail } from '../core/validate.js';
 import { checkSpelling } from '../core/vocabulary.js';
 import { dist, distAsync, DIST_METRICS, type DistInput, type DistMetric } from '../costs/index.js';
@@ -26,6 +27,12 @@ export interface SolveSampleOptions extends SolveOptions {
 export interface SolveSampleAsyncOptions extends SolveSampleOptions {
   /** Aborting rejects the promise with ERR_OT_ABORTED. */
   signal?: AbortSignal;
+  /**
+   * Entropic Sinkhorn on the CPU (lazy or dense, balanced): called on the event loop (about every 50 ms while
+   * the kernel runs, and once more before the promise resolves) with { iter, err } of the newest error
+   * check. A throw from it stops the solve and rejects the promise with that error.
+   */
+  onProgress?: (p: { iter: number; err: number }) => void;
 }
 
 const SOLVE_KEYS = ['reg', 'regType', 'unbalanced', 'unbalancedType', 'method', 'maxIter', 'tol', 'grad', 'epsScaling'] as const;
@@ -144,8 +151,12 @@ export function solveSampleAsync(xA: DistInput, xB: DistInput, opts: SolveSample
 export async function solveSampleAsync(xA: DistInput, xB: DistInput, aIn?: unknown, bIn?: unknown, optsIn?: SolveSampleAsyncOptions): Promise<SampleResult> {
   const fn = 'solveSampleAsync';
   const [a, b, opts] = splitArgs<SolveSampleAsyncOptions>(aIn, bIn, optsIn);
-  const r = route(fn, opts, [...KEYS, 'signal']);
+  const r = route(fn, opts, [...KEYS, 'signal', 'onProgress']);
   const signal = opts?.signal;
+  const onProgress = checkOnProgress(fn, opts?.onProgress);
+  if (onProgress !== undefined && (r.kind === '1d' || r.kind === 'gaussian')) {
+    fail('ERR_OT_ARG', `${fn}: onProgress is reported by the Sinkhorn iterations (reg > 0); method '${r.kind}' has none`);
+  }
   if (r.kind === '1d') {
     const w = await wasserstein1dAsync(xA as SampleInput, xB as SampleInput, { uWeights: a as SampleInput | null, vWeights: b as SampleInput | null, p: r.p, signal });
     return oneD(w);
@@ -153,6 +164,6 @@ export async function solveSampleAsync(xA: DistInput, xB: DistInput, aIn?: unkno
   if (r.kind === 'gaussian') return gaussian(fn, xA, xB, a, b, r.reg);
   if (r.kind === 'lazy') return lazySolveAsync(xA, xB, a, b, { ...r.lazyOpts, signal }, fn);
   const M = await distAsync(xA, xB, { metric: r.metric, signal });
-  const solveOpts: SolveAsyncOptions = { ...r.solveOpts, signal };
+  const solveOpts: SolveAsyncOptions = { ...r.solveOpts, signal, onProgress };
   return SampleResult.of(await solveAsync(M, a as Tensor | null, b as Tensor | null, solveOpts));
 }

@@ -1,6 +1,7 @@
 // Optimal transport between histograms (POT: ot.solve) and its async twin: POT's dispatcher. It
 // checks the options' names and the cost matrix, then asks POT's questions — reg? unbalanced?
 // regType? method? — and hands the call to one module of lib/solvers/methods/.
+import { checkOnProgress } from '../core/progress.js';
 import { checkOptions, checkPositive, fail } from '../core/validate.js';
 import { alternatives, checkSpelling, REG_TYPES, UNBALANCED_TYPES, type EntropicRegType, type GradMode, type UnbalancedType } from '../core/vocabulary.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -39,6 +40,12 @@ export interface SolveOptions {
 export interface SolveAsyncOptions extends SolveOptions {
   /** Aborting rejects the promise with ERR_OT_ABORTED; the kernel stops within an iteration. */
   signal?: AbortSignal;
+  /**
+   * Balanced entropic Sinkhorn on the CPU (without epsScaling): called on the event loop (about every 50 ms
+   * while the kernel runs, and once more before the promise resolves) with the newest error check, its
+   * iteration index and ||plan^T 1 - b||_2. A throw from it stops the solve and rejects the promise with that error.
+   */
+  onProgress?: (p: { iter: number; err: number }) => void;
 }
 
 const KEYS = ['reg', 'regType', 'unbalanced', 'unbalancedType', 'method', 'maxIter', 'tol', 'grad', 'epsScaling'] as const;
@@ -156,6 +163,9 @@ export function solveAsync(M: TensorInput, a?: WeightsInput, b?: WeightsInput, o
 export function solveAsync(M: TensorInput, opts: SolveAsyncOptions): Promise<OTResult>;
 export async function solveAsync(M: TensorInput, aIn?: unknown, bIn?: unknown, optsIn?: SolveAsyncOptions): Promise<OTResult> {
   const [a, b, opts] = splitArgs<SolveAsyncOptions>(aIn, bIn, optsIn);
-  const [c, method] = dispatch('solveAsync', M, a, b, opts, [...KEYS, 'signal']);
+  const [c, method] = dispatch('solveAsync', M, a, b, opts, [...KEYS, 'signal', 'onProgress']);
+  if (checkOnProgress('solveAsync', opts?.onProgress) !== undefined && method !== sinkhorn) {
+    fail('ERR_OT_ARG', 'solveAsync: onProgress is reported by the balanced entropic Sinkhorn (reg > 0, no unbalanced); this problem runs another solver');
+  }
   return method.solveAsync(c, opts);
 }

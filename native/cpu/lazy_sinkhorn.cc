@@ -14,35 +14,17 @@
 #include "common/parallel.h"
 #include "common/lazy_value.h"
 #include "cpu/fast_exp.h"
+#include "cpu/lazy_linear_grad.h"
+#include "cpu/lazy_tiles.h"
 
 namespace ot::cpu {
 namespace {
 
+using tiles::passOver;
+using tiles::Sides;
+using tiles::tileCosts;
+
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-
-// The side a pass walks (its points p) and the side it sweeps (columns, transposed [d, count]).
-template <typename C>
-struct Sides {
-  const C* rows;   // [nRows, d] row-major, compute type
-  size_t nRows;
-  const C* colsT;  // [d, nCols]
-  size_t nCols;
-  size_t d;
-};
-
-// One point's tile: cost[j] = |p - q_j|^2 for the columns j0 .. j0 + w.
-template <typename C>
-OT_WIDE_VECTORS inline void tileCosts(const Sides<C>& s, const C* p, size_t j0, size_t w, C* cost) {
-  for (size_t j = 0; j < w; ++j) cost[j] = 0;
-  for (size_t k = 0; k < s.d; ++k) {
-    const C pk = p[k];
-    const C* q = s.colsT + k * s.nCols + j0;
-    for (size_t j = 0; j < w; ++j) {
-      const C t = pk - q[j];
-      cost[j] += t * t;
-    }
-  }
-}
 
 // out[p] = log sum_j exp(pot[j] - C_pj / reg) for the rows [r0, r1) (pot over the columns, -inf allowed).
 template <typename C>
@@ -115,19 +97,6 @@ OT_WIDE_VECTORS void statsRows(const Sides<C>& s, const double* own, const C* po
   }
 }
 
-// Runs body(r0, r1, scratch) over [0, count) on a team sized for `work`.
-template <typename C, typename Body>
-void passOver(size_t count, double work, int threads, size_t scratch, Body body) {
-  int t = threads > 0 ? threads : teamSizeFor(work);
-  t = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(t, 1)), std::max<size_t>(count, 1)));
-  runTeamOrInline(t, [&](int tid, int nt) {
-    const Range rg = splitRange(count, tid, nt);
-    if (rg.begin >= rg.end) return;
-    std::vector<C> buf(scratch);
-    body(rg.begin, rg.end, buf.data());
-  });
-}
-
 template <typename T>
 Status solve(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
   using C = T;
@@ -188,6 +157,7 @@ Status solve(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
       double err = 0;
       for (size_t i = 0; i < n; ++i) err += std::fabs((A[i] > 0 ? std::exp(f[i] + lseR[i]) : 0.0) - A[i]);
       out.err = err;
+      p.progress.report(it, err);
       if (!std::isfinite(err)) {
         out.status = 2;
         break;
@@ -233,6 +203,30 @@ Status solve(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
   if (!finite) {
     out.status = 2;
     out.value = out.valueLinear = std::numeric_limits<double>::quiet_NaN();
+    return Status::Ok;
+  }
+  if (p.wantLinearGrad) {
+    LazyLinearGradInput<T> li;
+    li.byRow = byRow;
+    li.byCol = byCol;
+    li.f = f;
+    li.g = g;
+    li.fC = fC.data();
+    li.gC = gC.data();
+    li.massR = massR.data();
+    li.linR = linR.data();
+    li.massC = massC.data();
+    li.linC = linC.data();
+    li.reg = p.reg;
+    li.tile = tile;
+    li.threads = p.threads;
+    li.maxIter = p.maxIter;
+    li.cancel = p.cancel;
+    LazyLinearGradInfo info;
+    const Status st = lazyLinearGrad(li, out.linGradX, out.linGradY, out.lamF, out.lamG, info);
+    if (st != Status::Ok) return st;
+    out.linearGradIter = info.iterations;
+    out.linearGradConverged = info.converged;
   }
   return Status::Ok;
 }
@@ -242,7 +236,8 @@ Status solve(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
 template <typename T>
 Status lazySinkhorn(const LazySinkhornProblem<T>& p, LazySinkhornResult<T>& out) {
   if (p.x == nullptr || p.y == nullptr || out.f == nullptr || out.g == nullptr || p.n == 0 || p.m == 0 || p.d == 0 ||
-      !(p.reg > 0) || (p.wantGrad && (out.gradX == nullptr || out.gradY == nullptr))) {
+      !(p.reg > 0) || (p.wantGrad && (out.gradX == nullptr || out.gradY == nullptr)) ||
+      (p.wantLinearGrad && (out.linGradX == nullptr || out.linGradY == nullptr || out.lamF == nullptr || out.lamG == nullptr))) {
     return Status::BadArgument;
   }
   try {

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 
+#include "common/progress.h"
 #include "common/status.h"
 
 namespace ot::cpu {
@@ -22,8 +23,10 @@ struct LazySinkhornProblem {
   double tol = 1e-9;     // stop when sum_i |plan 1 - a|_i <= tol, checked every 10 iterations (POT's rule)
   size_t tile = 0;       // columns per cost tile; 0: sized for the L1 cache
   bool wantGrad = false; // fill gradX / gradY
+  bool wantLinearGrad = false;  // fill linGradX / linGradY / lamF / lamG (lazy_linear_grad.h)
   int threads = 0;       // 0: the library's default team size
   CancelFlag cancel;
+  ProgressSlot progress;  // (iteration, marginal error) at each error check
 };
 
 template <typename T>
@@ -32,6 +35,12 @@ struct LazySinkhornResult {
   double* g = nullptr;   // [m]
   T* gradX = nullptr;    // [n, d] d value / d x (envelope), when wantGrad
   T* gradY = nullptr;    // [m, d]
+  T* linGradX = nullptr;  // [n, d] d valueLinear / d x (implicit), when wantLinearGrad
+  T* linGradY = nullptr;  // [m, d]
+  double* lamF = nullptr; // [n] d valueLinear / d a = -lamF (up to a constant), when wantLinearGrad
+  double* lamG = nullptr; // [m]
+  size_t linearGradIter = 0;       // conjugate-gradient steps of the linear gradient
+  bool linearGradConverged = true;
   double valueLinear = 0;  // <C, plan>
   double value = 0;        // <C, plan> + reg * KL(plan || a b^T) (generalised KL, as ot.solve's)
   double err = 0;          // the last marginal error measured

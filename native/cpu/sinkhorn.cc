@@ -116,6 +116,7 @@ void Forward<T>::body(int tid, int nt) {
       colAbsorb |= s.absorb != 0;
       colDelta = std::max(colDelta, s.delta);
     }
+    if (pendingCheck && tid == 0) p_.progress.report(static_cast<size_t>(ii), std::sqrt(err));
     if (pendingCheck && std::sqrt(err) < p_.tol) break;
     if (ii == maxIter_) {
       status = Status::MaxIter;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "common/progress.h"
 #include "common/status.h"
 
 namespace ot::cpu {
@@ -57,6 +58,7 @@ struct SinkhornProblem {
   // Warm start of the row log-potentials (reg annealing); null: 0, as POT.
   const double* initU = nullptr;
   CancelFlag cancel;
+  ProgressSlot progress;  // (iteration, marginal error) at each error check
 
   bool unbalanced() const { return std::isfinite(ua) || std::isfinite(ub); }
   static double exponent(double um, double reg) { return std::isfinite(um) ? um / (um + reg) : 1.0; }

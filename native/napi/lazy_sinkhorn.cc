@@ -12,18 +12,24 @@ namespace {
 
 constexpr const char* kFn = "lazySinkhorn";
 
-// lazySinkhorn({ x, y, a?, b?, n, m, d, reg, maxIter, tol, tile (0: auto), grad (boolean), cancel? })
+// lazySinkhorn({ x, y, a?, b?, n, m, d, reg, maxIter, tol, tile (0: auto), grad (boolean), linearGrad?,
+//                cancel?, progress? })
 //   -> { f: Float64Array [n], g: Float64Array [m], gradX: [n * d] | null, gradY: [m * d] | null,
-//        value, valueLinear, err, nIter, status ('converged' | 'max_iter' | 'diverged') }
+//        linGradX: [n * d] | null, linGradY: [m * d] | null, lamF: Float64Array [n] | null, lamG: [m] | null,
+//        value, valueLinear, err, nIter, status ('converged' | 'max_iter' | 'diverged'),
+//        linearGradIter, linearGradConverged }
+// linearGrad: also the gradient of valueLinear (cpu/lazy_linear_grad.h); progress: a BigInt64Array slot
+// the kernel reports (iteration, error) into at each error check (common/progress.h).
 // x [n, d], y [m, d] row-major, one dtype (a, b in it too); the cost is |x_i - y_j|^2, never stored.
 struct LazySinkhornJob {
   Keeper keeper;
   ArrayView x, y, a, b;
   size_t n = 0, m = 0, d = 0, maxIter = 0, tile = 0;
   double reg = 1, tol = 0;
-  bool grad = false;
+  bool grad = false, linearGrad = false;
   CancelFlag cancel;
-  OutArray f, g, gradX, gradY;
+  ProgressSlot progress;
+  OutArray f, g, gradX, gradY, linGradX, linGradY, lamF, lamG;
   cpu::LazySinkhornResult<double> res64;
   cpu::LazySinkhornResult<float> res32;
 
@@ -55,13 +61,21 @@ struct LazySinkhornJob {
     if (!(job.tol >= 0)) throwError(env, "ERR_OT_VALUE", std::string(kFn) + ": tol must be a number >= 0, got " + num(job.tol));
     job.tile = static_cast<size_t>(o.integer("tile", 0, int64_t(1) << 30));
     job.grad = o.boolean("grad");
+    job.linearGrad = o.flag("linearGrad");
     job.f = OutArray::floats(env, job.n, true);
     job.g = OutArray::floats(env, job.m, true);
     if (job.grad) {
       job.gradX = OutArray::floats(env, job.n * job.d, f64);
       job.gradY = OutArray::floats(env, job.m * job.d, f64);
     }
+    if (job.linearGrad) {
+      job.linGradX = OutArray::floats(env, job.n * job.d, f64);
+      job.linGradY = OutArray::floats(env, job.m * job.d, f64);
+      job.lamF = OutArray::floats(env, job.n, true);
+      job.lamG = OutArray::floats(env, job.m, true);
+    }
     job.cancel = o.cancel();
+    job.progress = o.progress();
     return job;
   }
 
@@ -80,11 +94,17 @@ struct LazySinkhornJob {
     pb.tol = tol;
     pb.tile = tile;
     pb.wantGrad = grad;
+    pb.wantLinearGrad = linearGrad;
     pb.cancel = cancel;
+    pb.progress = progress;
     out.f = f.as<double>();
     out.g = g.as<double>();
     out.gradX = gradX.as<T>();
     out.gradY = gradY.as<T>();
+    out.linGradX = linGradX.as<T>();
+    out.linGradY = linGradY.as<T>();
+    out.lamF = lamF.as<double>();
+    out.lamG = lamG.as<double>();
     return cpu::lazySinkhorn(pb, out);
   }
 
@@ -97,6 +117,12 @@ struct LazySinkhornJob {
     out.Set("g", g.value(env));
     out.Set("gradX", gradX.value(env));
     out.Set("gradY", gradY.value(env));
+    out.Set("linGradX", linGradX.value(env));
+    out.Set("linGradY", linGradY.value(env));
+    out.Set("lamF", lamF.value(env));
+    out.Set("lamG", lamG.value(env));
+    out.Set("linearGradIter", Napi::Number::New(env, static_cast<double>(r.linearGradIter)));
+    out.Set("linearGradConverged", Napi::Boolean::New(env, r.linearGradConverged));
     out.Set("value", Napi::Number::New(env, r.value));
     out.Set("valueLinear", Napi::Number::New(env, r.valueLinear));
     out.Set("err", Napi::Number::New(env, r.err));

@@ -1,6 +1,7 @@
 // N-API binding of the sliced Wasserstein distances (POT: ot.sliced_wasserstein_distance and
 // ot.max_sliced_wasserstein_distance with given projections): slicedWasserstein, one options object,
-// with an async (Promise) twin. Arguments are re-validated here; the caller is lib/backend/cpu/sliced.ts.
+// with an async (Promise) twin. Arguments are re-validated here; the callers are lib/backend/cpu/sliced.ts
+// and, with xS a CudaBuffer (routed to napi/cuda_oned.cc's Job), lib/backend/cuda/sliced.ts.
 #include <string>
 
 #include "cpu/sliced.h"
@@ -119,7 +120,10 @@ struct SlicedJob {
   }
 };
 
-void initSliced(Napi::Env env, Napi::Object exports) { exportJob<SlicedJob>(env, exports, "slicedWasserstein"); }
+// A CudaBuffer xS runs the CUDA Job of napi/cuda_oned.cc.
+void initSliced(Napi::Env env, Napi::Object exports) {
+  exportDeviceJob<SlicedJob>(env, exports, "slicedWasserstein", "xS");
+}
 
 Registrar reg(initSliced);
 

@@ -81,7 +81,7 @@ ProblemArgs parseProblem(Napi::Env env, const Options& o, bool unbalanced = fals
 
 // sinkhornSolve({ M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel?,
 //                 ua?, ub? (unbalanced strengths, > 0, +inf or absent: exact side), marginal? ('KL' | 'TV' | 'L2'),
-//                 initU? (n, warm start) })
+//                 initU? (n, warm start), progress? (BigInt64Array slot, common/progress.h) })
 //   -> { plan, logU, logV, value, valueLinear, nIter, status, history?, iterations, logIterations, absorptions }
 struct SolveJob {
   Keeper keeper;
@@ -93,6 +93,7 @@ struct SolveJob {
   cpu::Marginal marginal = cpu::Marginal::KL;
   ArrayView initU;
   CancelFlag cancel;
+  ProgressSlot progress;
   OutArray plan, logU, logV;
   cpu::SinkhornResult<float> r32;
   cpu::SinkhornResult<double> r64;
@@ -132,6 +133,7 @@ struct SolveJob {
     else if (rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none', 'history' or 'last_step', got '" + rec + "'");
     if (unbalanced && rec != "none") fail(env, "ERR_OT_ARG", "record must be 'none' for unbalanced OT, got '" + rec + "'");
     job.cancel = o.cancel();
+    job.progress = o.progress();
     const bool f64 = job.args.M.isFloat64;
     job.plan = OutArray::floats(env, job.args.n * job.args.m, f64);
     job.logU = OutArray::floats(env, job.args.n, f64);
@@ -152,6 +154,7 @@ struct SolveJob {
     p.marginal = marginal;
     p.initU = initU.as<double>();
     p.cancel = cancel;
+    p.progress = progress;
     r.plan = plan.as<T>();
     r.logU = logU.as<T>();
     r.logV = logV.as<T>();

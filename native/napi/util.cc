@@ -277,6 +277,24 @@ CancelFlag cancelValue(Napi::Env env, const Napi::Value& v) {
   return c;
 }
 
+ProgressSlot progressValue(Napi::Env env, const Napi::Value& v, const char* fn) {
+  ProgressSlot p;
+  if (v.IsUndefined() || v.IsNull()) return p;
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  bool plain = true;
+  // The C API, because Napi::ArrayBuffer rejects a SharedArrayBuffer. The kernel writes the slot while JS
+  // runs: only shared memory cannot be detached under it (and the job keeps it alive).
+  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, nullptr) != napi_ok ||
+      type != napi_bigint64_array || length < 3 || napi_is_arraybuffer(env, buffer, &plain) != napi_ok || plain) {
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": progress must be a BigInt64Array of 3 entries over a SharedArrayBuffer, got " + typeName(v));
+  }
+  p.slot = static_cast<volatile int64_t*>(data);
+  return p;
+}
+
 namespace {
 Napi::Value argAt(const Napi::CallbackInfo& info, size_t index) { return index < info.Length() ? info[index] : info.Env().Undefined(); }
 }  // namespace
@@ -373,6 +391,7 @@ bool Options::boolean(const char* key) const { return boolValue(env_, get(key), 
 bool Options::flag(const char* key) const { return get(key).ToBoolean().Value(); }
 std::string Options::string(const char* key) const { return stringValue(env_, get(key), fn_, key); }
 CancelFlag Options::cancel() const { return cancelValue(env_, get("cancel")); }
+ProgressSlot Options::progress() const { return progressValue(env_, get("progress"), fn_); }
 
 Metric metricValue(Napi::Env env, const Napi::Value& v, const char* fn) {
   const std::string s = stringValue(env, v, fn, "metric");

@@ -21,6 +21,7 @@
 
 #include "common/dual_types.h"
 #include "common/metric.h"
+#include "common/progress.h"
 #include "common/status.h"
 
 namespace ot::napi {
@@ -105,6 +106,7 @@ int64_t intValue(Napi::Env env, const Napi::Value& v, const char* fn, const char
 std::string stringValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name);
 bool boolValue(Napi::Env env, const Napi::Value& v, const char* fn, const char* name);
 CancelFlag cancelValue(Napi::Env env, const Napi::Value& v);
+ProgressSlot progressValue(Napi::Env env, const Napi::Value& v, const char* fn);
 double numberArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
 int64_t intArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, int64_t lo, int64_t hi);
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name);
@@ -146,6 +148,8 @@ class Options {
   std::string string(const char* key) const;
   // The optional Int32Array `cancel` field.
   CancelFlag cancel() const;
+  // The optional `progress` field: a BigInt64Array of >= 3 entries over a SharedArrayBuffer (common/progress.h).
+  ProgressSlot progress() const;
   // The `metric` field, one of POT's metric names.
   Metric metric() const;
   // A field as it is, for checks of its own.

@@ -1,7 +1,8 @@
 // N-API bindings of the 1-D exact solvers (POT: ot.wasserstein_1d, ot.emd_1d / emd2_1d):
 // wasserstein1d (values and position gradients of the columns of [n, k] samples) and emd1d (one plan,
 // dense or as its pieces), each taking one options object and with an async (Promise) twin. Arguments
-// are re-validated here; the caller is lib/backend/cpu/oned.ts.
+// are re-validated here; the callers are lib/backend/cpu/oned.ts and, with u a CudaBuffer (routed to
+// napi/cuda_oned.cc's Job), lib/backend/cuda/oned.ts.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -204,7 +205,8 @@ struct Emd1dJob {
 };
 
 void initWasserstein1d(Napi::Env env, Napi::Object exports) {
-  exportJob<Wasserstein1dJob>(env, exports, "wasserstein1d");
+  // A CudaBuffer u runs the CUDA Job of napi/cuda_oned.cc; emd1d has none.
+  exportDeviceJob<Wasserstein1dJob>(env, exports, "wasserstein1d", "u");
   exportJob<Emd1dJob>(env, exports, "emd1d");
 }
 

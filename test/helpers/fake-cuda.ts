@@ -80,6 +80,7 @@ function vals(op: unknown): FloatArray {
   throw new Error(`fake cuda: expected a FakeBuffer or a float typed array, got ${String(op)}`);
 }
 const f64 = (op: unknown): Float64Array => Float64Array.from(vals(op));
+const optVals = (op: unknown): FloatArray | null => (op === null || op === undefined ? null : vals(op));
 const opt64 = (op: unknown): Float64Array | null => (op === null || op === undefined ? null : f64(op));
 const f32 = (like: unknown): boolean => vals(like) instanceof Float32Array;
 function out(like: unknown, values: ArrayLike<number>): FakeBuffer {
@@ -224,6 +225,17 @@ const impl: Record<string, Fn> = {
       };
     }),
     ...op('dualPlan', 'u', (o) => out(o.u, dualProblem(o).plan)),
+    // The 1-D and sliced Jobs (napi/cuda_oned.cc): the CPU Job on the host values, the gradients as buffers.
+    ...op('wasserstein1d', 'u', (o) => {
+      const r = (addon.wasserstein1d as (x: Opts) => Opts)({ ...o, u: vals(o.u), v: vals(o.v), uWeights: optVals(o.uWeights), vWeights: optVals(o.vWeights) });
+      return { value: r.value as Float64Array, gradU: r.gradU && new FakeBuffer(r.gradU as FloatArray), gradV: r.gradV && new FakeBuffer(r.gradV as FloatArray) };
+    }),
+    ...op('slicedWasserstein', 'xS', (o) => {
+      const r = (addon.slicedWasserstein as (x: Opts) => Opts)({
+        ...o, xS: vals(o.xS), xT: vals(o.xT), a: optVals(o.a), b: optVals(o.b), projections: vals(o.projections),
+      });
+      return { ...r, gradS: r.gradS && new FakeBuffer(r.gradS as FloatArray), gradT: r.gradT && new FakeBuffer(r.gradT as FloatArray) };
+    }),
     // The CPU kernel on host copies, in the points' dtype (the GPU kernel's schedule and fields are the CPU's).
     ...op('lazySinkhorn', 'x', (o) => {
       const host = (v: unknown) => (v === null || v === undefined ? null : vals(v));

@@ -30,6 +30,14 @@ function cancelFlag(g: Gen): unknown {
   return pick(g, new Int32Array(0), new Int32Array(1), new Float64Array(1), 'x', 1);
 }
 
+/** A progress slot (core/progress.ts): absent, valid, or refused (wrong type, length, or not shared memory: ERR_OT_ARG). */
+function progressSlot(g: Gen): unknown {
+  const r = uniform(g, 0, 9);
+  if (r < 6) return undefined;
+  if (r < 8) return new BigInt64Array(new SharedArrayBuffer(24));
+  return pick(g, new BigInt64Array(3), new BigInt64Array(new SharedArrayBuffer(16)), new Float64Array(new SharedArrayBuffer(24)), new Int32Array(new SharedArrayBuffer(24)), 'x', 1);
+}
+
 /** Normalised float64 weights (the solve kernels' a and b), sometimes with zeros or a wrong total. */
 function weights(g: Gen, n: number, m: Mode, f64 = true): unknown {
   if (chance(g, 0.15)) return rawArray(g, len(g, n), m, { nonNegative: chance(g, 0.6), f64 });
@@ -100,9 +108,10 @@ const sinkhornSolve: Build = (g, m) => {
   const strength = (): unknown => (unb ? choice(g, [0.1, 1, 10], [0, -1, Infinity]) : undefined);
   return {
     args: [...head, uniform(g, 1, 100), choice(g, [1e-9, 0, 1e-3], [-1]), choice(g, ['none', 'history', 'last_step'], ['all']), strength(), strength(),
-      unb ? choice(g, ['KL', 'TV', 'L2'], ['L1']) : undefined, chance(g, 0.3) ? rawArray(g, len(g, n), m, { f64: chance(g, 0.9) }) : null, cancelFlag(g)],
+      unb ? choice(g, ['KL', 'TV', 'L2'], ['L1']) : undefined, chance(g, 0.3) ? rawArray(g, len(g, n), m, { f64: chance(g, 0.9) }) : null, cancelFlag(g),
+      progressSlot(g)],
     asyncOk: true,
-    keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'ua', 'ub', 'marginal', 'initU', 'cancel'],
+    keys: [...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'ua', 'ub', 'marginal', 'initU', 'cancel', 'progress'],
   };
 };
 
@@ -366,9 +375,9 @@ const lazySinkhorn: Build = (g, m) => {
   return {
     args: [rawArray(g, len(g, n * d), m, { f64 }), rawArray(g, len(g, k * d), m, { f64 }), sampleWeights(g, n, m, f64), sampleWeights(g, k, m, f64),
       n, k, d, choice(g, [0.1, 1, 10], [0, -1, Infinity]), uniform(g, 1, 50), choice(g, [1e-9, 0], [-1]), choice(g, [0, 1, 3, 64], [-1]),
-      chance(g, 0.5), cancelFlag(g)],
+      chance(g, 0.5), chance(g, 0.3), cancelFlag(g), progressSlot(g)],
     asyncOk: true,
-    keys: ['x', 'y', 'a', 'b', 'n', 'm', 'd', 'reg', 'maxIter', 'tol', 'tile', 'grad', 'cancel'],
+    keys: ['x', 'y', 'a', 'b', 'n', 'm', 'd', 'reg', 'maxIter', 'tol', 'tile', 'grad', 'linearGrad', 'cancel', 'progress'],
   };
 };
 

@@ -36,9 +36,9 @@ export function sinkhorn(p: SinkhornInput): SinkhornOutput {
   return output(nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p) }));
 }
 
-export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined): Promise<SinkhornOutput> {
+export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined, progress?: BigInt64Array): Promise<SinkhornOutput> {
   const out = await withCancelFlag(fn, signal, (cancel) =>
-    nativeSolve.sinkhornSolveAsync({ ...problem(p), ...forward(p), cancel }),
+    nativeSolve.sinkhornSolveAsync({ ...problem(p), ...forward(p), cancel, progress }),
   );
   return output(out);
 }

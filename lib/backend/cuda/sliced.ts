@@ -1,22 +1,43 @@
-// Sliced Wasserstein for cuda tensors. There is no GPU kernel yet: the samples and projections are
-// copied to the host (differentiably), the CPU pass runs, and the value is returned on the GPU, so a
-// cuda call gives the same fields and gradients as a CPU one, at the price of the copies.
-import type { Tensor } from '../../tensor/tensor.js';
-import * as host from '../cpu/sliced.js';
+// Sliced Wasserstein for cuda tensors on the GPU: the addon's slicedWasserstein with cpu/sliced.ts's
+// fields and xS as a CudaBuffer runs native/napi/cuda_oned.cc's Job (native/cuda/sliced.cu): every
+// projection in one pass, the values back on the host (k + 2 numbers), the gradients w.r.t. xS / xT
+// left on the GPU.
+import { withCancelFlag } from '../../core/cancel.js';
+import { nativeCuda, type CudaSlicedOut } from '../../cuda/native-cuda.js';
+import { mainBuffer, operand, scaledGrad } from '../../cuda/tensors.js';
+import type { GradFn } from '../../tensor/autograd.js';
+import { allocate } from '../../tensor/dtype.js';
+import { Tensor } from '../../tensor/tensor.js';
 import type { SlicedInput, SlicedOutput } from '../types.js';
 
-const toHost = (t: Tensor | null): Tensor | null => t && t.to('cpu');
-
-function hostInput(pb: SlicedInput): SlicedInput {
-  return { ...pb, xS: pb.xS.to('cpu'), xT: pb.xT.to('cpu'), a: toHost(pb.a), b: toHost(pb.b), projections: pb.projections.to('cpu') };
+function fields(pb: SlicedInput) {
+  const needS = pb.xS.requiresGrad, needT = pb.xT.requiresGrad;
+  return {
+    xS: mainBuffer(pb.xS), xT: operand(pb.xT), a: pb.a && operand(pb.a), b: pb.b && operand(pb.b), projections: operand(pb.projections),
+    n: pb.n, m: pb.m, d: pb.d, k: pb.k, p: pb.p, grad: needS || needT ? pb.kind : 'none', needS, needT,
+  } as const;
 }
 
-const onDevice = (r: SlicedOutput): SlicedOutput => ({ ...r, value: r.value.to('cuda') });
+function output(pb: SlicedInput, raw: CudaSlicedOut): SlicedOutput {
+  const { xS, xT } = pb;
+  const value = allocate(xS.dtype, 1);
+  value[0] = pb.kind === 'mean' ? raw.value : raw.maxValue;
+  const gradFn: GradFn = {
+    name: pb.kind === 'mean' ? 'slicedWassersteinDistance' : 'maxSlicedWassersteinDistance',
+    inputs: [xS, xT],
+    backward: (g: Tensor) => [
+      raw.gradS && scaledGrad(new Tensor(raw.gradS, xS.shape), g, xS.dtype),
+      raw.gradT && scaledGrad(new Tensor(raw.gradT, xT.shape), g, xT.dtype),
+    ],
+  };
+  return { value: Tensor.fromOp(value, [], gradFn, 'cuda'), projected: raw.projected, argMax: raw.argMax };
+}
 
 export function sliced(pb: SlicedInput): SlicedOutput {
-  return onDevice(host.sliced(hostInput(pb)));
+  return output(pb, nativeCuda.slicedWasserstein(fields(pb)));
 }
 
 export async function slicedAsync(fn: string, pb: SlicedInput, signal: AbortSignal | undefined): Promise<SlicedOutput> {
-  return onDevice(await host.slicedAsync(fn, hostInput(pb), signal));
+  const raw = await withCancelFlag(fn, signal, (cancel) => nativeCuda.slicedWassersteinAsync({ ...fields(pb), cancel }));
+  return output(pb, raw);
 }

@@ -2,6 +2,7 @@
 // sinkhorn_log): its options, the mass check, the backend's solve (optionally reg-annealed) and the
 // OTResult of its grad mode.
 import { backendFor, type SinkhornRecord } from '../../backend/index.js';
+import { checkOnProgress, withProgress } from '../../core/progress.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, fail } from '../../core/validate.js';
 import { checkSpelling, ENTROPIC_REG_TYPES, GRAD_MODES, type Status } from '../../core/vocabulary.js';
 import { warn } from '../../core/warnings.js';
@@ -59,7 +60,12 @@ export const sinkhorn: SolveMethod = {
   },
   async solveAsync(c, opts) {
     const p = resolve(c, opts);
-    const out = p.eps ? await annealedSinkhornAsync(c.fn, p, p.eps, opts?.signal) : await backendFor(p.device).sinkhornAsync(c.fn, p, opts?.signal);
+    const onProgress = checkOnProgress(c.fn, opts?.onProgress);
+    if (onProgress !== undefined && p.eps) fail('ERR_OT_ARG', `${c.fn}: onProgress is not reported with epsScaling (each stage restarts the iteration count); omit one of them`);
+    if (onProgress !== undefined && p.device !== 'cpu') fail('ERR_OT_DEVICE', `${c.fn}: onProgress is reported by the CPU kernel only for now, got ${p.device} tensors`);
+    const out = p.eps
+      ? await annealedSinkhornAsync(c.fn, p, p.eps, opts?.signal)
+      : await withProgress(onProgress, opts?.signal, (slot, signal) => backendFor(p.device).sinkhornAsync(c.fn, p, signal, slot));
     warnStatus(c.fn, p, out.status);
     return buildResult(p, out);
   },
