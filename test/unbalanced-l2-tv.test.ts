@@ -205,6 +205,18 @@ describe('regType L2 (dual block-coordinate ascent)', () => {
     }
   });
 
+  it('badly scaled problems (potentials in the hundreds, M near 0, ua 1e8) converge to the optimum', () => {
+    const { M, a, b, n, m } = problem(12, 10, 9);
+    for (const [scale, reg, lam] of [[1e3, 0.1, 1e-3], [1e-8, 0.1, 1e3], [1, 0.1, 1e4], [1, 0.1, 1e8], [1, 1e4, 1]] as const) {
+      const Ms = M.map((x) => x * scale);
+      const res = solve(Ms, a, b, n, m, { reg, regType: 'L2', unbalanced: lam });
+      expect(res.status, `${scale} ${reg} ${lam}`).toBe('converged');
+      const [al, be] = res.potentials.map((t) => flat(t.toArray()));
+      const v = res.value.item();
+      expect(Math.abs(v - dualValue(Ms, a, b, n, m, reg, 'KL', lam, lam, al!, be!))).toBeLessThan(1e-8 * Math.max(1, Math.abs(v)));
+    }
+  });
+
   it('maxIter reached: status max_iter with a warning', () => {
     const { M, a, b, n, m } = problem(6, 5, 4);
     const warned: string[] = [];

@@ -74,8 +74,9 @@ function rowPotential(t: Float64Array, w: number, reg: number, marginal: Quadrat
     }
     return marginal === 'TV' ? Math.min(s, Math.max(-s, x)) : x;
   }
-  // KL: g(x) = r(x) - w exp(-x / s) is increasing and concave on each piece; find the piece where it
-  // changes sign, then Newton from that piece's left end converges monotonically (no overshoot).
+  // KL: g(x) = r(x) - w exp(-x / s) is increasing; find the piece where it changes sign. There
+  // (k x - S) / reg = w exp(-x / s), i.e. with y = x - S / k: (y / s) exp(y / s) = c, c = reg w / (k s)
+  // exp(-S / (k s)): y = s W(c) (Lambert's W), computed from log c so that no exponential overflows.
   let S = 0;
   let k = 1;
   for (; k <= m; k++) {
@@ -84,18 +85,23 @@ function rowPotential(t: Float64Array, w: number, reg: number, marginal: Quadrat
     const next = t[k]!;
     if ((k * next - S) / reg - w * Math.exp(-next / s) >= 0) break;
   }
-  let x = t[k - 1]!;
-  const hi = k < m ? t[k]! : Infinity;
-  for (let it = 0; it < 200; it++) {
-    const e = w * Math.exp(-x / s);
-    const g = (k * x - S) / reg - e;
-    const step = g / (k / reg + e / s);
-    let next = x - step;
-    if (!(next <= hi)) next = hi;
-    if (!(Math.abs(next - x) > 1e-15 * Math.max(1, Math.abs(x)))) return next;
-    x = next;
+  const x = S / k + s * Math.exp(logLambertW(Math.log((reg * w) / (k * s)) - S / (k * s)));
+  return Math.min(k < m ? t[k]! : Infinity, Math.max(t[k - 1]!, x));
+}
+
+/**
+ * log W(c) from L = log c: the root u of e^u + u = L (convex and increasing in u), by Newton from a
+ * start right of the root (L itself, or log L when L > 1), which converges monotonically.
+ */
+function logLambertW(L: number): number {
+  let u = L > 1 ? Math.log(L) : L;
+  for (let it = 0; it < 100; it++) {
+    const e = Math.exp(u);
+    const next = u - (e + u - L) / (e + 1);
+    if (!(Math.abs(next - u) > 1e-15 * Math.max(1, Math.abs(u)))) return next;
+    u = next;
   }
-  return x;
+  return u;
 }
 
 /** Updates every potential of `side` (pot) given the other side's, writing into pot. */
@@ -109,25 +115,47 @@ function updateSide(p: QuadraticDualInput, side: Side, pot: Float64Array, qOther
   }
 }
 
-/** 2-norm of the rows' optimality residual: the row sums of P against what phi asks at alpha. */
+/**
+ * 2-norm of the rows' optimality residual: the row sums of P against what phi asks at alpha, each
+ * less the rounding it carries, below which no iteration can push it: the row sum's own (its terms'
+ * sizes over reg, a few ulps each), and alpha_i's, which the 1-D solve forms from numbers of size
+ * |alpha_i| + |beta_j| + |M_ij| + reg q_ij, times the residual's slope in alpha_i.
+ */
 function residual(p: QuadraticDualInput, alpha: Float64Array, beta: Float64Array): number {
   const { n, m, M, a, b, reg } = p;
   let sq = 0;
   for (let i = 0; i < n; i++) {
     let r = 0;
+    let size = 0;
+    let mag = 0;
+    let k = 0;
     const ai = alpha[i]!;
     for (let j = 0; j < m; j++) {
-      const z = ai + beta[j]! - M[i * m + j]! + (p.withRef ? reg * a[i]! * b[j]! : 0);
-      if (z > 0) r += z / reg;
+      const Mij = M[i * m + j]!;
+      const rq = p.withRef ? reg * a[i]! * b[j]! : 0;
+      const z = ai + beta[j]! - Mij + rq;
+      if (z > 0) {
+        r += z / reg;
+        const sz = Math.abs(ai) + Math.abs(beta[j]!) + Math.abs(Mij) + rq;
+        size += sz;
+        mag = Math.max(mag, sz);
+        k++;
+      }
     }
     let res: number;
-    if (p.marginal === 'KL') res = r - a[i]! * Math.exp(-ai / p.ua);
-    else {
+    let slope = k / reg;
+    if (p.marginal === 'KL') {
+      const target = a[i]! * Math.exp(-ai / p.ua);
+      res = r - target;
+      slope += target / p.ua;
+    } else {
       res = r - a[i]!;
       // TV: at the box's ends the row may only lose (alpha = ua) or only gain (alpha = -ua) mass.
       if (p.marginal === 'TV' && ai >= p.ua) res = Math.max(0, res);
       else if (p.marginal === 'TV' && ai <= -p.ua) res = Math.min(0, res);
     }
+    const floor = 4 * Number.EPSILON * (size / reg + Math.sqrt(k + 1) * mag * slope);
+    res = Math.max(0, Math.abs(res) - floor);
     sq += res * res;
   }
   return Math.sqrt(sq);

@@ -77,11 +77,15 @@ export function newtonStep(p: QuadraticDualInput, alpha: Float64Array, beta: Flo
   let gnorm = 0;
   for (let k = 0; k < N; k++) if (free[k]) gnorm += g[k]! * g[k]!;
   if (!(gnorm > 0)) return 0;
-  // Levenberg-Marquardt damping lambda |g| / reg: while P's support falls apart in pieces, each
-  // piece's mass imbalance lies outside H's range (H has a null direction per piece), and an
-  // undamped step would be huge; near the optimum the damping vanishes with g. The caller adapts
-  // lambda to how far the last step went.
-  const mu = (lambda * Math.sqrt(gnorm)) / reg;
+  // Balanced and TV: Levenberg-Marquardt damping lambda |g| / reg. While P's support falls apart in
+  // pieces, each piece's mass imbalance lies outside H's range (H has a null direction per piece),
+  // and an undamped step would be huge; near the optimum the damping vanishes with g. The caller
+  // adapts lambda to how far the last step went. KL: H is positive definite (the penalties' own
+  // curvature), possibly tiny along one direction (large ua) where the full step is the one needed,
+  // so only a rounding-level ridge.
+  let dmax = 0;
+  for (let k = 0; k < N; k++) dmax = Math.max(dmax, diag[k]!);
+  const mu = p.marginal === 'KL' ? 1e-12 * dmax : (lambda * Math.sqrt(gnorm)) / reg;
   const Hv = (v: Float64Array, out: Float64Array): void => {
     for (let k = 0; k < N; k++) out[k] = free[k] ? (curv[k]! + mu) * v[k]! : 0;
     for (let i = 0; i < n; i++) {

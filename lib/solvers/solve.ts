@@ -30,7 +30,7 @@ export interface SolveOptions {
   epsScaling?: boolean | EpsScalingOptions;
   /** POT's method; balanced entropic OT runs 'sinkhorn_log' (the default, as POT). */
   method?: string;
-  /** Iteration cap: Sinkhorn iterations (default 1000; 100000 for regType 'L2': MM or dual-ascent iterations) or, for exact OT (also exact TV), network simplex pivots (default 1e6, as POT). */
+  /** Iteration cap: Sinkhorn iterations (default 1000; regType 'L2': 100000 MM iterations with unbalancedType 'L2', else 10000 dual-ascent iterations) or, for exact OT (also exact TV), network simplex pivots (default 1e6, as POT). */
   maxIter?: number;
   /** Stop when ||plan^T 1 - b||_2 < tol (unbalanced entropic: the change of logV), checked every 10 iterations (default 1e-9; MM: ||plan - previous||_F, 1e-12; regType 'L2' with a balanced, KL or TV marginal: the dual gradient's 2-norm, 1e-12; exact OT ignores it, as POT). */
   tol?: number;
