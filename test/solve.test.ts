@@ -411,7 +411,7 @@ describe('solve: bad input', () => {
     expectOTError(() => ot.solve(M, a, b, { method: 'sinkhorn_log' }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, maxiter: 10 } as never), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, grad: 'implicit' } as never), 'ERR_OT_ARG');
-    expectOTError(() => ot.solve(M, a, b, { reg: 1, regType: 'L2' } as never), 'ERR_OT_ARG');
+    expectOTError(() => ot.solve(M, a, b, { reg: 1, regType: 'L2', method: 'sinkhorn_log' }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, maxIter: 1.5 }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, maxIter: 0 }), 'ERR_OT_ARG');
     expectOTError(() => ot.solve(M, a, b, { reg: 1, signal: new AbortController().signal } as never), 'ERR_OT_ARG');
@@ -421,13 +421,20 @@ describe('solve: bad input', () => {
     expect(() => ot.solve(M, a, b, { reg: 1, regType: 'kl' as never })).not.toThrow();
   });
 
-  it("dispatches as POT's solve: what is not available yet says so", () => {
+  it("dispatches as POT's solve: every reg / regType / unbalancedType pair has a method", () => {
     const says = (f: () => unknown, re: RegExp) => expect(f).toThrow(expect.objectContaining({ code: 'ERR_OT_ARG', message: expect.stringMatching(re) }));
     expect(ot.solve(M, a, b).valueLinear.item()).toBeCloseTo(ot.emd2(a, b, M).item(), 12); // exact OT (test/exact.test.ts)
     says(() => ot.solve(M, a, b, { method: 'sinkhorn_log' }), /^solve: method applies to entropic OT/);
-    says(() => ot.solve(M, a, b, { unbalanced: [1, 2], unbalancedType: 'TV' }), /^solve: exact unbalanced OT with unbalancedType 'TV' is not available yet/);
-    says(() => ot.solve(M, a, b, { reg: 1, regType: 'L2', unbalanced: 1, unbalancedType: 'TV' }), /^solve: regType 'L2' with unbalancedType 'TV' is not available yet/);
-    says(() => ot.solve(M, a, b, { reg: 1, regType: 'L2' }), /^solve: regType 'L2' .* is not available yet/);
+    for (const reg of [undefined, 1]) {
+      for (const regType of ['KL', 'entropy', 'L2'] as const) {
+        expect(ot.solve(M, a, b, { reg, regType }).status).toBe('converged');
+        for (const unbalancedType of ['KL', 'L2', 'TV'] as const) {
+          const res = ot.solve(M, a, b, { reg, regType, unbalanced: [1, 2], unbalancedType, maxIter: 100000 });
+          expect(res.status, `${reg} ${regType} ${unbalancedType}`).toBe('converged');
+        }
+      }
+    }
+    says(() => ot.solve(M, a, b, { reg: 1, regType: 'L2', method: 'smooth' }), /^solve: method applies to entropic OT .*got method "smooth"/);
     says(() => ot.solve(M, a, b, { reg: 1, regType: 'l1' as never }), /regType must be 'KL', 'entropy' or 'L2'/);
     says(() => ot.solve(M, a, b, { reg: 1, method: 'emd' }), /method must be 'sinkhorn_log' for entropic OT, got "emd"/);
     const dflt = ot.solve(M, a, b, { reg: 1, grad: 'detach' });
