@@ -113,7 +113,9 @@ export function newtonStep(p: QuadraticDualInput, alpha: Float64Array, beta: Flo
   };
   let rz = precond();
   q.set(z);
-  const target = 1e-20 * gnorm;
+  // Inexact Newton (forcing term min(1e-3, |g|)): quadratic near the optimum, cheaper far from it.
+  const eta = Math.min(1e-3, Math.sqrt(gnorm));
+  const target = eta * eta * gnorm;
   // Inexact Newton: a bounded number of products keeps a step at O(nm) cost times a constant.
   for (let it = 0; it < Math.min(2 * N + 10, 100); it++) {
     Hv(q, Hq);
