@@ -62,7 +62,10 @@ interface Side {
 function rowPotential(t: Float64Array, w: number, reg: number, marginal: QuadraticMarginal, s: number): number {
   t.sort();
   const m = t.length;
-  if (!(w > 0)) return marginal === 'TV' ? Math.min(s, Math.max(-s, t[0]!)) : t[0]!;
+  // A zero weight: TV may still create mass there (the clamped threshold); balanced and KL admit none,
+  // so any x <= t_0 is optimal. One well below t_0 keeps the row out of the other side's updates
+  // (at t_0 itself the two sides would chase each other along the tie); output() reports t_0.
+  if (!(w > 0)) return marginal === 'TV' ? Math.min(s, Math.max(-s, t[0]!)) : t[0]! - (1 + Math.abs(t[0]!));
   if (marginal !== 'KL') {
     // r is linear on [t_k-1, t_k]: with the k smallest breakpoints active, x = (reg w + S_k) / k.
     let S = 0;
@@ -214,11 +217,27 @@ export class QuadraticDual {
         plan[i * m + j] = z > 0 ? z / reg : 0;
       }
     }
-    // Balanced and KL: a zero weight admits no mass. Its potential sits at the row's first breakpoint,
-    // where rounding could leave a last-bit positive entry (and an infinite KL).
+    // Balanced and KL: a zero weight admits no mass; its potential is reported as the largest that
+    // keeps its row (column) empty: the value's one-sided derivative in that weight. Columns first,
+    // against the rows of positive weight; then rows against every column, so that no pair of
+    // zero weights has alpha_i + beta_j > M_ij.
     if (this.p.marginal !== 'TV') {
-      for (let i = 0; i < n; i++) if (!(a[i]! > 0)) plan.fill(0, i * m, (i + 1) * m);
-      for (let j = 0; j < m; j++) if (!(b[j]! > 0)) for (let i = 0; i < n; i++) plan[i * m + j] = 0;
+      for (let j = 0; j < m; j++) {
+        if (b[j]! > 0) continue;
+        let t = Infinity;
+        for (let i = 0; i < n; i++) {
+          plan[i * m + j] = 0;
+          if (a[i]! > 0) t = Math.min(t, M[i * m + j]! - this.alpha[i]!);
+        }
+        if (Number.isFinite(t)) this.beta[j] = t;
+      }
+      for (let i = 0; i < n; i++) {
+        if (a[i]! > 0) continue;
+        plan.fill(0, i * m, (i + 1) * m);
+        let t = Infinity;
+        for (let j = 0; j < m; j++) t = Math.min(t, M[i * m + j]! - this.beta[j]!);
+        this.alpha[i] = t;
+      }
     }
     const status: Status = !Number.isFinite(this.err) ? 'diverged' : this.err < this.p.tol ? 'converged' : 'max_iter';
     return { alpha: this.alpha, beta: this.beta, plan, status, nIter: this.nIter, err: this.err };
