@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/parallel.h"
+#include "common/sliced_reduce.h"
 #include "cpu/quantile_walk.h"
 
 namespace ot::cpu {
@@ -77,25 +78,13 @@ Status slicedWasserstein(const SlicedProblem<T>& p, SlicedResult<T>& out) {
           return Status::Ok;
         });
     if (st != Status::Ok) return st;
-    double sum = 0;
-    size_t arg = 0;
-    for (size_t l = 0; l < k; ++l) {
-      sum += w[l];
-      if (w[l] > w[arg]) arg = l;
-    }
-    const double mean = sum / double(k), inv = 1.0 / p.p;
-    out.value = std::pow(mean, inv);
-    out.maxValue = std::pow(w[arg], inv);
-    out.argMax = arg;
+    const sliced::Reduced r = sliced::reduce(w.data(), k, p.p);
+    out.value = r.value;
+    out.maxValue = r.maxValue;
+    out.argMax = r.argMax;
     if (out.projected) std::copy(w.begin(), w.end(), out.projected);
     if (wantGrad) {
-      // d value / d W_l: (1/p) mean^(1/p - 1) / k for the mean, (1/p) W_max^(1/p - 1) at argMax.
-      std::vector<double> coef(k, 0.0);
-      if (p.grad == SlicedGrad::Mean && mean > 0) {
-        std::fill(coef.begin(), coef.end(), inv * std::pow(mean, inv - 1) / double(k));
-      } else if (p.grad == SlicedGrad::Max && w[arg] > 0) {
-        coef[arg] = inv * std::pow(w[arg], inv - 1);
-      }
+      const std::vector<double> coef = sliced::gradWeights(w.data(), k, p.p, p.grad == SlicedGrad::Max, r);
       if (out.gradS) chainToSamples(GS, coef, p.projections, n, d, k, out.gradS);
       if (out.gradT) chainToSamples(GT, coef, p.projections, m, d, k, out.gradT);
     }

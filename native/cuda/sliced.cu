@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/sliced_reduce.h"
 #include "cuda/kernel_util.h"
 #include "cuda/quantile_walk.h"
 #include "cuda/sliced.h"
@@ -95,25 +96,13 @@ Status slicedWassersteinCuda(const SlicedProblem<T>& p, SlicedResult<T>& out) {
   std::vector<double> w(k);
   OT_CUDA_TRY(copyDeviceToHost(w.data(), wDev.data(), k * sizeof(double)));
   // The CPU's reductions on the host, in its order.
-  double sum = 0;
-  size_t arg = 0;
-  for (size_t l = 0; l < k; ++l) {
-    sum += w[l];
-    if (w[l] > w[arg]) arg = l;
-  }
-  const double mean = sum / double(k), inv = 1.0 / p.p;
-  out.value = std::pow(mean, inv);
-  out.maxValue = std::pow(w[arg], inv);
-  out.argMax = arg;
+  const sliced::Reduced r = sliced::reduce(w.data(), k, p.p);
+  out.value = r.value;
+  out.maxValue = r.maxValue;
+  out.argMax = r.argMax;
   if (out.projected) std::copy(w.begin(), w.end(), out.projected);
   if (wantS || wantT) {
-    // d value / d W_l: (1/p) mean^(1/p - 1) / k for the mean, (1/p) W_max^(1/p - 1) at argMax.
-    std::vector<double> coef(k, 0.0);
-    if (p.grad == SlicedGrad::Mean && mean > 0) {
-      std::fill(coef.begin(), coef.end(), inv * std::pow(mean, inv - 1) / double(k));
-    } else if (p.grad == SlicedGrad::Max && w[arg] > 0) {
-      coef[arg] = inv * std::pow(w[arg], inv - 1);
-    }
+    const std::vector<double> coef = sliced::gradWeights(w.data(), k, p.p, p.grad == SlicedGrad::Max, r);
     DeviceBuffer coefDev;
     OT_CUDA_TRY(coefDev.allocate(k, DType::Float64));
     OT_CUDA_TRY(coefDev.upload(coef.data()));
