@@ -6,6 +6,7 @@
 
 #include "cpu/sliced.h"
 #include "napi/sample_weights.h"
+#include "napi/sliced_fields.h"
 #include "napi/util.h"
 
 namespace ot::napi {
@@ -109,14 +110,7 @@ struct SlicedJob {
 
   Napi::Value result(Napi::Env env) {
     guard.check(env, kFn);
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("value", Napi::Number::New(env, value));
-    out.Set("maxValue", Napi::Number::New(env, maxValue));
-    out.Set("argMax", Napi::Number::New(env, static_cast<double>(argMax)));
-    out.Set("projected", projected.value(env));
-    out.Set("gradS", gradS.value(env));
-    out.Set("gradT", gradT.value(env));
-    return out;
+    return slicedFields(env, value, maxValue, argMax, projected, gradS, gradT);
   }
 };
 

@@ -2,7 +2,7 @@
 // position gradients the same native pass computes (so the backward is one scaling), and emd1d's plan.
 import { throwIfAborted, withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
-import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
+import { allocate, type Device, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { nativeOned, type Emd1dOptions, type Emd1dRaw, type Wasserstein1dOptions, type Wasserstein1dRaw } from '../native-oned.js';
 import type { Emd1dInput, Emd1dOutput, Wasserstein1dInput } from '../types.js';
@@ -23,23 +23,24 @@ function scaleColumns(grad: FloatArray, rows: number, k: number, g: FloatArray, 
   return out;
 }
 
-/** The value tensor in u's dtype, recording the backward when u or v requires grad. */
-function output(pb: Wasserstein1dInput, raw: Wasserstein1dRaw): Tensor {
+/**
+ * The value tensor [k] in u's dtype on `device`, recording the backward when u or v requires grad;
+ * `grads(g)` turns the upstream gradient into the samples' gradients (both devices share this).
+ */
+export function w1dOutput(pb: Wasserstein1dInput, values: ArrayLike<number>, grads: (g: Tensor) => (Tensor | null)[], device: Device): Tensor {
   const { u, v } = pb;
   const value = allocate(u.dtype, pb.k);
-  value.set(raw.value);
-  const gradFn: GradFn = {
-    name: 'wasserstein1d',
-    inputs: [u, v],
-    backward: (g: Tensor) => {
-      const gd = g.data;
-      return [
-        raw.gradU && new Tensor(scaleColumns(raw.gradU, pb.n, pb.k, gd, u.dtype), u.shape),
-        raw.gradV && new Tensor(scaleColumns(raw.gradV, pb.m, pb.k, gd, v.dtype), v.shape),
-      ];
-    },
-  };
-  return Tensor.fromOp(value, pb.shape, u.requiresGrad || v.requiresGrad ? gradFn : null);
+  value.set(values);
+  const gradFn: GradFn = { name: 'wasserstein1d', inputs: [u, v], backward: grads };
+  return Tensor.fromOp(value, pb.shape, u.requiresGrad || v.requiresGrad ? gradFn : null, device);
+}
+
+function output(pb: Wasserstein1dInput, raw: Wasserstein1dRaw): Tensor {
+  const { u, v } = pb;
+  return w1dOutput(pb, raw.value, (g) => [
+    raw.gradU && new Tensor(scaleColumns(raw.gradU, pb.n, pb.k, g.data, u.dtype), u.shape),
+    raw.gradV && new Tensor(scaleColumns(raw.gradV, pb.m, pb.k, g.data, v.dtype), v.shape),
+  ], 'cpu');
 }
 
 export function wasserstein1d(pb: Wasserstein1dInput): Tensor {

@@ -3,7 +3,7 @@
 // the backward is one scaling).
 import { withCancelFlag } from '../../core/cancel.js';
 import type { GradFn } from '../../tensor/autograd.js';
-import { allocate, type DType, type FloatArray } from '../../tensor/dtype.js';
+import { allocate, type Device, type DType, type FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { nativeSliced, type SlicedOptions, type SlicedRaw } from '../native-sliced.js';
 import type { SlicedInput, SlicedOutput } from '../types.js';
@@ -22,19 +22,26 @@ function scaled(grad: FloatArray, s: number, dtype: DType): FloatArray {
   return out;
 }
 
-function output(pb: SlicedInput, raw: SlicedRaw): SlicedOutput {
-  const { xS, xT } = pb;
-  const value = allocate(xS.dtype, 1);
+/** The distance on `device` (mean or max, as pb.kind), its backward from `grads(g)`; both devices share this. */
+export function slicedOutput(
+  pb: SlicedInput, raw: Pick<SlicedRaw, 'value' | 'maxValue' | 'projected' | 'argMax'>, grads: (g: Tensor) => (Tensor | null)[], device: Device,
+): SlicedOutput {
+  const value = allocate(pb.xS.dtype, 1);
   value[0] = pb.kind === 'mean' ? raw.value : raw.maxValue;
   const gradFn: GradFn = {
     name: pb.kind === 'mean' ? 'slicedWassersteinDistance' : 'maxSlicedWassersteinDistance',
-    inputs: [xS, xT],
-    backward: (g: Tensor) => {
-      const s = g.data[0]!;
-      return [raw.gradS && new Tensor(scaled(raw.gradS, s, xS.dtype), xS.shape), raw.gradT && new Tensor(scaled(raw.gradT, s, xT.dtype), xT.shape)];
-    },
+    inputs: [pb.xS, pb.xT],
+    backward: grads,
   };
-  return { value: Tensor.fromOp(value, [], gradFn), projected: raw.projected, argMax: raw.argMax };
+  return { value: Tensor.fromOp(value, [], gradFn, device), projected: raw.projected, argMax: raw.argMax };
+}
+
+function output(pb: SlicedInput, raw: SlicedRaw): SlicedOutput {
+  const { xS, xT } = pb;
+  return slicedOutput(pb, raw, (g) => {
+    const s = g.data[0]!;
+    return [raw.gradS && new Tensor(scaled(raw.gradS, s, xS.dtype), xS.shape), raw.gradT && new Tensor(scaled(raw.gradT, s, xT.dtype), xT.shape)];
+  }, 'cpu');
 }
 
 export function sliced(pb: SlicedInput): SlicedOutput {

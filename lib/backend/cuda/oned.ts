@@ -6,8 +6,6 @@
 import { withCancelFlag } from '../../core/cancel.js';
 import { nativeCuda, type CudaWasserstein1dOut } from '../../cuda/native-cuda.js';
 import { mainBuffer, operand, scaledGrad } from '../../cuda/tensors.js';
-import type { GradFn } from '../../tensor/autograd.js';
-import { allocate } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import * as host from '../cpu/oned.js';
 import type { Emd1dInput, Emd1dOutput, Wasserstein1dInput } from '../types.js';
@@ -19,20 +17,13 @@ function fields(pb: Wasserstein1dInput) {
   };
 }
 
-/** The value as a cuda tensor in u's dtype, recording the backward (a per-column scaling of the GPU gradients). */
+/** The value as a cuda tensor in u's dtype; the backward is a per-column scaling of the GPU gradients. */
 function output(pb: Wasserstein1dInput, raw: CudaWasserstein1dOut): Tensor {
   const { u, v } = pb;
-  const value = allocate(u.dtype, pb.k);
-  value.set(raw.value);
-  const gradFn: GradFn = {
-    name: 'wasserstein1d',
-    inputs: [u, v],
-    backward: (g: Tensor) => [
-      raw.gradU && scaledGrad(new Tensor(raw.gradU, u.shape), g, u.dtype),
-      raw.gradV && scaledGrad(new Tensor(raw.gradV, v.shape), g, v.dtype),
-    ],
-  };
-  return Tensor.fromOp(value, pb.shape, u.requiresGrad || v.requiresGrad ? gradFn : null, 'cuda');
+  return host.w1dOutput(pb, raw.value, (g) => [
+    raw.gradU && scaledGrad(new Tensor(raw.gradU, u.shape), g, u.dtype),
+    raw.gradV && scaledGrad(new Tensor(raw.gradV, v.shape), g, v.dtype),
+  ], 'cuda');
 }
 
 export function wasserstein1d(pb: Wasserstein1dInput): Tensor {

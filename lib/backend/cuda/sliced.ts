@@ -5,9 +5,8 @@
 import { withCancelFlag } from '../../core/cancel.js';
 import { nativeCuda, type CudaSlicedOut } from '../../cuda/native-cuda.js';
 import { mainBuffer, operand, scaledGrad } from '../../cuda/tensors.js';
-import type { GradFn } from '../../tensor/autograd.js';
-import { allocate } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { slicedOutput } from '../cpu/sliced.js';
 import type { SlicedInput, SlicedOutput } from '../types.js';
 
 function fields(pb: SlicedInput) {
@@ -20,17 +19,10 @@ function fields(pb: SlicedInput) {
 
 function output(pb: SlicedInput, raw: CudaSlicedOut): SlicedOutput {
   const { xS, xT } = pb;
-  const value = allocate(xS.dtype, 1);
-  value[0] = pb.kind === 'mean' ? raw.value : raw.maxValue;
-  const gradFn: GradFn = {
-    name: pb.kind === 'mean' ? 'slicedWassersteinDistance' : 'maxSlicedWassersteinDistance',
-    inputs: [xS, xT],
-    backward: (g: Tensor) => [
-      raw.gradS && scaledGrad(new Tensor(raw.gradS, xS.shape), g, xS.dtype),
-      raw.gradT && scaledGrad(new Tensor(raw.gradT, xT.shape), g, xT.dtype),
-    ],
-  };
-  return { value: Tensor.fromOp(value, [], gradFn, 'cuda'), projected: raw.projected, argMax: raw.argMax };
+  return slicedOutput(pb, raw, (g) => [
+    raw.gradS && scaledGrad(new Tensor(raw.gradS, xS.shape), g, xS.dtype),
+    raw.gradT && scaledGrad(new Tensor(raw.gradT, xT.shape), g, xT.dtype),
+  ], 'cuda');
 }
 
 export function sliced(pb: SlicedInput): SlicedOutput {
