@@ -6,17 +6,12 @@ solver computes its cost blocks in numpy whatever the input backend), batch_size
 (cold) call, then the median of TRIALS after it.
 Usage: PYTHONPATH=<POT> python3 bench_pot_lazy.py POINTS.json ITERS TRIALS REG
 """
-import json, statistics, sys, time, warnings
+import json, sys, warnings
 import numpy as np
 import ot
 
+from first_median import timed
 
-def timed(fn, trials):
-    t0 = time.perf_counter(); fn(); first = time.perf_counter() - t0
-    ts = []
-    for _ in range(trials):
-        t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
-    return first, statistics.median(ts)
 
 
 if __name__ == "__main__":

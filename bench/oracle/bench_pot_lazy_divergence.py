@@ -5,17 +5,12 @@ numpy point clouds (read from the JSON file bench/lazy.ts writes, so both sides 
 batchSize POT's default (100) when lazy. Seconds: the first (cold) call, then the median of TRIALS after it.
 Usage: PYTHONPATH=<POT> python3 bench_pot_lazy_divergence.py POINTS.json ITERS TRIALS REG LAZY(0|1)
 """
-import json, statistics, sys, time, warnings
+import json, sys, warnings
 import numpy as np
 import ot
 
+from first_median import timed
 
-def timed(fn, trials):
-    t0 = time.perf_counter(); fn(); first = time.perf_counter() - t0
-    ts = []
-    for _ in range(trials):
-        t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
-    return first, (statistics.median(ts) if ts else first)
 
 
 if __name__ == "__main__":

@@ -5,17 +5,12 @@ POT's balanced ot.bregman.sinkhorn_log and its unbalanced ot.unbalanced.sinkhorn
 reg_m) each run exactly ITERS iterations (stopThr=0). Seconds: the first (cold) call, then the median
 of TRIALS after it. Usage: PYTHONPATH=<POT> python3 bench_pot_unbalanced.py ITERS TRIALS REG REG_M
 """
-import json, statistics, sys, time
+import json, sys
 import torch
 import ot
 
+from first_median import timed
 
-def timed(fn, trials):
-    t0 = time.perf_counter(); fn(); first = time.perf_counter() - t0
-    ts = []
-    for _ in range(trials):
-        t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
-    return first, statistics.median(ts)
 
 
 if __name__ == "__main__":
