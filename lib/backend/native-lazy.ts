@@ -2,23 +2,18 @@
 import { addon } from '../native.js';
 import type { Status } from '../core/vocabulary.js';
 import type { FloatArray } from '../tensor/dtype.js';
+import type { LazySinkhornInput } from './types.js';
 
-/** x [n, d], y [m, d] row-major in one dtype (a, b in it too, or absent: uniform); tile 0 lets the kernel size it. */
-export interface LazySinkhornOptions {
+/**
+ * LazySinkhornInput's sizes and settings with the points' values: x [n, d], y [m, d] row-major in one
+ * dtype (a, b in it too, or null: uniform); tile 0 lets the kernel size it.
+ */
+export interface LazySinkhornOptions extends Pick<LazySinkhornInput, 'n' | 'm' | 'd' | 'reg' | 'maxIter' | 'tol' | 'tile' | 'linearGrad'> {
   x: FloatArray;
   y: FloatArray;
   a: FloatArray | null;
   b: FloatArray | null;
-  n: number;
-  m: number;
-  d: number;
-  reg: number;
-  maxIter: number;
-  tol: number;
-  tile: number;
   grad: boolean;
-  /** Also valueLinear's gradient (linGradX, linGradY, lamF, lamG). */
-  linearGrad?: boolean;
   cancel?: Int32Array;
   /** BigInt64Array of 3 entries over a SharedArrayBuffer: (seq, iteration, error bits), see core/progress.ts. */
   progress?: BigInt64Array;
