@@ -7,6 +7,7 @@ import * as ot from '../lib/index.js';
 import { resetWarnings } from '../lib/core/warnings.js';
 import { nativeEmd } from '../lib/backend/native-emd.js';
 import { expectClose, flat, loadFixture, tolerance } from './helpers/fixtures.js';
+import { expectOTError } from './helpers/ot-error.js';
 
 type DType = 'float32' | 'float64';
 const fixture = loadFixture('exact');
@@ -53,18 +54,6 @@ function expectOptimal(M: number[][], a: number[], b: number[], plan: number[][]
   const dual = a.reduce((s, x, i) => s + x * u[i]!, 0) + b.reduce((s, x, j) => s + x * v[j]!, 0);
   expect(Math.abs(value - linear), 'value = <M, plan>').toBeLessThanOrEqual(rel * scale * mass);
   expect(Math.abs(value - dual), 'strong duality a·u + b·v = value').toBeLessThanOrEqual(rel * scale * mass);
-}
-
-function expectOTError(fn: () => unknown, code: ot.OTErrorCode, re?: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ot.OTError);
-    expect((e as ot.OTError).code).toBe(code);
-    if (re) expect((e as Error).message).toMatch(re);
-    return;
-  }
-  expect.fail(`expected an OTError ${code}`);
 }
 
 const nonZeros = (p: number[][]): number => p.flat().filter((x) => x > 0).length;

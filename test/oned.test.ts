@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
 import { expectClose, loadFixture, tolerance } from './helpers/fixtures.js';
+import { thrownOTError } from './helpers/ot-error.js';
 
 const fixture = loadFixture('exact');
 const DTYPES = ['float64', 'float32'] as const;
@@ -251,13 +252,8 @@ describe('1-D exact OT: async, abort and bad input', () => {
 
   it('rejects bad input with an OTError naming the argument', async () => {
     const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(ot.OTError);
-        return [(e as ot.OTError).code, (e as Error).message];
-      }
-      return ['none', ''];
+      const e = thrownOTError(f);
+      return [e.code, e.message];
     };
     expect(code(() => ot.wasserstein1d('x' as never, [1]))[0]).toBe('ERR_OT_ARG');
     expect(code(() => ot.wasserstein1d([[1, 2]], [1]))[0]).toBe('ERR_OT_SHAPE');

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
 import { expectClose, flat, loadFixture, tolerance } from './helpers/fixtures.js';
+import { expectOTError } from './helpers/ot-error.js';
 
 const fixture = loadFixture('sample');
 const DTYPES = ['float64', 'float32'] as const;
@@ -142,17 +143,7 @@ describe('solveSample: options and bad input', () => {
     ['solve with lazy', () => ot.solve(ot.dist(xA, xB), { reg: 1, lazy: true } as never), 'ERR_OT_ARG'],
   ];
   for (const [name, f, code] of bad) {
-    it(`${name} → ${code}`, () => {
-      let err: unknown;
-      try {
-        f();
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ot.OTError);
-      expect((err as ot.OTError).code).toBe(code);
-      expect((err as Error).message).toMatch(/^solveSample: |^solve: /);
-    });
+    it(`${name} → ${code}`, () => expectOTError(f, code, /^solveSample: |^solve: /));
   }
 
   it('the async twin rejects bad input and honours an aborted signal', async () => {

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
 import { expectClose, loadFixture, tolerance } from './helpers/fixtures.js';
+import { thrownOTError } from './helpers/ot-error.js';
 
 const fixture = loadFixture('sliced');
 const DTYPES = ['float64', 'float32'] as const;
@@ -157,13 +158,8 @@ describe('sliced Wasserstein: async, abort and bad input', () => {
 
   it('rejects bad input with an OTError naming the argument', async () => {
     const fail = (f: () => unknown): [string, string] => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(ot.OTError);
-        return [(e as ot.OTError).code, (e as Error).message];
-      }
-      return ['none', ''];
+      const e = thrownOTError(f);
+      return [e.code, e.message];
     };
     const sw = ot.slicedWassersteinDistance;
     expect(fail(() => sw([1, 2], [[1, 2]]))[0]).toBe('ERR_OT_SHAPE');

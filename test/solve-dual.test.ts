@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
 import { expectClose, loadFixture, tolerance } from './helpers/fixtures.js';
+import { expectOTError } from './helpers/ot-error.js';
 
 type Kind = 'entropic' | 'quadratic';
 const loss = { entropic: ot.stochastic.lossDualEntropic, quadratic: ot.stochastic.lossDualQuadratic };
@@ -178,17 +179,7 @@ describe('solveDual* defaults, async twin and cancellation', () => {
 
 describe('solveDual*: bad input', () => {
   const { xs, xt } = samples(5, 4, 2, 7, 'float64');
-  const code = (f: () => unknown, c: string, msg: RegExp) => {
-    let err: unknown;
-    try {
-      f();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ot.OTError);
-    expect((err as ot.OTError).code).toBe(c);
-    expect((err as Error).message).toMatch(msg);
-  };
+  const code = expectOTError;
   const S = ot.stochastic.solveDualEntropic;
   it('rejects bad options with the argument named', () => {
     code(() => S(xs, xt, { reg: 0 }), 'ERR_OT_VALUE', /solveDualEntropic: reg must be/);

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
 import { nativeSolve } from '../lib/backend/native-solve.js';
 import { expectClose, flat, loadFixture, tolerance } from './helpers/fixtures.js';
+import { expectOTError } from './helpers/ot-error.js';
 
 type DType = 'float32' | 'float64';
 const fixture = loadFixture('solve');
@@ -47,17 +48,6 @@ function randomProblem(n: number, m: number, seed: number, dtype: DType = 'float
 
 function rows(t: ot.Tensor): number[][] {
   return t.toArray() as number[][];
-}
-
-function expectOTError(fn: () => unknown, code: ot.OTErrorCode): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ot.OTError);
-    expect((e as ot.OTError).code).toBe(code);
-    return;
-  }
-  expect.fail(`expected an OTError ${code}`);
 }
 
 /** Collects the process warnings fn emits (and keeps them off stderr). */

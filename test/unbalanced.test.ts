@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
 import { expectClose, flat, loadFixture } from './helpers/fixtures.js';
+import { expectOTError } from './helpers/ot-error.js';
 
 const fixture = loadFixture('unbalanced_solve');
 type Case = (typeof fixture.cases)[number];
@@ -342,15 +343,7 @@ describe('bad input', () => {
   for (const [opts, code, msg] of cases) {
     it(`${JSON.stringify(opts)} -> ${code}`, () => {
       const bb = opts.unbalanced === undefined ? b.mul(a.sum().item() / b.sum().item()) : b;
-      let err: unknown;
-      try {
-        ot.solve(M, a, bb, opts);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ot.OTError);
-      expect((err as ot.OTError).code).toBe(code);
-      expect((err as Error).message).toMatch(msg);
+      expectOTError(() => ot.solve(M, a, bb, opts), code, msg);
     });
   }
   it('unbalanced problems do not need equal masses; balanced ones still do', () => {
