@@ -5,6 +5,13 @@ import type { DType, FloatArray } from '../tensor/dtype.js';
 import { fail } from '../core/validate.js';
 import type { CudaBuffer, CudaOperand } from './native-cuda.js';
 
+/** s · (a gradient a GPU kernel produced) as a cuda tensor: its own buffer when s is 1 (buffers are never written in place). */
+export function scaledBuffer(buf: CudaBuffer | null, s: number, shape: readonly number[]): Tensor | null {
+  if (buf === null) return null;
+  const g = new Tensor(buf, shape);
+  return s === 1 ? g : g.mul(s);
+}
+
 /** Host values to check without a copy from the GPU: always for CPU tensors, the cached copy (or null) for cuda ones. */
 export function checkableValues(t: Tensor): FloatArray | null {
   return t.hostCopy();

@@ -1,8 +1,8 @@
 // Dual losses and plans on the GPU: one fused pass (native/cuda/dual.cu, squared Euclidean cost) on
 // the inputs' device buffers; the loss's gradients stay on the GPU.
 import { throwIfAborted, withCancelFlag } from '../../core/cancel.js';
-import { nativeCuda, type CudaBuffer, type CudaDualResult, type CudaOperand } from '../../cuda/native-cuda.js';
-import { hostOnCuda, operand } from '../../cuda/tensors.js';
+import { nativeCuda, type CudaDualResult, type CudaOperand } from '../../cuda/native-cuda.js';
+import { hostOnCuda, operand, scaledBuffer } from '../../cuda/tensors.js';
 import { allocate } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { WANT } from '../native-dual.js';
@@ -23,13 +23,6 @@ function wantMask(pb: Problem): number {
   return bit(pb.u, WANT.u) | bit(pb.v, WANT.v) | bit(pb.xs, WANT.xs) | bit(pb.xt, WANT.xt) | bit(pb.ws, WANT.ws) | bit(pb.wt, WANT.wt);
 }
 
-/** s · (a gradient the kernel produced): its own buffer when s is 1 (buffers are never written in place). */
-function scaled(buf: CudaBuffer | null, s: number, shape: readonly number[]): Tensor | null {
-  if (buf === null) return null;
-  const g = new Tensor(buf, shape);
-  return s === 1 ? g : g.mul(s);
-}
-
 /** The loss as a cuda scalar whose backward only scales the gradients the forward pass computed. */
 function lossOutput(name: string, pb: Problem, r: CudaDualResult): Tensor {
   const data = allocate(pb.dtype, 1);
@@ -42,8 +35,8 @@ function lossOutput(name: string, pb: Problem, r: CudaDualResult): Tensor {
     backward: (g: Tensor) => {
       const s = g.item();
       return [
-        scaled(r.du, s, u.shape), scaled(r.dv, s, v.shape), scaled(r.dxs, s, xs.shape), scaled(r.dxt, s, xt.shape),
-        ws && scaled(r.dws, s, ws.shape), wt && scaled(r.dwt, s, wt.shape),
+        scaledBuffer(r.du, s, u.shape), scaledBuffer(r.dv, s, v.shape), scaledBuffer(r.dxs, s, xs.shape), scaledBuffer(r.dxt, s, xt.shape),
+        ws && scaledBuffer(r.dws, s, ws.shape), wt && scaledBuffer(r.dwt, s, wt.shape),
       ];
     },
   }, 'cuda');

@@ -2,8 +2,8 @@
 // buffers. The potentials come back to the host (O(n + m)); the envelope gradients w.r.t. the points stay on
 // the GPU, and the weights' gradients (reg·(f − mean f)) are made on the host and uploaded.
 import { withCancelFlag } from '../../core/cancel.js';
-import { hostOnCuda, operand } from '../../cuda/tensors.js';
-import { nativeCuda, type CudaBuffer, type CudaLazyRaw } from '../../cuda/native-cuda.js';
+import { hostOnCuda, operand, scaledBuffer } from '../../cuda/tensors.js';
+import { nativeCuda, type CudaLazyRaw } from '../../cuda/native-cuda.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { lazyOutput, mean, scaled } from '../cpu/lazy.js';
 import type { LazySinkhornInput, LazySinkhornOutput } from '../types.js';
@@ -16,18 +16,12 @@ function fields(pb: LazySinkhornInput) {
   };
 }
 
-function pointGrad(buf: CudaBuffer | null, s: number, shape: readonly number[]): Tensor | null {
-  if (buf === null) return null;
-  const g = new Tensor(buf, shape);
-  return s === 1 ? g : g.mul(s);
-}
-
 function output(pb: LazySinkhornInput, raw: CudaLazyRaw): LazySinkhornOutput {
   const { x, y, a, b } = pb;
   // The weights' gradients reg·(f − mean f)·s are made on the host (f came back) and uploaded on use.
   const weightGrad = (t: Tensor, v: Float64Array, s: number) => hostOnCuda(scaled(v, s * pb.reg, mean(v), t.dtype), t.shape);
   return lazyOutput(pb, raw, (s) => [
-    pointGrad(raw.gradX, s, x.shape), pointGrad(raw.gradY, s, y.shape), a && weightGrad(a, raw.f, s), b && weightGrad(b, raw.g, s),
+    scaledBuffer(raw.gradX, s, x.shape), scaledBuffer(raw.gradY, s, y.shape), a && weightGrad(a, raw.f, s), b && weightGrad(b, raw.g, s),
   ], 'cuda');
 }
 
