@@ -14,8 +14,6 @@ constexpr int kRowsT = 64, kColsT = 32, kChunk = 16, kThreads = 256;
 constexpr int kPairs = kRowsT * kColsT / kThreads;
 constexpr int kLd = kColsT + 1;
 
-__device__ __forceinline__ size_t smin(size_t a, size_t b) { return a < b ? a : b; }
-
 template <typename T>
 struct DualArgs {
   const T* u;

@@ -41,6 +41,9 @@ inline unsigned blocksFor(size_t work, unsigned perBlock) {
   return static_cast<unsigned>((work + perBlock - 1) / perBlock);
 }
 
+// min of two sizes in device code (std::min is not a device function without --expt-relaxed-constexpr).
+__device__ __forceinline__ size_t smin(size_t a, size_t b) { return a < b ? a : b; }
+
 constexpr unsigned kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 

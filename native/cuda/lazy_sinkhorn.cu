@@ -21,8 +21,6 @@ constexpr unsigned kThreads = 128;
 constexpr size_t kSharedBudget = 40 * 1024;  // bytes of a column tile (under the 48 KiB default)
 constexpr size_t kGradChunk = 16;             // coordinates of the gradient accumulated per stats pass
 
-__device__ __forceinline__ size_t dmin(size_t a, size_t b) { return a < b ? a : b; }
-
 template <typename T>
 __device__ __forceinline__ T sqDist(const T* p, const T* q, size_t d) {
   T c = 0;
@@ -88,11 +86,11 @@ __global__ void __launch_bounds__(kThreads)
   T* pS = qS + tile * d;
   const size_t r = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
   const bool active = r < nR;
-  const size_t c0 = blockIdx.y * colsPerSplit, c1 = dmin(nC, c0 + colsPerSplit);
+  const size_t c0 = blockIdx.y * colsPerSplit, c1 = smin(nC, c0 + colsPerSplit);
   const OwnPoint<T> p(rows + (active ? r : 0) * d, d);
   double runMax = -INFINITY, runSum = 0;
   for (size_t j0 = c0; j0 < c1; j0 += tile) {
-    const size_t w = dmin(tile, c1 - j0);
+    const size_t w = smin(tile, c1 - j0);
     loadTile(cols, pot, d, j0, w, qS, pS);
     if (!active) continue;
     math::Lse<T> chain[kChains];
@@ -173,13 +171,13 @@ __global__ void __launch_bounds__(kThreads)
   T* pS = qS + tile * d;
   const size_t r = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
   const bool active = r < nR && own[r] > -INFINITY;
-  const size_t c0 = blockIdx.y * colsPerSplit, c1 = dmin(nC, c0 + colsPerSplit);
+  const size_t c0 = blockIdx.y * colsPerSplit, c1 = smin(nC, c0 + colsPerSplit);
   const OwnPoint<T> p(rows + (r < nR ? r : 0) * d, d);
   const T fr = active ? static_cast<T>(own[r]) : T(0);
   double rm = 0, rl = 0, acc[kGradChunk];
   for (size_t k = 0; k < kGradChunk; ++k) acc[k] = 0;
   for (size_t j0 = c0; j0 < c1; j0 += tile) {
-    const size_t w = dmin(tile, c1 - j0);
+    const size_t w = smin(tile, c1 - j0);
     loadTile(cols, pot, d, j0, w, qS, pS);
     if (!active) continue;
     T tm = 0, tl = 0, ta[kGradChunk];
