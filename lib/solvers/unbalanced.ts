@@ -85,7 +85,8 @@ export interface UnbalancedSolution {
   weightGrads: (r: Float64Array, c: Float64Array) => [Float64Array, Float64Array];
 }
 
-function inDtype(x: Float64Array, dtype: DType, g: number): FloatArray {
+/** g · x in `dtype` (g = 1: x converted). */
+export function inDtype(x: Float64Array, dtype: DType, g = 1): FloatArray {
   const out = allocate(dtype, x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i]! * g;
   return out;

@@ -4,13 +4,12 @@
 // potentials and the envelope gradient are formed here from the returned plan and duals.
 import { checkFiniteNumber, checkInteger, checkOneOf, fail } from '../../core/validate.js';
 import { warn } from '../../core/warnings.js';
-import { allocate, type FloatArray } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { solveQuadraticDual, solveQuadraticDualAsync, type QuadraticDualInput, type QuadraticDualOutput, type QuadraticMarginal } from '../quadratic-dual.js';
 import { total, weights, type CostProblem, type SolveMethod } from '../problem.js';
 import type { OTResult } from '../result.js';
 import type { SolveAsyncOptions } from '../solve.js';
-import { marginals, penaltyGrad, strengths, unbalancedResult, unbalancedWeights } from '../unbalanced.js';
+import { inDtype, marginals, penaltyGrad, strengths, unbalancedResult, unbalancedWeights } from '../unbalanced.js';
 
 interface Problem extends QuadraticDualInput {
   Mt: Tensor;
@@ -61,12 +60,6 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, marginal: 
   };
 }
 
-function inDtype(x: Float64Array, like: Tensor): FloatArray {
-  const out = allocate(like.dtype, x.length);
-  out.set(x);
-  return out;
-}
-
 /** <M, P>, reg/2 ||P - q||^2 and the marginal penalties at P: the objective the dual ascent maximises the dual of. */
 function objective(p: Problem, P: Float64Array): [number, number] {
   const { n, m, M, a, b, reg, ua, ub } = p;
@@ -104,8 +97,8 @@ function result(c: CostProblem, p: Problem, out: QuadraticDualOutput): OTResult 
   const alpha = Float64Array.from(out.alpha);
   const beta = Float64Array.from(out.beta);
   return unbalancedResult({
-    M: p.Mt, a: p.aT, b: p.bT, n, m, value, valueLinear, plan: inDtype(out.plan, p.Mt),
-    potentials: [inDtype(alpha, p.Mt), inDtype(beta, p.Mt)], status: out.status, nIter: out.nIter, grad: p.grad,
+    M: p.Mt, a: p.aT, b: p.bT, n, m, value, valueLinear, plan: inDtype(out.plan, p.Mt.dtype),
+    potentials: [inDtype(alpha, p.Mt.dtype), inDtype(beta, p.Mt.dtype)], status: out.status, nIter: out.nIter, grad: p.grad,
     weightGrads: (r, col) => {
       if (p.marginal === 'balanced') {
         // The duals of the marginal constraints, defined up to a shared constant (a and b keep equal
