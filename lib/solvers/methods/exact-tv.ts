@@ -12,13 +12,12 @@
 import { backendFor, type EmdInput, type EmdOutput } from '../../backend/index.js';
 import { checkInteger, checkOneOf, fail } from '../../core/validate.js';
 import { warn } from '../../core/warnings.js';
-import { allocate } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import type { CostProblem, SolveMethod } from '../problem.js';
+import { total, type CostProblem, type SolveMethod } from '../problem.js';
 import type { OTResult } from '../result.js';
 import type { SolveAsyncOptions } from '../solve.js';
 import { SOLVE_MAX_ITER } from './exact.js';
-import { strengths, unbalancedResult, unbalancedWeights } from '../unbalanced.js';
+import { inDtype, strengths, unbalancedResult, unbalancedWeights } from '../unbalanced.js';
 
 interface Problem extends EmdInput {
   fn: string;
@@ -70,10 +69,8 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined): Problem {
   if (lowest + ua + ub < 0) {
     fail('ERR_OT_VALUE', `${fn}: exact TV-unbalanced OT is unbounded when min(M) + ua + ub < 0, got min(M) = ${lowest}, ua = ${ua}, ub = ${ub}`);
   }
-  let sa = 0;
-  let sb = 0;
-  for (const x of a) sa += x;
-  for (const x of b) sb += x;
+  const sa = total(a);
+  const sb = total(b);
   const aAug = new Float64Array(N);
   aAug.set(a);
   aAug[n] = sb;
@@ -124,13 +121,8 @@ function result(c: CostProblem, p: Problem, out: EmdOutput): OTResult {
   for (let i = 0; i < n; i++) f[i] = u[i]! + v[m]!;
   for (let j = 0; j < m; j++) g[j] = v[j]! + u[n]!;
   const dtype = p.Mt.dtype;
-  const cast = (x: Float64Array) => {
-    const o = allocate(dtype, x.length);
-    o.set(x);
-    return o;
-  };
   return unbalancedResult({
-    M: p.Mt, a: p.aT, b: p.bT, n, m, value: lin + pen, valueLinear: lin, plan: cast(P), potentials: [cast(f), cast(g)],
+    M: p.Mt, a: p.aT, b: p.bT, n, m, value: lin + pen, valueLinear: lin, plan: inDtype(P, dtype), potentials: [inDtype(f, dtype), inDtype(g, dtype)],
     status: out.status, nIter: out.nIter, grad: p.grad,
     // The LP's value is piecewise linear in (a, b): the optimal duals are its (sub)gradient.
     weightGrads: () => [Float64Array.from(f), Float64Array.from(g)],
