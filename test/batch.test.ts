@@ -170,6 +170,40 @@ describe('solveBatch: semantics', () => {
     }
   });
 
+  it('a plan built on read (no recorded trace) equals the one the recorded solve returns, and value = <M, T> + reg Σ T log T', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      for (const solver of ['log_sinkhorn', 'sinkhorn'] as const) {
+        for (const regType of ['entropy', 'kl'] as const) {
+          const M = ot.rand([4, 9, 7], { seed: 3, dtype });
+          const opts = { reg: 0.1, solver, regType, maxIter: 40, tol: 0 };
+          const lazy = ot.batch.solveBatch(M, { ...opts, grad: 'detach' });
+          const recorded = ot.batch.solveBatch(M.clone().requiresGrad_(true), { ...opts, grad: 'autodiff' });
+          const close = dtype === 'float64' ? 1e-12 : 1e-5;
+          for (let e = 0; e < 4 * 63; e++) expect(Math.abs(lazy.plan.data[e]! - recorded.plan.data[e]!)).toBeLessThan(close);
+          // Built from the potentials, the plan is the very one the solve writes when asked to.
+          const [B, n, m] = [4, 9, 7];
+          const full = nativeBatch.solveBatch({ ...opts, M: M.data, a: null, b: null, B, n, m, regType: regType === 'kl' ? 'kl' : 'entropy', stopRule: 'problem', record: 'none' });
+          const pot0 = full.sol.subarray(B * n * m, B * n * m + B * n);
+          const pot1 = full.sol.subarray(B * n * m + B * n);
+          expect(nativeBatch.solveBatchPlan({ M: M.data, pot0, pot1, B, n, m, reg: 0.1, solver })).toEqual(full.sol.subarray(0, B * n * m));
+          // The value from the potentials (no log per entry) against POT's formula on the plan.
+          for (let k = 0; k < 4; k++) {
+            let lin = 0;
+            let ent = 0;
+            for (let e = k * 63; e < (k + 1) * 63; e++) {
+              const t = lazy.plan.data[e]!;
+              lin += M.data[e]! * t;
+              ent += t * Math.log((regType === 'kl' ? t * 63 : t) + 1e-16);
+            }
+            const tol = dtype === 'float64' ? 1e-12 : 2e-5;
+            expect(Math.abs(lazy.valueLinear.data[k]! - lin)).toBeLessThan(tol * Math.abs(lin));
+            expect(Math.abs(lazy.value.data[k]! - (lin + 0.1 * ent))).toBeLessThan(tol * Math.max(1, Math.abs(lin + 0.1 * ent)));
+          }
+        }
+      }
+    }
+  });
+
   it("regType 'KL' differs from 'entropy' by reg·(Σ a log a + Σ b log b)", () => {
     const { M, a, b } = randomProblem(3, 7, 6, 50);
     const reg = 0.15;

@@ -13,7 +13,8 @@ import { fail } from '../core/validate.js';
 
 /** A solved batch as every device's native entry point returns it (plan and potentials on the device). */
 export interface BatchSolved {
-  plan: Storage;
+  /** The plans, or their maker (called at most once) when the solve left them to be built on read. */
+  plan: Storage | (() => Storage);
   pot0: Storage;
   pot1: Storage;
   /** Host values [B] in M's dtype. */
@@ -49,33 +50,38 @@ export function batchOutputs(r: ResolvedBatch, out: BatchSolved, device: Device)
   const on = { device };
   const plain = (data: FloatArray | Storage, shape: number[]): Tensor => new Tensor(data, shape, on);
   const statusPerProblem: Status[] = Array.from(out.status, (s) => STATUSES[s] ?? 'diverged');
-  const result = (value: Tensor, valueLinear: Tensor, plan: Tensor, pot0: Tensor, pot1: Tensor): BatchSinkhornOutput => ({
+  const result = (value: Tensor, valueLinear: Tensor, plan: Tensor | (() => Tensor), pot0: Tensor, pot1: Tensor): BatchSinkhornOutput => ({
     value, valueLinear, plan, potentials: [pot0, pot1], statusPerProblem, nIter: out.nIter, nIterPerProblem: out.iters,
   });
   const inputs = [r.M, r.a, r.b];
   const needsGrad = inputs.some((t) => t?.requiresGrad);
   const diverged = Array.from(out.status, (s) => s === 2);
+  // The plan tensor, made once: from the solve's output, or built from the potentials when first wanted.
+  let planTensor: Tensor | undefined;
+  const planOnRead = (): Tensor => (planTensor ??= plain(typeof out.plan === 'function' ? out.plan() : out.plan, [B, n, m]));
   const checked = <G>(backward: (g: G) => (Tensor | null)[]) => (g: G): (Tensor | null)[] => {
     refuseDivergedBatch(diverged);
     return backward(g);
   };
 
   if (r.grad === 'detach' || !needsGrad) {
-    return result(plain(out.value, [B]), plain(out.valueLinear, [B]), plain(out.plan, [B, n, m]), plain(out.pot0, [B, n]), plain(out.pot1, [B, m]));
+    return result(plain(out.value, [B]), plain(out.valueLinear, [B]), planOnRead, plain(out.pot0, [B, n]), plain(out.pot1, [B, m]));
   }
   if (r.grad === 'envelope') {
-    const [plan, pot0, pot1] = [plain(out.plan, [B, n, m]), plain(out.pot0, [B, n]), plain(out.pot1, [B, m])];
+    const [pot0, pot1] = [plain(out.pot0, [B, n]), plain(out.pot1, [B, m])];
     // .data: the host values (a GPU result is copied back once, when the backward first runs).
     const value = Tensor.fromOp(out.value, [B], {
-      name: 'solveBatch.value', inputs, backward: checked((g: Tensor) => envelopeGrads(r, g, plan.data, pot0.data, pot1.data, device)),
+      name: 'solveBatch.value', inputs, backward: checked((g: Tensor) => envelopeGrads(r, g, planOnRead().data, pot0.data, pot1.data, device)),
     }, device);
     const valueLinear = Tensor.fromOp(out.valueLinear, [B], {
-      name: 'solveBatch.valueLinear', inputs: [r.M], backward: checked((g: Tensor) => [scaleRows(g, plan.data, [B, n, m], device)]),
+      name: 'solveBatch.valueLinear', inputs: [r.M], backward: checked((g: Tensor) => [scaleRows(g, planOnRead().data, [B, n, m], device)]),
     }, device);
+    const plan = planOnRead;
     return result(value, valueLinear, plan, pot0, pot1);
   }
   const trace = out.trace;
   if (!trace) return fail('ERR_OT_VALUE', 'solveBatch: the native solve recorded no trace for the gradient');
+  if (typeof out.plan === 'function') return fail('ERR_OT_VALUE', 'solveBatch: a recorded solve must return its plan');
   const planData = out.plan as FloatArray;
   // One node for (plan, pot0, pot1): its backward runs the adjoint once for all three.
   const asData = (g: Tensor | null): FloatArray | null => (g === null ? null : g.dtype === r.dtype ? g.data : g.to(r.dtype).data);

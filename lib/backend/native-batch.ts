@@ -9,7 +9,7 @@ export interface NativeBatchTrace {
 }
 
 export interface NativeSolveBatchOut {
-  /** [plan (B*n*m) | pot0 (B*n) | pot1 (B*m)] */
+  /** [plan (B*n*m) | pot0 (B*n) | pot1 (B*m)]; without the plan when lazyPlan was set. */
   sol: FloatArray;
   /** [value (B) | valueLinear (B)] */
   values: FloatArray;
@@ -28,6 +28,15 @@ export type SolveBatchOptions = Pick<BatchSinkhornInput, 'B' | 'n' | 'm' | 'reg'
   M: FloatArray;
   a: FloatArray | null;
   b: FloatArray | null;
+  cancel?: Int32Array;
+  /** Leave the plan out of `sol` (record 'none' only): solveBatchPlan builds it when it is read. */
+  lazyPlan?: boolean;
+};
+/** solveBatchPlan's options: a solve's M [B*n*m] and potentials pot0 [B*n], pot1 [B*m] (M's dtype). */
+export type SolveBatchPlanOptions = Pick<BatchSinkhornInput, 'B' | 'n' | 'm' | 'reg' | 'solver'> & {
+  M: FloatArray;
+  pot0: FloatArray;
+  pot1: FloatArray;
   cancel?: Int32Array;
 };
 /** The adjoint's options: the recorded trace, the problem, the seeds of (plan, pot0, pot1) and which weight gradients to compute. */
@@ -67,6 +76,8 @@ export interface NativeBatch {
   solveBatch(options: SolveBatchOptions): NativeSolveBatchOut;
   solveBatchAsync(options: SolveBatchOptions): Promise<NativeSolveBatchOut>;
   solveBatchBackward(options: SolveBatchBackwardOptions): { gM: FloatArray; ga?: FloatArray; gb?: FloatArray };
+  /** The plans [B*n*m] of a lazyPlan solve, from its potentials (the arithmetic solveBatch would have done). */
+  solveBatchPlan(options: SolveBatchPlanOptions): FloatArray;
   distBatch(options: DistBatchOptions): FloatArray;
   distBatchAsync(options: DistBatchOptions): Promise<FloatArray>;
   distBatchBackward(options: DistBatchBackwardOptions): { gX?: FloatArray; gY?: FloatArray };

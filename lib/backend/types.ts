@@ -120,7 +120,8 @@ export interface BatchSinkhornInput {
 export interface BatchSinkhornOutput {
   value: Tensor;
   valueLinear: Tensor;
-  plan: Tensor;
+  /** The plans, or their maker when they are built on first read. */
+  plan: Tensor | (() => Tensor);
   potentials: readonly [Tensor, Tensor];
   statusPerProblem: readonly Status[];
   nIter: number;

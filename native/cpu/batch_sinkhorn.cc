@@ -8,6 +8,7 @@
 #include <atomic>
 #include <mutex>
 #include <new>
+#include <vector>
 
 #include "common/parallel.h"
 #include "cpu/batch_problem.h"
@@ -137,6 +138,27 @@ Status batchSinkhorn(const T* M, const T* a, const T* b, const BatchSinkhornPara
   return solver.run();
 }
 
+template <typename T>
+Status batchSinkhornPlans(const T* M, const T* pot0, const T* pot1, const BatchSinkhornParams& p, T* plan,
+                          CancelFlag cancel) {
+  if (p.B == 0 || p.n == 0 || p.m == 0 || !(p.reg > 0)) return Status::BadArgument;
+  const size_t n = p.n, m = p.m;
+  const bool logDomain = p.solver == BatchSolver::LogSinkhorn;
+  const int nt = std::min<int>(teamSizeFor(static_cast<double>(p.B * n * m) * 8.0), static_cast<int>(p.B));
+  return forEachItem(p.B, nt, cancel, [m] { return std::vector<T>(m); }, [&](std::vector<T>& K, size_t pb) {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t row = (pb * n + i) * m;
+      batch::kernelRow(M + row, static_cast<T>(p.reg), !logDomain, m, K.data());
+      batch::planRow(K.data(), pot0[pb * n + i], pot1 + pb * m, m, logDomain, plan + row);
+    }
+    return Status::Ok;
+  });
+}
+
+template Status batchSinkhornPlans<float>(const float*, const float*, const float*, const BatchSinkhornParams&, float*,
+                                          CancelFlag);
+template Status batchSinkhornPlans<double>(const double*, const double*, const double*, const BatchSinkhornParams&,
+                                           double*, CancelFlag);
 template Status batchSinkhorn<float>(const float*, const float*, const float*, const BatchSinkhornParams&,
                                      BatchSinkhornOut<float>&, CancelFlag);
 template Status batchSinkhorn<double>(const double*, const double*, const double*, const BatchSinkhornParams&,

@@ -47,7 +47,7 @@ struct BatchTrace {
   }
 };
 
-// Caller-owned outputs: plan [B,n,m]; pot0 [B,n], pot1 [B,m] = POT's potentials (log u, log v for the
+// Caller-owned outputs: plan [B,n,m] (null: not written, batchSinkhornPlans builds it from the potentials); pot0 [B,n], pot1 [B,m] = POT's potentials (log u, log v for the
 // log solver; scalings f, g for the scaling solver); value, valueLinear [B]; status [B] (a Status per
 // problem: Ok, MaxIter or Diverged); iters [B] = POT's n_iter for that problem (index of its last
 // iteration); nIter = POT's n_iter for the batch; trace filled when params.record != None.
@@ -72,6 +72,12 @@ struct BatchSinkhornOut {
 template <typename T>
 Status batchSinkhorn(const T* M, const T* a, const T* b, const BatchSinkhornParams& p, BatchSinkhornOut<T>& out,
                      CancelFlag cancel = {});
+
+// The plans [B,n,m] of solved problems from their potentials pot0 [B,n], pot1 [B,m] (as batchSinkhorn
+// returned them; the same arithmetic as its own plan output). Ok, Aborted or OutOfMemory.
+template <typename T>
+Status batchSinkhornPlans(const T* M, const T* pot0, const T* pot1, const BatchSinkhornParams& p, T* plan,
+                          CancelFlag cancel = {});
 
 // Vector-Jacobian product of (plan, pot0, pot1) through the recorded iterations: given their gradients
 // gPlan [B,n,m], gPot0 [B,n], gPot1 [B,m] (any may be null = zero), writes d/dM into gM [B,n,m] and d/da,

@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "cpu/dist_gemm_simd.h"
 #include "cpu/fast_exp.h"
 
 namespace ot::cpu::batch {
@@ -39,17 +40,34 @@ struct Workspace {
   }
 };
 
-// K = -M/reg (POT's log solver) or exp(-M/reg) (scaling solver), in both layouts. Multiplying by -1/reg
+// One row of K = -M/reg (POT's log solver) or exp(-M/reg) (scaling solver). Multiplying by -1/reg
 // (within an ulp of POT's division) keeps the pass at memory speed: a vector divide costs ~5x more.
+template <typename T>
+OT_WIDE_VECTORS void kernelRow(const T* __restrict M, T reg, bool scaling, size_t m, T* __restrict K) {
+  const T scale = -T(1) / reg;
+  for (size_t j = 0; j < m; ++j) K[j] = M[j] * scale;
+  if (scaling)
+    for (size_t j = 0; j < m; ++j) K[j] = fastExp(K[j]);
+}
+
+// K (kernelRow of every row) in both layouts.
 template <typename T>
 OT_WIDE_VECTORS void loadKernel(const T* __restrict M, T reg, bool scaling, size_t n, size_t m, T* __restrict K,
                                 T* __restrict Kt) {
-  const T scale = -T(1) / reg;
-  for (size_t k = 0; k < n * m; ++k) K[k] = M[k] * scale;
-  if (scaling)
-    for (size_t k = 0; k < n * m; ++k) K[k] = fastExp(K[k]);
+  for (size_t i = 0; i < n; ++i) kernelRow(M + i * m, reg, scaling, m, K + i * m);
   for (size_t i = 0; i < n; ++i)
     for (size_t j = 0; j < m; ++j) Kt[j * n + i] = K[i * m + j];
+}
+
+// One row of the plan: T_ij = exp(K_ij + u + v_j) (log solver: POT's exp(K + u[:, :, None] + v[:, None, :]))
+// or K_ij f g_j (scaling solver), K's row as loadKernel made it.
+template <typename T>
+OT_WIDE_VECTORS void planRow(const T* __restrict K, T u, const T* __restrict v, size_t m, bool logDomain, T* __restrict out) {
+  if (logDomain) {
+    for (size_t j = 0; j < m; ++j) out[j] = fastExp(K[j] + u + v[j]);
+  } else {
+    for (size_t j = 0; j < m; ++j) out[j] = K[j] * u * v[j];
+  }
 }
 
 // log a, log b (POT: nx.log(a)); zero weights give -inf, which the LSE updates treat as empty rows.
@@ -107,14 +125,39 @@ OT_WIDE_VECTORS bool columnLseShifted(const T* __restrict A, const T* __restrict
   return true;
 }
 
-// out[c] = sum_r A[r,c] * w[r].
+// out[c] = sum_r A[r,c] * w[r]. Column blocks of 4 hardware vectors stay in registers over all rows (two
+// sets, even and odd rows, so the multiply-adds of consecutive rows overlap): the plain loop kept `out`
+// in memory and waited on a store-to-load round trip per row, 2.5x slower at 64 columns.
 template <typename T>
 OT_WIDE_VECTORS void columnDot(const T* __restrict A, const T* __restrict w, size_t rows, size_t cols, T* __restrict out) {
-  for (size_t c = 0; c < cols; ++c) out[c] = T(0);
+  using S = gemm::Simd<T>;
+  using V = typename S::V;
+  constexpr size_t L = S::L, C = 4 * L;
+  size_t c0 = 0;
+  for (; c0 + C <= cols; c0 += C) {
+    V e0{}, e1{}, e2{}, e3{}, o0{}, o1{}, o2{}, o3{};
+    size_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+      const T* p = A + r * cols + c0;
+      const T* q = p + cols;
+      const V we = S::splat(w[r]), wo = S::splat(w[r + 1]);
+      e0 += S::load(p) * we, e1 += S::load(p + L) * we, e2 += S::load(p + 2 * L) * we, e3 += S::load(p + 3 * L) * we;
+      o0 += S::load(q) * wo, o1 += S::load(q + L) * wo, o2 += S::load(q + 2 * L) * wo, o3 += S::load(q + 3 * L) * wo;
+    }
+    if (r < rows) {
+      const T* p = A + r * cols + c0;
+      const V we = S::splat(w[r]);
+      e0 += S::load(p) * we, e1 += S::load(p + L) * we, e2 += S::load(p + 2 * L) * we, e3 += S::load(p + 3 * L) * we;
+    }
+    S::store(out + c0, e0 + o0), S::store(out + c0 + L, e1 + o1);
+    S::store(out + c0 + 2 * L, e2 + o2), S::store(out + c0 + 3 * L, e3 + o3);
+  }
+  if (c0 == cols) return;
+  for (size_t c = c0; c < cols; ++c) out[c] = T(0);
   for (size_t r = 0; r < rows; ++r) {
     const T* row = A + r * cols;
     const T wr = w[r];
-    for (size_t c = 0; c < cols; ++c) out[c] += row[c] * wr;
+    for (size_t c = c0; c < cols; ++c) out[c] += row[c] * wr;
   }
 }
 

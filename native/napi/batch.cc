@@ -64,6 +64,14 @@ void checkMasses(Napi::Env env, const char* fn, const Weights& a, const Weights&
   }
 }
 
+cpu::BatchSolver solverArg(Napi::Env env, const Options& o, const char* fn) {
+  const std::string solver = o.string("solver");
+  if (solver == "log_sinkhorn") return cpu::BatchSolver::LogSinkhorn;
+  if (solver != "sinkhorn")
+    throwError(env, "ERR_OT_ARG", std::string(fn) + ": solver must be 'log_sinkhorn' or 'sinkhorn', got '" + solver + "'");
+  return cpu::BatchSolver::Sinkhorn;
+}
+
 // The recorded iterations, owned by a JS External so the tape's closure keeps them alive until GC.
 struct TraceHolder {
   BatchSinkhornParams params;
@@ -80,7 +88,8 @@ struct SolveBatchJob {
   ArrayView M;
   Weights a, b;
   CancelFlag cancel;
-  OutArray sol;  // [plan | pot0 | pot1]
+  bool lazyPlan = false;  // the plan is left out of sol and built when read (solveBatchPlan)
+  OutArray sol;  // [plan | pot0 | pot1], or [pot0 | pot1] with lazyPlan
   OutArray val;  // [value | valueLinear]
   OutArray status, iters;  // Int32Array [B]
   int64_t nIter = 0;
@@ -108,10 +117,7 @@ struct SolveBatchJob {
     p.maxIter = o.integer("maxIter", 1, 2147483647);
     p.tol = o.number("tol");
     if (p.tol < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0, got " + num(p.tol));
-    std::string solver = o.string("solver");
-    if (solver == "log_sinkhorn") p.solver = cpu::BatchSolver::LogSinkhorn;
-    else if (solver == "sinkhorn") p.solver = cpu::BatchSolver::Sinkhorn;
-    else throwError(env, "ERR_OT_ARG", std::string(fn) + ": solver must be 'log_sinkhorn' or 'sinkhorn', got '" + solver + "'");
+    p.solver = solverArg(env, o, fn);
     std::string reg = o.string("regType");
     if (reg == "entropy") p.regType = cpu::BatchRegType::Entropy;
     else if (reg == "kl") p.regType = cpu::BatchRegType::KL;
@@ -126,8 +132,11 @@ struct SolveBatchJob {
     else if (rec == "last") p.record = BatchRecord::LastStep;
     else throwError(env, "ERR_OT_ARG", std::string(fn) + ": record must be 'none', 'all' or 'last', got '" + rec + "'");
     job.cancel = o.cancel();
+    job.lazyPlan = o.flag("lazyPlan");
+    if (job.lazyPlan && p.record != BatchRecord::None)
+      throwError(env, "ERR_OT_ARG", std::string(fn) + ": lazyPlan needs record 'none' (a recorded solve differentiates its plan)");
 
-    job.sol = OutArray::floats(env, p.B * (p.n * p.m + p.n + p.m), f64);
+    job.sol = OutArray::floats(env, p.B * ((job.lazyPlan ? 0 : p.n * p.m) + p.n + p.m), f64);
     job.val = OutArray::floats(env, 2 * p.B, f64);
     job.status = OutArray(Napi::Int32Array::New(env, p.B));
     job.iters = OutArray(Napi::Int32Array::New(env, p.B));
@@ -146,8 +155,8 @@ struct SolveBatchJob {
     const size_t B = params.B, n = params.n, m = params.m;
     T* s = sol.as<T>();
     cpu::BatchSinkhornOut<T> out;
-    out.plan = s;
-    out.pot0 = s + B * n * m;
+    out.plan = lazyPlan ? nullptr : s;
+    out.pot0 = s + (lazyPlan ? 0 : B * n * m);
     out.pot1 = out.pot0 + B * n;
     out.value = val.as<T>();
     out.valueLinear = out.value + B;
@@ -264,9 +273,53 @@ struct SolveBatchBackwardJob {
   }
 };
 
+// The plans of a solve made with lazyPlan, from its potentials: the arithmetic solveBatch would have done.
+struct SolveBatchPlanJob {
+  Keeper keeper;
+  static const char* name() { return "solveBatchPlan"; }
+  BatchSinkhornParams params;
+  ArrayView M, pot0, pot1;
+  CancelFlag cancel;
+  OutArray plan;
+
+  static SolveBatchPlanJob parse(const Napi::CallbackInfo& info) {
+    const char* fn = name();
+    Napi::Env env = info.Env();
+    SolveBatchPlanJob job;
+    auto& p = job.params;
+    const Options o(info, 0, fn);
+    job.M = o.floats("M");
+    job.pot0 = o.floats("pot0");
+    job.pot1 = o.floats("pot1");
+    p.B = o.dim("B");
+    p.n = o.dim("n");
+    p.m = o.dim("m");
+    requireLength(env, job.M, checkedEntries(env, fn, "M", {p.B, p.n, p.m}), fn, "M");
+    const bool f64 = job.M.isFloat64;
+    requireDtype(env, job.pot0, f64, fn, "pot0", "M's");
+    requireDtype(env, job.pot1, f64, fn, "pot1", "M's");
+    requireLength(env, job.pot0, p.B * p.n, fn, "pot0");
+    requireLength(env, job.pot1, p.B * p.m, fn, "pot1");
+    p.reg = o.number("reg");
+    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(p.reg));
+    p.solver = solverArg(env, o, fn);
+    job.cancel = o.cancel();
+    job.plan = OutArray::floats(env, p.B * p.n * p.m, f64);
+    return job;
+  }
+
+  template <typename T>
+  Status run() {
+    return cpu::batchSinkhornPlans<T>(M.as<T>(), pot0.as<T>(), pot1.as<T>(), params, plan.as<T>(), cancel);
+  }
+  Status execute() { return M.isFloat64 ? run<double>() : run<float>(); }
+  Napi::Value result(Napi::Env env) { return plan.value(env); }
+};
+
 void initBatch(Napi::Env env, Napi::Object exports) {
   exportDeviceJob<SolveBatchJob>(env, exports, "solveBatch", "M");
   exportJob<SolveBatchBackwardJob>(env, exports, "solveBatchBackward");
+  exportJob<SolveBatchPlanJob>(env, exports, "solveBatchPlan");
 }
 
 ot::napi::Registrar registrar(initBatch);

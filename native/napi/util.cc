@@ -1,6 +1,8 @@
 // Implementation of the shared N-API plumbing declared in util.h.
 #include "napi/util.h"
 
+#include "napi/block_cache.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -510,9 +512,11 @@ namespace {
 // The allocation a finalizer freed last on this thread (each environment's JS thread): tells newFloatArray whether a failed
 // napi_create_external_arraybuffer already released its memory.
 thread_local void* finalizedNow = nullptr;
-void freeExternal(napi_env, void* data, void*) {
+void freeExternal(napi_env env, void* data, void* bytes) {
   finalizedNow = data;
-  std::free(data);
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(reinterpret_cast<size_t>(bytes)), &ignored);
+  giveBlock(data, reinterpret_cast<size_t>(bytes));
 }
 }  // namespace
 
@@ -520,7 +524,7 @@ Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   // Never through the global Float64Array/Float32Array: user code can replace them and would then run
   // in the middle of a call, after input pointers were taken. The memory is allocated here (calloc
   // fails softly, while a failed napi_create_arraybuffer ends the process in V8's out-of-memory
-  // handler) and handed to an external ArrayBuffer that frees it when collected.
+  // handler) and handed to an external ArrayBuffer that gives it back (block_cache.h) when collected.
   const std::string what = std::string(currentEntry) + ": out of memory: cannot allocate a " +
                            (float64 ? "Float64Array" : "Float32Array") + " of " + std::to_string(n) + " entries";
   if (static_cast<double>(n) > kMaxTypedArrayLength) throwError(env, "ERR_OT_OOM", what + " (more than a typed array can hold)");
@@ -529,15 +533,23 @@ Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   if (bytes == 0) {
     if (napi_create_arraybuffer(env, 0, nullptr, &buffer) != napi_ok) throw Napi::Error::New(env);
   } else {
-    void* mem = std::calloc(n, float64 ? sizeof(double) : sizeof(float));
+    void* mem = takeBlock(bytes);
     if (mem == nullptr) throwError(env, "ERR_OT_OOM", what);
+    // V8 does not count an external buffer's memory on its own: told, it collects dead results (and
+    // their blocks come back for reuse) at a pace set by their size, not only by the JS heap's. The
+    // finalizer takes the count back.
+    int64_t ignored = 0;
+    napi_adjust_external_memory(env, static_cast<int64_t>(bytes), &ignored);
     finalizedNow = nullptr;
-    const napi_status s = napi_create_external_arraybuffer(env, mem, bytes, freeExternal, nullptr, &buffer);
+    const napi_status s = napi_create_external_arraybuffer(env, mem, bytes, freeExternal, reinterpret_cast<void*>(bytes), &buffer);
     if (s != napi_ok) {
       // Refused (Node caps external buffers at buffer.constants.MAX_LENGTH, 4 GiB on Node 20; a V8
       // sandbox forbids them). Node may already have run the finalizer on `mem` before failing: free
       // it only if not, never twice.
-      if (finalizedNow != mem) std::free(mem);
+      if (finalizedNow != mem) {
+        giveBlock(mem, bytes);
+        napi_adjust_external_memory(env, -static_cast<int64_t>(bytes), &ignored);
+      }
       bool pending = false;
       napi_is_exception_pending(env, &pending);
       if (pending) {

@@ -242,6 +242,17 @@ const solveBatch: Build = (g, m) => ({
   keys: SOLVE_BATCH_KEYS,
 });
 
+const solveBatchPlan: Build = (g, m) => {
+  const [M, , , B, n, k, reg] = batchHead(g, m) as [Float64Array | Float32Array, unknown, unknown, number, number, number, unknown];
+  const f64 = chance(g, 0.8) ? M instanceof Float64Array : !(M instanceof Float64Array);
+  return {
+    args: [M, rawArray(g, len(g, B * n), m, { f64 }), rawArray(g, len(g, B * k), m, { f64 }), B, n, k, reg,
+      choice(g, ['log_sinkhorn', 'sinkhorn'], ['x']), cancelFlag(g)],
+    asyncOk: true,
+    keys: ['M', 'pot0', 'pot1', 'B', 'n', 'm', 'reg', 'solver', 'cancel'],
+  };
+};
+
 const solveBatchBackward: Build = (g, m) => {
   const head = batchHead(g, 'clean');
   const [M, , , B, n, k] = head as [Float64Array | Float32Array, unknown, unknown, number, number, number];
@@ -390,7 +401,7 @@ const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () 
 
 const BUILDERS: readonly [number, string, Build][] = [
   [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
-  [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward],
+  [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward], [2, 'solveBatchPlan', solveBatchPlan],
   [3, 'dualAscent', dualAscent], [2, 'optimStep', optimStep], [1, 'dualPrepare', dualPrepare],
   [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],
   [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d], [2, 'matmul', matmul],

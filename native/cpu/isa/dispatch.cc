@@ -100,6 +100,11 @@ Status batchSinkhorn(const T* M, const T* a, const T* b, const BatchSinkhornPara
 }
 
 template <typename T>
+Status batchSinkhornPlans(const T* M, const T* pot0, const T* pot1, const BatchSinkhornParams& p, T* plan,
+                          CancelFlag cancel) {
+  return table<T>().batchSinkhornPlans(M, pot0, pot1, p, plan, cancel);
+}
+template <typename T>
 Status batchSinkhornBackward(const T* M, const T* a, const T* b, const BatchSinkhornParams& p,
                              const BatchTrace<T>& trace, const T* gPlan, const T* gPot0, const T* gPot1, T* gM,
                              T* ga, T* gb, CancelFlag cancel) {
@@ -171,6 +176,7 @@ Status matmul(const MatmulProblem<T>& p) {
                                        BatchMetric, double, T*, T*, CancelFlag);                                   \
   template Status batchSinkhorn<T>(const T*, const T*, const T*, const BatchSinkhornParams&, BatchSinkhornOut<T>&, \
                                    CancelFlag);                                                                    \
+  template Status batchSinkhornPlans<T>(const T*, const T*, const T*, const BatchSinkhornParams&, T*, CancelFlag);   \
   template Status batchSinkhornBackward<T>(const T*, const T*, const T*, const BatchSinkhornParams&,               \
                                            const BatchTrace<T>&, const T*, const T*, const T*, T*, T*, T*,         \
                                            CancelFlag);                                                            \

@@ -19,6 +19,7 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.batchDistBackward = &cpu::batchDistBackward<T>;
   k.batchSinkhorn = &cpu::batchSinkhorn<T>;
   k.batchSinkhornBackward = &cpu::batchSinkhornBackward<T>;
+  k.batchSinkhornPlans = &cpu::batchSinkhornPlans<T>;
   k.sinkhornSolve = &cpu::sinkhornSolve<T>;
   k.sinkhornBackward = &cpu::sinkhornBackward<T>;
   k.dualLossAndGrad = &dual::lossAndGrad<T>;

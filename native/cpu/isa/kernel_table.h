@@ -30,6 +30,7 @@ struct Kernels {
   Status (*batchDistBackward)(const T*, const T*, const T*, const T*, size_t, size_t, size_t, size_t, BatchMetric,
                               double, T*, T*, CancelFlag);
   Status (*batchSinkhorn)(const T*, const T*, const T*, const BatchSinkhornParams&, BatchSinkhornOut<T>&, CancelFlag);
+  Status (*batchSinkhornPlans)(const T*, const T*, const T*, const BatchSinkhornParams&, T*, CancelFlag);
   Status (*batchSinkhornBackward)(const T*, const T*, const T*, const BatchSinkhornParams&, const BatchTrace<T>&,
                                   const T*, const T*, const T*, T*, T*, T*, CancelFlag);
   Status (*sinkhornSolve)(const SinkhornProblem<T>&, SinkhornResult<T>&);
