@@ -1,4 +1,6 @@
 // Addon entry point: registers the OTError class and every area's exports (napi/<area>.cc).
+#include <mutex>
+
 #include "napi/block_cache.h"
 #include "napi/util.h"
 #include "common/parallel.h"
@@ -41,6 +43,8 @@ Napi::Value backendInfo(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  static std::once_flag tuned;  // once per process, whatever the number of environments (workers)
+  std::call_once(tuned, tuneMalloc);
   exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass));
   exports.Set("backendInfo", Napi::Function::New(env, backendInfo));
   exports.Set("stopJobs", Napi::Function::New(env, stopJobs));

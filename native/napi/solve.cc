@@ -177,12 +177,22 @@ struct SolveJob {
     o.Set("logIterations", Napi::Number::New(env, static_cast<double>(r.logIterations)));
     o.Set("absorptions", Napi::Number::New(env, static_cast<double>(r.absorptions)));
     if (r.history.data) {
-      // Hand the buffer to JS without a copy; it is freed when the result graph is collected.
-      size_t len = r.history.length(args.n, args.m);
-      double* raw = r.history.data.release();
-      Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, raw, len * sizeof(double),
-                                                     [](Napi::Env, void* d) { delete[] static_cast<double*>(d); });
-      o.Set("history", Napi::Float64Array::New(env, len, buf, 0));
+      const size_t len = r.history.length(args.n, args.m);
+      if (len * sizeof(double) < (size_t(2) << 20)) {
+        // Copied into one of V8's own arrays (newFloatArray): its memory, and the native buffer freed
+        // now, are reused by the next call instead of waiting for the event loop (a copy of < 2 MiB
+        // costs less than faulting in fresh pages).
+        Napi::TypedArray h = newFloatArray(env, len, true);
+        std::copy(r.history.data.get(), r.history.data.get() + len, static_cast<double*>(dataOf(h)));
+        r.history.data.reset();
+        o.Set("history", h);
+      } else {
+        // Handed to JS without a copy; freed when the result graph is collected.
+        double* raw = r.history.data.release();
+        Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, raw, len * sizeof(double),
+                                                       [](Napi::Env, void* d) { delete[] static_cast<double*>(d); });
+        o.Set("history", Napi::Float64Array::New(env, len, buf, 0));
+      }
     }
     return o;
   }

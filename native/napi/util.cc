@@ -520,18 +520,33 @@ void freeExternal(napi_env env, void* data, void* bytes) {
 }
 }  // namespace
 
+constexpr size_t kV8Owned = size_t(2) << 20;  // results below this size are V8's own ArrayBuffers
+
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   // Never through the global Float64Array/Float32Array: user code can replace them and would then run
-  // in the middle of a call, after input pointers were taken. The memory is allocated here (calloc
-  // fails softly, while a failed napi_create_arraybuffer ends the process in V8's out-of-memory
-  // handler) and handed to an external ArrayBuffer that gives it back (block_cache.h) when collected.
+  // in the middle of a call, after input pointers were taken. Results under 2 MiB are V8's own
+  // ArrayBuffers: V8 frees them right after the collection that finds them dead, so a loop of calls
+  // reuses their memory (an external buffer's finalizer waits for the event loop to turn: a synchronous
+  // loop faulted in fresh pages every call, 22% of a 300×300 solve + backward here). Their allocation
+  // failing would end the process in V8's out-of-memory handler, but at that size V8's own next
+  // allocation would too. Larger results are allocated here (failing softly: ERR_OT_OOM) and handed
+  // to an external ArrayBuffer that gives them back (block_cache.h) when collected.
   const std::string what = std::string(currentEntry) + ": out of memory: cannot allocate a " +
                            (float64 ? "Float64Array" : "Float32Array") + " of " + std::to_string(n) + " entries";
   if (static_cast<double>(n) > kMaxTypedArrayLength) throwError(env, "ERR_OT_OOM", what + " (more than a typed array can hold)");
   const size_t bytes = n * (float64 ? sizeof(double) : sizeof(float));
   napi_value buffer = nullptr;
-  if (bytes == 0) {
-    if (napi_create_arraybuffer(env, 0, nullptr, &buffer) != napi_ok) throw Napi::Error::New(env);
+  if (bytes < kV8Owned) {
+    void* data = nullptr;
+    if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+      throwError(env, "ERR_OT_OOM", what);
+    }
   } else {
     void* mem = takeBlock(bytes);
     if (mem == nullptr) throwError(env, "ERR_OT_OOM", what);
