@@ -32,13 +32,13 @@ describe('result memory', () => {
     for (let k = 0; k < 3; k++) gradient(2 + k);
     await collect(() => true);
     expect(gradient(1)).toEqual(first);
-    // Large results (a mapping of their own): a 2000×600 float64 cost matrix, made, dropped, made again.
-    const x = ot.rand([2000, 3], { seed: 7 });
-    const y = ot.rand([600, 3], { seed: 8 });
+    // Large results (a mapping of their own): a 4000×1200 float64 cost matrix (37 MiB), made, dropped, made again.
+    const x = ot.rand([4000, 3], { seed: 7 });
+    const y = ot.rand([1200, 3], { seed: 8 });
     const M1 = Float64Array.from(ot.dist(x, y).data);
-    await collect(() => retained() >= 2000 * 600 * 8);
+    await collect(() => retained() >= 4000 * 1200 * 8);
     const kept = retained();
-    expect(kept).toBeGreaterThanOrEqual(2000 * 600 * 8);
+    expect(kept).toBeGreaterThanOrEqual(4000 * 1200 * 8);
     expect(ot.dist(x, y).data).toEqual(M1);
     expect(retained()).toBeLessThan(kept);
   });

@@ -520,17 +520,19 @@ void freeExternal(napi_env env, void* data, void* bytes) {
 }
 }  // namespace
 
-constexpr size_t kV8Owned = size_t(2) << 20;  // results below this size are V8's own ArrayBuffers
+constexpr size_t kV8Owned = size_t(32) << 20;  // results below this size are V8's own ArrayBuffers
 
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   // Never through the global Float64Array/Float32Array: user code can replace them and would then run
-  // in the middle of a call, after input pointers were taken. Results under 2 MiB are V8's own
-  // ArrayBuffers: V8 frees them right after the collection that finds them dead, so a loop of calls
-  // reuses their memory (an external buffer's finalizer waits for the event loop to turn: a synchronous
-  // loop faulted in fresh pages every call, 22% of a 300×300 solve + backward here). Their allocation
-  // failing would end the process in V8's out-of-memory handler, but at that size V8's own next
-  // allocation would too. Larger results are allocated here (failing softly: ERR_OT_OOM) and handed
-  // to an external ArrayBuffer that gives them back (block_cache.h) when collected.
+  // in the middle of a call, after input pointers were taken. Results under 32 MiB are V8's own
+  // ArrayBuffers: V8 frees them right after the collection that finds them dead, and malloc (tuned:
+  // block_cache.h tuneMalloc) hands the memory to the next call (an external buffer's finalizer waits
+  // for the event loop to turn: a synchronous loop faulted in fresh pages on every call, half the time
+  // of a 300×300 solve + backward and 5/6 of a 2000×2000 dist here). Their allocation failing would
+  // end the process in V8's out-of-memory handler; below 32 MiB, with Linux's overcommit, malloc does
+  // not fail short of the whole process being out of memory. Larger results are allocated here
+  // (failing softly: ERR_OT_OOM) and handed to an external ArrayBuffer that gives them back
+  // (block_cache.h) when collected.
   const std::string what = std::string(currentEntry) + ": out of memory: cannot allocate a " +
                            (float64 ? "Float64Array" : "Float32Array") + " of " + std::to_string(n) + " entries";
   if (static_cast<double>(n) > kMaxTypedArrayLength) throwError(env, "ERR_OT_OOM", what + " (more than a typed array can hold)");
