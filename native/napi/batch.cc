@@ -64,6 +64,14 @@ void checkMasses(Napi::Env env, const char* fn, const Weights& a, const Weights&
   }
 }
 
+// The batch's B, n, m, and M's length checked against them.
+void batchDims(Napi::Env env, const Options& o, const char* fn, const ArrayView& M, BatchSinkhornParams& p) {
+  p.B = o.dim("B");
+  p.n = o.dim("n");
+  p.m = o.dim("m");
+  requireLength(env, M, checkedEntries(env, fn, "M", {p.B, p.n, p.m}), fn, "M");
+}
+
 cpu::BatchSolver solverArg(Napi::Env env, const Options& o, const char* fn) {
   const std::string solver = o.string("solver");
   if (solver == "log_sinkhorn") return cpu::BatchSolver::LogSinkhorn;
@@ -103,10 +111,7 @@ struct SolveBatchJob {
     auto& p = job.params;
     const Options o(info, 0, fn);
     job.M = o.floats("M");
-    p.B = o.dim("B");
-    p.n = o.dim("n");
-    p.m = o.dim("m");
-    requireLength(env, job.M, checkedEntries(env, fn, "M", {p.B, p.n, p.m}), fn, "M");
+    batchDims(env, o, fn, job.M, p);
     requireFinite(env, job.M, fn, "M");
     const bool f64 = job.M.isFloat64;
     job.a = weightsArg(env, o, fn, "a", p.B, p.n, f64);
@@ -291,10 +296,7 @@ struct SolveBatchPlanJob {
     job.M = o.floats("M");
     job.pot0 = o.floats("pot0");
     job.pot1 = o.floats("pot1");
-    p.B = o.dim("B");
-    p.n = o.dim("n");
-    p.m = o.dim("m");
-    requireLength(env, job.M, checkedEntries(env, fn, "M", {p.B, p.n, p.m}), fn, "M");
+    batchDims(env, o, fn, job.M, p);
     const bool f64 = job.M.isFloat64;
     requireDtype(env, job.pot0, f64, fn, "pot0", "M's");
     requireDtype(env, job.pot1, f64, fn, "pot1", "M's");
