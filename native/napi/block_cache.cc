@@ -1,12 +1,12 @@
 // Large-block allocation behind newFloatArray (see block_cache.h). Thread-safe: finalizers of several
 // environments (worker threads) give blocks back concurrently.
 //
-// Under 2 MiB, calloc: malloc's free lists reuse such memory as soon as a result is collected, and
-// carving smaller blocks out of huge pages measured slower (their zeroing is paid up front). From 2 MiB
-// on, a mapping of its own in huge pages (one fault per 2 MiB instead of 512), kept after its array is
-// collected (up to OT_BLOCK_CACHE_MB, 256 by default; 0 turns this off) for the next block of the same
-// size. Node runs the finalizers of external arrays only when the event loop turns, so a synchronous
-// loop of calls reuses nothing until it yields: there the cheaper fresh pages are what helps.
+// A block of 2 MiB or more gets a mapping of its own in huge pages (one fault per 2 MiB instead of
+// 512), kept after its array is collected (up to OT_BLOCK_CACHE_MB, 256 by default; 0 turns this off)
+// for the next block of the same size; smaller ones are calloc's (carving them out of huge pages
+// measured slower: the zeroing is paid up front). Node runs the finalizers of external arrays only
+// when the event loop turns, so a synchronous loop of calls reuses nothing until it yields: there the
+// cheaper fresh pages are what helps.
 #include "napi/block_cache.h"
 
 #include <cstdint>
