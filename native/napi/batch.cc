@@ -117,8 +117,7 @@ struct SolveBatchJob {
     job.a = weightsArg(env, o, fn, "a", p.B, p.n, f64);
     job.b = weightsArg(env, o, fn, "b", p.B, p.m, f64);
     checkMasses(env, fn, job.a, job.b, p.B, p.n, p.m, f64);
-    p.reg = o.number("reg");
-    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(p.reg));
+    p.reg = o.positive("reg");
     p.maxIter = o.integer("maxIter", 1, 2147483647);
     p.tol = o.number("tol");
     if (p.tol < 0) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": tol must be >= 0, got " + num(p.tol));
@@ -302,8 +301,7 @@ struct SolveBatchPlanJob {
     requireDtype(env, job.pot1, f64, fn, "pot1", "M's");
     requireLength(env, job.pot0, p.B * p.n, fn, "pot0");
     requireLength(env, job.pot1, p.B * p.m, fn, "pot1");
-    p.reg = o.number("reg");
-    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(p.reg));
+    p.reg = o.positive("reg");
     p.solver = solverArg(env, o, fn);
     job.cancel = o.cancel();
     job.plan = OutArray::floats(env, p.B * p.n * p.m, f64);

@@ -9,6 +9,8 @@
 // cheaper fresh pages are what helps.
 #include "napi/block_cache.h"
 
+#include "napi/util.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -127,7 +129,7 @@ void tuneMalloc() {
   if ((tunables && std::strstr(tunables, "glibc.malloc.")) || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
       std::getenv("MALLOC_TRIM_THRESHOLD_"))
     return;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_MMAP_THRESHOLD, static_cast<int>(kV8OwnedBytes));  // the V8-owned results' sizes stay in the heap
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 #endif
 }

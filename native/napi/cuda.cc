@@ -273,8 +273,7 @@ struct DualArgs {
     const Metric metric = o.metric();
     if (metric != Metric::SqEuclidean)
       throwError(env, "ERR_OT_DEVICE", std::string(fn) + ": metric '" + kMetricNames[static_cast<int>(metric)] + "' is not available on the GPU; use 'sqeuclidean', or CPU tensors");
-    a.reg = o.number("reg");
-    if (!(a.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(a.reg));
+    a.reg = o.positive("reg");
     return a;
   }
 

@@ -69,8 +69,7 @@ struct ProblemArgs {
     p.b = weightsValue(env, o.value("b"), fn, "b", p.f64);
     requireOperand(env, p.a, p.B * p.n, p.f64, fn);
     requireOperand(env, p.b, p.B * p.m, p.f64, fn);
-    p.reg = o.number("reg");
-    if (!(p.reg > 0)) throwError(env, "ERR_OT_VALUE", std::string(fn) + ": reg must be > 0, got " + num(p.reg));
+    p.reg = o.positive("reg");
     return p;
   }
 

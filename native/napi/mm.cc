@@ -22,12 +22,6 @@ void requireWeights(Napi::Env env, const ArrayView& w, size_t len, const char* n
       fail(env, "ERR_OT_VALUE", std::string(name) + " must be finite and >= 0, but entry " + std::to_string(i) + " is " + num(p[i]));
 }
 
-double positiveFinite(Napi::Env env, const Options& o, const char* key) {
-  const double x = o.number(key);
-  if (!(x > 0)) fail(env, "ERR_OT_VALUE", std::string(key) + " must be > 0, got " + num(x));
-  return x;
-}
-
 // mmUnbalanced({ M, a, b, n, m, reg (>= 0), ua, ub (> 0), div ('KL' | 'L2'), maxIter, tol, cancel? })
 //   -> { plan, nIter, status }
 struct MmJob {
@@ -59,8 +53,8 @@ struct MmJob {
     requireWeights(env, job.b, job.m, "b");
     job.reg = o.number("reg");
     if (!(job.reg >= 0)) fail(env, "ERR_OT_VALUE", "reg must be >= 0, got " + num(job.reg));
-    job.ua = positiveFinite(env, o, "ua");
-    job.ub = positiveFinite(env, o, "ub");
+    job.ua = o.positive("ua");
+    job.ub = o.positive("ub");
     std::string d = o.string("div");
     if (d == "L2") job.div = cpu::MmDivergence::L2;
     else if (d != "KL") fail(env, "ERR_OT_ARG", "div must be 'KL' or 'L2', got '" + d + "'");

@@ -70,8 +70,7 @@ ProblemArgs parseProblem(Napi::Env env, const Options& o, bool unbalanced = fals
   requireWeights(env, p.b, p.m, "b", &sb);
   if (!unbalanced && std::fabs(sa - sb) > 1e-6 * std::max(sa, sb))
     fail(env, "ERR_OT_VALUE", "a and b must have the same total mass (balanced OT), got " + std::to_string(sa) + " and " + std::to_string(sb));
-  p.reg = o.number("reg");
-  if (!(p.reg > 0)) fail(env, "ERR_OT_VALUE", "reg must be > 0, got " + num(p.reg));
+  p.reg = o.positive("reg");
   std::string rt = o.string("regType");
   if (rt == "KL") p.regType = cpu::EntropicReg::KL;
   else if (rt == "entropy") p.regType = cpu::EntropicReg::Entropy;
@@ -178,10 +177,10 @@ struct SolveJob {
     o.Set("absorptions", Napi::Number::New(env, static_cast<double>(r.absorptions)));
     if (r.history.data) {
       const size_t len = r.history.length(args.n, args.m);
-      if (len * sizeof(double) < (size_t(2) << 20)) {
+      if (len * sizeof(double) < kV8OwnedBytes) {
         // Copied into one of V8's own arrays (newFloatArray): its memory, and the native buffer freed
-        // now, are reused by the next call instead of waiting for the event loop (a copy of < 2 MiB
-        // costs less than faulting in fresh pages).
+        // now, are reused by the next call instead of waiting for the event loop (the copy costs less
+        // than faulting in fresh pages).
         Napi::TypedArray h = newFloatArray(env, len, true);
         std::copy(r.history.data.get(), r.history.data.get() + len, static_cast<double*>(dataOf(h)));
         r.history.data.reset();

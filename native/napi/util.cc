@@ -387,6 +387,11 @@ ArrayView Options::optionalFloats(const char* key) const {
   return floatValue(v, fn_, key, env_);
 }
 double Options::number(const char* key) const { return numberValue(env_, get(key), fn_, key); }
+double Options::positive(const char* key) const {
+  const double v = number(key);
+  if (!(v > 0)) throwError(env_, "ERR_OT_VALUE", std::string(fn_) + ": " + key + " must be > 0, got " + num(v));
+  return v;
+}
 int64_t Options::integer(const char* key, int64_t lo, int64_t hi) const { return intValue(env_, get(key), fn_, key, lo, hi); }
 size_t Options::dim(const char* key, int64_t lo) const { return static_cast<size_t>(integer(key, lo, kMaxDim)); }
 bool Options::boolean(const char* key) const { return boolValue(env_, get(key), fn_, key); }
@@ -520,8 +525,6 @@ void freeExternal(napi_env env, void* data, void* bytes) {
 }
 }  // namespace
 
-constexpr size_t kV8Owned = size_t(32) << 20;  // results below this size are V8's own ArrayBuffers
-
 Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   // Never through the global Float64Array/Float32Array: user code can replace them and would then run
   // in the middle of a call, after input pointers were taken. Results under 32 MiB are V8's own
@@ -538,7 +541,7 @@ Napi::TypedArray newFloatArray(Napi::Env env, size_t n, bool float64) {
   if (static_cast<double>(n) > kMaxTypedArrayLength) throwError(env, "ERR_OT_OOM", what + " (more than a typed array can hold)");
   const size_t bytes = n * (float64 ? sizeof(double) : sizeof(float));
   napi_value buffer = nullptr;
-  if (bytes < kV8Owned) {
+  if (bytes < kV8OwnedBytes) {
     void* data = nullptr;
     if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) {
       bool pending = false;

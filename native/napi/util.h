@@ -139,6 +139,8 @@ class Options {
   // undefined/null → empty view with data == nullptr.
   ArrayView optionalFloats(const char* key) const;
   double number(const char* key) const;
+  // A number > 0 (ERR_OT_VALUE "<fn>: <key> must be > 0, got ..." otherwise), e.g. reg.
+  double positive(const char* key) const;
   int64_t integer(const char* key, int64_t lo, int64_t hi) const;
   // A dimension in [lo, kMaxDim].
   size_t dim(const char* key, int64_t lo = 1) const;
@@ -257,6 +259,9 @@ decltype(auto) withFloatType(bool f64, F&& fn) {
   return f64 ? fn(double{}) : fn(float{});
 }
 
+// Results below this many bytes are V8's own ArrayBuffers (freed at the collection that finds them
+// dead); larger ones are external (see newFloatArray).
+constexpr size_t kV8OwnedBytes = size_t(32) << 20;
 // New zeroed typed array of `n` entries in the given precision, made with the C API over memory the
 // addon allocates (never through the global constructors, which user code can replace); ERR_OT_OOM
 // when it cannot be allocated.
