@@ -186,6 +186,12 @@ describe('solveBatch: semantics', () => {
           const pot0 = full.sol.subarray(B * n * m, B * n * m + B * n);
           const pot1 = full.sol.subarray(B * n * m + B * n);
           expect(nativeBatch.solveBatchPlan({ M: M.data, pot0, pot1, B, n, m, reg: 0.1, solver })).toEqual(full.sol.subarray(0, B * n * m));
+          if (solver === 'sinkhorn' && regType === 'entropy') {
+            // A zero scaling is an empty row or column: 0 there even where the kernel overflows (not 0 * inf = NaN).
+            const huge = Float64Array.from([-1e4, 1, 2, 3]);
+            const one = nativeBatch.solveBatchPlan({ M: huge, pot0: Float64Array.of(0, 1), pot1: Float64Array.of(1, 0), B: 1, n: 2, m: 2, reg: 1, solver });
+            expect(Array.from(one)).toEqual([0, 0, Math.exp(-2), 0]);
+          }
           // The value from the potentials (no log per entry) against POT's formula on the plan.
           for (let k = 0; k < 4; k++) {
             let lin = 0;

@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as ot from '../lib/index.js';
 import { nativeSolve } from '../lib/backend/native-solve.js';
+import { addon } from '../lib/native.js';
 import { expectClose, flat, loadFixture, tolerance } from './helpers/fixtures.js';
 import { expectOTError } from './helpers/ot-error.js';
 
@@ -250,6 +251,46 @@ describe('solve: properties', () => {
     expect(big.dM).toEqual(usual.dM);
   });
 
+  it('frees the recorded iterations after a backward and records them again for a second one', () => {
+    const { M, a, b } = randomProblem(30, 20, 21);
+    for (const grad of ['autodiff', 'last_step'] as const) {
+      const Mg = M.detach().requiresGrad_(true);
+      const ag = a.detach().requiresGrad_(true);
+      const res = ot.solve(Mg, ag, b, { reg: 0.05, grad });
+      res.value.backward();
+      const first = { dM: Array.from(Mg.grad!.data), da: Array.from(ag.grad!.data) };
+      const release = vi.spyOn(nativeSolve, 'releaseHistory');
+      // Through the plan this time: the same node, its history already freed (one thread here: the
+      // record is the same arithmetic, so the gradients add up exactly to twice the first).
+      res.value.backward();
+      expect(release).toHaveBeenCalledTimes(1);
+      release.mockRestore();
+      expect(Array.from(Mg.grad!.data)).toEqual(first.dM.map((x) => 2 * x));
+      expect(Array.from(ag.grad!.data)).toEqual(first.da.map((x) => 2 * x));
+    }
+  });
+
+  it('holds no recorded iterations once backward ran, even while its results are alive', () => {
+    const { M, a, b } = randomProblem(120, 100, 22);
+    // Native memory held by handles in JS: the histories still held.
+    const held = () => (addon.backendInfo() as { heldBytes: number }).heldBytes;
+    const kept: ot.OTResult[] = [];
+    const step = (backward: boolean) => {
+      const res = ot.solve(M.detach().requiresGrad_(true), a, b, { reg: 0.02, grad: 'autodiff' });
+      if (backward) res.value.backward();
+      kept.push(res);
+      return res.nIter;
+    };
+    const nIter = step(true);
+    const historyBytes = 8 * (120 + nIter * 220);
+    const before = held();
+    for (let i = 0; i < 20; i++) step(true);
+    expect(held() - before).toBeLessThan(2 * historyBytes);
+    for (let i = 0; i < 20; i++) step(false);  // no backward: each result keeps its history
+    expect(held() - before).toBeGreaterThan(15 * historyBytes);
+    expect(kept).toHaveLength(41);
+  });
+
   it('last_step reports nIter = maxIter and matches autodiff at convergence', () => {
     const { M, a, b } = randomProblem(20, 25, 6);
     const r1 = ot.solve(M, a, b, { reg: 0.05, grad: 'last_step' });
@@ -463,9 +504,18 @@ describe('solve: bad input', () => {
     const out = nativeSolve.sinkhornSolve({ M: M.data as Float64Array, a: a64, b: b64, n: 5, m: 4, reg: 1, regType: 'KL', maxIter: 10, tol: 1e-9, record: 'history' });
     const back = (...args: unknown[]) => () => (nativeSolve.sinkhornBackward as (o: unknown) => unknown)(fields(backKeys, args));
     const head = [M.data, a64, b64, 5, 4, 1, 'KL'];
-    expectOTError(back(...head, out.history!.subarray(1), out.iterations, true, 1, 0, null, null, null, true, false), 'ERR_OT_SHAPE');
+    // The forward's history is an opaque handle, checked against the iterations it claims to hold.
+    expect(out.history).not.toBeInstanceOf(Float64Array);
+    expectOTError(back(...head, out.history, out.iterations + 1, true, 1, 0, null, null, null, true, false), 'ERR_OT_SHAPE');
+    expectOTError(back(...head, new Float64Array(3), out.iterations, true, 1, 0, null, null, null, true, false), 'ERR_OT_SHAPE');
+    expectOTError(back(...head, { length: 1 }, out.iterations, true, 1, 0, null, null, null, true, false), 'ERR_OT_ARG');
     expectOTError(back(...head, out.history, out.iterations, true, 1, 0, new Float64Array(3), null, null, true, false), 'ERR_OT_SHAPE');
     expectOTError(back(...head, out.history, out.iterations, true, 1, 0, new Float32Array(20), null, null, true, false), 'ERR_OT_DTYPE');
     expectOTError(() => (nativeSolve.sinkhornSolve as (...x: unknown[]) => unknown)(M.data, a64, b64, 5, 4, 1, 'KL', 10, 1e-9, 'none'), 'ERR_OT_ARG');
+    // Released: a later backward given it fails, a second release is a no-op.
+    expect(back(...head, out.history, out.iterations, true, 1, 0, null, null, null, true, false)()).toHaveLength(3);
+    nativeSolve.releaseHistory(out.history!);
+    nativeSolve.releaseHistory(out.history!);
+    expectOTError(back(...head, out.history, out.iterations, true, 1, 0, null, null, null, true, false), 'ERR_OT_VALUE');
   });
 });

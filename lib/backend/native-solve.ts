@@ -35,9 +35,18 @@ export interface SinkhornSolveOptions extends SolveProblemFields {
   initU?: Float64Array | null;
 }
 
+/**
+ * A forward's recorded log-potentials per iteration (u^0, then v^k, u^k; a last_step record appends the
+ * detached v), held natively: only sinkhornBackward reads it, releaseHistory frees it.
+ */
+export interface SavedHistory {
+  readonly __savedHistory: unique symbol;
+}
+
 /** Seeds (gradients of the outputs) to pull back through the recorded iterations. */
 export interface SinkhornBackwardOptions extends SolveProblemFields {
-  history: Float64Array;
+  /** The forward's handle (or, for checks of the binding, the values as a Float64Array). */
+  history: SavedHistory | Float64Array;
   iterations: number;
   /** false for last_step: M in <M, plan> and a, b in the KL reference are constants. */
   directTerms: boolean;
@@ -60,8 +69,8 @@ export interface NativeSolveOut {
   /** POT's log['niter']. */
   nIter: number;
   status: SolveStatus;
-  /** Log-potentials per iteration (u^0, then v^k, u^k; a last_step record appends the detached v). */
-  history?: Float64Array;
+  /** The recorded iterations (record 'history' or 'last_step'). */
+  history?: SavedHistory;
   /** Iterations held by `history`. */
   iterations: number;
   /** Diagnostics: iterations run in the log domain, absorptions of the scaling path. */
@@ -74,6 +83,8 @@ export interface NativeSolve {
   sinkhornSolveAsync(options: SinkhornSolveOptions): Promise<NativeSolveOut>;
   /** Gradients [dM | null (M's dtype), da, db (float64)] of the seeds through the recorded iterations. */
   sinkhornBackward(options: SinkhornBackwardOptions): [FloatArray | null, Float64Array, Float64Array];
+  /** Frees a forward's history now (a later backward given it fails); a no-op for anything else. */
+  releaseHistory(history: SavedHistory): void;
 }
 
 export const nativeSolve = addon as unknown as NativeSolve;

@@ -117,9 +117,9 @@ export interface NativeCuda {
   sinkhornSolve(options: OnDevice<SinkhornSolveOptions, 'M'>): CudaSolveOut;
   sinkhornSolveAsync(options: OnDevice<SinkhornSolveOptions, 'M'>): Promise<CudaSolveOut>;
   /** [dM | null, da, db], all in M's dtype. */
-  sinkhornBackward(options: OnDevice<SinkhornBackwardOptions, 'M'> & { cancel?: Int32Array }): [CudaBuffer | null, CudaBuffer, CudaBuffer];
+  sinkhornBackward(options: OnDevice<SinkhornBackwardOptions, 'M' | 'history'> & { cancel?: Int32Array }): [CudaBuffer | null, CudaBuffer, CudaBuffer];
   sinkhornBackwardAsync(
-    options: OnDevice<SinkhornBackwardOptions, 'M'> & { cancel?: Int32Array },
+    options: OnDevice<SinkhornBackwardOptions, 'M' | 'history'> & { cancel?: Int32Array },
   ): Promise<[CudaBuffer | null, CudaBuffer, CudaBuffer]>;
   solveBatch(options: OnDevice<SolveBatchOptions, 'M'>): CudaSolveBatchOut;
   solveBatchAsync(options: OnDevice<SolveBatchOptions, 'M'>): Promise<CudaSolveBatchOut>;

@@ -66,7 +66,8 @@ OT_WIDE_VECTORS void planRow(const T* __restrict K, T u, const T* __restrict v, 
   if (logDomain) {
     for (size_t j = 0; j < m; ++j) out[j] = fastExp(K[j] + u + v[j]);
   } else {
-    for (size_t j = 0; j < m; ++j) out[j] = K[j] * u * v[j];
+    // A zero scaling is a row or column without mass: its entries are 0 even where K overflowed.
+    for (size_t j = 0; j < m; ++j) out[j] = u == T(0) || v[j] == T(0) ? T(0) : K[j] * u * v[j];
   }
 }
 

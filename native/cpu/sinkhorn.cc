@@ -226,7 +226,7 @@ Status Forward<T>::finish() {
   if (status_ == Status::Aborted || status_ == Status::OutOfMemory) return status_;
   double lin = 0;
   for (int t = 0; t < team_.size(); ++t) lin += rowSlot_[t].lin;
-  std::vector<double>& colSum = vBuf_;  // free now: the final v lives in finalV_'s half
+  AlignedVector<double>& colSum = vBuf_;  // free now: the final v lives in finalV_'s half
   double* cs = colSum.data() + (finalV_ == vBuf_.data() ? m_ : 0);
   for (size_t j = 0; j < m_; ++j) {
     double t = 0;

@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "common/aligned_vector.h"
 #include "common/parallel.h"
 #include "cpu/sinkhorn.h"
 #include "cpu/sinkhorn_kernels.h"
@@ -150,7 +151,7 @@ class Forward {
     const double o = entropy_ ? 0.0 : lw;
     return o + std::min(t, std::max(-t, lw - o - lse));
   }
-  std::vector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
+  AlignedVector<double> loga_, logb_, u_, vBuf_, alpha_, beta_, U_, VBuf_, P_, Pmax_, rowSum_;
   ThreadBuffer<T> Kt_;  // kept by the thread between calls: no fresh pages per call
   std::vector<Slot> rowSlot_, colSlot_;
   double* hist_ = nullptr;  // history (autodiff) or the last step's record

@@ -19,6 +19,8 @@ Napi::Value backendInfo(const Napi::CallbackInfo& info) {
   o.Set("isa", Napi::String::New(env, cpu::activeIsa()));
   // Memory of collected results kept for reuse (block_cache.h): part of RSS that is not a leak.
   o.Set("retainedBytes", Napi::Number::New(env, static_cast<double>(retainedBytes())));
+  // Native memory held by handles in JS (recorded histories, batch traces).
+  o.Set("heldBytes", Napi::Number::New(env, static_cast<double>(heldBytes())));
 #ifdef OT_WITH_CUDA
   o.Set("cudaCompiled", Napi::Boolean::New(env, true));
   Napi::Array devs = Napi::Array::New(env);

@@ -192,9 +192,9 @@ struct SolveBatchJob {
     o.Set("work", work);
     if (trace) {
       trace->bytes = static_cast<int64_t>(trace->f64 ? trace->f64Trace->bytes() : trace->f32Trace->bytes());
-      Napi::MemoryManagement::AdjustExternalMemory(env, trace->bytes);
+      trackHeld(env, trace->bytes);
       auto ext = Napi::External<TraceHolder>::New(env, trace.release(), [](Napi::Env e, TraceHolder* h) {
-        Napi::MemoryManagement::AdjustExternalMemory(e, -h->bytes);
+        trackHeld(e, -h->bytes);
         delete h;
       });
       o.Set("trace", ext);

@@ -77,6 +77,39 @@ struct Cached {
 std::deque<Cached> cache;
 size_t cachedBytes = 0;
 
+#if defined(__GLIBC__)
+constexpr size_t kTrimBytes = size_t(64) << 20;
+
+// The next 62 MiB of malloc's main heap (the one the JS thread's callocs, V8's ArrayBuffers among
+// them, come from) advised for transparent huge pages, what glibc's own glibc.malloc.hugetlb=1 does
+// for its whole heap. V8 frees ArrayBuffers only at a collection, which it starts after about 64 MiB
+// of them, so a loop of calls walks through that much fresh heap first: 150 × 360 KiB took 40 ms in
+// 4 KiB faults here against 7 ms in 2 MiB ones. Two blocks under the mmap threshold extend the heap,
+// are advised and freed; below the trim threshold the heap keeps them, and pages are only taken (2 MiB
+// at a time) when touched.
+void adviseHeapTop() {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr size_t kBlock = size_t(31) << 20;
+  static_assert(2 * kBlock < kTrimBytes && kBlock < kV8OwnedBytes, "the blocks must come from, and stay in, the heap");
+  char* first = static_cast<char*>(std::malloc(kBlock));
+  char* second = static_cast<char*>(std::malloc(kBlock));
+  const auto advise = [](char* from, char* to) {
+    const uintptr_t start = (reinterpret_cast<uintptr_t>(from) + kHuge - 1) & ~(uintptr_t(kHuge) - 1);
+    const uintptr_t end = reinterpret_cast<uintptr_t>(to) & ~(uintptr_t(kHuge) - 1);
+    if (end > start) madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);
+  };
+  if (first && second && second > first && second - first < static_cast<ptrdiff_t>(kBlock + 64)) {
+    advise(first, second + kBlock);  // adjacent: one range, no boundary lost
+  } else {
+    if (first) advise(first, first + kBlock);
+    if (second) advise(second, second + kBlock);
+  }
+  std::free(second);
+  std::free(first);
+#endif
+}
+#endif
+
 }  // namespace
 
 void* takeBlock(size_t bytes) {
@@ -130,7 +163,8 @@ void tuneMalloc() {
       std::getenv("MALLOC_TRIM_THRESHOLD_"))
     return;
   mallopt(M_MMAP_THRESHOLD, static_cast<int>(kV8OwnedBytes));  // the V8-owned results' sizes stay in the heap
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, static_cast<int>(kTrimBytes));
+  adviseHeapTop();
 #endif
 }
 

@@ -3,6 +3,8 @@
 
 #include "napi/block_cache.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -512,6 +514,17 @@ void requireNonZeroRows(Napi::Env env, const void* p, bool f64, size_t rows, siz
     throwError(env, "ERR_OT_VALUE", std::string(fn) + ": the cosine distance needs non-zero rows, but row " + std::to_string(i) +
                                         " of " + name + " is all zeros");
 }
+
+namespace {
+std::atomic<int64_t> held{0};
+}
+
+void trackHeld(Napi::Env env, int64_t deltaBytes) {
+  held.fetch_add(deltaBytes, std::memory_order_relaxed);
+  Napi::MemoryManagement::AdjustExternalMemory(env, deltaBytes);
+}
+
+size_t heldBytes() { return static_cast<size_t>(std::max<int64_t>(0, held.load(std::memory_order_relaxed))); }
 
 namespace {
 // The allocation a finalizer freed last on this thread (each environment's JS thread): tells newFloatArray whether a failed

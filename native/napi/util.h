@@ -259,6 +259,11 @@ decltype(auto) withFloatType(bool f64, F&& fn) {
   return f64 ? fn(double{}) : fn(float{});
 }
 
+// Native memory that handles given to JS hold (a solve's recorded history, a batch trace): reported
+// to V8 (so that it weighs in the collector's decisions) and counted for backendInfo().heldBytes.
+void trackHeld(Napi::Env env, int64_t deltaBytes);
+size_t heldBytes();
+
 // Results below this many bytes are V8's own ArrayBuffers (freed at the collection that finds them
 // dead); larger ones are external (see newFloatArray).
 constexpr size_t kV8OwnedBytes = size_t(32) << 20;

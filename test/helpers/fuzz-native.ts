@@ -123,10 +123,11 @@ const sinkhornBackward: Build = (g, m) => {
   let iterations = 1;
   try {
     const fwd = addon.sinkhornSolve(asOptions([...PROBLEM_KEYS, 'maxIter', 'tol', 'record'], [...head, uniform(g, 1, 30), 1e-9, lastStep ? 'last_step' : 'history'])) as {
-      history: Float64Array; iterations: number;
+      history: unknown; iterations: number;
     };
     history = fwd.history;
     iterations = fwd.iterations;
+    if (chance(g, 0.1)) addon.releaseHistory(history);  // a freed record must be refused
   } catch {
     // an invalid head: the backward must reject it too
   }
@@ -397,6 +398,21 @@ const CUDA_EXPORTS = Object.keys(addon).filter((k) => k.startsWith('cuda') && !k
 const junkOrArray = (g: Gen, m: Mode): unknown => (chance(g, 0.5) ? rawArray(g, 4, m) : pick(g, ...JUNK));
 const cuda: Build = (g, m) => ({ args: Array.from({ length: uniform(g, 0, 3) }, () => junkOrArray(g, m)), asyncOk: true });
 
+// A forward's history handle (sometimes freed already), or junk: anything but a live handle is a no-op.
+const releaseHistory: Build = (g, m) => {
+  const kind = pick(g, 'handle', 'junk', 'array');
+  let arg: unknown = kind === 'array' ? rawArray(g, 4, m) : pick(g, ...JUNK);
+  if (kind === 'handle') {
+    try {
+      arg = (addon.sinkhornSolve(asOptions([...PROBLEM_KEYS, 'maxIter', 'tol', 'record'], [...problemHead(g, 'clean'), 5, 1e-9, 'history'])) as { history: unknown }).history;
+      if (chance(g, 0.3)) addon.releaseHistory(arg);
+    } catch {
+      // an invalid head: release junk instead
+    }
+  }
+  return { args: [arg], asyncOk: false };
+};
+
 const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () => pick(g, ...JUNK)), asyncOk: false });
 
 const BUILDERS: readonly [number, string, Build][] = [
@@ -407,7 +423,7 @@ const BUILDERS: readonly [number, string, Build][] = [
   [3, 'wasserstein1d', wasserstein1d], [2, 'emd1d', emd1d], [2, 'matmul', matmul],
   [3, 'slicedWasserstein', slicedWasserstein], [3, 'mmUnbalanced', mmUnbalanced], [3, 'lazySinkhorn', lazySinkhorn],
   [3, 'barycenterBregman', barycenterBregman],
-  [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
+  [1, 'releaseHistory', releaseHistory], [2, 'cuda', cuda], [1, 'backendInfo', info], [1, 'cudaAvailable', info],
 ];
 
 /** The raw exports this fuzzer calls (so a test can assert every export is covered). */

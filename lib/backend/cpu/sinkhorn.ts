@@ -1,15 +1,17 @@
 // Entropic Sinkhorn on the CPU: the forward and its adjoint run in native/cpu/sinkhorn.cc and
-// sinkhorn_adjoint.cc (through native/napi/solve.cc).
+// sinkhorn_adjoint.cc (through native/napi/solve.cc). The recorded iterations stay native and are
+// freed as soon as a backward has read them (as torch frees a graph's saved tensors), so that a loop of
+// solve + backward reuses their memory; a second backward through the same solve records them again.
 import { withCancelFlag } from '../../core/cancel.js';
 import { fail } from '../../core/validate.js';
 import type { DType, FloatArray } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { nativeSolve, type NativeSolveOut, type SolveProblemFields } from '../native-solve.js';
+import { nativeSolve, type NativeSolveOut, type SavedHistory, type SolveProblemFields } from '../native-solve.js';
 import type { SinkhornCotangents, SinkhornGrads, SinkhornInput, SinkhornOutput } from '../types.js';
 
-/** What the CPU adjoint replays: the log-potentials of every recorded iteration. */
+/** What the CPU adjoint replays: the log-potentials of every recorded iteration (null once freed). */
 interface Saved {
-  history: Float64Array;
+  history: SavedHistory | null;
   iterations: number;
 }
 
@@ -51,12 +53,21 @@ function values(g: Tensor | null, dtype: DType): FloatArray | null {
 export function sinkhornAdjoint(p: SinkhornInput, out: SinkhornOutput, cot: SinkhornCotangents): SinkhornGrads {
   const saved = out.saved as Saved | null;
   if (saved === null) return fail('ERR_OT_VALUE', 'solve: the forward kept no iterations to differentiate');
+  // Freed by an earlier backward: the same forward again (its iterates are a function of the inputs;
+  // with several threads their last bits may differ from the first record's).
+  const again = saved.history === null ? output(nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p) })).saved as Saved : saved;
+  const history = again.history!;
   const dtype = p.M.dtype;
   const lastStep = p.record === 'last_step';
-  const [dM, da, db] = nativeSolve.sinkhornBackward({
-    ...problem(p), history: saved.history, iterations: saved.iterations, directTerms: !lastStep,
-    gValue: cot.value, gValueLinear: cot.valueLinear, gPlan: values(cot.plan, dtype), gLogU: values(cot.logU, dtype),
-    gLogV: values(cot.logV, dtype), needM: p.M.requiresGrad, lastStep,
-  });
-  return { dM: dM && new Tensor(dM, [p.n, p.m]), da: new Tensor(da, [p.n]), db: new Tensor(db, [p.m]) };
+  try {
+    const [dM, da, db] = nativeSolve.sinkhornBackward({
+      ...problem(p), history, iterations: again.iterations, directTerms: !lastStep,
+      gValue: cot.value, gValueLinear: cot.valueLinear, gPlan: values(cot.plan, dtype), gLogU: values(cot.logU, dtype),
+      gLogV: values(cot.logV, dtype), needM: p.M.requiresGrad, lastStep,
+    });
+    return { dM: dM && new Tensor(dM, [p.n, p.m]), da: new Tensor(da, [p.n]), db: new Tensor(db, [p.m]) };
+  } finally {
+    nativeSolve.releaseHistory(history);
+    saved.history = null;
+  }
 }
