@@ -1,7 +1,6 @@
 // std::vector on cache-line (64-byte) boundaries. The kernels stream rows of these with 32- and
-// 64-byte vector loads and stores; from malloc's 16-byte alignment a row's accesses straddle cache
-// lines depending on where the heap happened to place it, which made the same solve take 2 or 6 ms
-// from one call to the next.
+// 64-byte vector loads and stores; from malloc's 16-byte alignment every such access straddles two
+// cache lines or not depending on where the heap happened to place the vector.
 #pragma once
 #include <cstddef>
 #include <new>
