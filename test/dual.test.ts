@@ -3,6 +3,7 @@
 // async twins, and bad input.
 import { describe, expect, it } from 'vitest';
 import * as ot from '../lib/index.js';
+import { lastJson, runChild } from './helpers/child.js';
 import { expectClose, loadFixture, tolerance } from './helpers/fixtures.js';
 
 type Kind = 'entropic' | 'quadratic';
@@ -284,5 +285,28 @@ describe('dual losses: repeated calls (resolution and native handle reused)', ()
     expect(pb.xs.grad?.shape).toEqual([12, 2]);
     pb.xs.data[3] = NaN;
     expect(() => ot.stochastic.lossDualEntropic(pb.u, pb.v, pb.xs, pb.xt, { reg: 2 })).toThrow(/xs must be finite/);
+  });
+});
+
+describe('dual losses: the same bits for any number of threads', () => {
+  it('loss, all gradients and the native ascent agree between 1 and 4 threads', () => {
+    // Large enough for a team (600×500: several row blocks); the child prints every number's bits.
+    const body = `
+      const xs = ot.rand([600, 3], { seed: 1 }).requiresGrad_(true), xt = ot.rand([500, 3], { seed: 2 }).requiresGrad_(true);
+      const u = ot.rand([600], { seed: 3 }).requiresGrad_(true), v = ot.rand([500], { seed: 4 }).requiresGrad_(true);
+      const loss = ot.stochastic.lossDualEntropic(u, v, xs, xt, { reg: 0.3 });
+      loss.backward();
+      const q = ot.stochastic.lossDualQuadratic(u.detach(), v.detach(), xs.detach(), xt.detach(), { reg: 0.05 }).item();
+      const asc = ot.stochastic.solveDualEntropic(xs.detach(), xt.detach(), { reg: 0.3, lr: 0.05, steps: 20 });
+      const all = [loss.item(), q, ...u.grad.data, ...v.grad.data, ...xs.grad.data, ...xt.grad.data, ...asc.u.data, ...asc.v.data, ...asc.history];
+      console.log(JSON.stringify(all.map((x) => x.toString(16))));`;
+    const run = (threads: string) => {
+      const r = runChild(body, { env: { OT_NUM_THREADS: threads }, timeoutMs: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return lastJson<string[]>(r);
+    };
+    const one = run('1');
+    expect(one.length).toBe(2 + 600 + 500 + 1800 + 1500 + 600 + 500 + 20);
+    expect(run('4')).toEqual(one);
   });
 });

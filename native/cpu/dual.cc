@@ -1,6 +1,7 @@
 // Fused dual-OT kernels: threads own row blocks, each row is swept in column tiles so every inner loop
-// is contiguous and branch-free (the compiler vectorises it, exp included); column sums go to per-thread
-// accumulators that are reduced in thread order at the end, so results do not depend on timing.
+// is contiguous and branch-free (the compiler vectorises it, exp included); column sums go to per-block
+// accumulators that are added in block order at the end, so results depend neither on timing nor on
+// the number of threads.
 // The pair loops are long, independent and exp-bound: on AVX-512 machines full-width vectors pay
 // (GCC otherwise prefers 256-bit ones). Set before any include so that the std::function wrappers the
 // kernels inline into are tuned the same way. A tuning hint only; other targets ignore it.
@@ -12,14 +13,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <new>
+#include <system_error>
 #include <type_traits>
 #include <vector>
 
 #include "common/parallel.h"
 #include "cpu/fast_exp.h"
+#include "cpu/sinkhorn_team.h"  // the spinning team that can go solo, shared with Sinkhorn
 
 namespace ot::dual {
 namespace {
@@ -100,7 +104,8 @@ struct Slicer {
   }
 };
 
-// One thread's tile buffers and column accumulators (views into a Workspace arena).
+// What sweepRows works with: one thread's tile buffers and row sums, and the column accumulators and
+// loss of the row block it sweeps (views into a Workspace arena).
 template <typename T>
 struct Scratch {
   T *D, *wa, *wf, *aw, *Q, *g;
@@ -110,26 +115,46 @@ struct Scratch {
   double loss;
 };
 
-// Every per-call buffer of a team in two allocations (so small problems pay no allocator cost per tile).
+// Row blocks: the rows are cut into blocksFor(n) fixed blocks whose column sums and loss are kept
+// apart and added in block order at the end, and a team sweeps whole blocks. The sums are then the
+// same bits for any number of threads: the JS loop (one call per step), the native ascent (one team
+// for every step) and their async twins agree on every machine.
+// About 64 rows a block, at most 64 blocks, and their accumulators (colP, colW and, for the samples'
+// gradients, d·m colX each) within 32 MiB: a function of the problem's shape and wanted gradients only.
+inline size_t blocksFor(size_t n, size_t m, size_t d, bool wantX) {
+  const double perBlock = static_cast<double>((2 + (wantX ? d : 0)) * m) * sizeof(double);
+  const size_t byMemory = static_cast<size_t>(std::max(1.0, static_cast<double>(size_t(32) << 20) / perBlock));
+  return std::max<size_t>(1, std::min({n / 64, size_t(64), byMemory}));
+}
+
+// Every per-call buffer in one allocation (so small problems pay no allocator cost per tile): tile
+// buffers per thread (`tiles`, accumulators null) and accumulators per row block (`blocks`, tile
+// buffers null).
 template <typename T>
 struct Workspace {
   std::unique_ptr<T[]> arena;  // set only when the call is too large for callScratch's kept buffer
   std::vector<double> rowSums;
-  std::vector<Scratch<T>> team;
-  Status init(int nt, size_t m, size_t d, bool wantV, bool wantWt, bool wantX) {
+  std::vector<Scratch<T>> tiles, blocks;
+  size_t mp = 0, m = 0, d = 0;
+  Status init(int nt, size_t nb, size_t cols, size_t dims, bool wantV, bool wantWt, bool wantX) {
+    m = cols;
+    d = dims;
+    mp = (m + kLanes - 1) / kLanes * kLanes;  // colP: room for the lane path's padding
+    const size_t perThread = 7 * kTile;
+    const size_t perBlock = (wantV ? mp : 0) + (wantWt ? m : 0) + (wantX ? d * m : 0);
     T* base = nullptr;
-    const size_t mp = (m + kLanes - 1) / kLanes * kLanes;  // colP: room for the lane path's padding
-    const size_t per = 7 * kTile + (wantV ? mp : 0) + (wantWt ? m : 0) + (wantX ? d * m : 0);
     try {
-      base = callScratch<T, 0>(per * static_cast<size_t>(nt), arena);  // not zeroed: only accumulators need it
+      // Not zeroed here: only the accumulators need it (reset).
+      base = callScratch<T, 0>(perThread * static_cast<size_t>(nt) + perBlock * nb, arena);
       rowSums.assign(d * static_cast<size_t>(nt), 0.0);
-      team.resize(nt);
+      tiles.assign(static_cast<size_t>(nt), Scratch<T>{});
+      blocks.assign(nb, Scratch<T>{});
     } catch (const std::bad_alloc&) {
       return Status::OutOfMemory;
     }
     Slicer<T> slices{base};
     for (int t = 0; t < nt; ++t) {
-      Scratch<T>& s = team[t];
+      Scratch<T>& s = tiles[t];
       s.D = slices.take(kTile);
       s.wa = slices.take(kTile);
       s.wf = slices.take(kTile);
@@ -137,16 +162,24 @@ struct Workspace {
       s.Q = slices.take(kTile);
       s.g = slices.take(kTile);
       s.arg = slices.take(kTile);
-      s.colP = wantV ? slices.take(mp) : nullptr;
-      s.colW = wantWt ? slices.take(m) : nullptr;
-      s.colX = wantX ? slices.take(d * m) : nullptr;
-      if (s.colP) std::fill(s.colP, s.colP + mp, T(0));
-      if (s.colW) std::fill(s.colW, s.colW + m, T(0));
-      if (s.colX) std::fill(s.colX, s.colX + d * m, T(0));
       s.rowX = rowSums.data() + static_cast<size_t>(t) * d;
-      s.loss = 0;
     }
+    for (Scratch<T>& b : blocks) {
+      b.colP = wantV ? slices.take(mp) : nullptr;
+      b.colW = wantWt ? slices.take(m) : nullptr;
+      b.colX = wantX ? slices.take(d * m) : nullptr;
+    }
+    reset();
     return Status::Ok;
+  }
+  // Zero accumulators, for the next pass.
+  void reset() {
+    for (Scratch<T>& b : blocks) {
+      if (b.colP) std::fill(b.colP, b.colP + mp, T(0));
+      if (b.colW) std::fill(b.colW, b.colW + m, T(0));
+      if (b.colX) std::fill(b.colX, b.colX + d * m, T(0));
+      b.loss = 0;
+    }
   }
 };
 
@@ -494,6 +527,11 @@ template <typename T>
 struct Prepared {
   std::unique_ptr<T[]> own;  // set only when the call is too large for callScratch's kept buffer
   Ctx<T> ctx{};
+  T* padVOwn = nullptr;  // the lane path's copy of v (null when the path is off)
+  // After pb.v changed in place (ctx reads u and v through pb's pointers): the lane path's copy again.
+  void refresh(const Problem<T>& pb) {
+    if (padVOwn) std::copy(pb.v, pb.v + pb.m, padVOwn);
+  }
   // lanes: also lay out the lane path's padded columns (loss calls in double with the squared
   // euclidean cost in 1–3 dimensions).
   Status init(const Problem<T>& pb, bool lanes = false) {
@@ -557,6 +595,7 @@ struct Prepared {
         ctx.padX = padX;
         ctx.padV = padV;
         ctx.padW = padW;
+        padVOwn = padV;
       }
     }
     return Status::Ok;
@@ -571,50 +610,142 @@ inline int teamFor(size_t n, size_t m, size_t d, bool grads, int threads) {
   return static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(t), n)));
 }
 
+// Thread tid of a team of nt: its share of the row blocks, each swept with its tile buffers into the
+// block's own accumulators.
+template <typename T, Kind K, Metric Mt>
+Status sweepBlocks(const Ctx<T>& c, Workspace<T>& work, int tid, int nt, Want w, const Grads<T>& g, CancelFlag cancel,
+                   const std::atomic<bool>& stop) {
+  const size_t nb = work.blocks.size();
+  const Range own = splitRange(nb, tid, nt);
+  for (size_t b = own.begin; b < own.end; ++b) {
+    Scratch<T>& blk = work.blocks[b];
+    Scratch<T> s = work.tiles[tid];
+    s.colP = blk.colP;
+    s.colW = blk.colW;
+    s.colX = blk.colX;
+    s.loss = 0;
+    const Range rows = splitRange(c.n, static_cast<int>(b), static_cast<int>(nb));
+    if (Status st = sweepRows<T, K, Mt>(c, rows.begin, rows.end, s, w, g, cancel, stop); st != Status::Ok) return st;
+    blk.loss = s.loss;
+  }
+  return Status::Ok;
+}
+
+// The blocks' sums added in block order: the loss, and the column gradients (dv, dwt, dxt).
+template <typename T>
+double reduceBlocks(const Ctx<T>& c, const Workspace<T>& work, Want w, const Grads<T>& g) {
+  double total = 0;
+  for (const auto& b : work.blocks) total += b.loss;
+  for (size_t j = 0; j < c.m; ++j) total += static_cast<double>(c.v[j]) * c.wt[j];
+  for (size_t j = 0; j < c.m; ++j) {
+    if (w.v) {
+      double sp = 0;
+      for (const auto& b : work.blocks) sp += b.colP[j];
+      g.dv[j] = static_cast<T>(static_cast<double>(c.wt[j]) - sp);
+    }
+    if (w.wt) {
+      double sw = 0;
+      for (const auto& b : work.blocks) sw += b.colW[j];
+      g.dwt[j] = static_cast<T>(static_cast<double>(c.v[j]) + sw);
+    }
+    if (g.dxt) {
+      for (size_t k = 0; k < c.d; ++k) {
+        double sx = 0;
+        for (const auto& b : work.blocks) sx += b.colX[k * c.m + j];
+        g.dxt[j * c.d + k] = static_cast<T>(sx);
+      }
+    }
+  }
+  return total;
+}
+
+template <typename T>
+Want wanted(const Grads<T>& g) {
+  return Want{g.du != nullptr, g.dv != nullptr, g.dxs != nullptr || g.dxt != nullptr, g.dws != nullptr, g.dwt != nullptr};
+}
+
 template <typename T, Kind K, Metric Mt>
 Status lossImpl(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFlag cancel, int threads) {
   Prepared<T> prep;
   if (Status st = prep.init(pb, true); st != Status::Ok) return st;
   const Ctx<T>& c = prep.ctx;
-  const Want w{g.du != nullptr, g.dv != nullptr, g.dxs != nullptr || g.dxt != nullptr, g.dws != nullptr, g.dwt != nullptr};
-  const int nt = teamFor(pb.n, pb.m, pb.d, w.x, threads);
+  const Want w = wanted(g);
+  const size_t nb = blocksFor(pb.n, pb.m, pb.d, w.x);
+  const int nt = std::min(teamFor(pb.n, pb.m, pb.d, w.x, threads), static_cast<int>(nb));
   Workspace<T> work;
-  if (Status st = work.init(nt, pb.m, pb.d, w.v, w.wt, w.x); st != Status::Ok) return st;
-  std::vector<Scratch<T>>& scratch = work.team;
+  if (Status st = work.init(nt, nb, pb.m, pb.d, w.v, w.wt, w.x); st != Status::Ok) return st;
   std::vector<Status> status(nt, Status::Ok);
   std::atomic<bool> stop{false};
   runTeamOrInline(nt, [&](int tid, int team) {
-    Range r = splitRange(pb.n, tid, team);
-    status[tid] = sweepRows<T, K, Mt>(c, r.begin, r.end, scratch[tid], w, g, cancel, stop);
+    status[tid] = sweepBlocks<T, K, Mt>(c, work, tid, team, w, g, cancel, stop);
     if (status[tid] != Status::Ok) stop.store(true, std::memory_order_relaxed);
   });
   for (Status st : status)
     if (st != Status::Ok) return st;
-  double total = 0;
-  for (const auto& s : scratch) total += s.loss;
-  for (size_t j = 0; j < pb.m; ++j) total += static_cast<double>(c.v[j]) * c.wt[j];
-  *loss = total;
-  // Reduce the per-thread column accumulators in thread order (deterministic for a given team size).
-  for (size_t j = 0; j < pb.m; ++j) {
-    if (w.v) {
-      double sp = 0;
-      for (const auto& s : scratch) sp += s.colP[j];
-      g.dv[j] = static_cast<T>(static_cast<double>(c.wt[j]) - sp);
-    }
-    if (w.wt) {
-      double sw = 0;
-      for (const auto& s : scratch) sw += s.colW[j];
-      g.dwt[j] = static_cast<T>(static_cast<double>(c.v[j]) + sw);
-    }
-    if (g.dxt) {
-      for (size_t k = 0; k < pb.d; ++k) {
-        double sx = 0;
-        for (const auto& s : scratch) sx += s.colX[k * pb.m + j];
-        g.dxt[j * pb.d + k] = static_cast<T>(sx);
-      }
-    }
-  }
+  *loss = reduceBlocks(c, work, w, g);
   return Status::Ok;
+}
+
+// Per-pass work a thread of the ascent's team must have. The team is made once for all passes, but
+// each pass hands u, v and the column sums between cores: at 100×100 (d = 2) two threads measured
+// 20% slower than one (each half-sweep 40% slower than half the whole, 3 µs of hand-over per pass);
+// from 300×300 on, 2.5× faster than a team started per pass.
+constexpr double kLoopWorkPerThread = 2e5;
+
+template <typename T, Kind K, Metric Mt>
+Status lossLoopImpl(const Problem<T>& pb, const Grads<T>& g, size_t passes, const PassDone& done, CancelFlag cancel) {
+  Prepared<T> prep;
+  if (Status st = prep.init(pb, true); st != Status::Ok) return st;
+  const Ctx<T>& c = prep.ctx;
+  const Want w = wanted(g);
+  const size_t nb = blocksFor(pb.n, pb.m, pb.d, w.x);
+  const double work1 = static_cast<double>(pb.n) * static_cast<double>(pb.m) * pairCost(pb.d, w.x);
+  int nt = std::max(1, std::min(teamSizeFor(work1, kLoopWorkPerThread), static_cast<int>(nb)));
+  Workspace<T> work;
+  if (Status st = work.init(nt, nb, pb.m, pb.d, w.v, w.wt, w.x); st != Status::Ok) return st;
+  std::vector<Status> swept(nt, Status::Ok);
+  std::atomic<bool> stop{false};
+  Status status = Status::Ok;
+  bool finished = false;  // written by thread 0 before a sync, read by all after it
+  // Thread 0 between two syncs: the pass just swept reduced and handed to `done` (which may move u
+  // and v), then the next pass prepared; the team sweeps between the other two.
+  auto body = [&](cpu::sk::Team& team, int tid) {
+    for (size_t k = 0;; ++k) {
+      if (tid == 0) {
+        for (Status st : swept)
+          if (st != Status::Ok && status == Status::Ok) status = st;
+        if (status == Status::Ok && k > 0) status = done(k - 1, reduceBlocks(c, work, w, g));
+        if (status == Status::Ok && k < passes && cancel.raised()) status = Status::Aborted;
+        finished = status != Status::Ok || k == passes;
+        if (!finished) {
+          prep.refresh(pb);
+          work.reset();
+        }
+        if (k == 1) team.startClock();
+        team.propose();
+      }
+      if (nt > 1) team.sync(tid);  // alone, not even the barrier's clock reads
+      if (finished) return;
+      if (team.leave(tid)) return;
+      swept[tid] = sweepBlocks<T, K, Mt>(c, work, tid, team.size(), w, g, cancel, stop);  // 1 once solo
+      if (swept[tid] != Status::Ok) stop.store(true, std::memory_order_relaxed);
+      if (nt > 1) team.sync(tid);
+    }
+  };
+  auto run = [&](int size) {
+    cpu::sk::Team team(size);
+    runTeam(size, [&](int tid, int) { body(team, tid); });
+  };
+  try {
+    run(nt);
+  } catch (const std::system_error&) {
+    nt = 1;  // no thread could be made: the same passes on this one (the blocks keep the same sums)
+    run(1);
+  } catch (const std::bad_alloc&) {
+    nt = 1;
+    run(1);
+  }
+  return status;
 }
 
 template <typename T, Kind K, Metric Mt>
@@ -624,11 +755,11 @@ Status planImpl(const Problem<T>& pb, T* G, CancelFlag cancel, int threads) {
   const Ctx<T>& c = prep.ctx;
   const int nt = teamFor(pb.n, pb.m, pb.d, false, threads);
   Workspace<T> work;
-  if (Status st = work.init(nt, pb.m, pb.d, false, false, false); st != Status::Ok) return st;
+  if (Status st = work.init(nt, 0, pb.m, pb.d, false, false, false); st != Status::Ok) return st;
   std::atomic<bool> aborted{false};
   runTeamOrInline(nt, [&](int tid, int team) {
     Range r = splitRange(pb.n, tid, team);
-    Scratch<T>& sc = work.team[tid];
+    Scratch<T>& sc = work.tiles[tid];
     for (size_t i = r.begin; i < r.end; ++i) {
       if ((i - r.begin) % 16 == 0 && cancel.raised()) {
         aborted.store(true, std::memory_order_relaxed);
@@ -674,6 +805,17 @@ Status lossAndGrad(const Problem<T>& pb, double* loss, const Grads<T>& g, Cancel
 }
 
 template <typename T>
+Status lossLoop(const Problem<T>& pb, const Grads<T>& g, size_t passes, const PassDone& done, CancelFlag cancel) {
+  if (pb.kind == Kind::Entropic)
+    return byMetric<T, Kind::Entropic>(pb.metric, [&](auto mt) {
+      return lossLoopImpl<T, Kind::Entropic, decltype(mt)::value>(pb, g, passes, done, cancel);
+    });
+  return byMetric<T, Kind::Quadratic>(pb.metric, [&](auto mt) {
+    return lossLoopImpl<T, Kind::Quadratic, decltype(mt)::value>(pb, g, passes, done, cancel);
+  });
+}
+
+template <typename T>
 Status plan(const Problem<T>& pb, T* G, CancelFlag cancel, int threads) {
   if (pb.kind == Kind::Entropic)
     return byMetric<T, Kind::Entropic>(pb.metric, [&](auto mt) {
@@ -686,6 +828,8 @@ Status plan(const Problem<T>& pb, T* G, CancelFlag cancel, int threads) {
 
 template Status lossAndGrad<float>(const Problem<float>&, double*, const Grads<float>&, CancelFlag, int);
 template Status lossAndGrad<double>(const Problem<double>&, double*, const Grads<double>&, CancelFlag, int);
+template Status lossLoop<float>(const Problem<float>&, const Grads<float>&, size_t, const PassDone&, CancelFlag);
+template Status lossLoop<double>(const Problem<double>&, const Grads<double>&, size_t, const PassDone&, CancelFlag);
 template Status plan<float>(const Problem<float>&, float*, CancelFlag, int);
 template Status plan<double>(const Problem<double>&, double*, CancelFlag, int);
 

@@ -3,6 +3,7 @@
 // M or the plan; only dualPlan writes an n×m array.
 #pragma once
 #include <cstddef>
+#include <functional>
 
 #include "common/dual_types.h"
 #include "common/metric.h"
@@ -32,6 +33,16 @@ struct Problem {
 // threads = 0 picks the team size from the work.
 template <typename T>
 Status lossAndGrad(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFlag cancel, int threads = 0);
+
+// Called on one thread after pass `pass` of lossLoop with its loss (the gradients are in the Grads);
+// it may change u and v in place for the next pass. Anything but Ok ends the loop with that status.
+using PassDone = std::function<Status(size_t pass, double loss)>;
+
+// `passes` lossAndGrad passes on one thread team (made once, not per pass), `done` after each: the
+// numbers lossAndGrad would give, pass by pass. Ok, Aborted (cancel, checked before each pass), the
+// first failing status of a pass or of `done`, or OutOfMemory.
+template <typename T>
+Status lossLoop(const Problem<T>& pb, const Grads<T>& g, size_t passes, const PassDone& done, CancelFlag cancel);
 
 // The primal plan G [n×m] = ws_i wt_j H(u_i + v_j - M_ij) (equation (8) of Seguy et al. 2018).
 template <typename T>

@@ -1,6 +1,6 @@
 // The dual ascent loop (dual_ascent.h): the fused loss pass, the exact negation the JS loop's .neg()
-// applies to the gradients, and the shared optimiser update, repeated; the state and gradient
-// buffers are allocated once for the whole run.
+// applies to the gradients, and the shared optimiser update, repeated on one thread team (lossLoop);
+// the state and gradient buffers are allocated once for the whole run.
 #include "cpu/dual_ascent.h"
 
 #include <cmath>
@@ -47,12 +47,10 @@ Status ascend(const Ascent<T>& a, CancelFlag cancel) {
     for (size_t j = 0; j < m; ++j) ok &= std::isfinite(a.v[j]);
     return ok;
   };
-  for (size_t k = 0; k < a.steps; ++k) {
-    if (a.done) *a.done = k;
-    if (cancel.raised()) return Status::Aborted;
-    if (k > 0 && !finite()) return Status::Diverged;
-    double loss = 0;
-    if (Status st = lossAndGrad(pb, &loss, g, cancel); st != Status::Ok) return st;
+  // One team for every step (cpu/dual.h lossLoop); after each pass, on one thread: the history, the
+  // JS loop's negated gradients and the optimiser's update of u and v in place.
+  if (a.done) *a.done = 0;
+  const Status looped = lossLoop<T>(pb, g, a.steps, [&](size_t k, double loss) {
     // The loss in the inputs' dtype, as the JS loop's scalar tensor holds it.
     a.history[k] = static_cast<double>(static_cast<T>(loss));
     bool nan = loss != loss;
@@ -65,9 +63,10 @@ Status ascend(const Ascent<T>& a, CancelFlag cancel) {
     const double step = static_cast<double>(k + 1);
     optim::update(a.opt, param(a.u, g.du, 0, n, step));
     optim::update(a.opt, param(a.v, g.dv, n, m, step));
-  }
-  if (a.done) *a.done = a.steps;
-  if (!finite()) return Status::Diverged;
+    if (a.done) *a.done = k + 1;
+    return finite() ? Status::Ok : Status::Diverged;
+  }, cancel);
+  if (looped != Status::Ok) return looped;
   double value = 0;
   if (Status st = lossAndGrad(pb, &value, Grads<T>{}, cancel); st != Status::Ok) return st;
   *a.value = static_cast<double>(static_cast<T>(value));
