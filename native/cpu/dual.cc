@@ -388,9 +388,9 @@ inline void axpy(size_t len, T a, const T* __restrict x, T* __restrict y) {
 }
 
 using cpu::sk::v8d;
-typedef uint64_t v8u __attribute__((vector_size(64)));
+typedef uint64_t v8u __attribute__((vector_size(sizeof(v8d))));
 
-// fastExp's arithmetic on eight lanes (the same result in every lane as the scalar form).
+// fastExp's arithmetic on kLanes lanes (the same result in every lane as the scalar form).
 inline v8d expLanes(v8d x) {
   using C = cpu::detail::ExpCore<double>;
   v8d t;
@@ -403,79 +403,103 @@ inline v8d expLanes(v8d x) {
 
 // Lanes folded pairwise (a fixed order: results do not depend on timing).
 inline double foldLanes(v8d a) {
-  const double q0 = (a[0] + a[4]) + (a[2] + a[6]);
-  const double q1 = (a[1] + a[5]) + (a[3] + a[7]);
-  return q0 + q1;
+  double t[kLanes];
+  for (size_t k = 0; k < kLanes; ++k) t[k] = a[k];
+  for (size_t h = kLanes / 2; h >= 1; h /= 2)  // eight lanes: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
+    for (size_t k = 0; k < h; ++k) t[k] += t[k + h];
+  return t[0];
 }
 
 // One row of the lane path: R = Σ_j wt_j a_ij, FR = Σ_j wt_j F_ij (quadratic) and, with ColP, the plan
 // entries ws_i wt_j a_ij added to colP; the sums stay in registers (the tile path writes each term
 // out and sums it again, which at ~100 columns costs as much as the exps).
-template <Kind K, int DD, bool ColP>
-inline void laneRow(const Ctx<double>& c, size_t i, double* __restrict colP, double& R, double& FR) {
+template <Kind K, int DD, bool ColP, int Rows>
+inline void laneRows(const Ctx<double>& c, size_t i, double* __restrict colP, double* R, double* FR) {
   using cpu::sk::load8;
   using cpu::sk::splat;
-  const double* xi = c.xs + i * DD;
-  const v8d ui = splat(c.u[i]);
-  const v8d wsi = splat(c.ws[i]);
   const double scale = K == Kind::Entropic ? c.invReg : c.inv2Reg;
-  const v8d x0 = splat(xi[0]);
-  const v8d x1 = splat(DD >= 2 ? xi[1] : 0.0);
-  const v8d x2 = splat(DD >= 3 ? xi[2] : 0.0);
+  v8d ui[Rows], wsi[Rows], x0[Rows], x1[Rows], x2[Rows], accR[Rows], accF[Rows];
+  for (int r = 0; r < Rows; ++r) {
+    const double* xi = c.xs + (i + r) * DD;
+    ui[r] = splat(c.u[i + r]);
+    wsi[r] = splat(c.ws[i + r]);
+    x0[r] = splat(xi[0]);
+    x1[r] = splat(DD >= 2 ? xi[1] : 0.0);
+    x2[r] = splat(DD >= 3 ? xi[2] : 0.0);
+    accR[r] = accF[r] = splat(0.0);
+  }
   const double* c0 = c.padX;
   const double* c1 = c.padX + c.mp;
   const double* c2 = c.padX + 2 * c.mp;
-  v8d accR = splat(0.0), accF = splat(0.0);
   for (size_t j = 0; j < c.mp; j += kLanes) {
-    const v8d d0 = x0 - load8(c0 + j);
-    v8d M = d0 * d0;
-    if constexpr (DD >= 2) {
-      const v8d d1 = x1 - load8(c1 + j);
-      M += d1 * d1;
-    }
-    if constexpr (DD >= 3) {
-      const v8d d2 = x2 - load8(c2 + j);
-      M += d2 * d2;
-    }
-    const v8d z = ui + load8(c.padV + j) - M;
+    // The column's coordinates, v, wt and running column sum, loaded once for the rows.
+    const v8d y0 = load8(c0 + j);
+    const v8d y1 = DD >= 2 ? load8(c1 + j) : splat(0.0);
+    const v8d y2 = DD >= 3 ? load8(c2 + j) : splat(0.0);
+    const v8d vj = load8(c.padV + j);
     const v8d wtt = load8(c.padW + j);
-    v8d wj;
-    if constexpr (K == Kind::Entropic) {
-      wj = wtt * expLanes(z * scale);
-    } else {
-      const v8d zp = z < 0.0 ? splat(0.0) : z;  // std::max(z, 0) lane by lane
-      const v8d a = zp * scale;
-      const v8d F = -0.5 * a * zp;
-      wj = wtt * a;
-      accF += wtt * F;
+    v8d col = ColP ? load8(colP + j) : splat(0.0);
+    for (int r = 0; r < Rows; ++r) {
+      const v8d d0 = x0[r] - y0;
+      v8d M = d0 * d0;
+      if constexpr (DD >= 2) {
+        const v8d d1 = x1[r] - y1;
+        M += d1 * d1;
+      }
+      if constexpr (DD >= 3) {
+        const v8d d2 = x2[r] - y2;
+        M += d2 * d2;
+      }
+      const v8d z = ui[r] + vj - M;
+      v8d wj;
+      if constexpr (K == Kind::Entropic) {
+        wj = wtt * expLanes(z * scale);
+      } else {
+        const v8d zp = z < 0.0 ? splat(0.0) : z;  // std::max(z, 0) lane by lane
+        const v8d a = zp * scale;
+        const v8d F = -0.5 * a * zp;
+        wj = wtt * a;
+        accF[r] += wtt * F;
+      }
+      accR[r] += wj;
+      if constexpr (ColP) col = col + wsi[r] * wj;  // row by row, as one row at a time adds them
     }
-    accR += wj;
-    if constexpr (ColP) cpu::sk::store8(colP + j, load8(colP + j) + wsi * wj);
+    if constexpr (ColP) cpu::sk::store8(colP + j, col);
   }
-  R = foldLanes(accR);
-  if constexpr (K == Kind::Quadratic) FR = foldLanes(accF);
+  for (int r = 0; r < Rows; ++r) {
+    R[r] = foldLanes(accR[r]);
+    if constexpr (K == Kind::Quadratic) FR[r] = foldLanes(accF[r]);
+  }
 }
 
-template <Kind K, bool ColP>
-inline void laneRowFor(const Ctx<double>& c, size_t i, double* colP, double& R, double& FR) {
+// Rows on the lane path: four at a time (their columns loaded once), one at a time for the rest.
+template <Kind K, bool ColP, int Rows>
+inline void laneRowsFor(const Ctx<double>& c, size_t i, double* colP, double* R, double* FR) {
   switch (c.d) {
-    case 1: return laneRow<K, 1, ColP>(c, i, colP, R, FR);
-    case 2: return laneRow<K, 2, ColP>(c, i, colP, R, FR);
-    default: return laneRow<K, 3, ColP>(c, i, colP, R, FR);
+    case 1: return laneRows<K, 1, ColP, Rows>(c, i, colP, R, FR);
+    case 2: return laneRows<K, 2, ColP, Rows>(c, i, colP, R, FR);
+    default: return laneRows<K, 3, ColP, Rows>(c, i, colP, R, FR);
   }
 }
 
-// Runs row i on the lane path when the call qualifies (see Ctx::padX) and no xs/xt/wt gradient is
-// wanted; false otherwise.
+constexpr size_t kLaneRows = 4;
+
+// Runs rows from i (before re) on the lane path when the call qualifies (see Ctx::padX) and no
+// xs/xt/wt gradient is wanted: the number of rows done (kLaneRows or 1), 0 when not.
 template <typename T, Kind K, Metric Mt>
-inline bool laneRowIfAble(const Ctx<T>& c, size_t i, Scratch<T>& s, const Want& w, double& R, double& FR) {
+inline size_t laneRowsIfAble(const Ctx<T>& c, size_t i, size_t re, Scratch<T>& s, const Want& w, double* R, double* FR) {
   if constexpr (std::is_same_v<T, double> && Mt == Metric::SqEuclidean) {
-    if (c.padX == nullptr || w.x || w.wt) return false;
-    if (w.v) laneRowFor<K, true>(c, i, s.colP, R, FR);
-    else laneRowFor<K, false>(c, i, nullptr, R, FR);
-    return true;
+    if (c.padX == nullptr || w.x || w.wt) return 0;
+    if (re - i >= kLaneRows) {
+      if (w.v) laneRowsFor<K, true, kLaneRows>(c, i, s.colP, R, FR);
+      else laneRowsFor<K, false, kLaneRows>(c, i, nullptr, R, FR);
+      return kLaneRows;
+    }
+    if (w.v) laneRowsFor<K, true, 1>(c, i, s.colP, R, FR);
+    else laneRowsFor<K, false, 1>(c, i, nullptr, R, FR);
+    return 1;
   }
-  return false;
+  return 0;
 }
 
 // One thread's share: rows [rb, re) against every column.
@@ -484,12 +508,14 @@ Status sweepRows(const Ctx<T>& c, size_t rb, size_t re, Scratch<T>& s, Want w, c
                  const std::atomic<bool>& stop) {
   T* wa = s.wa;
   const T reg = c.reg;
-  for (size_t i = rb; i < re; ++i) {
+  double R[kLaneRows], FR[kLaneRows];
+  for (size_t i = rb; i < re;) {
     if ((i - rb) % 16 == 0 && (cancel.raised() || stop.load(std::memory_order_relaxed))) return Status::Aborted;
-    const T ui = c.u[i];
-    const T wsi = c.ws[i];
-    double R = 0, FR = 0;
-    if (!laneRowIfAble<T, K, Mt>(c, i, s, w, R, FR)) {
+    size_t rows = laneRowsIfAble<T, K, Mt>(c, i, re, s, w, R, FR);
+    if (rows == 0) {
+      rows = 1;
+      const T wsi = c.ws[i];
+      R[0] = FR[0] = 0;
       if (w.x) std::fill(s.rowX, s.rowX + c.d, 0.0);
       for (size_t j0 = 0; j0 < c.m; j0 += kTile) {
         const size_t len = std::min(kTile, c.m - j0);
@@ -501,8 +527,8 @@ Status sweepRows(const Ctx<T>& c, size_t rb, size_t re, Scratch<T>& s, Want w, c
           if (w.v) pairsFor<T, K, Mt, false, true>(c, i, j0, len, s, s.colP + j0);
           else pairsFor<T, K, Mt, false, false>(c, i, j0, len, s, nullptr);
         }
-        R += tileSum(wa, len);
-        if constexpr (K == Kind::Quadratic) FR += tileSum(s.wf, len);
+        R[0] += tileSum(wa, len);
+        if constexpr (K == Kind::Quadratic) FR[0] += tileSum(s.wf, len);
         if (w.wt) axpy(len, K == Kind::Entropic ? -reg * wsi : wsi, s.aw, s.colW + j0);
         if (w.x) {
           for (size_t j = 0; j < len; ++j) wa[j] *= wsi;  // now the plan entries P_ij
@@ -511,12 +537,17 @@ Status sweepRows(const Ctx<T>& c, size_t rb, size_t re, Scratch<T>& s, Want w, c
         }
       }
     }
-    if constexpr (K == Kind::Entropic) FR = -static_cast<double>(reg) * R;
-    s.loss += static_cast<double>(wsi) * (static_cast<double>(ui) + FR);
-    if (w.u) g.du[i] = static_cast<T>(static_cast<double>(wsi) * (1.0 - R));
-    if (w.ws) g.dws[i] = static_cast<T>(static_cast<double>(ui) + FR);
-    if (g.dxs)
-      for (size_t k = 0; k < c.d; ++k) g.dxs[i * c.d + k] = static_cast<T>(s.rowX[k]);
+    for (size_t r = 0; r < rows; ++r, ++i) {
+      const T ui = c.u[i];
+      const T wsi = c.ws[i];
+      double fr = FR[r];
+      if constexpr (K == Kind::Entropic) fr = -static_cast<double>(reg) * R[r];
+      s.loss += static_cast<double>(wsi) * (static_cast<double>(ui) + fr);
+      if (w.u) g.du[i] = static_cast<T>(static_cast<double>(wsi) * (1.0 - R[r]));
+      if (w.ws) g.dws[i] = static_cast<T>(static_cast<double>(ui) + fr);
+      if (g.dxs)
+        for (size_t k = 0; k < c.d; ++k) g.dxs[i * c.d + k] = static_cast<T>(s.rowX[k]);
+    }
   }
   return Status::Ok;
 }

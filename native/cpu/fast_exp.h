@@ -11,12 +11,6 @@
 #include <immintrin.h>
 #endif
 
-// Without AVX-512 (the node-gyp build) GCC notes that 64-byte vectors change the calling convention;
-// these helpers are all inline and never cross a library boundary.
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
 // GCC tunes Sapphire Rapids-class CPUs for 256-bit vectors; the exp-bound loops run about 1.5x faster
 // at 512 bits, so the batched kernels ask for it where AVX-512 is available.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__AVX512F__)
@@ -176,16 +170,25 @@ inline double fastLog(double x) {
   return y + (x - x);
 }
 
-// Eight-lane double vectors (GCC/Clang vector extensions: AVX-512 registers where available, split into
-// AVX2/SSE halves elsewhere) for the Sinkhorn solve kernels. Loads and stores convert from/to float so
-// float32 problems still compute in double.
+// Double vectors of the target's register width (GCC/Clang vector extensions) for the Sinkhorn solve
+// and dual kernels: eight lanes with AVX-512, four with AVX2, two with SSE2. Loads and stores convert
+// from/to float so float32 problems still compute in double. (Eight lanes everywhere was slower on AVX2
+// than the SSE2 build: without 512-bit registers GCC moves 64-byte vectors through the stack, and a
+// 300 x 300 solve took 10 ms against 1.8 ms with AVX-512.) Lane counts differ, so sums over lanes round
+// differently from one build to the next; within a build they are fixed.
 namespace sk {
 
-typedef double v8d __attribute__((vector_size(64)));
-typedef int64_t v8l __attribute__((vector_size(64)));
-typedef float v8f __attribute__((vector_size(32)));
-
+#if defined(__AVX512F__)
 constexpr size_t kLanes = 8;
+#elif defined(__AVX__)
+constexpr size_t kLanes = 4;
+#else
+constexpr size_t kLanes = 2;
+#endif
+
+typedef double v8d __attribute__((vector_size(kLanes * sizeof(double))));
+typedef int64_t v8l __attribute__((vector_size(kLanes * sizeof(int64_t))));
+typedef float v8f __attribute__((vector_size(kLanes * sizeof(float))));
 
 inline v8d splat(double x) { return v8d{} + x; }
 
@@ -236,8 +239,8 @@ inline v8d exp8(v8d x) {
   using C = detail::ExpCore<double>;
   v8d t;
   const v8d p = detail::expReduced<double>(xc, t);
-  const v8d kd = t - C::kShifter;
 #if defined(__AVX512F__)
+  const v8d kd = t - C::kShifter;
   v8d y = (v8d)_mm512_maskz_scalef_pd((__mmask8)0xff, (__m512d)p, (__m512d)kd);  // p * 2^k: inf / 0 beyond range
 #else
   v8l k = (v8l)t - (v8l)splat(C::kShifter);

@@ -83,9 +83,9 @@ class Forward {
   const bool unbalanced_, tv_, l2_, entropy_;
   const double fa_, fb_, ta_, tb_;
 
-  // Unbalanced scaling updates of cnt <= 8 rows (or columns) at once, from their kernel sums r, log-weights
+  // Unbalanced scaling updates of cnt <= kLanes rows (or columns) at once, from their kernel sums r, log-weights
   // lw, weights w and kernel bases: the new potential x from LSE = log r - base, then exp(x - base), on
-  // eight lanes (one vector log and exp cost what one scalar pair does); zero weights give 0. Sets the
+  // all lanes (one vector log and exp cost what one scalar pair does); zero weights give 0. Sets the
   // slot's bad / absorb flags as scalingStep does.
   void scalingBatch(Slot& s, const double* r, const double* lw, const double* w, const double* base, double f, double t,
                     double* out, size_t cnt, double lo, double hi) const {
@@ -311,7 +311,7 @@ class Forward {
     const double* V = VCur(l);
     s.bad = s.absorb = 0;
     std::fill(l.Pt, l.Pt + m_, 0.0);
-    // Unbalanced groups are a full vector of rows: their updates' log and exp run on all eight lanes.
+    // Unbalanced groups are a full vector of rows: their updates' log and exp run on all lanes.
     constexpr size_t kMaxGroup = kLanes;
     const size_t kGroup = unbalanced_ ? kLanes : 4;
     for (size_t i0 = l.rows.begin; i0 < l.rows.end; i0 += kGroup) {

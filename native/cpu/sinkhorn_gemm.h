@@ -8,7 +8,7 @@
 
 namespace ot::cpu::sk {
 
-// R rows x C eight-wide column groups held in registers across the S terms.
+// R rows x C column groups of kLanes held in registers across the S terms.
 // FXp: the R rows' factors packed as [s][r] (R per step, contiguous).
 template <int R, int C, typename T>
 inline void gemmTile(T* dM, const T* Kt, size_t ld, const double* FXp, const double* FY, size_t m, int S,
@@ -23,7 +23,7 @@ inline void gemmTile(T* dM, const T* Kt, size_t ld, const double* FXp, const dou
     const double* fx = FXp + static_cast<size_t>(s) * R;
     v8d y[C];
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) y[c] = load8(fy + 8 * c);
+    for (int c = 0; c < C; ++c) y[c] = load8(fy + kLanes * c);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const double x = fx[r];
@@ -36,7 +36,7 @@ inline void gemmTile(T* dM, const T* Kt, size_t ld, const double* FXp, const dou
     T* d = dM + (i + r) * ld + j;
     const T* k = Kt + (i + r) * ld + j;
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) store8(d + 8 * c, load8(d + 8 * c) + load8(k + 8 * c) * acc[r][c] * scale);
+    for (int c = 0; c < C; ++c) store8(d + kLanes * c, load8(d + kLanes * c) + load8(k + kLanes * c) * acc[r][c] * scale);
   }
 }
 
@@ -45,12 +45,12 @@ template <typename T>
 inline void gemmFlushRows(T* dM, const T* Kt, size_t m, const double* FX, size_t n, const double* FY, int S,
                           size_t r0, size_t r1, double scale, double* pack) {
 #if defined(__AVX512F__)
-  constexpr int kRows = 4, kCols = 4;
+  constexpr int kRows = 4, kCols = 4;  // 16 accumulators of the 32 registers
 #else
-  constexpr int kRows = 2, kCols = 2;
+  constexpr int kRows = 4, kCols = 2;  // 8 accumulators of the 16 registers
 #endif
-  const size_t wide = m / (8 * kCols) * (8 * kCols);
-  const size_t vec = m / 8 * 8;
+  const size_t wide = m / (kLanes * kCols) * (kLanes * kCols);
+  const size_t vec = m / kLanes * kLanes;
   const size_t rowsWide = r0 + (r1 - r0) / kRows * kRows;
   // Row blocks of FX packed step by step, so a tile streams them; single tail rows likewise.
   auto packed = [&](size_t i) { return pack + (i - r0) * static_cast<size_t>(S); };
@@ -59,12 +59,12 @@ inline void gemmFlushRows(T* dM, const T* Kt, size_t m, const double* FX, size_t
       for (int r = 0; r < kRows; ++r) packed(i)[s * kRows + r] = FX[static_cast<size_t>(s) * n + i + r];
   for (size_t i = rowsWide; i < r1; ++i)
     for (int s = 0; s < S; ++s) packed(i)[s] = FX[static_cast<size_t>(s) * n + i];
-  // Column panels outermost: a panel of FY (S x 8 kCols) stays in L1 while every row block uses it.
-  for (size_t j = 0; j < wide; j += 8 * kCols) {
+  // Column panels outermost: a panel of FY (S x kLanes kCols) stays in L1 while every row block uses it.
+  for (size_t j = 0; j < wide; j += kLanes * kCols) {
     for (size_t i = r0; i < rowsWide; i += kRows) gemmTile<kRows, kCols>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
     for (size_t i = rowsWide; i < r1; ++i) gemmTile<1, kCols>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
   }
-  for (size_t j = wide; j < vec; j += 8) {
+  for (size_t j = wide; j < vec; j += kLanes) {
     for (size_t i = r0; i < rowsWide; i += kRows) gemmTile<kRows, 1>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
     for (size_t i = rowsWide; i < r1; ++i) gemmTile<1, 1>(dM, Kt, m, packed(i), FY, m, S, i, j, scale);
   }

@@ -60,9 +60,9 @@ inline double dotRow(const T* k, const double* v, size_t m) {
   size_t j = 0;
   for (; j + 4 * kLanes <= m; j += 4 * kLanes) {
     a0 += load8(k + j) * load8(v + j);
-    a1 += load8(k + j + 8) * load8(v + j + 8);
-    a2 += load8(k + j + 16) * load8(v + j + 16);
-    a3 += load8(k + j + 24) * load8(v + j + 24);
+    a1 += load8(k + j + kLanes) * load8(v + j + kLanes);
+    a2 += load8(k + j + 2 * kLanes) * load8(v + j + 2 * kLanes);
+    a3 += load8(k + j + 3 * kLanes) * load8(v + j + 3 * kLanes);
   }
   for (; j + kLanes <= m; j += kLanes) a0 += load8(k + j) * load8(v + j);
   double s = hsum((a0 + a1) + (a2 + a3));
