@@ -62,6 +62,16 @@ function warningsDuring<T>(fn: () => T): { result: T; warnings: string[] } {
   }
 }
 
+async function warningsDuringAsync<T>(fn: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+  const warnings: string[] = [];
+  const spy = vi.spyOn(process, 'emitWarning').mockImplementation((w: string | Error) => void warnings.push(String(w)));
+  try {
+    return { result: await fn(), warnings };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 // ---- POT fixtures ----
 
 describe('solve: POT fixtures', () => {
@@ -289,6 +299,47 @@ describe('solve: properties', () => {
     for (let i = 0; i < 20; i++) step(false);  // no backward: each result keeps its history
     expect(held() - before).toBeGreaterThan(15 * historyBytes);
     expect(kept).toHaveLength(41);
+  });
+
+  it('builds the plan of a sync solve when first read: the numbers the async solve writes', async () => {
+    const cases = [
+      { reg: 0.05, grad: 'detach' as const },  // scaling domain
+      { reg: 0.002, grad: 'detach' as const, maxIter: 300 },  // log domain
+      { reg: 0.05, grad: 'autodiff' as const },
+      { reg: 0.05, grad: 'last_step' as const, maxIter: 40 },
+      { reg: 0.05, grad: 'envelope' as const },
+      { reg: 0.05, grad: 'detach' as const, unbalanced: 0.5 },
+      { reg: 0.05, grad: 'detach' as const, unbalanced: 0.5, unbalancedType: 'TV' as const },
+    ];
+    for (const dtype of ['float64', 'float32'] as const) {
+      const { M, a, b } = randomProblem(37, 29, 31, dtype);
+      for (const c of cases) {
+        const made = vi.spyOn(nativeSolve, 'sinkhornPlan');
+        const sync = warningsDuring(() => ot.solve(M.detach().requiresGrad_(true), a, b, c)).result;
+        if (!('unbalanced' in c)) expect(made).not.toHaveBeenCalled();  // the unbalanced path reads it at once
+        const plan = sync.plan;
+        expect(sync.plan).toBe(plan);  // made once
+        expect(made.mock.calls.length).toBeLessThanOrEqual(1);
+        made.mockRestore();
+        const async = (await warningsDuringAsync(() => ot.solveAsync(M, a, b, c))).result;
+        expect(Array.from(plan.data), `${dtype} ${JSON.stringify(c)}`).toEqual(Array.from(async.plan.data));
+        expect(sync.value.item()).toBe(async.value.item());
+      }
+    }
+  });
+
+  it('sinkhornPlan checks the state and M it is given', () => {
+    const { M, a, b } = randomProblem(6, 5, 41);
+    const fields = { M: M.data, a: a.data as Float64Array, b: b.data as Float64Array, n: 6, m: 5, reg: 0.1, regType: 'KL' as const, maxIter: 50, tol: 1e-9, record: 'none' as const };
+    const lazy = nativeSolve.sinkhornSolve({ ...fields, lazyPlan: true });
+    expect(lazy.plan).toBeUndefined();
+    const eager = nativeSolve.sinkhornSolve(fields);
+    expect(Array.from(nativeSolve.sinkhornPlan({ M: M.data, n: 6, m: 5, planState: lazy.planState! }))).toEqual(Array.from(eager.plan!));
+    const plan = (o: unknown) => () => (nativeSolve.sinkhornPlan as (x: unknown) => unknown)(o);
+    expectOTError(plan({ M: M.data, n: 6, m: 5, planState: {} }), 'ERR_OT_ARG');
+    expectOTError(plan({ M: M.data, n: 5, m: 6, planState: lazy.planState }), 'ERR_OT_SHAPE');
+    expectOTError(plan({ M: M.data.subarray(1), n: 6, m: 5, planState: lazy.planState }), 'ERR_OT_SHAPE');
+    expectOTError(plan({ M: Float32Array.from(M.data), n: 6, m: 5, planState: lazy.planState }), 'ERR_OT_DTYPE');
   });
 
   it('last_step reports nIter = maxIter and matches autodiff at convergence', () => {

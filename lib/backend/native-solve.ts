@@ -33,6 +33,8 @@ export interface SinkhornSolveOptions extends SolveProblemFields {
   marginal?: 'KL' | 'TV' | 'L2';
   /** Warm start of the row log-potentials [n]. */
   initU?: Float64Array | null;
+  /** Write no plan: return planState, from which sinkhornPlan builds it when it is wanted. */
+  lazyPlan?: boolean;
 }
 
 /**
@@ -59,9 +61,16 @@ export interface SinkhornBackwardOptions extends SolveProblemFields {
   lastStep: boolean;
 }
 
+/** A lazyPlan forward's final potentials (native, O(n + m)): only sinkhornPlan reads it. */
+export interface PlanState {
+  readonly __planState: unique symbol;
+}
+
 export interface NativeSolveOut {
-  /** n*m, M's dtype. */
-  plan: FloatArray;
+  /** n*m, M's dtype (absent with lazyPlan). */
+  plan?: FloatArray;
+  /** With lazyPlan: what sinkhornPlan builds the plan from. */
+  planState?: PlanState;
   logU: FloatArray;
   logV: FloatArray;
   value: number;
@@ -83,6 +92,9 @@ export interface NativeSolve {
   sinkhornSolveAsync(options: SinkhornSolveOptions): Promise<NativeSolveOut>;
   /** Gradients [dM | null (M's dtype), da, db (float64)] of the seeds through the recorded iterations. */
   sinkhornBackward(options: SinkhornBackwardOptions): [FloatArray | null, Float64Array, Float64Array];
+  /** The plan of a lazyPlan forward (M as it read it): the numbers it would have written. */
+  sinkhornPlan(options: { M: FloatArray; n: number; m: number; planState: PlanState; cancel?: Int32Array }): FloatArray;
+  sinkhornPlanAsync(options: { M: FloatArray; n: number; m: number; planState: PlanState; cancel?: Int32Array }): Promise<FloatArray>;
   /** Frees a forward's history now (a later backward given it fails); a no-op for anything else. */
   releaseHistory(history: SavedHistory): void;
 }

@@ -41,8 +41,8 @@ export interface SinkhornOutput {
   value: number;
   /** <M, plan>. */
   valueLinear: number;
-  /** [n * m], M's dtype. */
-  plan: Storage;
+  /** [n * m], M's dtype; or its maker (call planOf) when the solve left it to be built when wanted. */
+  plan: Storage | (() => Storage);
   logU: Storage;
   logV: Storage;
   status: Status;
@@ -50,6 +50,11 @@ export interface SinkhornOutput {
   nIter: number;
   /** What the adjoint replays (its layout is the device's own); null when nothing was recorded. */
   saved: unknown;
+}
+
+/** A solve's plan, built now if the solve left it for later (each maker builds it at most once). */
+export function planOf(out: SinkhornOutput): Storage {
+  return typeof out.plan === 'function' ? out.plan() : out.plan;
 }
 
 /** Incoming gradients of a solve's outputs (null where none arrived). */

@@ -2,6 +2,7 @@
 // SinkhornOutput becomes an OTResult and what its backward does — 'detach', 'envelope', and
 // 'autodiff' / 'last_step' through the backend's adjoint (one multi-output node).
 import { backendFor, type SinkhornInput, type SinkhornOutput } from '../backend/index.js';
+import { planOf, type Storage } from '../backend/types.js';
 import { fail } from '../core/validate.js';
 import type { Device, DType, GradMode, Status } from '../core/vocabulary.js';
 import { MultiOutputNode } from '../tensor/autograd.js';
@@ -66,7 +67,7 @@ export function buildResult(p: SolveProblem, out: SinkhornOutput): OTResult {
       nIter: out.nIter,
       value: new Tensor(scalar(out.value, dtype), [], on),
       valueLinear: new Tensor(scalar(out.valueLinear, dtype), [], on),
-      plan: new Tensor(out.plan, [p.n, p.m], on),
+      plan: () => new Tensor(planOf(out), [p.n, p.m], on),
       potentials: [new Tensor(out.logU, [p.n], on), new Tensor(out.logV, [p.m], on)],
     });
   }
@@ -79,7 +80,9 @@ export function buildResult(p: SolveProblem, out: SinkhornOutput): OTResult {
 function envelope(p: SolveProblem, out: SinkhornOutput): OTResult {
   const dtype = p.M.dtype;
   const on = { device: p.device };
-  const plan = new Tensor(out.plan, [p.n, p.m], on);
+  // Made when first wanted: on read, or by the backward (M's gradient is the plan).
+  let planTensor: Tensor | undefined;
+  const plan = (): Tensor => (planTensor ??= new Tensor(planOf(out), [p.n, p.m], on));
   const potentials = [new Tensor(out.logU, [p.n], on), new Tensor(out.logV, [p.m], on)] as const;
   const value = Tensor.fromOp(scalar(out.value, dtype), [], {
     name: 'solve.envelope',
@@ -89,7 +92,7 @@ function envelope(p: SolveProblem, out: SinkhornOutput): OTResult {
       const gv = g.item();
       const centred = (x: Tensor, w: Tensor, len: number): Tensor | null =>
         w.requiresGrad ? new Tensor(centredPotential(x.data, p.reg, gv, w.dtype), [len], on) : null;
-      return [p.M.requiresGrad ? backendFor(p.device).scaled(plan, gv) : null, centred(potentials[0], p.a, p.n), centred(potentials[1], p.b, p.m)];
+      return [p.M.requiresGrad ? backendFor(p.device).scaled(plan(), gv) : null, centred(potentials[0], p.a, p.n), centred(potentials[1], p.b, p.m)];
     },
   }, p.device);
   return new OTResult({
@@ -109,14 +112,14 @@ function throughIterations(p: SolveProblem, out: SinkhornOutput): OTResult {
     });
     return [g.dM, p.a.requiresGrad ? inDtype(g.da, p.a.dtype) : null, p.b.requiresGrad ? inDtype(g.db, p.b.dtype) : null];
   });
-  const output = (index: number, name: string, data: FloatArray | SinkhornOutput['plan'], shape: number[]): Tensor =>
+  const output = (index: number, name: string, data: Storage, shape: number[]): Tensor =>
     Tensor.fromOp(data, shape, node.output(index, name), p.device);
   return new OTResult({
     status: out.status,
     nIter: out.nIter,
     value: output(0, 'value', scalar(out.value, dtype), []),
     valueLinear: output(1, 'valueLinear', scalar(out.valueLinear, dtype), []),
-    plan: output(2, 'plan', out.plan, [p.n, p.m]),
+    plan: () => output(2, 'plan', planOf(out), [p.n, p.m]),
     potentials: [output(3, 'logU', out.logU, [p.n]), output(4, 'logV', out.logV, [p.m])],
   });
 }

@@ -10,8 +10,7 @@ export class OTResult {
   readonly value: Tensor;
   /** <M, plan>, the transport cost without the regulariser (POT's res.value_linear). */
   readonly valueLinear: Tensor;
-  /** The transport plan [n, m]. */
-  readonly plan: Tensor;
+  #plan: Tensor | (() => Tensor);
   /**
    * Entropic: dual log-potentials [logU (n), logV (m)], plan = exp(-M/reg + logU[:, None] + logV[None, :]).
    * Exact: the LP duals [u (n), v (m)] (u_i + v_j <= M_ij, equality on the plan's support), centred as POT
@@ -23,12 +22,19 @@ export class OTResult {
   /** POT's log['niter']: index of the last iteration run (maxIter for grad 'last_step'); exact: network simplex pivots. */
   readonly nIter: number;
 
-  constructor(f: { value: Tensor; valueLinear: Tensor; plan: Tensor; potentials: readonly [Tensor, Tensor]; status: SolveStatus; nIter: number }) {
+  /** `plan` may be its maker: a solve that left the plan unwritten builds it on first read. */
+  constructor(f: { value: Tensor; valueLinear: Tensor; plan: Tensor | (() => Tensor); potentials: readonly [Tensor, Tensor]; status: SolveStatus; nIter: number }) {
     this.value = f.value;
     this.valueLinear = f.valueLinear;
-    this.plan = f.plan;
+    this.#plan = f.plan;
     this.potentials = Object.freeze([f.potentials[0], f.potentials[1]] as const);
     this.status = f.status;
     this.nIter = f.nIter;
+  }
+
+  /** The transport plan [n, m] (built when first read where the solve did not write it). */
+  get plan(): Tensor {
+    if (typeof this.#plan === 'function') this.#plan = this.#plan();
+    return this.#plan;
   }
 }

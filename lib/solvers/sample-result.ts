@@ -42,6 +42,6 @@ export class SampleResult {
 
   /** The dense solve's OTResult, seen as a SampleResult. */
   static of(r: OTResult): SampleResult {
-    return new SampleResult({ ...r, lazyPlan: null });
+    return new SampleResult({ value: r.value, valueLinear: r.valueLinear, plan: r.plan, potentials: r.potentials, status: r.status, nIter: r.nIter, lazyPlan: null });
   }
 }

@@ -3,6 +3,7 @@
 // 10 iterations, then plan = exp(-M/reg + u + v) and the value. Fast path: stabilised scaling domain
 // (Schmitzer's absorption) on one team of threads owning row blocks; fallback: log domain.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <new>
@@ -283,13 +284,48 @@ bool Forward<T>::valuePrecisionLost(const double* colSum) const {
 
 template <typename T>
 Status sinkhornSolve(const SinkhornProblem<T>& p, SinkhornResult<T>& out) {
-  if (!p.M || !p.a || !p.b || !out.plan || !out.logU || !out.logV || p.n == 0 || p.m == 0 || !(p.reg > 0) ||
+  if (!p.M || !p.a || !p.b || !(out.plan || out.planState) || !out.logU || !out.logV || p.n == 0 || p.m == 0 || !(p.reg > 0) ||
       p.maxIter < 1 || !(p.tol >= 0) || !(p.ua > 0) || !(p.ub > 0) || (p.lastStep && p.unbalanced()))
     return Status::BadArgument;
   sk::Forward<T> f(p, out, sk::teamSizeFor(p.n, p.m));
   return f.run();
 }
 
+template <typename T>
+Status sinkhornPlan(const T* M, size_t n, size_t m, const SinkhornPlanState& s, T* plan, CancelFlag cancel) {
+  const bool kernel = s.fromKernel;
+  if (s.u.size() != n || s.v.size() != m || (kernel && (s.alpha.size() != n || s.beta.size() != m || s.U.size() != n || s.V.size() != m)))
+    return Status::BadArgument;
+  const int nt = sk::teamSizeFor(n, m);
+  std::atomic<bool> aborted{false};
+  try {
+    runTeamOrInline(nt, [&](int tid, int team) {
+      sk::FlushDenormals ftz;
+      std::vector<T> Ki(kernel ? m : 0);  // the row's kernel, as the forward's Kt_ held it
+      const Range rows = splitRange(n, tid, team);
+      for (size_t i = rows.begin; i < rows.end; ++i) {
+        if ((i - rows.begin) % 64 == 0 && cancel.raised()) {
+          aborted.store(true, std::memory_order_relaxed);
+          return;
+        }
+        if (kernel) sk::buildKernelRow(Ki.data(), M + i * m, s.c, s.alpha[i], s.beta.data(), m);
+        T* Pi = plan + i * m;
+        const double Ui = kernel ? s.U[i] : 0.0;
+        sk::planChunks(M + i * m, Ki.data(), kernel ? s.V.data() : nullptr, s.v.data(), s.u[i], Ui, s.c, m, kernel,
+                       [&](size_t j, size_t cnt, sk::v8d, sk::v8d pij) {
+                         if (cnt == sk::kLanes) sk::store8(Pi + j, pij);
+                         else sk::storeTail(Pi + j, pij, cnt);
+                       });
+      }
+    });
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory;
+  }
+  return aborted.load() ? Status::Aborted : Status::Ok;
+}
+
+template Status sinkhornPlan<float>(const float*, size_t, size_t, const SinkhornPlanState&, float*, CancelFlag);
+template Status sinkhornPlan<double>(const double*, size_t, size_t, const SinkhornPlanState&, double*, CancelFlag);
 template Status sinkhornSolve<float>(const SinkhornProblem<float>&, SinkhornResult<float>&);
 template Status sinkhornSolve<double>(const SinkhornProblem<double>&, SinkhornResult<double>&);
 

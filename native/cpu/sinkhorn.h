@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "common/progress.h"
 #include "common/status.h"
@@ -64,9 +65,20 @@ struct SinkhornProblem {
   static double exponent(double um, double reg) { return std::isfinite(um) ? um / (um + reg) : 1.0; }
 };
 
+// What the plan is built from when the forward was not asked to write it (SinkhornResult::plan null):
+// the final potentials in the form the forward's last pass read them. fromKernel: plan_ij = K_ij U_i V_j
+// with K_ij = exp(M_ij c + alpha_i + beta_j) in T, as the scaling path keeps it; otherwise
+// plan_ij = exp(M_ij c + u_i + v_j). sinkhornPlan then writes the very numbers the forward would have.
+struct SinkhornPlanState {
+  bool fromKernel = false;
+  double c = 0;  // -1 / reg
+  std::vector<double> u, v, alpha, beta, U, V;
+};
+
 template <typename T>
 struct SinkhornResult {
-  T* plan = nullptr;  // n x m, caller-owned
+  T* plan = nullptr;  // n x m, caller-owned; null: not written, planState filled instead
+  SinkhornPlanState* planState = nullptr;  // caller-owned, filled when plan is null
   T* logU = nullptr;  // n, caller-owned
   T* logV = nullptr;  // m, caller-owned
   double value = 0, valueLinear = 0;
@@ -80,6 +92,11 @@ struct SinkhornResult {
 // Runs the solve; returns Ok, MaxIter, Diverged (results still written), Aborted, OutOfMemory or BadArgument.
 template <typename T>
 Status sinkhornSolve(const SinkhornProblem<T>& p, SinkhornResult<T>& out);
+
+// The plan of a forward that left it unwritten (M as the forward read it; n x m into plan). Ok, Aborted
+// or OutOfMemory.
+template <typename T>
+Status sinkhornPlan(const T* M, size_t n, size_t m, const SinkhornPlanState& state, T* plan, CancelFlag cancel);
 
 // Gradients of (value, valueLinear, plan, logU, logV) with respect to (M, a, b), replaying the
 // iterations stored in `history` (all of them for autodiff, the final step for last_step).

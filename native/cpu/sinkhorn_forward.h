@@ -400,35 +400,40 @@ class Forward {
     const double* V = VCur(l);
     for (size_t j = l.cols.begin; j < l.cols.end; ++j) out_.logV[j] = static_cast<T>(v[j]);
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) out_.logU[i] = static_cast<T>(u_[i]);
+    if (l.tid == 0 && out_.planState) keepPlanState(*out_.planState, v, V, fromKernel);
     std::fill(l.Pt, l.Pt + m_, 0.0);
     v8d lin = splat(0);
-    const size_t vec = m_ / kLanes * kLanes;
     for (size_t i = l.rows.begin; i < l.rows.end; ++i) {
-      const T* Mi = p_.M + i * m_;
-      const T* Ki = Kt_.data() + i * m_;
-      T* Pi = out_.plan + i * m_;
-      const double ui = u_[i], Ui = U_[i];
+      T* Pi = out_.plan ? out_.plan + i * m_ : nullptr;  // null: the sums only (the plan is built on demand)
       v8d row = splat(0);
-      auto chunk = [&](size_t j, size_t cnt) {
-        const bool full = cnt == kLanes;
-        v8d mij = full ? load8(Mi + j) : loadTail(Mi + j, cnt, 0.0);
-        v8d pij = fromKernel ? (full ? load8(Ki + j) : loadTail(Ki + j, cnt, 0.0)) * Ui * (full ? load8(V + j) : loadTail(V + j, cnt, 0.0))
-                             : exp8(mij * c_ + ui + (full ? load8(v + j) : loadTail(v + j, cnt, -kInf)));
-        if (full) {
-          store8(Pi + j, pij);
+      planChunks(p_.M + i * m_, Kt_.data() + i * m_, V, v, u_[i], U_[i], c_, m_, fromKernel, [&](size_t j, size_t cnt, v8d mij, v8d pij) {
+        if (cnt == kLanes) {
+          if (Pi) store8(Pi + j, pij);
           store8(l.Pt + j, load8(l.Pt + j) + pij);
         } else {
-          storeTail(Pi + j, pij, cnt);
+          if (Pi) storeTail(Pi + j, pij, cnt);
           for (size_t k = 0; k < cnt; ++k) l.Pt[j + k] += pij[k];
         }
         lin += mij * pij;
         row += pij;
-      };
-      for (size_t j = 0; j < vec; j += kLanes) chunk(j, kLanes);
-      if (vec < m_) chunk(vec, m_ - vec);
+      });
       rowSum_[i] = hsum(row);
     }
     rowSlot_[l.tid].lin = hsum(lin);
+  }
+  // The final potentials as outputs() read them, for sinkhornPlan (sinkhorn.h). Thread 0, after the
+  // last sync: every row and column is final.
+  void keepPlanState(SinkhornPlanState& s, const double* v, const double* V, bool fromKernel) const {
+    s.fromKernel = fromKernel;
+    s.c = c_;
+    s.u.assign(u_.begin(), u_.begin() + n_);
+    s.v.assign(v, v + m_);
+    if (fromKernel) {
+      s.alpha.assign(alpha_.begin(), alpha_.begin() + n_);
+      s.beta.assign(beta_.begin(), beta_.begin() + m_);
+      s.U.assign(U_.begin(), U_.begin() + n_);
+      s.V.assign(V, V + m_);
+    }
   }
 
   // Defined in sinkhorn.cc: the iteration loop, POT's last step, and the value and status.

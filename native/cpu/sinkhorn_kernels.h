@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
@@ -105,6 +106,25 @@ inline void buildKernelRow(T* kt, const T* M, double c, double alpha, const doub
   size_t j = 0;
   for (; j + kLanes <= m; j += kLanes) store8(kt + j, exp8(arg(load8(M + j) * c + alpha + load8(beta + j))));
   if (j < m) storeTail(kt + j, exp8(arg(loadTail(M + j, m - j, 0.0) * c + alpha + loadTail(beta + j, m - j, 0.0))), m - j);
+}
+
+// One row of a plan in chunks of kLanes, as the forward's last pass makes it: fromKernel, K_ij U_i V_j
+// from the row Ki of the kernel (buildKernelRow's), else exp(M_ij c + u_i + v_j). f(j, cnt, M_ij, plan_ij)
+// per chunk (cnt < kLanes for the tail, whose padding lanes are 0). The forward and sinkhornPlan both
+// call it, so a plan built on demand is the one the forward would have written.
+template <typename T, class F>
+inline void planChunks(const T* Mi, const T* Ki, const double* V, const double* v, double ui, double Ui, double c, size_t m,
+                       bool fromKernel, F&& f) {
+  auto chunk = [&](size_t j, size_t cnt) {
+    const bool full = cnt == kLanes;
+    v8d mij = full ? load8(Mi + j) : loadTail(Mi + j, cnt, 0.0);
+    v8d pij = fromKernel ? (full ? load8(Ki + j) : loadTail(Ki + j, cnt, 0.0)) * Ui * (full ? load8(V + j) : loadTail(V + j, cnt, 0.0))
+                         : exp8(mij * c + ui + (full ? load8(v + j) : loadTail(v + j, cnt, -std::numeric_limits<double>::infinity())));
+    f(j, cnt, mij, pij);
+  };
+  const size_t vec = m / kLanes * kLanes;
+  for (size_t j = 0; j < vec; j += kLanes) chunk(j, kLanes);
+  if (vec < m) chunk(vec, m - vec);
 }
 
 // cmax[j] = max(cmax[j], M[j] * c + u): the column maxima of a block of rows (log domain, pass 1).

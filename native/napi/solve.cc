@@ -79,6 +79,14 @@ void dropHistory(Napi::Env env, HistoryHolder* h) {
   trackHeld(env, -h->bytes);
 }
 
+// A forward's final potentials for building its plan later (lazyPlan): an opaque handle, O(n + m).
+struct PlanHolder {
+  cpu::SinkhornPlanState state;
+  size_t n = 0, m = 0;
+  bool f64 = false;
+};
+constexpr napi_type_tag kPlanStateTag = {0x6f74706c616e5374ULL, 0x6174655369646b68ULL};
+
 // The fields { M, a, b, n, m, reg, regType } of both entry points' options (a and b of equal mass
 // unless `unbalanced`).
 ProblemArgs parseProblem(Napi::Env env, const Options& o, bool unbalanced = false) {
@@ -105,8 +113,9 @@ ProblemArgs parseProblem(Napi::Env env, const Options& o, bool unbalanced = fals
 
 // sinkhornSolve({ M, a, b, n, m, reg, regType, maxIter, tol, record ('none' | 'history' | 'last_step'), cancel?,
 //                 ua?, ub? (unbalanced strengths, > 0, +inf or absent: exact side), marginal? ('KL' | 'TV' | 'L2'),
-//                 initU? (n, warm start), progress? (BigInt64Array slot, common/progress.h) })
-//   -> { plan, logU, logV, value, valueLinear, nIter, status, history? (an opaque handle: HistoryHolder), iterations,
+//                 initU? (n, warm start), progress? (BigInt64Array slot, common/progress.h),
+//                 lazyPlan? (no plan written: planState instead, for sinkhornPlan) })
+//   -> { plan | planState, logU, logV, value, valueLinear, nIter, status, history? (an opaque handle: HistoryHolder), iterations,
 //        logIterations, absorptions }
 struct SolveJob {
   Keeper keeper;
@@ -120,6 +129,7 @@ struct SolveJob {
   CancelFlag cancel;
   ProgressSlot progress;
   OutArray plan, logU, logV;
+  std::unique_ptr<PlanHolder> planState;  // lazyPlan: what the plan is built from later (no plan written)
   cpu::SinkhornResult<float> r32;
   cpu::SinkhornResult<double> r64;
 
@@ -160,7 +170,14 @@ struct SolveJob {
     job.cancel = o.cancel();
     job.progress = o.progress();
     const bool f64 = job.args.M.isFloat64;
-    job.plan = OutArray::floats(env, job.args.n * job.args.m, f64);
+    if (o.flag("lazyPlan")) {
+      job.planState = std::make_unique<PlanHolder>();
+      job.planState->n = job.args.n;
+      job.planState->m = job.args.m;
+      job.planState->f64 = f64;
+    } else {
+      job.plan = OutArray::floats(env, job.args.n * job.args.m, f64);
+    }
     job.logU = OutArray::floats(env, job.args.n, f64);
     job.logV = OutArray::floats(env, job.args.m, f64);
     return job;
@@ -180,7 +197,8 @@ struct SolveJob {
     p.initU = initU.as<double>();
     p.cancel = cancel;
     p.progress = progress;
-    r.plan = plan.as<T>();
+    r.plan = plan.as<T>();  // null with lazyPlan
+    r.planState = planState ? &planState->state : nullptr;
     r.logU = logU.as<T>();
     r.logV = logV.as<T>();
     return cpu::sinkhornSolve(p, r);
@@ -191,7 +209,13 @@ struct SolveJob {
   template <typename T>
   Napi::Value build(Napi::Env env, cpu::SinkhornResult<T>& r) {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("plan", plan.value(env));
+    if (planState) {
+      auto ext = Napi::External<PlanHolder>::New(env, planState.release(), [](Napi::Env, PlanHolder* h) { delete h; });
+      ext.TypeTag(&kPlanStateTag);
+      o.Set("planState", ext);
+    } else {
+      o.Set("plan", plan.value(env));
+    }
     o.Set("logU", logU.value(env));
     o.Set("logV", logV.value(env));
     o.Set("value", Napi::Number::New(env, r.value));
@@ -323,6 +347,57 @@ struct BackwardJob {
   }
 };
 
+// sinkhornPlan({ M, n, m, planState, cancel? }) -> plan: the plan of a lazyPlan forward, the numbers it
+// would have written (M as the forward read it).
+struct PlanJob {
+  Keeper keeper;
+  Napi::Reference<Napi::External<PlanHolder>> stateRef;
+  const PlanHolder* held = nullptr;
+  ArrayView M;
+  CancelFlag cancel;
+  OutArray plan;
+  NaNGuard guard;
+
+  static const char* name() { return "solve (plan)"; }
+
+  static PlanJob parse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    PlanJob job;
+    const Options o(info, 0, kFn);
+    const Napi::Value h = o.value("planState");
+    if (!h.IsExternal() || !h.As<Napi::External<PlanHolder>>().CheckTypeTag(&kPlanStateTag))
+      fail(env, "ERR_OT_ARG", "planState must be the planState of a lazyPlan solve, got " + typeName(h));
+    auto ext = h.As<Napi::External<PlanHolder>>();
+    job.held = ext.Data();
+    job.stateRef = Napi::Persistent(ext);
+    job.M = o.floats("M");
+    const size_t n = o.dim("n"), m = o.dim("m");
+    if (n != job.held->n || m != job.held->m)
+      fail(env, "ERR_OT_SHAPE", "n x m must be the solve's " + std::to_string(job.held->n) + " x " + std::to_string(job.held->m) + ", got " +
+                                    std::to_string(n) + " x " + std::to_string(m));
+    requireDtype(env, job.M, job.held->f64, kFn, "M", "the solve's");
+    requireLength(env, job.M, n * m, kFn, "M");
+    job.cancel = o.cancel();
+    job.plan = OutArray::floats(env, n * m, job.held->f64);
+    return job;
+  }
+
+  template <typename T>
+  Status run() {
+    return cpu::sinkhornPlan<T>(M.as<T>(), held->n, held->m, held->state, plan.as<T>(), cancel);
+  }
+  Status execute() {
+    const Status s = held->f64 ? run<double>() : run<float>();
+    // Another M than the solve's (finite, but its kernel beyond range) can make 0 * inf.
+    if (s == Status::Ok) guard.scan(plan.data, held->n * held->m, held->f64, "the plan");
+    return s;
+  }
+  Napi::Value result(Napi::Env env) {
+    guard.check(env, name());
+    return plan.value(env);
+  }
+};
+
 // releaseHistory(history): frees a forward's history handle now (a backward still running keeps its
 // values until it ends); later backwards given it fail. Anything else, or a second call, is a no-op.
 Napi::Value releaseHistory(const Napi::CallbackInfo& info) {
@@ -334,6 +409,7 @@ Napi::Value releaseHistory(const Napi::CallbackInfo& info) {
 void initSolve(Napi::Env env, Napi::Object exports) {
   exportDeviceJob<SolveJob>(env, exports, "sinkhornSolve", "M");
   exportDeviceJob<BackwardJob>(env, exports, "sinkhornBackward", "M");
+  exportJob<PlanJob>(env, exports, "sinkhornPlan");
   exports.Set("releaseHistory", Napi::Function::New(env, releaseHistory, "releaseHistory"));
 }
 

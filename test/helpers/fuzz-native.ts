@@ -142,6 +142,25 @@ const sinkhornBackward: Build = (g, m) => {
   };
 };
 
+// A lazyPlan forward's state with its M (or another M, other shapes, junk), for sinkhornPlan.
+const sinkhornPlan: Build = (g, m) => {
+  const head = problemHead(g, 'clean');
+  const [M, , , n, k] = head as [Float64Array | Float32Array, unknown, unknown, number, number];
+  let planState: unknown = pick(g, ...JUNK);
+  try {
+    const fwd = addon.sinkhornSolve(asOptions([...PROBLEM_KEYS, 'maxIter', 'tol', 'record', 'lazyPlan'], [...head, uniform(g, 1, 30), 1e-9, 'none', true])) as { planState: unknown };
+    if (chance(g, 0.9)) planState = fwd.planState;
+  } catch {
+    // an invalid head: a junk state
+  }
+  const otherM = chance(g, 0.2) ? rawArray(g, len(g, n * k), m, { f64: M instanceof Float64Array }) : M;
+  return {
+    args: [otherM, chance(g, 0.9) ? n : pick(g, 0, n + 1, -1), k, planState, cancelFlag(g)],
+    asyncOk: true,
+    keys: ['M', 'n', 'm', 'planState', 'cancel'],
+  };
+};
+
 const EMD_KEYS = ['M', 'a', 'b', 'n', 'm', 'maxIter', 'valueOnly', 'cancel'];
 
 const emdSolve: Build = (g, m) => {
@@ -416,7 +435,7 @@ const releaseHistory: Build = (g, m) => {
 const info: Build = (g) => ({ args: Array.from({ length: uniform(g, 0, 2) }, () => pick(g, ...JUNK)), asyncOk: false });
 
 const BUILDERS: readonly [number, string, Build][] = [
-  [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward],
+  [4, 'distForward', dist], [3, 'distBackward', distBackward], [5, 'sinkhornSolve', sinkhornSolve], [4, 'sinkhornBackward', sinkhornBackward], [2, 'sinkhornPlan', sinkhornPlan],
   [4, 'dualLoss', dualLoss], [3, 'dualPlan', dualPlan], [4, 'solveBatch', solveBatch], [3, 'solveBatchBackward', solveBatchBackward], [2, 'solveBatchPlan', solveBatchPlan],
   [3, 'dualAscent', dualAscent], [2, 'optimStep', optimStep], [1, 'dualPrepare', dualPrepare],
   [3, 'emdSolve', emdSolve], [2, 'emdBatch', emdBatch], [3, 'distBatch', distBatch], [2, 'distBatchBackward', distBatchBackward],

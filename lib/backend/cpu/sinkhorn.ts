@@ -15,12 +15,23 @@ interface Saved {
   iterations: number;
 }
 
-function output(out: NativeSolveOut): SinkhornOutput {
+function output(p: SinkhornInput, out: NativeSolveOut): SinkhornOutput {
   const saved: Saved | null = out.history ? { history: out.history, iterations: out.iterations } : null;
   return {
-    value: out.value, valueLinear: out.valueLinear, plan: out.plan, logU: out.logU, logV: out.logV,
+    value: out.value, valueLinear: out.valueLinear, plan: out.plan ?? planMaker(p, out), logU: out.logU, logV: out.logV,
     status: out.status, nIter: out.nIter, saved,
   };
+}
+
+// A sync solve writes no plan: most calls want the value or gradients only, and an n×m array of fresh
+// memory nobody reads cost a page fault per 4 KiB (a fifth of a 300×300 solve + backward here). It is
+// built from the final potentials, the very numbers the solve would have written, on first read.
+// (An async solve writes it: building it later would run on the event loop.)
+function planMaker(p: SinkhornInput, out: NativeSolveOut): () => FloatArray {
+  const planState = out.planState;
+  if (planState === undefined) return fail('ERR_OT_VALUE', 'solve: the native solve returned neither a plan nor its state');
+  let plan: FloatArray | undefined;
+  return () => (plan ??= nativeSolve.sinkhornPlan({ M: p.M.data, n: p.n, m: p.m, planState }));
 }
 
 function problem(p: SinkhornInput): SolveProblemFields {
@@ -35,14 +46,14 @@ function forward(p: SinkhornInput) {
 }
 
 export function sinkhorn(p: SinkhornInput): SinkhornOutput {
-  return output(nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p) }));
+  return output(p, nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p), lazyPlan: true }));
 }
 
 export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined, progress?: BigInt64Array): Promise<SinkhornOutput> {
   const out = await withCancelFlag(fn, signal, (cancel) =>
     nativeSolve.sinkhornSolveAsync({ ...problem(p), ...forward(p), cancel, progress }),
   );
-  return output(out);
+  return output(p, out);
 }
 
 // Never writes into `g`: it may be the caller's own gradOutput.
@@ -55,7 +66,7 @@ export function sinkhornAdjoint(p: SinkhornInput, out: SinkhornOutput, cot: Sink
   if (saved === null) return fail('ERR_OT_VALUE', 'solve: the forward kept no iterations to differentiate');
   // Freed by an earlier backward: the same forward again (its iterates are a function of the inputs;
   // with several threads their last bits may differ from the first record's).
-  const again = saved.history === null ? output(nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p) })).saved as Saved : saved;
+  const again = saved.history === null ? output(p, nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p), lazyPlan: true })).saved as Saved : saved;
   const history = again.history!;
   const dtype = p.M.dtype;
   const lastStep = p.record === 'last_step';

@@ -3,6 +3,7 @@
 // KL + KL this is POT's sinkhorn_knopp_unbalanced; for 'entropy', 'TV' or 'L2' POT runs L-BFGS-B on
 // the plan (lbfgsb_unbalanced), whose objective this minimises by scaling iterations instead.
 import { backendFor, type SinkhornInput, type SinkhornOutput } from '../../backend/index.js';
+import { planOf } from '../../backend/types.js';
 import { checkFiniteNumber, checkInteger, checkOneOf, fail } from '../../core/validate.js';
 import { checkSpelling, ENTROPIC_REG_TYPES, type EntropicRegType, type UnbalancedType } from '../../core/vocabulary.js';
 import { annealedSinkhorn, annealedSinkhornAsync, resolveEpsScaling, type EpsScaling } from '../eps-scaling.js';
@@ -67,7 +68,7 @@ function result(c: CostProblem, p: Problem, out: SinkhornOutput): OTResult {
   const sb = total(p.bData);
   return unbalancedResult({
     M: p.M, a: p.a, b: p.b, n: p.n, m: p.m, value: out.value, valueLinear: out.valueLinear,
-    plan: out.plan as FloatArray, potentials: [out.logU as FloatArray, out.logV as FloatArray],
+    plan: planOf(out) as FloatArray, potentials: [out.logU as FloatArray, out.logV as FloatArray],
     status: out.status, nIter: out.nIter, grad: p.grad,
     weightGrads: (r, col) => {
       const ga = sideGrad(out.logU, r, p.aData, p, p.ua!);

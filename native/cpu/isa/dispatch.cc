@@ -117,6 +117,11 @@ Status sinkhornSolve(const SinkhornProblem<T>& p, SinkhornResult<T>& out) {
 }
 
 template <typename T>
+Status sinkhornPlan(const T* M, size_t n, size_t m, const SinkhornPlanState& state, T* plan, CancelFlag cancel) {
+  return table<T>().sinkhornPlan(M, n, m, state, plan, cancel);
+}
+
+template <typename T>
 Status sinkhornBackward(const SinkhornAdjoint<T>& p) {
   return table<T>().sinkhornBackward(p);
 }
@@ -181,6 +186,7 @@ Status matmul(const MatmulProblem<T>& p) {
                                            const BatchTrace<T>&, const T*, const T*, const T*, T*, T*, T*,         \
                                            CancelFlag);                                                            \
   template Status sinkhornSolve<T>(const SinkhornProblem<T>&, SinkhornResult<T>&);                                 \
+  template Status sinkhornPlan<T>(const T*, size_t, size_t, const SinkhornPlanState&, T*, CancelFlag);             \
   template Status sinkhornBackward<T>(const SinkhornAdjoint<T>&);                                                 \
   template Status emdSolve<T>(const EmdProblem<T>&, EmdResult<T>&);                                                 \
   template Status emdBatch<T>(const EmdBatchProblem<T>&, EmdBatchResult<T>&);                                       \

@@ -21,6 +21,7 @@ void fill(ot::cpu::Kernels<T>& k) {
   k.batchSinkhornBackward = &cpu::batchSinkhornBackward<T>;
   k.batchSinkhornPlans = &cpu::batchSinkhornPlans<T>;
   k.sinkhornSolve = &cpu::sinkhornSolve<T>;
+  k.sinkhornPlan = &cpu::sinkhornPlan<T>;
   k.sinkhornBackward = &cpu::sinkhornBackward<T>;
   k.dualLossAndGrad = &dual::lossAndGrad<T>;
   k.dualPlan = &dual::plan<T>;

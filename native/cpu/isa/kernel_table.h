@@ -34,6 +34,7 @@ struct Kernels {
   Status (*batchSinkhornBackward)(const T*, const T*, const T*, const BatchSinkhornParams&, const BatchTrace<T>&,
                                   const T*, const T*, const T*, T*, T*, T*, CancelFlag);
   Status (*sinkhornSolve)(const SinkhornProblem<T>&, SinkhornResult<T>&);
+  Status (*sinkhornPlan)(const T*, size_t, size_t, const SinkhornPlanState&, T*, CancelFlag);
   Status (*sinkhornBackward)(const SinkhornAdjoint<T>&);
   Status (*dualLossAndGrad)(const dual::Problem<T>&, double*, const dual::Grads<T>&, CancelFlag, int);
   Status (*dualPlan)(const dual::Problem<T>&, T*, CancelFlag, int);
