@@ -33,6 +33,8 @@ export interface SinkhornInput {
   marginal?: 'KL' | 'TV' | 'L2';
   /** Warm start of the row log-potentials (reg annealing); omitted: 0, as POT. */
   initU?: Float64Array | null;
+  /** The plan will be read (e.g. the envelope gradient of M): a sync CPU solve writes it instead of leaving it for later. */
+  planWanted?: boolean;
 }
 
 /** A forward solve, the same fields on every device (POT's OTResult before autograd). */

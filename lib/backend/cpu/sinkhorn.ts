@@ -26,7 +26,8 @@ function output(p: SinkhornInput, out: NativeSolveOut): SinkhornOutput {
 // A sync solve writes no plan: most calls want the value or gradients only, and an n×m array of fresh
 // memory nobody reads cost a page fault per 4 KiB (a fifth of a 300×300 solve + backward here). It is
 // built from the final potentials, the very numbers the solve would have written, on first read.
-// (An async solve writes it: building it later would run on the event loop.)
+// (An async solve writes it: building it later would run on the event loop; so does a solve whose plan
+// is wanted anyway, planWanted: rebuilding it costs an exp per entry.)
 function planMaker(p: SinkhornInput, out: NativeSolveOut): () => FloatArray {
   const planState = out.planState;
   if (planState === undefined) return fail('ERR_OT_VALUE', 'solve: the native solve returned neither a plan nor its state');
@@ -46,7 +47,7 @@ function forward(p: SinkhornInput) {
 }
 
 export function sinkhorn(p: SinkhornInput): SinkhornOutput {
-  return output(p, nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p), lazyPlan: true }));
+  return output(p, nativeSolve.sinkhornSolve({ ...problem(p), ...forward(p), lazyPlan: p.planWanted !== true }));
 }
 
 export async function sinkhornAsync(fn: string, p: SinkhornInput, signal: AbortSignal | undefined, progress?: BigInt64Array): Promise<SinkhornOutput> {

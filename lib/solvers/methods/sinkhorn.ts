@@ -37,7 +37,9 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined): SolveProb
   const wantsGrad = M.requiresGrad || a.t.requiresGrad || b.t.requiresGrad;
   const record: SinkhornRecord = grad === 'last_step' ? 'last_step' : grad === 'autodiff' && wantsGrad ? 'history' : 'none';
   const eps = resolveEpsScaling(fn, opts?.epsScaling, M, c.device);
-  return { device: c.device, M, a: a.t, b: b.t, aData: a.data, bData, n, m, reg, regType, maxIter, tol, record, grad, eps };
+  // The envelope gradient of M is the plan: written by the solve then, instead of rebuilt (an exp per entry).
+  const planWanted = grad === 'envelope' && M.requiresGrad;
+  return { device: c.device, M, a: a.t, b: b.t, aData: a.data, bData, n, m, reg, regType, maxIter, tol, record, grad, eps, planWanted };
 }
 
 /** The warning (once per call site) of a solve that stopped at maxIter or diverged. */

@@ -39,7 +39,7 @@ function resolve(c: CostProblem, opts: SolveAsyncOptions | undefined, marginalTy
   const eps = resolveEpsScaling(fn, opts?.epsScaling, M, c.device);
   return {
     M, a: a.t, b: b.t, aData: a.data, bData: b.data, n, m, reg, regType, maxIter, tol, record: 'none', ua, ub,
-    marginal: marginalType, grad, marginalType, eps,
+    marginal: marginalType, grad, marginalType, eps, planWanted: true,  // the result reads it at once
   };
 }
 
