@@ -26,6 +26,8 @@ describe('entropic value precision', () => {
     expect(res.status).toBe('diverged');
     expect(() => res.value.backward()).toThrow(expect.objectContaining({ code: 'ERR_OT_VALUE' }));
     expect(M.grad).toBeNull();
+    // Its plan, built on read, is the one the solve would have written (the status tells what it is worth).
+    expect(res.plan.shape).toEqual([5, 6]);
   });
 
   it('float64 at reg 1e20 (value -22204) is diverged', () => {

@@ -84,6 +84,7 @@ struct PlanHolder {
   cpu::SinkhornPlanState state;
   size_t n = 0, m = 0;
   bool f64 = false;
+  bool diverged = false;  // the plan is then what the diverged solve would have written, NaN included
 };
 constexpr napi_type_tag kPlanStateTag = {0x6f74706c616e5374ULL, 0x6174655369646b68ULL};
 
@@ -210,6 +211,7 @@ struct SolveJob {
   Napi::Value build(Napi::Env env, cpu::SinkhornResult<T>& r) {
     Napi::Object o = Napi::Object::New(env);
     if (planState) {
+      planState->diverged = r.status == Status::Diverged;
       auto ext = Napi::External<PlanHolder>::New(env, planState.release(), [](Napi::Env, PlanHolder* h) { delete h; });
       ext.TypeTag(&kPlanStateTag);
       o.Set("planState", ext);
@@ -388,8 +390,9 @@ struct PlanJob {
   }
   Status execute() {
     const Status s = held->f64 ? run<double>() : run<float>();
-    // Another M than the solve's (finite, but its kernel beyond range) can make 0 * inf.
-    if (s == Status::Ok) guard.scan(plan.data, held->n * held->m, held->f64, "the plan");
+    // Another M than the solve's (finite, but its kernel beyond range) can make 0 * inf. A diverged
+    // solve's plan is what the solve would have written (its status says so).
+    if (s == Status::Ok && !held->diverged) guard.scan(plan.data, held->n * held->m, held->f64, "the plan");
     return s;
   }
   Napi::Value result(Napi::Env env) {
