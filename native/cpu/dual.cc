@@ -731,7 +731,7 @@ Status lossLoopImpl(const Problem<T>& pb, const Grads<T>& g, size_t passes, cons
   const Want w = wanted(g);
   const size_t nb = blocksFor(pb.n, pb.m, pb.d, w.x);
   const double work1 = static_cast<double>(pb.n) * static_cast<double>(pb.m) * pairCost(pb.d, w.x);
-  int nt = std::max(1, std::min(teamSizeFor(work1, kLoopWorkPerThread), static_cast<int>(nb)));
+  const int nt = std::max(1, std::min(teamSizeFor(work1, kLoopWorkPerThread), static_cast<int>(nb)));
   Workspace<T> work;
   if (Status st = work.init(nt, nb, pb.m, pb.d, w.v, w.wt, w.x); st != Status::Ok) return st;
   std::vector<Status> swept(nt, Status::Ok);
@@ -755,12 +755,12 @@ Status lossLoopImpl(const Problem<T>& pb, const Grads<T>& g, size_t passes, cons
         if (k == 1) team.startClock();
         team.propose();
       }
-      if (nt > 1) team.sync(tid);  // alone, not even the barrier's clock reads
+      team.sync(tid);
       if (finished) return;
       if (team.leave(tid)) return;
       swept[tid] = sweepBlocks<T, K, Mt>(c, work, tid, team.size(), w, g, cancel, stop);  // 1 once solo
       if (swept[tid] != Status::Ok) stop.store(true, std::memory_order_relaxed);
-      if (nt > 1) team.sync(tid);
+      team.sync(tid);
     }
   };
   auto run = [&](int size) {
@@ -770,10 +770,8 @@ Status lossLoopImpl(const Problem<T>& pb, const Grads<T>& g, size_t passes, cons
   try {
     run(nt);
   } catch (const std::system_error&) {
-    nt = 1;  // no thread could be made: the same passes on this one (the blocks keep the same sums)
-    run(1);
+    run(1);  // no thread could be made: the same passes on this one (the blocks keep the same sums)
   } catch (const std::bad_alloc&) {
-    nt = 1;
     run(1);
   }
   return status;

@@ -20,7 +20,7 @@ class Team {
   int size() const { return solo_.load(std::memory_order_relaxed) ? 1 : nt_; }
 
   void sync(int tid) {
-    if (solo_.load(std::memory_order_relaxed)) return;  // only thread 0 is left
+    if (nt_ == 1 || solo_.load(std::memory_order_relaxed)) return;  // only thread 0 (no barrier, no clock reads)
     auto t0 = Clock::now();
     barrier_.wait();
     waits_[tid].ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count(),
