@@ -695,43 +695,16 @@ Want wanted(const Grads<T>& g) {
   return Want{g.du != nullptr, g.dv != nullptr, g.dxs != nullptr || g.dxt != nullptr, g.dws != nullptr, g.dwt != nullptr};
 }
 
+// `passes` loss passes on one team of `threads` (at most one a row block), `done` after each on thread 0:
+// the per-call loss (one pass) and the native ascent (one per step) alike.
 template <typename T, Kind K, Metric Mt>
-Status lossImpl(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFlag cancel, int threads) {
+Status runPasses(const Problem<T>& pb, const Grads<T>& g, int threads, size_t passes, const PassDone& done, CancelFlag cancel) {
   Prepared<T> prep;
   if (Status st = prep.init(pb, true); st != Status::Ok) return st;
   const Ctx<T>& c = prep.ctx;
   const Want w = wanted(g);
   const size_t nb = blocksFor(pb.n, pb.m, pb.d, w.x);
-  const int nt = std::min(teamFor(pb.n, pb.m, pb.d, w.x, threads), static_cast<int>(nb));
-  Workspace<T> work;
-  if (Status st = work.init(nt, nb, pb.m, pb.d, w.v, w.wt, w.x); st != Status::Ok) return st;
-  std::vector<Status> status(nt, Status::Ok);
-  std::atomic<bool> stop{false};
-  runTeamOrInline(nt, [&](int tid, int team) {
-    status[tid] = sweepBlocks<T, K, Mt>(c, work, tid, team, w, g, cancel, stop);
-    if (status[tid] != Status::Ok) stop.store(true, std::memory_order_relaxed);
-  });
-  for (Status st : status)
-    if (st != Status::Ok) return st;
-  *loss = reduceBlocks(c, work, w, g);
-  return Status::Ok;
-}
-
-// Per-pass work a thread of the ascent's team must have. The team is made once for all passes, but
-// each pass hands u, v and the column sums between cores: at 100×100 (d = 2) two threads measured
-// 20% slower than one (each half-sweep 40% slower than half the whole, 3 µs of hand-over per pass);
-// from 300×300 on, 2.5× faster than a team started per pass.
-constexpr double kLoopWorkPerThread = 2e5;
-
-template <typename T, Kind K, Metric Mt>
-Status lossLoopImpl(const Problem<T>& pb, const Grads<T>& g, size_t passes, const PassDone& done, CancelFlag cancel) {
-  Prepared<T> prep;
-  if (Status st = prep.init(pb, true); st != Status::Ok) return st;
-  const Ctx<T>& c = prep.ctx;
-  const Want w = wanted(g);
-  const size_t nb = blocksFor(pb.n, pb.m, pb.d, w.x);
-  const double work1 = static_cast<double>(pb.n) * static_cast<double>(pb.m) * pairCost(pb.d, w.x);
-  const int nt = std::max(1, std::min(teamSizeFor(work1, kLoopWorkPerThread), static_cast<int>(nb)));
+  const int nt = std::max(1, std::min(threads, static_cast<int>(nb)));
   Workspace<T> work;
   if (Status st = work.init(nt, nb, pb.m, pb.d, w.v, w.wt, w.x); st != Status::Ok) return st;
   std::vector<Status> swept(nt, Status::Ok);
@@ -775,6 +748,27 @@ Status lossLoopImpl(const Problem<T>& pb, const Grads<T>& g, size_t passes, cons
     run(1);
   }
   return status;
+}
+
+template <typename T, Kind K, Metric Mt>
+Status lossImpl(const Problem<T>& pb, double* loss, const Grads<T>& g, CancelFlag cancel, int threads) {
+  const int nt = teamFor(pb.n, pb.m, pb.d, wanted(g).x, threads);
+  return runPasses<T, K, Mt>(pb, g, nt, 1, [loss](size_t, double l) {
+    *loss = l;
+    return Status::Ok;
+  }, cancel);
+}
+
+// Per-pass work a thread of the ascent's team must have. The team is made once for all passes, but
+// each pass hands u, v and the column sums between cores: at 100×100 (d = 2) two threads measured
+// 20% slower than one (each half-sweep 40% slower than half the whole, 3 µs of hand-over per pass);
+// from 300×300 on, 2.5× faster than a team started per pass.
+constexpr double kLoopWorkPerThread = 2e5;
+
+template <typename T, Kind K, Metric Mt>
+Status lossLoopImpl(const Problem<T>& pb, const Grads<T>& g, size_t passes, const PassDone& done, CancelFlag cancel) {
+  const double work1 = static_cast<double>(pb.n) * static_cast<double>(pb.m) * pairCost(pb.d, wanted(g).x);
+  return runPasses<T, K, Mt>(pb, g, teamSizeFor(work1, kLoopWorkPerThread), passes, done, cancel);
 }
 
 template <typename T, Kind K, Metric Mt>
